@@ -1,0 +1,52 @@
+//! Argon2id password hashing with OWASP's recommended parameters (19 MiB, t=2, p=1).
+//! Tens of milliseconds of CPU each: callers on the async workers run it in `web::block`.
+
+use crate::error::ApiError;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::LazyLock;
+
+const MEMORY_KIB: u32 = 19 * 1024;
+const ITERATIONS: u32 = 2;
+const PARALLELISM: u32 = 1;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .expect("constant Argon2 parameters are valid");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) with a fresh random salt.
+pub fn hash(password: &str) -> Result<String, ApiError> {
+    argon2()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify(password: &str, phc: &str) -> bool {
+    argon2().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+/// Spends the time of a real verification, so an unknown email answers as slowly as a
+/// wrong password and response times do not reveal which accounts exist.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: LazyLock<String> =
+        LazyLock::new(|| hash("switchboard-dummy-password").unwrap_or_default());
+    let _ = verify(password, &DUMMY);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_use_argon2id_with_owasp_parameters() {
+        let phc = hash("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify("correct horse battery", &phc));
+        assert!(!verify("wrong horse battery", &phc));
+        assert!(!verify("anything", "not a phc string"));
+        assert_ne!(phc, hash("correct horse battery").unwrap(), "salted");
+    }
+}

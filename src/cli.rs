@@ -1,0 +1,263 @@
+//! The command line (API.md §2 and §9). Without a subcommand it serves.
+//!
+//! Account and key commands open the database file directly: WAL and a busy timeout let
+//! them run beside a server on the same file, and the server notices their revocations and
+//! plan changes within a second (see `auth::keys`).
+
+use crate::accounts::model::Overrides;
+use crate::accounts::{Email, NewPassword, Plan, store};
+use crate::auth::{keys, password};
+use crate::clock;
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
+use crate::db;
+use crate::startup::Application;
+use crate::state::SignupPolicy;
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about)]
+pub struct Cli {
+    /// The SQLite database file (created if new).
+    #[arg(long, global = true, env = "SWITCHBOARD_DB", default_value = DEFAULT_DB)]
+    db: PathBuf,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Create accounts and change their plans.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "SWITCHBOARD_BIND", default_value = DEFAULT_BIND)]
+    bind: String,
+    /// Let anyone sign up on the admin page, not only the first person.
+    #[arg(long, env = "SWITCHBOARD_OPEN_SIGNUP")]
+    open_signup: bool,
+    /// Plan of accounts created by open sign-up.
+    #[arg(long, env = "SWITCHBOARD_SIGNUP_PLAN", default_value = "trial", value_parser = parse_plan)]
+    signup_plan: Plan,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "SWITCHBOARD_WORKERS")]
+    workers: Option<usize>,
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "trial", value_parser = parse_plan)]
+        plan: Plan,
+    },
+    /// Change an account's plan.
+    SetPlan {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_plan)]
+        plan: Plan,
+    },
+    /// Override the plan's limits for one account: a number, or `plan` for the plan's own.
+    SetLimits {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_limit)]
+        per_minute: Option<Limit>,
+        #[arg(long, value_parser = parse_limit)]
+        per_day: Option<Limit>,
+        #[arg(long, value_parser = parse_limit)]
+        segments: Option<Limit>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Create a key; it is printed alone on the last line of standard output.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List an account's keys (never their secrets).
+    List {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revoke a key; it stops working at once.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+/// A limit override: a number, or back to the plan's value.
+#[derive(Debug, Clone, Copy)]
+struct Limit(Option<u32>);
+
+fn parse_plan(s: &str) -> Result<Plan, String> {
+    s.parse()
+}
+
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    if s == "plan" {
+        return Ok(Limit(None));
+    }
+    s.parse()
+        .map(|n| Limit(Some(n)))
+        .map_err(|_| format!("expected a whole number or `plan`, got {s:?}"))
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        None => serve(&cli.db, cli.serve),
+        Some(Command::Serve(args)) => serve(&cli.db, args),
+        Some(Command::Account(cmd)) => account(&cli.db, cmd),
+        Some(Command::Key(cmd)) => key(&cli.db, cmd),
+    }
+}
+
+fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
+    let config = Config {
+        signup: SignupPolicy {
+            open: args.open_signup,
+            plan: args.signup_plan,
+        },
+        workers: args.workers,
+        ..Config::new(args.bind.clone(), db)
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(&config)?;
+        let host = args.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+        let base = format!("http://{host}:{}", app.port());
+        println!(
+            "Switchboard {} is listening on {base}",
+            env!("CARGO_PKG_VERSION")
+        );
+        println!("Database: {}", config.db.display());
+        println!("Admin page: {base}/admin");
+        if !app.has_accounts() {
+            println!(
+                "No account yet: the first person to sign up on the admin page owns this server."
+            );
+        }
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn read_password() -> Result<NewPassword, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_string();
+    NewPassword::parse(password)
+        .map_err(|e| format!("{} (read from the first line of standard input)", e.message))
+}
+
+fn find(conn: &rusqlite::Connection, email: &str) -> Result<store::Account, String> {
+    store::find_account_by_email(conn, email)
+        .map_err(|e| e.message)?
+        .map(|(account, _)| account)
+        .ok_or_else(|| format!("no account with email {email}"))
+}
+
+fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
+    match cmd {
+        AccountCommand::Create { email, plan } => {
+            let email = Email::parse(&email).map_err(|e| e.message)?;
+            let password = read_password()?;
+            let hash = password::hash(password.expose()).map_err(|e| e.message)?;
+            let conn = db::open_single(db)?;
+            let account = store::create_account(&conn, &email, &hash, plan, clock::now())
+                .map_err(|e| e.message)?;
+            println!(
+                "Created account {} ({}, plan {}).",
+                account.id, account.email, account.plan
+            );
+        }
+        AccountCommand::SetPlan { email, plan } => {
+            let conn = db::open_single(db)?;
+            store::set_plan(&conn, &email, plan).map_err(|e| e.message)?;
+            println!("{email} is now on the {plan} plan.");
+        }
+        AccountCommand::SetLimits {
+            email,
+            per_minute,
+            per_day,
+            segments,
+        } => {
+            let conn = db::open_single(db)?;
+            let current = find(&conn, &email)?.overrides;
+            let pick = |new: Option<Limit>, old| new.map_or(old, |Limit(v)| v);
+            let overrides = Overrides {
+                per_minute: pick(per_minute, current.per_minute),
+                per_day: pick(per_day, current.per_day),
+                segments: pick(segments, current.segments),
+            };
+            store::set_overrides(&conn, &email, overrides).map_err(|e| e.message)?;
+            let account = find(&conn, &email)?;
+            println!("{email}: limits now {:?}", account.limits());
+        }
+    }
+    Ok(())
+}
+
+fn key(db: &std::path::Path, cmd: KeyCommand) -> Result<(), String> {
+    let conn = db::open_single(db)?;
+    match cmd {
+        KeyCommand::Create { email, name } => {
+            let account = find(&conn, &email)?;
+            let issued = keys::issue(&conn, account.id, name.as_deref(), clock::now())
+                .map_err(|e| e.message)?;
+            println!(
+                "Created key {} ({:?}) for {}. It is shown only now; store it safely:",
+                issued.record.id, issued.record.name, account.email
+            );
+            println!("{}", issued.secret);
+        }
+        KeyCommand::List { email } => {
+            let account = find(&conn, &email)?;
+            let keys = store::list_keys(&conn, account.id).map_err(|e| e.message)?;
+            let time = |t: Option<i64>| t.map_or_else(|| "-".to_string(), clock::rfc3339);
+            println!(
+                "{:<6} {:<20} {:<16} {:<22} {:<22} REVOKED",
+                "ID", "NAME", "PREFIX", "CREATED", "LAST USED"
+            );
+            for k in keys {
+                println!(
+                    "{:<6} {:<20} {:<16} {:<22} {:<22} {}",
+                    k.id,
+                    k.name,
+                    k.prefix,
+                    clock::rfc3339(k.created_at),
+                    time(k.last_used_at),
+                    time(k.revoked_at)
+                );
+            }
+        }
+        KeyCommand::Revoke { id } => {
+            store::revoke_key(&conn, None, id, clock::now()).map_err(|e| e.message)?;
+            println!("Revoked key {id}.");
+        }
+    }
+    Ok(())
+}

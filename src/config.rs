@@ -1,0 +1,38 @@
+//! Settings of `switchboard serve`: defaults, overridden by `SWITCHBOARD_*` variables,
+//! overridden by flags (clap reads both; see `cli`).
+
+use crate::state::SignupPolicy;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (tests).
+    pub bind: String,
+    pub db: PathBuf,
+    pub signup: SignupPolicy,
+    /// HTTP worker threads; `None` is one per CPU core.
+    pub workers: Option<usize>,
+    /// Stop on SIGTERM/SIGINT. Tests that run many servers in one process turn it off.
+    pub handle_signals: bool,
+    /// Seconds in-flight requests get to finish after a stop signal.
+    pub shutdown_timeout: u64,
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DB: &str = "switchboard.db";
+
+impl Config {
+    pub fn new(bind: impl Into<String>, db: impl Into<PathBuf>) -> Config {
+        Config {
+            bind: bind.into(),
+            db: db.into(),
+            signup: SignupPolicy {
+                open: false,
+                plan: crate::accounts::Plan::Trial,
+            },
+            workers: None,
+            handle_signals: true,
+            shutdown_timeout: 30,
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The database: one SQLite file in WAL mode.
+//!
+//! * Reads go through an r2d2 [`Pool`] of `query_only` connections, so a write that forgot
+//!   to go through the writer fails loudly instead of racing it.
+//! * Writes go through the single [`Writer`], which commits every write waiting in its
+//!   queue in one transaction (group commit).
+//! * The command line opens its own plain connection; `busy_timeout` lets it share the
+//!   file with a running server.
+
+mod schema;
+mod writer;
+
+pub use schema::{SCHEMA_VERSION, prepare_schema};
+pub use writer::Writer;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// How long a connection waits for another one's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const STATEMENT_CACHE: usize = 256;
+const READ_POOL_SIZE: u32 = 8;
+
+/// Opens a connection with the settings every connection must have.
+pub fn open_connection(path: &Path, query_only: bool) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // journal_mode answers with a row, so it cannot go through execute_batch.
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        log::warn!("SQLite refused WAL mode for {}: {mode}", path.display());
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    if query_only {
+        conn.execute_batch("PRAGMA query_only = ON;")?;
+    }
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Makes pool connections: read-only by pragma, with the common settings.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    path: PathBuf,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> rusqlite::Result<Connection> {
+        open_connection(&self.path, true)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> rusqlite::Result<()> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}
+
+/// Opens (creating if new) the database at `path`: schema checked, read pool and writer started.
+pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
+    let mut conn = open_connection(path, false)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    prepare_schema(&mut conn).map_err(|e| format!("database {}: {e}", path.display()))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(READ_POOL_SIZE)
+        .min_idle(Some(2))
+        .connection_timeout(BUSY_TIMEOUT)
+        .build(ConnectionManager {
+            path: path.to_path_buf(),
+        })
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    Ok((pool, Writer::start(conn)))
+}
+
+/// Opens the database for a one-off command (the command line): schema checked, one connection.
+pub fn open_single(path: &Path) -> Result<Connection, String> {
+    let mut conn = open_connection(path, false)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+    prepare_schema(&mut conn).map_err(|e| format!("database {}: {e}", path.display()))?;
+    Ok(conn)
+}
+
+/// True when `err` is a UNIQUE (or primary key) constraint failure: a `409` for the caller.
+pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
+    matches!(
+        err,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}

@@ -1,0 +1,93 @@
+//! Creating the schema of a new file and checking the version of an existing one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The schema version this binary writes and understands (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// Migrations from version `n` to `n + 1`, applied in order, each in its own transaction.
+/// Index 0 upgrades version 1 to 2, and so on; a new migration also updates schema.sql.
+const MIGRATIONS: &[&str] = &[];
+
+/// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
+pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {
+    // IMMEDIATE: two processes opening a new file at once must not both create the schema.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    let mut version: i64 = tx
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(|e| e.to_string())?;
+    if version == 0 {
+        let tables: i64 = tx
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+            .map_err(|e| e.to_string())?;
+        if tables > 0 {
+            return Err(
+                "the file holds tables but no schema version: it is not a Switchboard database"
+                    .into(),
+            );
+        }
+        tx.execute_batch(SCHEMA)
+            .map_err(|e| format!("creating the schema failed: {e}"))?;
+        return tx.commit().map_err(|e| e.to_string());
+    }
+    if version > SCHEMA_VERSION {
+        return Err(format!(
+            "it was written by a newer Switchboard (schema version {version}); this binary knows \
+             version {SCHEMA_VERSION}. Run the newer binary, or restore a backup made before the upgrade."
+        ));
+    }
+    tx.commit().map_err(|e| e.to_string())?;
+    while version < SCHEMA_VERSION {
+        let step = MIGRATIONS
+            .get((version - 1) as usize)
+            .ok_or_else(|| format!("no migration from schema version {version}"))?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| e.to_string())?;
+        tx.execute_batch(step)
+            .and_then(|()| tx.pragma_update(None, "user_version", version + 1))
+            .map_err(|e| format!("migrating schema version {version} failed: {e}"))?;
+        tx.commit().map_err(|e| e.to_string())?;
+        log::info!("migrated the database to schema version {}", version + 1);
+        version += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_database_gets_the_current_version_and_reopening_is_a_no_op() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        prepare_schema(&mut conn).unwrap();
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
+        let err = prepare_schema(&mut conn).unwrap_err();
+        assert!(err.contains("newer Switchboard"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_foreign_database() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE mine (x)").unwrap();
+        let err = prepare_schema(&mut conn).unwrap_err();
+        assert!(err.contains("not a Switchboard database"), "{err}");
+    }
+}

@@ -1,0 +1,215 @@
+//! The single writer: one thread owns the only writing connection of the server.
+//!
+//! Callers hand it a closure and await the result. The thread takes every job waiting in
+//! its queue, runs each inside its own savepoint (a failing job rolls back only itself),
+//! commits them all in one transaction, and only then answers each caller. One fsync
+//! thus serves many requests, `synchronous=FULL` stays affordable, and there is never a
+//! second writer to meet `SQLITE_BUSY`.
+
+use crate::error::ApiError;
+use rusqlite::{Connection, TransactionBehavior};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+
+/// Most jobs committed in one transaction; bounds the latency one batch can add.
+const MAX_BATCH: usize = 512;
+
+type Job = Box<dyn FnOnce(&Connection) -> Box<dyn Finish> + Send>;
+
+enum Message {
+    Job(Job),
+    Stop,
+}
+
+/// A job that has run and waits for the commit to answer its caller.
+trait Finish {
+    fn succeeded(&self) -> bool;
+    fn finish(self: Box<Self>, commit: Result<(), ApiError>);
+}
+
+struct Pending<T> {
+    result: Result<T, ApiError>,
+    reply: oneshot::Sender<Result<T, ApiError>>,
+}
+
+impl<T> Finish for Pending<T> {
+    fn succeeded(&self) -> bool {
+        self.result.is_ok()
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), ApiError>) {
+        let answer = commit.and(self.result);
+        // The caller may have gone away (client disconnected); the write stands regardless.
+        let _ = self.reply.send(answer);
+    }
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Message>,
+    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> Writer {
+        let (queue, inbox) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, inbox))
+            .expect("cannot start the writer thread");
+        Writer {
+            queue,
+            thread: Arc::new(Mutex::new(Some(thread))),
+        }
+    }
+
+    /// Runs `work` on the writing connection inside the next group commit. A `200` may be
+    /// sent once this returns `Ok`: the transaction holding the change is committed.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            Box::new(Pending {
+                result: work(conn),
+                reply,
+            })
+        });
+        self.queue
+            .send(Message::Job(job))
+            .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
+        answer.await.unwrap_or_else(|_| {
+            Err(ApiError::unavailable(
+                "the write could not be completed; try again",
+            ))
+        })
+    }
+
+    /// Finishes every job already queued, then stops the thread. Later `run`s fail with 503.
+    pub fn shutdown(&self) {
+        let _ = self.queue.send(Message::Stop);
+        let thread = self.thread.lock().map(|mut t| t.take()).unwrap_or(None);
+        if let Some(thread) = thread
+            && thread.join().is_err()
+        {
+            log::error!("the writer thread panicked");
+        }
+    }
+}
+
+fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>) {
+    let mut stopping = false;
+    while !stopping {
+        let mut batch = match inbox.recv() {
+            Ok(Message::Job(job)) => vec![job],
+            Ok(Message::Stop) | Err(_) => break,
+        };
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Stop) => {
+                    stopping = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+    if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
+        log::warn!("PRAGMA optimize at shutdown failed: {e}");
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
+    // A job dropped unrun drops its reply sender; its caller then gets a 503.
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            log::error!("cannot begin a write transaction: {e}");
+            return;
+        }
+    };
+    let mut done: Vec<Box<dyn Finish>> = Vec::with_capacity(batch.len());
+    for job in batch {
+        let savepoint = match tx.savepoint() {
+            Ok(sp) => sp,
+            Err(e) => {
+                log::error!("cannot open a savepoint: {e}");
+                continue;
+            }
+        };
+        match catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
+            // A failed job's savepoint rolls back when dropped; its answer (the job's own
+            // error) does not depend on the commit, so it goes out at once.
+            Ok(finish) if !finish.succeeded() => finish.finish(Ok(())),
+            Ok(finish) => match savepoint.commit() {
+                Ok(()) => done.push(finish),
+                Err(e) => finish.finish(Err(ApiError::from(e))),
+            },
+            Err(_) => log::error!("a write job panicked; its changes were rolled back"),
+        }
+    }
+    let commit = tx.commit().map_err(ApiError::from);
+    for finish in done {
+        finish.finish(commit.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_connection(&dir.path().join("w.db"), false).unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)")
+            .unwrap();
+        (Writer::start(conn), dir)
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_does_not_undo_its_neighbours() {
+        let (writer, _dir) = writer();
+        let insert = |x: i64| {
+            let w = writer.clone();
+            async move {
+                w.run(move |c| {
+                    c.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
+                    Ok(x)
+                })
+                .await
+            }
+        };
+        let (a, b, c) = tokio::join!(insert(1), insert(1), insert(2));
+        let oks = [&a, &b, &c].iter().filter(|r| r.is_ok()).count();
+        assert_eq!(oks, 2, "{a:?} {b:?} {c:?}");
+        let count = writer
+            .run(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .unwrap();
+        assert_eq!(count, 2);
+        writer.shutdown();
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_lives_on() {
+        let (writer, _dir) = writer();
+        let result: Result<(), ApiError> = writer.run(|_| panic!("boom")).await;
+        assert!(result.is_err());
+        let ok = writer
+            .run(|c| Ok(c.execute("INSERT INTO t VALUES (5)", [])?))
+            .await;
+        assert_eq!(ok, Ok(1));
+        writer.shutdown();
+        assert!(
+            writer.run(|_| Ok(())).await.is_err(),
+            "stopped writer refuses"
+        );
+    }
+}

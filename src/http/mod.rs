@@ -1,0 +1,74 @@
+//! HTTP plumbing shared by every route: the JSON body extractor, query-string errors, the
+//! catch-all 404, the health check, and the CSRF guard of the admin API.
+
+pub mod json;
+
+pub use json::Json;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+
+/// Bodies of ordinary requests (API.md §1). Imports set their own, larger limit.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Query strings that do not parse: `400` naming the parameter.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _| ApiError::bad_request(format!("query string: {err}")).into())
+}
+
+/// Path parameters that do not parse (`/keys/abc` where an id is due) name nothing that
+/// exists: `404`.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_, req| ApiError::not_found(format!("nothing at {}", req.path())).into())
+}
+
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// `GET /health`: no key needed; answers once the database does.
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let conn = state.pool.get()?;
+    conn.query_row("SELECT 1", [], |_| Ok(()))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+    })))
+}
+
+/// Mutating admin calls must carry `Content-Type: application/json`. A cross-site HTML form
+/// cannot send that type, and a cross-site script cannot send it without a CORS preflight,
+/// which this server never grants: so no other site can act with an admin's cookie.
+pub async fn require_json_for_mutations(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mutating = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if mutating && !is_json(req.headers()) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        )
+        .into());
+    }
+    next.call(req).await
+}
+
+fn is_json(headers: &header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+}

@@ -1,0 +1,28 @@
+//! Switchboard: a self-hosted customer-messaging API in one binary with an embedded SQLite
+//! database. The contract is `API.md`; this map says where each part lives.
+//!
+//! * [`cli`] parses the command line; [`startup`] builds the server that `main` and the
+//!   tests both run; [`config`] holds its settings.
+//! * [`http`] is the edge shared by all routes (JSON extractor, 404, health, CSRF guard);
+//!   [`error::ApiError`] renders every failure as the contract's JSON body.
+//! * [`db`] owns SQLite: the read pool, the single group-committing [`db::Writer`], the
+//!   schema and its version.
+//! * [`auth`] answers "who is asking": API keys and their cache, the request middleware,
+//!   admin sessions, password hashing, the login throttle. [`ratelimit`] counts quotas.
+//! * Feature folders ([`accounts`], [`admin`], …) each hold `model.rs` (types and
+//!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
+//! * [`housekeeping`] runs the server's background chores.
+
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod housekeeping;
+pub mod http;
+pub mod ratelimit;
+pub mod startup;
+pub mod state;

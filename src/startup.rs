@@ -1,0 +1,154 @@
+//! Builds the application: opens the database, wires the routes, binds the listener.
+//! `main` and the integration tests start the server through the same [`Application`].
+
+use crate::accounts::{self, store};
+use crate::admin::{assets, routes as admin};
+use crate::auth::api::authenticate;
+use crate::auth::keys::KeyCache;
+use crate::auth::throttle::LoginThrottle;
+use crate::clock::{self, day_of};
+use crate::config::Config;
+use crate::http::{self, require_json_for_mutations};
+use crate::ratelimit::RateLimiter;
+use crate::state::AppState;
+use crate::{db, housekeeping};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Logger, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use std::net::TcpListener;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    pub fn build(config: &Config) -> Result<Application, String> {
+        let (pool, writer) = db::open(&config.db)?;
+        let (epoch, today, counts) = {
+            let conn = pool.get().map_err(|e| e.to_string())?;
+            let today = day_of(clock::now());
+            let counts = store::usage_of_day(&conn, today).map_err(|e| e.message)?;
+            (
+                store::auth_epoch(&conn).map_err(|e| e.message)?,
+                today,
+                counts,
+            )
+        };
+        let limiter = RateLimiter::default();
+        limiter.load_day(today, &counts);
+        let state = web::Data::new(AppState {
+            pool,
+            writer,
+            keys: KeyCache::new(epoch),
+            limiter,
+            login_throttle: LoginThrottle::default(),
+            signup: config.signup,
+        });
+
+        let listener = TcpListener::bind(&config.bind)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(request_logger())
+                .app_data(app_state.clone())
+                .configure(routes)
+        })
+        .listen(listener)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
+        .shutdown_timeout(config.shutdown_timeout);
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        if !config.handle_signals {
+            server = server.disable_signals();
+        }
+        Ok(Application {
+            server: server.run(),
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn has_accounts(&self) -> bool {
+        self.state
+            .pool
+            .get()
+            .ok()
+            .and_then(|conn| store::count_accounts(&conn).ok())
+            .is_some_and(|n| n > 0)
+    }
+
+    /// Serves until stopped (signal or handle), lets in-flight requests finish, then writes
+    /// the counters and lets the writer commit what it holds.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let chores = tokio::spawn(housekeeping::run(self.state.clone()));
+        let served = self.server.await;
+        chores.abort();
+        if let Err(e) = housekeeping::flush_usage(&self.state).await {
+            log::error!("could not save request counts at shutdown: {e}");
+        }
+        self.state.writer.shutdown();
+        log::info!("stopped");
+        served
+    }
+}
+
+/// Logs method, path without the query string (it may carry secrets) and status.
+fn request_logger() -> Logger {
+    Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
+        .custom_request_replace("method", |req| req.method().to_string())
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(http::query_config())
+        .app_data(http::path_config())
+        .route("/health", web::get().to(http::health))
+        .route(
+            "/",
+            web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header(("location", "/admin"))
+                    .finish()
+            }),
+        )
+        .service(
+            web::scope("/admin/api")
+                .wrap(from_fn(require_json_for_mutations))
+                .wrap(assets::security_headers())
+                .route("/signup", web::post().to(admin::signup))
+                .route("/login", web::post().to(admin::login))
+                .route("/logout", web::post().to(admin::logout))
+                .route("/me", web::get().to(admin::me))
+                .route("/keys", web::get().to(admin::list_keys))
+                .route("/keys", web::post().to(admin::create_key))
+                .route("/keys/{id}", web::delete().to(admin::revoke_key))
+                .default_service(web::to(http::not_found)),
+        )
+        .service(
+            web::scope("/admin")
+                .wrap(assets::security_headers())
+                .route("", web::get().to(assets::index))
+                .route("/", web::get().to(assets::index))
+                .route("/admin.js", web::get().to(assets::script))
+                .route("/admin.css", web::get().to(assets::style)),
+        )
+        .service(
+            web::scope("/v1")
+                .wrap(from_fn(authenticate))
+                .route("/account", web::get().to(accounts::routes::get_account))
+                .default_service(web::to(http::not_found)),
+        )
+        .default_service(web::to(http::not_found));
+}

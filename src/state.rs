@@ -1,0 +1,26 @@
+//! What every request handler can reach: the database, caches and counters.
+
+use crate::accounts::Plan;
+use crate::auth::keys::KeyCache;
+use crate::auth::throttle::LoginThrottle;
+use crate::db::{Pool, Writer};
+use crate::ratelimit::RateLimiter;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub writer: Writer,
+    pub keys: KeyCache,
+    pub limiter: RateLimiter,
+    pub login_throttle: LoginThrottle,
+    pub signup: SignupPolicy,
+}
+
+/// Who may create an account on the admin page.
+#[derive(Debug, Clone, Copy)]
+pub struct SignupPolicy {
+    /// Anyone may sign up, not only the first person on an empty database.
+    pub open: bool,
+    /// The plan of accounts created by open sign-up. The first account, the installation's
+    /// owner, is always `unlimited`.
+    pub plan: Plan,
+}

@@ -1,0 +1,161 @@
+// The admin page: talks to /admin/api with the session cookie. No framework, no inline code
+// (the page's Content-Security-Policy forbids it). Every mutating call sends JSON, which the
+// server requires as its CSRF defence.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+let signingUp = false;
+
+async function api(method, path, body) {
+  const init = { method, headers: { "Content-Type": "application/json" }, credentials: "same-origin" };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const response = await fetch("/admin/api" + path, init);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.message || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = !message;
+}
+
+function limit(n) {
+  return n === null || n === undefined ? "unlimited" : n.toLocaleString();
+}
+
+function when(t) {
+  return t ? new Date(t).toLocaleString() : "never";
+}
+
+function showAuth(signup) {
+  signingUp = signup;
+  $("dashboard").hidden = true;
+  $("logout").hidden = true;
+  $("auth").hidden = false;
+  $("auth-title").textContent = signup ? "Create the account" : "Log in";
+  $("auth-submit").textContent = signup ? "Sign up" : "Log in";
+  $("auth-toggle").textContent = signup ? "Have an account? Log in" : "No account yet? Sign up";
+  $("password").autocomplete = signup ? "new-password" : "current-password";
+}
+
+async function showDashboard() {
+  const me = await api("GET", "/me");
+  $("auth").hidden = true;
+  $("dashboard").hidden = false;
+  $("logout").hidden = false;
+  $("account-email").textContent = me.email;
+  $("account-plan").textContent = me.plan;
+  $("limit-minute").textContent = limit(me.limits.perMinute);
+  $("limit-day").textContent = limit(me.limits.perDay);
+  $("limit-segments").textContent = limit(me.limits.segments);
+  $("usage-today").textContent = me.usage.today.toLocaleString();
+  await loadKeys();
+}
+
+async function loadKeys() {
+  const keys = await api("GET", "/keys");
+  const body = $("keys-body");
+  body.replaceChildren();
+  for (const key of keys) {
+    const row = document.createElement("tr");
+    row.dataset.keyId = key.id;
+    const cells = [key.name, key.prefix + "…", when(key.createdAt), when(key.lastUsedAt),
+      key.revokedAt ? "revoked " + when(key.revokedAt) : "active"];
+    for (const text of cells) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      if (key.revokedAt) cell.className = "revoked";
+      row.append(cell);
+    }
+    const actions = document.createElement("td");
+    if (!key.revokedAt) {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.className = "link";
+      revoke.textContent = "Revoke";
+      revoke.addEventListener("click", () => revokeKey(key));
+      actions.append(revoke);
+    }
+    row.append(actions);
+    body.append(row);
+  }
+  $("no-keys").hidden = keys.length > 0;
+}
+
+async function revokeKey(key) {
+  if (!confirm(`Revoke the key "${key.name}"? Apps using it stop working at once.`)) return;
+  try {
+    await api("DELETE", "/keys/" + encodeURIComponent(key.id));
+    await loadKeys();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+$("auth-toggle").addEventListener("click", (event) => {
+  event.preventDefault();
+  showError("");
+  showAuth(!signingUp);
+});
+
+$("auth-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("");
+  try {
+    await api("POST", signingUp ? "/signup" : "/login", {
+      email: $("email").value,
+      password: $("password").value,
+    });
+    $("password").value = "";
+    await showDashboard();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("key-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  showError("");
+  try {
+    const created = await api("POST", "/keys", { name: $("key-name").value });
+    $("key-name").value = "";
+    $("new-key-value").textContent = created.key;
+    $("copy-status").textContent = "";
+    $("new-key").hidden = false;
+    await loadKeys();
+  } catch (e) {
+    showError(e.message);
+  }
+});
+
+$("copy-key").addEventListener("click", async () => {
+  const key = $("new-key-value").textContent;
+  try {
+    await navigator.clipboard.writeText(key);
+    $("copy-status").textContent = "Copied.";
+  } catch {
+    // No clipboard access (plain http on another host): select the text for a manual copy.
+    const range = document.createRange();
+    range.selectNodeContents($("new-key-value"));
+    const selection = getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    $("copy-status").textContent = "Selected: press Ctrl+C to copy.";
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  await api("POST", "/logout").catch(() => {});
+  $("new-key").hidden = true;
+  showAuth(false);
+});
+
+showDashboard().catch((e) => {
+  if (e.status !== 401) showError(e.message);
+  showAuth(false);
+});

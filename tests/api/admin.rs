@@ -1,0 +1,279 @@
+use crate::helpers::{PASSWORD, error_message, session_cookie, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_first_signup_owns_the_server_and_later_ones_are_refused() {
+    let app = spawn_app().await;
+    let res = app
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "Owner@Example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["email"], "Owner@Example.com");
+    assert_eq!(body["plan"], "unlimited");
+    assert!(body["id"].is_string());
+
+    let res = app
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "second@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let message = error_message(res, StatusCode::FORBIDDEN).await;
+    assert!(message.contains("sign-up is closed"), "{message}");
+}
+
+#[tokio::test]
+async fn open_signup_admits_more_accounts_on_the_configured_plan() {
+    let app = spawn_app_with(|c| c.signup.open = true).await;
+    app.signup("owner@example.com").await;
+    let res = app
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "second@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["plan"], "trial");
+    let res = app
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "SECOND@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let message = error_message(res, StatusCode::CONFLICT).await;
+    assert!(message.starts_with("email:"), "{message}");
+}
+
+#[tokio::test]
+async fn signup_validates_each_field() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            json!({"email": "a@example.com", "password": "short"}),
+            "password: must be at least 10",
+        ),
+        (
+            json!({"email": "not-an-email", "password": PASSWORD}),
+            "email: not a valid email",
+        ),
+        (json!({"password": PASSWORD}), "missing field `email`"),
+        (
+            json!({"email": "a@example.com"}),
+            "missing field `password`",
+        ),
+        (
+            json!({"email": 5, "password": PASSWORD}),
+            "email: invalid type",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "x".repeat(2000)}),
+            "password: must be at most",
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = app.admin_post("/signup", None, body.clone()).await;
+        let message = error_message(res, StatusCode::BAD_REQUEST).await;
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+    // Nothing was created by the refused attempts: the first real sign-up still owns the server.
+    app.signup("owner@example.com").await;
+}
+
+#[tokio::test]
+async fn login_says_the_same_for_an_unknown_email_and_a_wrong_password() {
+    let app = spawn_app().await;
+    app.signup("owner@example.com").await;
+    let wrong = app.login("owner@example.com", "wrong password!").await;
+    let wrong = error_message(wrong, StatusCode::UNAUTHORIZED).await;
+    let unknown = app.login("nobody@example.com", "wrong password!").await;
+    let unknown = error_message(unknown, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(wrong, unknown);
+
+    let res = app.login("OWNER@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(session_cookie(&res).is_some());
+}
+
+#[tokio::test]
+async fn login_issues_a_new_session_and_ends_the_presented_one() {
+    let app = spawn_app().await;
+    let first = app.signup("owner@example.com").await;
+    let res = app
+        .admin_post(
+            "/login",
+            Some(&first),
+            json!({"email": "owner@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let second = session_cookie(&res).unwrap();
+    assert_ne!(first, second, "the session id changes at login");
+    assert_eq!(
+        app.admin_get("/me", &first).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.admin_get("/me", &second).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    let cookie = app.signup("owner@example.com").await;
+    assert_eq!(app.admin_get("/me", &cookie).await.status(), StatusCode::OK);
+    let res = app.admin_post("/logout", Some(&cookie), json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Replaying the old cookie (as a thief would) no longer works.
+    let res = app.admin_get("/me", &cookie).await;
+    error_message(res, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        app.admin_get("/keys", "sb_session=forged").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_email() {
+    let app = spawn_app().await;
+    app.signup("owner@example.com").await;
+    for _ in 0..5 {
+        let res = app.login("owner@example.com", "wrong password!").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now: a guesser cannot tell a hit from a miss.
+    let res = app.login("owner@example.com", PASSWORD).await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry > 0 && retry <= 900, "{retry}");
+    let message = error_message(res, StatusCode::TOO_MANY_REQUESTS).await;
+    assert!(message.contains("too many failed logins"), "{message}");
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled_per_client_across_emails() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let res = app
+            .login(&format!("user{i}@example.com"), "wrong password!")
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = app.login("fresh@example.com", "wrong password!").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn mutating_calls_without_a_json_content_type_are_refused() {
+    let app = spawn_app().await;
+    let cookie = app.signup("owner@example.com").await;
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "multipart/form-data",
+    ] {
+        let res = app
+            .client
+            .post(app.url("/admin/api/keys"))
+            .header("cookie", &cookie)
+            .header("content-type", content_type)
+            .body(r#"{"name":"csrf"}"#)
+            .send()
+            .await
+            .unwrap();
+        error_message(res, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+    }
+    let res = app
+        .client
+        .post(app.url("/admin/api/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let keys: Value = app.admin_get("/keys", &cookie).await.json().await.unwrap();
+    assert_eq!(keys, json!([]), "no key was created");
+    assert_eq!(
+        app.admin_get("/me", &cookie).await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn the_page_is_served_with_a_strict_content_security_policy() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/admin", "text/html"),
+        ("/admin/", "text/html"),
+        ("/admin/admin.js", "text/javascript"),
+        ("/admin/admin.css", "text/css"),
+    ] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let headers = res.headers();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{path}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers["x-frame-options"], "DENY");
+    }
+    let html = app
+        .client
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(r#"<script src="/admin/admin.js""#));
+    assert!(
+        !html.contains("<script>") && !html.contains("style="),
+        "no inline code"
+    );
+}
+
+#[tokio::test]
+async fn me_shows_plan_limits_and_todays_usage() {
+    let app = spawn_app().await;
+    let cookie = app.signup("owner@example.com").await;
+    let key = app.create_key(&cookie, "k").await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..3 {
+        assert_eq!(app.get("/v1/account", &key).await.status(), StatusCode::OK);
+    }
+    let me: Value = app.admin_get("/me", &cookie).await.json().await.unwrap();
+    assert_eq!(me["email"], "owner@example.com");
+    assert_eq!(me["plan"], "unlimited");
+    assert_eq!(
+        me["limits"],
+        json!({"perMinute": null, "perDay": null, "segments": null})
+    );
+    assert_eq!(me["usage"], json!({"today": 3, "thisMinute": 3}));
+}

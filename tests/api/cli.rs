@@ -1,0 +1,242 @@
+//! The command line, run as a separate process beside a running server on the same file.
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+struct Output {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+async fn switchboard(app: &TestApp, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--db")
+        .arg(&app.db_path)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    Output {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Polls until `check` holds; the server picks up other processes' changes within a second.
+async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..40 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("condition not met within 4 seconds");
+}
+
+#[tokio::test]
+async fn accounts_and_keys_from_the_command_line_work_beside_a_running_server() {
+    let app = spawn_app().await;
+    let out = switchboard(
+        &app,
+        &["account", "create", "--email", "ops@example.com"],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stdout.contains("plan trial"), "{}", out.stdout);
+
+    let out = switchboard(
+        &app,
+        &[
+            "key",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--name",
+            "deploy",
+        ],
+        "",
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    let key = out.stdout.lines().last().unwrap().to_string();
+    assert!(
+        key.starts_with("sb_live_") && !key.contains(' '),
+        "last line is the key alone: {key:?}"
+    );
+
+    let res = app.get("/v1/account", &key).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["plan"], "trial");
+
+    let out = switchboard(&app, &["key", "list", "--email", "ops@example.com"], "").await;
+    assert!(out.ok && out.stdout.contains("deploy"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&key[..14]) && !out.stdout.contains(&key),
+        "prefix only"
+    );
+
+    let out = switchboard(
+        &app,
+        &[
+            "account",
+            "set-plan",
+            "--email",
+            "ops@example.com",
+            "--plan",
+            "subscribed",
+        ],
+        "",
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    eventually(|| async {
+        let body: Value = app.get("/v1/account", &key).await.json().await.unwrap();
+        body["limits"]["perMinute"] == 300
+    })
+    .await;
+
+    let out = switchboard(
+        &app,
+        &[
+            "account",
+            "set-limits",
+            "--email",
+            "ops@example.com",
+            "--per-day",
+            "7",
+        ],
+        "",
+    )
+    .await;
+    assert!(out.ok, "{}", out.stderr);
+    eventually(|| async {
+        let body: Value = app.get("/v1/account", &key).await.json().await.unwrap();
+        body["limits"]["perDay"] == 7 && body["limits"]["perMinute"] == 300
+    })
+    .await;
+
+    let id = out_key_id(
+        &switchboard(&app, &["key", "list", "--email", "ops@example.com"], "")
+            .await
+            .stdout,
+    );
+    let out = switchboard(&app, &["key", "revoke", "--id", &id], "").await;
+    assert!(out.ok, "{}", out.stderr);
+    eventually(|| async {
+        app.get("/v1/account", &key).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+}
+
+fn out_key_id(listing: &str) -> String {
+    listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_command_line_refuses_bad_input_with_a_clear_message() {
+    let app = spawn_app().await;
+    let out = switchboard(
+        &app,
+        &["account", "create", "--email", "a@example.com"],
+        "short\n",
+    )
+    .await;
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("password: must be at least 10"),
+        "{}",
+        out.stderr
+    );
+
+    let out = switchboard(
+        &app,
+        &["account", "create", "--email", "nope", "--plan", "trial"],
+        "",
+    )
+    .await;
+    assert!(!out.ok && out.stderr.contains("email:"), "{}", out.stderr);
+
+    let out = switchboard(
+        &app,
+        &[
+            "account",
+            "create",
+            "--email",
+            "a@example.com",
+            "--plan",
+            "gold",
+        ],
+        "",
+    )
+    .await;
+    assert!(
+        !out.ok && out.stderr.contains("unknown plan"),
+        "{}",
+        out.stderr
+    );
+
+    let out = switchboard(&app, &["key", "create", "--email", "ghost@example.com"], "").await;
+    assert!(
+        !out.ok && out.stderr.contains("no account with email"),
+        "{}",
+        out.stderr
+    );
+
+    let out = switchboard(&app, &["key", "revoke", "--id", "999"], "").await;
+    assert!(
+        !out.ok && out.stderr.contains("no API key with id 999"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused() {
+    let app = spawn_app().await;
+    let db = app.db_path.clone();
+    let dir = app.stop().await;
+    let conn = rusqlite_open(&db);
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--db")
+        .arg(&db)
+        .args(["key", "list", "--email", "x@example.com"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("newer Switchboard"), "{stderr}");
+    drop(dir);
+}
+
+fn rusqlite_open(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}

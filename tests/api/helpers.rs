@@ -1,0 +1,200 @@
+//! `spawn_app()` and the small vocabulary the tests share.
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use switchboard::accounts::model::Overrides;
+use switchboard::accounts::{Email, Plan, store};
+use switchboard::auth::{keys, password};
+use switchboard::config::Config;
+use switchboard::startup::Application;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub db_path: PathBuf,
+    pub client: Client,
+    dir: Arc<TempDir>,
+    handle: actix_web::dev::ServerHandle,
+    running: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// An account made for a test: its one API key.
+pub struct TestAccount {
+    pub key: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = test_config(dir.path());
+    configure(&mut config);
+    start(config, dir)
+}
+
+fn test_config(dir: &Path) -> Config {
+    Config {
+        workers: Some(2),
+        handle_signals: false,
+        shutdown_timeout: 5,
+        ..Config::new("127.0.0.1:0", dir.join("switchboard.db"))
+    }
+}
+
+fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
+    let app = Application::build(&config).expect("server starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    let running = tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        db_path: config.db.clone(),
+        client: Client::new(),
+        dir,
+        handle,
+        running,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully, as SIGTERM would; the database stays.
+    pub async fn stop(self) -> Arc<TempDir> {
+        self.handle.stop(true).await;
+        self.running
+            .await
+            .expect("server task")
+            .expect("server ran");
+        self.dir
+    }
+
+    /// Stops and starts again on the same database file.
+    pub async fn restart(self) -> TestApp {
+        let db = self.db_path.clone();
+        let dir = self.stop().await;
+        let config = Config {
+            db,
+            ..test_config(dir.path())
+        };
+        start(config, dir)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .header("x-api-key", key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// POSTs JSON to the admin API with an optional session cookie.
+    pub async fn admin_post(&self, path: &str, cookie: Option<&str>, body: Value) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/admin/api{path}")))
+            .json(&body);
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn admin_get(&self, path: &str, cookie: &str) -> Response {
+        self.client
+            .get(self.url(&format!("/admin/api{path}")))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn admin_delete(&self, path: &str, cookie: &str) -> Response {
+        self.client
+            .delete(self.url(&format!("/admin/api{path}")))
+            .header("cookie", cookie)
+            .header("content-type", "application/json")
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Signs up through the admin API; returns the session cookie (`sb_session=…`).
+    pub async fn signup(&self, email: &str) -> String {
+        let res = self
+            .admin_post(
+                "/signup",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "signup of {email}");
+        session_cookie(&res).expect("signup sets a cookie")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.admin_post(
+            "/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn create_key(&self, cookie: &str, name: &str) -> Value {
+        let res = self
+            .admin_post("/keys", Some(cookie), json!({"name": name}))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
+    /// Creates an account and a key straight in the database, as the command line does.
+    pub fn create_account(&self, email: &str, plan: Plan) -> TestAccount {
+        self.create_account_with(email, plan, Overrides::default())
+    }
+
+    pub fn create_account_with(
+        &self,
+        email: &str,
+        plan: Plan,
+        overrides: Overrides,
+    ) -> TestAccount {
+        let conn = switchboard::db::open_single(&self.db_path).unwrap();
+        let hash = password::hash(PASSWORD).unwrap();
+        let email = Email::parse(email).unwrap();
+        let account = store::create_account(&conn, &email, &hash, plan, 1_795_341_600).unwrap();
+        store::set_overrides(&conn, email.as_str(), overrides).unwrap();
+        let issued = keys::issue(&conn, account.id, Some("test"), 1_795_341_600).unwrap();
+        TestAccount { key: issued.secret }
+    }
+}
+
+/// The `sb_session=…` pair of a response's Set-Cookie, if it sets one.
+pub fn session_cookie(res: &Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("sb_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+/// Asserts the contract's error body and returns its message.
+pub async fn error_message(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status);
+    let body: Value = res.json().await.expect("JSON error body");
+    assert_eq!(body["statusCode"], status.as_u16(), "{body}");
+    assert_eq!(body["error"], status.canonical_reason().unwrap(), "{body}");
+    body["message"].as_str().expect("message").to_string()
+}

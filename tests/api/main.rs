@@ -1,0 +1,12 @@
+//! The one integration-test binary: each test starts the real server on port 0 with a fresh
+//! temporary database and talks HTTP to it.
+
+mod helpers;
+
+mod admin;
+mod api_keys;
+mod cli;
+mod errors;
+mod health;
+mod rate_limits;
+mod shutdown;
