@@ -1,0 +1,119 @@
+// Drives the admin page in a real browser: sign up, create a key, copy it, see it listed,
+// use it, revoke it, log out. Usage: node admin.mjs http://127.0.0.1:PORT [screenshot.png]
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+const base = process.argv[2];
+const screenshot = process.argv[3];
+if (!base) {
+  console.error("usage: node admin.mjs BASE_URL [SCREENSHOT]");
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+const context = await browser.newContext();
+await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+const page = await context.newPage();
+page.setDefaultTimeout(10_000);
+
+// Any console error (a CSP violation reports as one) or uncaught exception fails the run.
+const problems = [];
+page.on("console", (msg) => { if (msg.type() === "error" && !msg.text().includes("401")) problems.push(msg.text()); });
+page.on("pageerror", (err) => problems.push(String(err)));
+
+let passed = 0;
+async function step(name, fn) {
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name}`);
+  } catch (err) {
+    console.log(`not ok - ${name}\n${err.stack || err}`);
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true }).catch(() => {});
+    await browser.close();
+    console.log(`browser: ${passed} passed, 1 failed`);
+    process.exit(1);
+  }
+}
+
+const email = "owner@example.com";
+let key;
+
+await step("the page offers to log in", async () => {
+  await page.goto(base + "/admin");
+  await page.locator("#auth").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#auth-title").textContent(), "Log in");
+});
+
+await step("signing up shows the dashboard with plan and limits", async () => {
+  await page.click("#auth-toggle");
+  await page.fill("#email", email);
+  await page.fill("#password", "correct horse battery");
+  await page.click("#auth-submit");
+  await page.locator("#dashboard").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#account-email").textContent(), email);
+  assert.equal(await page.locator("#account-plan").textContent(), "unlimited");
+  assert.equal(await page.locator("#limit-minute").textContent(), "unlimited");
+});
+
+await step("creating a key shows it once and copies it", async () => {
+  await page.fill("#key-name", "browser-test");
+  await page.click("#key-form button[type=submit]");
+  await page.locator("#new-key").waitFor({ state: "visible" });
+  key = (await page.locator("#new-key-value").textContent()).trim();
+  assert.match(key, /^sb_live_[0-9a-f]{40}$/);
+  await page.click("#copy-key");
+  await page.locator("#copy-status", { hasText: "Copied." }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+});
+
+await step("the key is listed by name and prefix, never in full", async () => {
+  const row = page.locator("#keys-body tr", { hasText: "browser-test" });
+  await row.waitFor();
+  const text = await row.textContent();
+  assert.ok(text.includes(key.slice(0, 14)), text);
+  assert.ok(!text.includes(key), "the list holds only the prefix");
+  assert.ok(text.includes("active"), text);
+});
+
+await step("the key works against the API", async () => {
+  const res = await fetch(base + "/v1/account", { headers: { "x-api-key": key } });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).email, email);
+});
+
+await step("a reload keeps the session and shows the key's last use", async () => {
+  await page.reload();
+  await page.locator("#dashboard").waitFor({ state: "visible" });
+  const row = page.locator("#keys-body tr", { hasText: "browser-test" });
+  await row.waitFor();
+  assert.ok(!(await row.textContent()).includes("never"), "last used is shown");
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+});
+
+await step("revoking the key stops it at once", async () => {
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.locator("#keys-body tr", { hasText: "browser-test" }).locator("button").click();
+  await page.locator("#keys-body tr", { hasText: "revoked" }).waitFor();
+  const res = await fetch(base + "/v1/account", { headers: { "x-api-key": key } });
+  assert.equal(res.status, 401);
+});
+
+await step("logging out returns to the login form", async () => {
+  await page.click("#logout");
+  await page.locator("#auth").waitFor({ state: "visible" });
+  await page.reload();
+  await page.locator("#auth").waitFor({ state: "visible" });
+  assert.ok(await page.locator("#dashboard").isHidden());
+});
+
+await step("no console errors or CSP violations", async () => {
+  assert.deepEqual(problems, []);
+});
+
+await browser.close();
+console.log(`browser: ${passed} passed, 0 failed`);
