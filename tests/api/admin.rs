@@ -277,3 +277,14 @@ async fn me_shows_plan_limits_and_todays_usage() {
     );
     assert_eq!(me["usage"], json!({"today": 3, "thisMinute": 3}));
 }
+
+#[tokio::test]
+async fn an_overlong_multibyte_password_is_a_plain_401_not_a_crash() {
+    let app = spawn_app().await;
+    app.signup("owner@example.com").await;
+    // 1,500 bytes of 3-byte characters: over the limit, and byte 64 is mid-character.
+    let res = app.login("owner@example.com", &"€".repeat(500)).await;
+    error_message(res, StatusCode::UNAUTHORIZED).await;
+    let res = app.login("nobody@example.com", &"€".repeat(500)).await;
+    error_message(res, StatusCode::UNAUTHORIZED).await;
+}
