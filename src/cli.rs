@@ -56,6 +56,9 @@ struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
+    /// Region assumed for phone numbers written without a country code (e.g. IN, US).
+    #[arg(long, env = "SWITCHBOARD_DEFAULT_REGION")]
+    default_region: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +144,7 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
             plan: args.signup_plan,
         },
         workers: args.workers,
+        default_region: args.default_region.clone(),
         ..Config::new(args.bind.clone(), db)
     };
     actix_web::rt::System::new().block_on(async move {

@@ -18,6 +18,13 @@ pub fn day_of(ts: Timestamp) -> i64 {
     ts.div_euclid(SECONDS_PER_DAY)
 }
 
+/// The UTC calendar date of a timestamp.
+pub fn date_of(ts: Timestamp) -> time::Date {
+    OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| t.date())
+        .unwrap_or(time::Date::MIN)
+}
+
 /// RFC 3339 in UTC with a `Z`, as every response writes times.
 pub fn rfc3339(ts: Timestamp) -> String {
     OffsetDateTime::from_unix_timestamp(ts)

@@ -16,6 +16,8 @@ pub struct Config {
     pub handle_signals: bool,
     /// Seconds in-flight requests get to finish after a stop signal.
     pub shutdown_timeout: u64,
+    /// Region assumed for phone numbers written without a country code (`IN`, `US`, …).
+    pub default_region: Option<String>,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -33,6 +35,7 @@ impl Config {
             workers: None,
             handle_signals: true,
             shutdown_timeout: 30,
+            default_region: None,
         }
     }
 }

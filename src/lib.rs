@@ -9,7 +9,8 @@
 //!   schema and its version.
 //! * [`auth`] answers "who is asking": API keys and their cache, the request middleware,
 //!   admin sessions, password hashing, the login throttle. [`ratelimit`] counts quotas.
-//! * Feature folders ([`accounts`], [`admin`], …) each hold `model.rs` (types and
+//! * [`fields`] holds request-body building blocks (PATCH, ids, bounded text, paging).
+//! * Feature folders ([`accounts`], [`contacts`], [`locations`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
 //! * [`housekeeping`] runs the server's background chores.
 
@@ -19,10 +20,13 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod housekeeping;
 pub mod http;
+pub mod locations;
 pub mod ratelimit;
 pub mod startup;
 pub mod state;

@@ -8,7 +8,11 @@ use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::clock::{self, day_of};
 use crate::config::Config;
+use crate::contacts::model::PersonType;
+use crate::contacts::phone::PhoneRules;
+use crate::contacts::routes as contacts;
 use crate::http::{self, require_json_for_mutations};
+use crate::locations::routes as locations;
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{db, housekeeping};
@@ -45,6 +49,8 @@ impl Application {
             limiter,
             login_throttle: LoginThrottle::default(),
             signup: config.signup,
+            phones: PhoneRules::new(config.default_region.as_deref())
+                .map_err(|e| format!("default region: {e}"))?,
         });
 
         let listener = TcpListener::bind(&config.bind)
@@ -148,6 +154,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/v1")
                 .wrap(from_fn(authenticate))
                 .route("/account", web::get().to(accounts::routes::get_account))
+                .service(contacts::scope("/contacts", PersonType::Contact))
+                .service(contacts::scope("/clients", PersonType::Client))
+                .route("/tags", web::get().to(contacts::list_tags))
+                .route("/locations", web::post().to(locations::create))
+                .route("/locations", web::get().to(locations::list))
+                .route("/locations/{id}", web::get().to(locations::get))
+                .route("/locations/{id}", web::put().to(locations::update))
+                .route("/locations/{id}", web::delete().to(locations::delete))
                 .default_service(web::to(http::not_found)),
         )
         .default_service(web::to(http::not_found));

@@ -3,6 +3,7 @@
 use crate::accounts::Plan;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
+use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
 use crate::ratelimit::RateLimiter;
 
@@ -13,6 +14,7 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub login_throttle: LoginThrottle,
     pub signup: SignupPolicy,
+    pub phones: PhoneRules,
 }
 
 /// Who may create an account on the admin page.

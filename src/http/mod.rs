@@ -72,3 +72,17 @@ fn is_json(headers: &header::HeaderMap) -> bool {
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
+
+/// `limit` and `page` of a list request.
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub page: Option<u32>,
+}
+
+/// A list answer: the bare array, and the total in `X-Total-Count` (API.md §1).
+pub fn paged<T: serde::Serialize>(items: Vec<T>, total: i64) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("x-total-count", total.to_string()))
+        .json(items)
+}

@@ -97,6 +97,28 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Sends `method path` with the key and, if given, a JSON body.
+    pub async fn call(&self, method: &str, path: &str, key: &str, body: Option<Value>) -> Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("x-api-key", key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// `call` expecting `200`; the JSON answer.
+    pub async fn ok(&self, method: &str, path: &str, key: &str, body: Option<Value>) -> Value {
+        let res = self.call(method, path, key, body).await;
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{method} {path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     /// POSTs JSON to the admin API with an optional session cookie.
     pub async fn admin_post(&self, path: &str, cookie: Option<&str>, body: Value) -> Response {
         let mut req = self

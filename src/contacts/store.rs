@@ -1,0 +1,580 @@
+//! SQL for contacts and clients, their tags and custom attributes. Every function takes the
+//! account (and the person type), so no query can reach another account's rows.
+//!
+//! Custom attributes live in the value columns `a1..a64` of `contacts`; `attribute_keys`
+//! maps each account's attribute names to a column and a kind. Column names are only ever
+//! built from those slot numbers, never from input; every value is a bound parameter.
+
+use super::model::{
+    AttrKind, AttrValue, MAX_ATTRIBUTES, MAX_TAGS, Person, PersonChanges, PersonType,
+};
+use crate::clock::{self, Timestamp};
+use crate::db::is_unique_violation;
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use rusqlite::types::{Value as Sql, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
+
+const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email, external_id, gender, \
+     birth_date, contact_stage, channel, telegram_id, instagram_id, messenger_id, location_id, \
+     opted_out, last_activity_at, created_at, updated_at";
+const BASE_COUNT: usize = 20;
+
+/// `a1, a2, …, a64`: every value column, in slot order.
+static SLOT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    (1..=MAX_ATTRIBUTES)
+        .map(|i| format!("a{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+});
+
+/// One custom attribute name of an account.
+#[derive(Debug, Clone)]
+pub struct AttrKey {
+    pub slot: usize,
+    pub name: String,
+    pub kind: AttrKind,
+}
+
+pub fn attribute_keys(conn: &Connection, account_id: i64) -> Result<Vec<AttrKey>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT slot, name, kind FROM attribute_keys WHERE account_id = ?1 ORDER BY slot",
+    )?;
+    let rows = stmt.query_map([account_id], |r| {
+        let kind: String = r.get(2)?;
+        Ok(AttrKey {
+            slot: r.get::<_, i64>(0)? as usize,
+            name: r.get(1)?,
+            kind: AttrKind::parse(&kind).unwrap_or(AttrKind::String),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The slot of each attribute being written, assigning slots to new names. A value whose
+/// kind differs from the name's is refused.
+fn slots_for(
+    conn: &Connection,
+    account_id: i64,
+    attributes: &[(String, Option<AttrValue>)],
+) -> Result<Vec<(usize, Option<AttrValue>)>> {
+    if attributes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys = attribute_keys(conn, account_id)?;
+    let mut out = Vec::with_capacity(attributes.len());
+    for (name, value) in attributes {
+        match keys.iter().find(|k| k.name.eq_ignore_ascii_case(name)) {
+            Some(key) => {
+                if let Some(v) = value
+                    && v.kind() != key.kind
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "attributes.{name}: this account's {} attribute holds {} values",
+                        key.name,
+                        key.kind.as_str()
+                    )));
+                }
+                out.push((key.slot, value.clone()));
+            }
+            None => {
+                let Some(value) = value else {
+                    continue; // removing an attribute nobody has
+                };
+                let slot = (1..=MAX_ATTRIBUTES)
+                    .find(|s| keys.iter().all(|k| k.slot != *s))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "attributes.{name}: this account already uses {MAX_ATTRIBUTES} attribute names"
+                        ))
+                    })?;
+                conn.execute(
+                    "INSERT INTO attribute_keys (account_id, slot, name, kind) VALUES (?1, ?2, ?3, ?4)",
+                    params![account_id, slot as i64, name, value.kind().as_str()],
+                )?;
+                keys.push(AttrKey {
+                    slot,
+                    name: name.clone(),
+                    kind: value.kind(),
+                });
+                out.push((slot, Some(value.clone())));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn sql_of(value: &AttrValue) -> Sql {
+    match value {
+        AttrValue::Text(s) => Sql::Text(s.clone()),
+        AttrValue::Int(i) => Sql::Integer(*i),
+        AttrValue::Real(f) => Sql::Real(*f),
+        AttrValue::Bool(b) => Sql::Integer(i64::from(*b)),
+    }
+}
+
+fn attr_of(value: ValueRef, kind: AttrKind) -> Option<AttrValue> {
+    Some(match (value, kind) {
+        (ValueRef::Null, _) => return None,
+        (ValueRef::Integer(i), AttrKind::Boolean) => AttrValue::Bool(i != 0),
+        (ValueRef::Integer(i), _) => AttrValue::Int(i),
+        (ValueRef::Real(f), _) => AttrValue::Real(f),
+        (ValueRef::Text(t) | ValueRef::Blob(t), _) => {
+            AttrValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
+    })
+}
+
+/// The columns a change writes, with their values (`Null` clears).
+fn columns(changes: &PersonChanges) -> Vec<(&'static str, Sql)> {
+    fn text(v: &Option<String>) -> Sql {
+        v.clone().map_or(Sql::Null, Sql::Text)
+    }
+    let mut out = Vec::new();
+    let texts = [
+        ("name", &changes.name),
+        ("first_name", &changes.first_name),
+        ("last_name", &changes.last_name),
+        ("phone", &changes.phone),
+        ("email", &changes.email),
+        ("external_id", &changes.external_id),
+        ("birth_date", &changes.birth_date),
+        ("contact_stage", &changes.contact_stage),
+        ("channel", &changes.channel),
+        ("telegram_id", &changes.telegram_id),
+        ("instagram_id", &changes.instagram_id),
+        ("messenger_id", &changes.messenger_id),
+    ];
+    for (column, value) in texts {
+        if let Some(v) = value {
+            out.push((column, text(v)));
+        }
+    }
+    if let Some(g) = changes.gender {
+        out.push((
+            "gender",
+            g.map_or(Sql::Null, |g| Sql::Text(g.as_str().into())),
+        ));
+    }
+    if let Some(l) = changes.location_id {
+        out.push(("location_id", l.map_or(Sql::Null, Sql::Integer)));
+    }
+    if let Some(o) = changes.opted_out {
+        out.push(("opted_out", Sql::Integer(i64::from(o))));
+    }
+    out
+}
+
+fn check_location(conn: &Connection, account_id: i64, changes: &PersonChanges) -> Result<()> {
+    if let Some(Some(location_id)) = changes.location_id {
+        let found = conn
+            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
+            .exists(params![location_id, account_id])?;
+        if !found {
+            return Err(ApiError::bad_request(format!(
+                "location.id: no location {location_id} in this account"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Turns a uniqueness failure into a `409` naming the field and the record holding it.
+fn conflict(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    changes: &PersonChanges,
+    err: rusqlite::Error,
+) -> ApiError {
+    if !is_unique_violation(&err) {
+        return err.into();
+    }
+    let (field, column, value) = if err.to_string().contains("external_id") {
+        (
+            "externalId",
+            "external_id",
+            changes.external_id.clone().flatten(),
+        )
+    } else {
+        ("phoneNumber", "phone", changes.phone.clone().flatten())
+    };
+    let holder: Option<i64> = conn
+        .query_row(
+            &format!(
+                "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND {column} = ?3"
+            ),
+            params![account_id, kind.code(), value],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten();
+    let who = holder.map_or_else(
+        || format!("another {}", kind.as_str()),
+        |id| format!("{} {id}", kind.as_str()),
+    );
+    ApiError::conflict(format!(
+        "{field}: {who} of this account already has this value"
+    ))
+}
+
+pub fn insert(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    changes: &PersonChanges,
+    now: Timestamp,
+) -> Result<i64> {
+    check_location(conn, account_id, changes)?;
+    let slots = slots_for(conn, account_id, &changes.attributes)?;
+    let mut names = vec!["account_id", "type", "created_at", "updated_at"];
+    let mut values = vec![
+        Sql::Integer(account_id),
+        Sql::Integer(kind.code()),
+        Sql::Integer(now),
+        Sql::Integer(now),
+    ];
+    for (column, value) in columns(changes) {
+        names.push(column);
+        values.push(value);
+    }
+    let slot_names: Vec<String> = slots.iter().map(|(slot, _)| format!("a{slot}")).collect();
+    for (_, value) in &slots {
+        values.push(value.as_ref().map_or(Sql::Null, sql_of));
+    }
+    let all: Vec<&str> = names
+        .iter()
+        .copied()
+        .chain(slot_names.iter().map(String::as_str))
+        .collect();
+    let placeholders = (1..=all.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO contacts ({}) VALUES ({placeholders})",
+        all.join(", ")
+    );
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))
+        .map_err(|e| conflict(conn, account_id, kind, changes, e))?;
+    let id = conn.last_insert_rowid();
+    if let Some(tags) = &changes.tags {
+        set_tags(conn, account_id, id, tags)?;
+    }
+    Ok(id)
+}
+
+fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {
+    let found = conn
+        .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3")?
+        .exists(params![id, account_id, kind.code()])?;
+    found.then_some(()).ok_or_else(|| not_found(kind, id))
+}
+
+pub fn not_found(kind: PersonType, id: i64) -> ApiError {
+    ApiError::not_found(format!("no {} with id {id}", kind.as_str()))
+}
+
+pub fn update(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    changes: &PersonChanges,
+    now: Timestamp,
+) -> Result<()> {
+    exists(conn, account_id, kind, id)?;
+    check_location(conn, account_id, changes)?;
+    let slots = slots_for(conn, account_id, &changes.attributes)?;
+    let mut sets = vec!["updated_at = ?1".to_string()];
+    let mut values = vec![Sql::Integer(now)];
+    let assignments = columns(changes)
+        .into_iter()
+        .map(|(c, v)| (c.to_string(), v))
+        .chain(
+            slots
+                .iter()
+                .map(|(slot, v)| (format!("a{slot}"), v.as_ref().map_or(Sql::Null, sql_of))),
+        );
+    for (column, value) in assignments {
+        values.push(value);
+        sets.push(format!("{column} = ?{}", values.len()));
+    }
+    values.push(Sql::Integer(id));
+    let sql = format!(
+        "UPDATE contacts SET {} WHERE id = ?{}",
+        sets.join(", "),
+        values.len()
+    );
+    conn.prepare_cached(&sql)?
+        .execute(params_from_iter(values))
+        .map_err(|e| conflict(conn, account_id, kind, changes, e))?;
+    if let Some(tags) = &changes.tags {
+        set_tags(conn, account_id, id, tags)?;
+    }
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3")?
+        .execute(params![id, account_id, kind.code()])?;
+    (deleted == 1)
+        .then_some(())
+        .ok_or_else(|| not_found(kind, id))
+}
+
+// ---- tags ----
+
+fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
+    let existing = conn
+        .prepare_cached("SELECT id FROM tags WHERE account_id = ?1 AND name = ?2")?
+        .query_row(params![account_id, name], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO tags (account_id, name) VALUES (?1, ?2)")?
+        .execute(params![account_id, name])?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn set_tags(conn: &Connection, account_id: i64, contact_id: i64, names: &[String]) -> Result<()> {
+    conn.prepare_cached("DELETE FROM contact_tags WHERE contact_id = ?1")?
+        .execute([contact_id])?;
+    add_tag_links(conn, account_id, contact_id, names)
+}
+
+fn add_tag_links(
+    conn: &Connection,
+    account_id: i64,
+    contact_id: i64,
+    names: &[String],
+) -> Result<()> {
+    let mut link = conn.prepare_cached(
+        "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?1, ?2)",
+    )?;
+    for name in names {
+        link.execute(params![contact_id, tag_id(conn, account_id, name)?])?;
+    }
+    Ok(())
+}
+
+pub fn add_tags(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    names: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    exists(conn, account_id, kind, id)?;
+    add_tag_links(conn, account_id, id, names)?;
+    let count: i64 = conn
+        .prepare_cached("SELECT count(*) FROM contact_tags WHERE contact_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    if count > MAX_TAGS as i64 {
+        return Err(ApiError::bad_request(format!(
+            "tags: at most {MAX_TAGS} tags per contact"
+        )));
+    }
+    touch(conn, id, now)
+}
+
+pub fn remove_tags(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    names: &[String],
+    now: Timestamp,
+) -> Result<()> {
+    exists(conn, account_id, kind, id)?;
+    let mut unlink = conn.prepare_cached(
+        "DELETE FROM contact_tags WHERE contact_id = ?1
+         AND tag_id = (SELECT id FROM tags WHERE account_id = ?2 AND name = ?3)",
+    )?;
+    for name in names {
+        unlink.execute(params![id, account_id, name])?;
+    }
+    touch(conn, id, now)
+}
+
+fn touch(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
+    conn.prepare_cached("UPDATE contacts SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+fn tags_of(conn: &Connection, contact_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.contact_id = ?1 ORDER BY t.name",
+    )?;
+    let rows = stmt.query_map([contact_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every tag of the account with the number of people (contacts and clients) carrying it.
+pub fn tag_counts(conn: &Connection, account_id: i64) -> Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.name, (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id)
+         FROM tags t WHERE t.account_id = ?1 ORDER BY t.name",
+    )?;
+    let rows = stmt.query_map([account_id], |r| {
+        Ok(json!({"name": r.get::<_, String>(0)?, "count": r.get::<_, i64>(1)?}))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---- reading ----
+
+fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
+    let text = |i: usize| row.get::<_, Option<String>>(i);
+    let kind: i64 = row.get(1)?;
+    let mut channel_ids = Map::new();
+    for (i, channel) in [(12, "telegram"), (13, "instagram"), (14, "messenger")] {
+        if let Some(v) = text(i)? {
+            channel_ids.insert(channel.into(), Value::String(v));
+        }
+    }
+    let mut attributes = Map::new();
+    for key in keys {
+        if let Some(v) = attr_of(row.get_ref(BASE_COUNT + key.slot - 1)?, key.kind) {
+            attributes.insert(key.name.clone(), v.to_json());
+        }
+    }
+    Ok(Person {
+        id: row.get::<_, i64>(0)?.to_string(),
+        kind: if kind == 1 { "client" } else { "contact" },
+        name: text(2)?,
+        first_name: text(3)?,
+        last_name: text(4)?,
+        phone_number: text(5)?,
+        email: text(6)?,
+        external_id: text(7)?,
+        gender: text(8)?,
+        birth_date: text(9)?,
+        contact_stage: text(10)?,
+        channel: text(11)?,
+        channel_ids,
+        location: row
+            .get::<_, Option<i64>>(15)?
+            .map(|id| json!({"id": id.to_string()})),
+        tags: Vec::new(),
+        attributes,
+        opted_out: row.get(16)?,
+        last_activity_at: row.get::<_, Option<i64>>(17)?.map(clock::rfc3339),
+        created_at: clock::rfc3339(row.get(18)?),
+        updated_at: clock::rfc3339(row.get(19)?),
+    })
+}
+
+pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<Person> {
+    let keys = attribute_keys(conn, account_id)?;
+    let sql = format!(
+        "SELECT {BASE_COLUMNS}, {} FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3",
+        *SLOT_COLUMNS
+    );
+    let mut person = conn
+        .prepare_cached(&sql)?
+        .query_row(params![id, account_id, kind.code()], |row| {
+            person_from_row(row, &keys)
+        })
+        .optional()?
+        .ok_or_else(|| not_found(kind, id))?;
+    person.tags = tags_of(conn, id)?;
+    Ok(person)
+}
+
+/// Filters of `GET /v1/contacts`.
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub search: Option<String>,
+    pub tag: Option<String>,
+    pub stage: Option<String>,
+    pub location_id: Option<i64>,
+}
+
+/// A page of people in creation order, and how many match in all.
+pub fn list(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    filter: &ListFilter,
+    page: Page,
+) -> Result<(Vec<Person>, i64)> {
+    let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
+    let mut clauses = vec!["c.account_id = ?1".to_string(), "c.type = ?2".to_string()];
+    if let Some(search) = &filter.search {
+        values.push(Sql::Text(format!("%{}%", escape_like(search))));
+        let n = values.len();
+        clauses.push(format!(
+            "(c.name LIKE ?{n} ESCAPE '\\' OR c.phone LIKE ?{n} ESCAPE '\\' \
+             OR c.email LIKE ?{n} ESCAPE '\\' OR c.external_id LIKE ?{n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(stage) = &filter.stage {
+        values.push(Sql::Text(stage.clone()));
+        clauses.push(format!("c.contact_stage = ?{}", values.len()));
+    }
+    if let Some(location_id) = filter.location_id {
+        values.push(Sql::Integer(location_id));
+        clauses.push(format!("c.location_id = ?{}", values.len()));
+    }
+    if let Some(tag) = &filter.tag {
+        values.push(Sql::Text(tag.clone()));
+        clauses.push(format!(
+            "c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+             WHERE t.account_id = ?1 AND t.name = ?{})",
+            values.len()
+        ));
+    }
+    let filter_sql = clauses.join(" AND ");
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM contacts c WHERE {filter_sql}"
+        ))?
+        .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+
+    let keys = attribute_keys(conn, account_id)?;
+    let sql = format!(
+        "SELECT {BASE_COLUMNS}, {} FROM contacts c WHERE {filter_sql} ORDER BY c.id LIMIT {} OFFSET {}",
+        *SLOT_COLUMNS, page.limit, page.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values.iter()), |row| {
+        person_from_row(row, &keys)
+    })?;
+    let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    for person in &mut people {
+        person.tags = tags_of(conn, person.id.parse().unwrap_or_default())?;
+    }
+    Ok((people, total))
+}
+
+/// Makes `%`, `_` and `\` match themselves in a LIKE pattern (with `ESCAPE '\'`).
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+}

@@ -1,0 +1,72 @@
+//! SQL for locations. Deleting one leaves its contacts without a location
+//! (`ON DELETE SET NULL`).
+
+use crate::clock::{self, Timestamp};
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Value, json};
+
+fn view(row: &Row) -> rusqlite::Result<Value> {
+    Ok(json!({
+        "id": row.get::<_, i64>(0)?.to_string(),
+        "title": row.get::<_, String>(1)?,
+        "createdAt": clock::rfc3339(row.get(2)?),
+        "updatedAt": clock::rfc3339(row.get(3)?),
+    }))
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("no location with id {id}"))
+}
+
+pub fn insert(conn: &Connection, account_id: i64, title: &str, now: Timestamp) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO locations (account_id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+    )?
+    .execute(params![account_id, title, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Value> {
+    conn.prepare_cached(
+        "SELECT id, title, created_at, updated_at FROM locations WHERE id = ?1 AND account_id = ?2",
+    )?
+    .query_row(params![id, account_id], view)
+    .optional()?
+    .ok_or_else(|| not_found(id))
+}
+
+pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Value>, i64)> {
+    let total = conn
+        .prepare_cached("SELECT count(*) FROM locations WHERE account_id = ?1")?
+        .query_row([account_id], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, created_at, updated_at FROM locations WHERE account_id = ?1
+         ORDER BY id LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt.query_map(params![account_id, page.limit, page.offset], view)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}
+
+pub fn update(
+    conn: &Connection,
+    account_id: i64,
+    id: i64,
+    title: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE locations SET title = ?3, updated_at = ?4 WHERE id = ?1 AND account_id = ?2",
+        )?
+        .execute(params![id, account_id, title, now])?;
+    (changed == 1).then_some(()).ok_or_else(|| not_found(id))
+}
+
+pub fn delete(conn: &Connection, account_id: i64, id: i64) -> Result<()> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM locations WHERE id = ?1 AND account_id = ?2")?
+        .execute(params![id, account_id])?;
+    (deleted == 1).then_some(()).ok_or_else(|| not_found(id))
+}
