@@ -1,6 +1,9 @@
 //! Contacts and clients (API.md §4): one store with a `type`, served under `/v1/contacts` and
 //! `/v1/clients`; their tags and custom attributes.
 
+pub mod bulk;
+pub mod export;
+pub mod import;
 pub mod model;
 pub mod phone;
 pub mod routes;

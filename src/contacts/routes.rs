@@ -1,15 +1,19 @@
 //! `/v1/contacts` and `/v1/clients` (the same routes over the two person types), and
 //! `/v1/tags`.
 
+use super::bulk::{self, Outcome};
+use super::export::CsvExport;
+use super::import::{self, Context};
 use super::model::{PersonChanges, PersonInput, PersonType, tags};
 use super::store::{self, ListFilter};
 use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
-use crate::http::{Json, paged};
+use crate::http::{ChannelBody, Json, paged};
 use crate::state::AppState;
 use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Scope, web};
 use serde::Deserialize;
 use std::future::{Ready, ready};
@@ -18,6 +22,8 @@ use std::future::{Ready, ready};
 pub fn scope(path: &str, kind: PersonType) -> Scope {
     web::scope(path)
         .app_data(kind)
+        .route("/import", web::post().to(import))
+        .route("/export", web::get().to(export))
         .route("", web::post().to(create))
         .route("", web::get().to(list))
         .route("/{id}", web::get().to(get))
@@ -199,4 +205,148 @@ pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result
     let tags =
         web::block(move || store::tag_counts(&*state.pool.get()?, caller.account_id)).await??;
     Ok(HttpResponse::Ok().json(tags))
+}
+
+/// Bodies of imports (API.md §1).
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+/// People per chunk of an export.
+const EXPORT_PAGE: u32 = 2_000;
+
+/// `POST /v1/contacts/import`: a CSV file (`text/csv`) or a JSON array (`application/json`).
+/// Batches go to the writer while the next one is being parsed.
+pub async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    kind: PersonType,
+    payload: web::Payload,
+) -> Result<HttpResponse> {
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let csv = match mime.as_str() {
+        "text/csv" | "application/csv" => true,
+        "application/json" => false,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be text/csv or application/json",
+            ));
+        }
+    };
+    let body = payload
+        .to_bytes_limited(IMPORT_LIMIT)
+        .await
+        .map_err(|_| ApiError::payload_too_large(IMPORT_LIMIT))?
+        .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+
+    let (account, now) = (caller.account_id, clock::now());
+    let kinds = store::attribute_keys(&*state.pool.get()?, account)?
+        .into_iter()
+        .map(|k| (k.name.to_lowercase(), k.kind))
+        .collect();
+    let outcome = web::block(move || -> Result<Outcome> {
+        let ctx = Context {
+            phones: &state.phones,
+            today: clock::date_of(now),
+            kinds,
+        };
+        let mut total = Outcome::default();
+        let mut pending = None;
+        let emit = |rows| {
+            let next = state
+                .writer
+                .submit(move |conn| bulk::upsert(conn, account, kind, rows, now));
+            match pending.replace(next) {
+                Some(previous) => merge(&mut total, previous.wait()?),
+                None => Ok(()),
+            }
+        };
+        let invalid = if csv {
+            import::read_csv(&body, &ctx, emit)?
+        } else {
+            import::read_json(&body, &ctx, emit)?
+        };
+        if let Some(last) = pending {
+            merge(&mut total, last.wait()?)?;
+        }
+        if total.created + total.updated > import::BATCH {
+            state.writer.checkpoint();
+        }
+        total.failed.extend(invalid);
+        total.failed.sort_by_key(|f| f.row);
+        Ok(total)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+fn merge(total: &mut Outcome, batch: Outcome) -> Result<()> {
+    total.created += batch.created;
+    total.updated += batch.updated;
+    total.failed.extend(batch.failed);
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportQuery {
+    segment_id: Option<String>,
+}
+
+/// `GET /v1/contacts/export`: every person as CSV, streamed page by page (keyset paging, so
+/// late pages cost what early ones do), in the columns an import reads back.
+pub async fn export(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    kind: PersonType,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse> {
+    if let Some(segment) = &query.segment_id {
+        return Err(ApiError::not_found(format!(
+            "segmentId: no segment with id {segment}"
+        )));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let (account, pool) = (caller.account_id, state.pool.clone());
+    tokio::task::spawn_blocking(move || {
+        let send = |chunk: Result<Vec<u8>>| tx.blocking_send(chunk.map(web::Bytes::from)).is_ok();
+        let page = |after| bulk::page_after(&*pool.get()?, account, kind, after, EXPORT_PAGE);
+        let csv = match pool
+            .get()
+            .map_err(ApiError::from)
+            .and_then(|c| bulk::attribute_names(&c, account))
+        {
+            Ok(names) => CsvExport::new(names),
+            Err(e) => return send(Err(e)),
+        };
+        if !send(Ok(csv.header())) {
+            return false;
+        }
+        let mut after = 0;
+        loop {
+            match page(after) {
+                Ok(people) if people.is_empty() => return true,
+                Ok(people) => {
+                    after = people
+                        .last()
+                        .and_then(|p| p.id.parse().ok())
+                        .unwrap_or(i64::MAX);
+                    if !send(Ok(csv.rows(&people))) {
+                        return false; // the client went away
+                    }
+                }
+                Err(e) => return send(Err(e)),
+            }
+        }
+    });
+    let filename = format!("attachment; filename=\"{}s.csv\"", kind.as_str());
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, filename))
+        .streaming(ChannelBody(rx)))
 }

@@ -15,6 +15,7 @@ use crate::fields::Page;
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email, external_id, gender, \
@@ -53,36 +54,26 @@ pub fn attribute_keys(conn: &Connection, account_id: i64) -> Result<Vec<AttrKey>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The slot of each attribute being written, assigning slots to new names. A value whose
-/// kind differs from the name's is refused.
-fn slots_for(
+/// The slot of each named attribute, by lowercase name, assigning free slots to new names
+/// (with the kind given). A known name wanted with another kind is refused.
+pub(super) fn resolve_slots(
     conn: &Connection,
     account_id: i64,
-    attributes: &[(String, Option<AttrValue>)],
-) -> Result<Vec<(usize, Option<AttrValue>)>> {
-    if attributes.is_empty() {
-        return Ok(Vec::new());
-    }
+    wanted: &[(String, AttrKind)],
+) -> Result<HashMap<String, usize>> {
     let mut keys = attribute_keys(conn, account_id)?;
-    let mut out = Vec::with_capacity(attributes.len());
-    for (name, value) in attributes {
-        match keys.iter().find(|k| k.name.eq_ignore_ascii_case(name)) {
-            Some(key) => {
-                if let Some(v) = value
-                    && v.kind() != key.kind
-                {
-                    return Err(ApiError::bad_request(format!(
-                        "attributes.{name}: this account's {} attribute holds {} values",
-                        key.name,
-                        key.kind.as_str()
-                    )));
-                }
-                out.push((key.slot, value.clone()));
+    let mut slots = HashMap::with_capacity(wanted.len());
+    for (name, kind) in wanted {
+        let slot = match keys.iter().find(|k| k.name.eq_ignore_ascii_case(name)) {
+            Some(key) if key.kind != *kind => {
+                return Err(ApiError::bad_request(format!(
+                    "attributes.{name}: this account's {} attribute holds {} values",
+                    key.name,
+                    key.kind.as_str()
+                )));
             }
+            Some(key) => key.slot,
             None => {
-                let Some(value) = value else {
-                    continue; // removing an attribute nobody has
-                };
                 let slot = (1..=MAX_ATTRIBUTES)
                     .find(|s| keys.iter().all(|k| k.slot != *s))
                     .ok_or_else(|| {
@@ -92,18 +83,47 @@ fn slots_for(
                     })?;
                 conn.execute(
                     "INSERT INTO attribute_keys (account_id, slot, name, kind) VALUES (?1, ?2, ?3, ?4)",
-                    params![account_id, slot as i64, name, value.kind().as_str()],
+                    params![account_id, slot as i64, name, kind.as_str()],
                 )?;
                 keys.push(AttrKey {
                     slot,
                     name: name.clone(),
-                    kind: value.kind(),
+                    kind: *kind,
                 });
-                out.push((slot, Some(value.clone())));
+                slot
             }
-        }
+        };
+        slots.insert(name.to_lowercase(), slot);
     }
-    Ok(out)
+    Ok(slots)
+}
+
+/// The slot and new value of each attribute a change writes. Removing a name the account
+/// never used is nothing to write.
+fn slots_for(
+    conn: &Connection,
+    account_id: i64,
+    attributes: &[(String, Option<AttrValue>)],
+) -> Result<Vec<(usize, Option<AttrValue>)>> {
+    if attributes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: Vec<(String, AttrKind)> = attributes
+        .iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name.clone(), v.kind())))
+        .collect();
+    let mut slots = resolve_slots(conn, account_id, &wanted)?;
+    for key in attribute_keys(conn, account_id)? {
+        slots.entry(key.name.to_lowercase()).or_insert(key.slot);
+    }
+    Ok(attributes
+        .iter()
+        .filter_map(|(name, value)| {
+            slots
+                .get(&name.to_lowercase())
+                .map(|slot| (*slot, value.clone()))
+        })
+        .collect())
 }
 
 fn sql_of(value: &AttrValue) -> Sql {
@@ -167,7 +187,11 @@ fn columns(changes: &PersonChanges) -> Vec<(&'static str, Sql)> {
     out
 }
 
-fn check_location(conn: &Connection, account_id: i64, changes: &PersonChanges) -> Result<()> {
+pub(super) fn check_location(
+    conn: &Connection,
+    account_id: i64,
+    changes: &PersonChanges,
+) -> Result<()> {
     if let Some(Some(location_id)) = changes.location_id {
         let found = conn
             .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
@@ -230,42 +254,66 @@ pub fn insert(
 ) -> Result<i64> {
     check_location(conn, account_id, changes)?;
     let slots = slots_for(conn, account_id, &changes.attributes)?;
-    let mut names = vec!["account_id", "type", "created_at", "updated_at"];
+    let id = insert_row(conn, account_id, kind, changes, &slots, now)?;
+    if let Some(tags) = &changes.tags {
+        set_tags(conn, account_id, id, tags)?;
+    }
+    Ok(id)
+}
+
+/// The columns and values a change writes, its attributes placed by `slots`.
+fn assignments(
+    changes: &PersonChanges,
+    slots: &[(usize, Option<AttrValue>)],
+) -> Vec<(String, Sql)> {
+    columns(changes)
+        .into_iter()
+        .map(|(c, v)| (c.to_string(), v))
+        .chain(
+            slots
+                .iter()
+                .map(|(slot, v)| (format!("a{slot}"), v.as_ref().map_or(Sql::Null, sql_of))),
+        )
+        .collect()
+}
+
+/// Inserts the row of a checked change.
+pub(super) fn insert_row(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    changes: &PersonChanges,
+    slots: &[(usize, Option<AttrValue>)],
+    now: Timestamp,
+) -> Result<i64> {
+    let mut names = vec![
+        "account_id".to_string(),
+        "type".into(),
+        "created_at".into(),
+        "updated_at".into(),
+    ];
     let mut values = vec![
         Sql::Integer(account_id),
         Sql::Integer(kind.code()),
         Sql::Integer(now),
         Sql::Integer(now),
     ];
-    for (column, value) in columns(changes) {
+    for (column, value) in assignments(changes, slots) {
         names.push(column);
         values.push(value);
     }
-    let slot_names: Vec<String> = slots.iter().map(|(slot, _)| format!("a{slot}")).collect();
-    for (_, value) in &slots {
-        values.push(value.as_ref().map_or(Sql::Null, sql_of));
-    }
-    let all: Vec<&str> = names
-        .iter()
-        .copied()
-        .chain(slot_names.iter().map(String::as_str))
-        .collect();
-    let placeholders = (1..=all.len())
+    let placeholders = (1..=names.len())
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
         "INSERT INTO contacts ({}) VALUES ({placeholders})",
-        all.join(", ")
+        names.join(", ")
     );
     conn.prepare_cached(&sql)?
         .execute(params_from_iter(values))
         .map_err(|e| conflict(conn, account_id, kind, changes, e))?;
-    let id = conn.last_insert_rowid();
-    if let Some(tags) = &changes.tags {
-        set_tags(conn, account_id, id, tags)?;
-    }
-    Ok(id)
+    Ok(conn.last_insert_rowid())
 }
 
 fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {
@@ -290,17 +338,26 @@ pub fn update(
     exists(conn, account_id, kind, id)?;
     check_location(conn, account_id, changes)?;
     let slots = slots_for(conn, account_id, &changes.attributes)?;
+    update_row(conn, account_id, kind, id, changes, &slots, now)?;
+    if let Some(tags) = &changes.tags {
+        set_tags(conn, account_id, id, tags)?;
+    }
+    Ok(())
+}
+
+/// Writes the columns a checked change sets on an existing row.
+pub(super) fn update_row(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    changes: &PersonChanges,
+    slots: &[(usize, Option<AttrValue>)],
+    now: Timestamp,
+) -> Result<()> {
     let mut sets = vec!["updated_at = ?1".to_string()];
     let mut values = vec![Sql::Integer(now)];
-    let assignments = columns(changes)
-        .into_iter()
-        .map(|(c, v)| (c.to_string(), v))
-        .chain(
-            slots
-                .iter()
-                .map(|(slot, v)| (format!("a{slot}"), v.as_ref().map_or(Sql::Null, sql_of))),
-        );
-    for (column, value) in assignments {
+    for (column, value) in assignments(changes, slots) {
         values.push(value);
         sets.push(format!("{column} = ?{}", values.len()));
     }
@@ -313,9 +370,6 @@ pub fn update(
     conn.prepare_cached(&sql)?
         .execute(params_from_iter(values))
         .map_err(|e| conflict(conn, account_id, kind, changes, e))?;
-    if let Some(tags) = &changes.tags {
-        set_tags(conn, account_id, id, tags)?;
-    }
     Ok(())
 }
 
@@ -330,7 +384,7 @@ pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> 
 
 // ---- tags ----
 
-fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
+pub(super) fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
     let existing = conn
         .prepare_cached("SELECT id FROM tags WHERE account_id = ?1 AND name = ?2")?
         .query_row(params![account_id, name], |r| r.get(0))
@@ -489,6 +543,27 @@ pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Res
         .ok_or_else(|| not_found(kind, id))?;
     person.tags = tags_of(conn, id)?;
     Ok(person)
+}
+
+/// Up to `limit` people with ids above `after`, in id order, without their tags: pages of
+/// an export that never slow down with depth.
+pub fn page_after(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    after: i64,
+    limit: u32,
+    keys: &[AttrKey],
+) -> Result<Vec<Person>> {
+    let sql = format!(
+        "SELECT {BASE_COLUMNS}, {} FROM contacts WHERE account_id = ?1 AND type = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
+        *SLOT_COLUMNS
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![account_id, kind.code(), after, limit], |row| {
+        person_from_row(row, keys)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Filters of `GET /v1/contacts`.

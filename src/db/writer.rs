@@ -21,6 +21,8 @@ type Job = Box<dyn FnOnce(&Connection) -> Box<dyn Finish> + Send>;
 
 enum Message {
     Job(Job),
+    /// Copy the WAL back into the database and truncate it (after bulk writes).
+    Checkpoint,
     Stop,
 }
 
@@ -44,6 +46,39 @@ impl<T> Finish for Pending<T> {
         let answer = commit.and(self.result);
         // The caller may have gone away (client disconnected); the write stands regardless.
         let _ = self.reply.send(answer);
+    }
+}
+
+/// A write handed to the writer, whose answer comes after its commit.
+pub struct Submitted<T>(Option<oneshot::Receiver<Result<T, ApiError>>>);
+
+fn lost<T>() -> Result<T, ApiError> {
+    Err(ApiError::unavailable(
+        "the server is shutting down; the write was not made",
+    ))
+}
+
+impl<T> Submitted<T> {
+    /// Waits on a thread that may block (never an async worker).
+    pub fn wait(self) -> Result<T, ApiError> {
+        match self.0 {
+            Some(answer) => answer.blocking_recv().unwrap_or_else(|_| lost()),
+            None => lost(),
+        }
+    }
+}
+
+impl<T: Send + 'static> std::future::IntoFuture for Submitted<T> {
+    type Output = Result<T, ApiError>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            match self.0 {
+                Some(answer) => answer.await.unwrap_or_else(|_| lost()),
+                None => lost(),
+            }
+        })
     }
 }
 
@@ -73,6 +108,17 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.submit(work).await
+    }
+
+    /// Queues `work` and returns at once; the answer arrives (after the commit) through the
+    /// returned [`Submitted`], awaited, or waited for from a blocking thread. Lets a bulk
+    /// import prepare its next batch while the writer commits the last one.
+    pub fn submit<T, F>(&self, work: F) -> Submitted<T>
+    where
+        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::new(Pending {
@@ -80,14 +126,16 @@ impl Writer {
                 reply,
             })
         });
-        self.queue
-            .send(Message::Job(job))
-            .map_err(|_| ApiError::unavailable("the server is shutting down"))?;
-        answer.await.unwrap_or_else(|_| {
-            Err(ApiError::unavailable(
-                "the write could not be completed; try again",
-            ))
-        })
+        match self.queue.send(Message::Job(job)) {
+            Ok(()) => Submitted(Some(answer)),
+            Err(_) => Submitted(None),
+        }
+    }
+
+    /// Asks for a WAL checkpoint once the queued jobs are committed. After a bulk import
+    /// the WAL holds the whole import; until it is copied back, every read consults it.
+    pub fn checkpoint(&self) {
+        let _ = self.queue.send(Message::Checkpoint);
     }
 
     /// Finishes every job already queued, then stops the thread. Later `run`s fail with 503.
@@ -107,11 +155,17 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>) {
     while !stopping {
         let mut batch = match inbox.recv() {
             Ok(Message::Job(job)) => vec![job],
+            Ok(Message::Checkpoint) => {
+                checkpoint(&conn);
+                continue;
+            }
             Ok(Message::Stop) | Err(_) => break,
         };
-        while batch.len() < MAX_BATCH {
+        let mut then_checkpoint = false;
+        while batch.len() < MAX_BATCH && !then_checkpoint {
             match inbox.try_recv() {
                 Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Checkpoint) => then_checkpoint = true,
                 Ok(Message::Stop) => {
                     stopping = true;
                     break;
@@ -120,9 +174,22 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>) {
             }
         }
         commit_batch(&mut conn, batch);
+        if then_checkpoint {
+            checkpoint(&conn);
+        }
     }
     if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
         log::warn!("PRAGMA optimize at shutdown failed: {e}");
+    }
+}
+
+fn checkpoint(conn: &Connection) {
+    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(0) => {}
+        Ok(_) => log::info!("WAL checkpoint incomplete: readers were busy; SQLite will finish it"),
+        Err(e) => log::warn!("WAL checkpoint failed: {e}"),
     }
 }
 

@@ -73,6 +73,21 @@ fn is_json(headers: &header::HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// A response body fed chunk by chunk from another thread through a bounded channel, so a
+/// large export never sits in memory whole.
+pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Result<web::Bytes, ApiError>>);
+
+impl futures_core::Stream for ChannelBody {
+    type Item = Result<web::Bytes, ApiError>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
 /// `limit` and `page` of a list request.
 #[derive(Debug, serde::Deserialize)]
 pub struct PageQuery {

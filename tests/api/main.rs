@@ -9,6 +9,7 @@ mod cli;
 mod contacts;
 mod errors;
 mod health;
+mod import_export;
 mod locations;
 mod rate_limits;
 mod shutdown;

@@ -1,0 +1,525 @@
+//! Reading imports (API.md §4): a CSV file whose header names the fields (other columns
+//! become custom attributes; `tags` split on `;`), or a JSON array of contacts. Rows are
+//! validated as a create body would be and handed on in batches; a row that fails is
+//! reported with its number and never stops the others. Pure: no SQL, no HTTP.
+
+use super::model::{AttrKind, PersonChanges, PersonInput};
+use super::phone::PhoneRules;
+use crate::error::{ApiError, Result};
+use crate::fields::{Id, Ref};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use time::Date;
+
+/// Rows per writer job: large enough to amortise a commit, small enough to keep memory flat.
+pub const BATCH: usize = 5_000;
+
+/// A valid row and its number (CSV: its row as a spreadsheet shows it, the header being
+/// row 1 and a quoted multi-line cell staying in one row; JSON: its position in the array,
+/// from 1).
+#[derive(Debug)]
+pub struct Row {
+    pub number: usize,
+    pub changes: PersonChanges,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub row: usize,
+    pub message: String,
+}
+
+pub struct Context<'a> {
+    pub phones: &'a PhoneRules,
+    pub today: Date,
+    /// Kinds of the account's existing attribute names, by lowercase name.
+    pub kinds: HashMap<String, AttrKind>,
+}
+
+impl Context<'_> {
+    fn validate(&self, number: usize, input: PersonInput) -> std::result::Result<Row, Failure> {
+        let fail = |message: String| Failure {
+            row: number,
+            message,
+        };
+        let changes =
+            PersonChanges::parse(input, self.phones, self.today).map_err(|e| fail(e.message))?;
+        if !changes.identifies_someone() {
+            return Err(fail(
+                "needs at least one of name, firstName, phoneNumber, email, externalId or a channel id".into(),
+            ));
+        }
+        Ok(Row { number, changes })
+    }
+}
+
+/// What a CSV column holds.
+#[derive(Debug, Clone, PartialEq)]
+enum Column {
+    Name,
+    FirstName,
+    LastName,
+    Phone,
+    Email,
+    ExternalId,
+    Gender,
+    BirthDate,
+    Stage,
+    Channel,
+    Telegram,
+    Instagram,
+    Messenger,
+    Location,
+    Tags,
+    OptedOut,
+    Attribute(String),
+    /// The server's own fields (`id`, `createdAt`, …), as an export writes them.
+    Ignored,
+}
+
+fn column_of(header: &str) -> Column {
+    let header = header.trim();
+    if let Some(name) = header.strip_prefix("attributes.") {
+        return Column::Attribute(name.to_string());
+    }
+    let key: String = header
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-'))
+        .collect::<String>()
+        .to_lowercase();
+    match key.as_str() {
+        "name" => Column::Name,
+        "firstname" => Column::FirstName,
+        "lastname" => Column::LastName,
+        "phonenumber" | "phone" => Column::Phone,
+        "email" => Column::Email,
+        "externalid" => Column::ExternalId,
+        "gender" => Column::Gender,
+        "birthdate" => Column::BirthDate,
+        "contactstage" => Column::Stage,
+        "channel" => Column::Channel,
+        "telegram" | "channelids.telegram" => Column::Telegram,
+        "instagram" | "channelids.instagram" => Column::Instagram,
+        "messenger" | "channelids.messenger" => Column::Messenger,
+        "location" | "locationid" | "location.id" => Column::Location,
+        "tags" => Column::Tags,
+        "optedout" => Column::OptedOut,
+        "id" | "type" | "createdat" | "updatedat" | "lastactivityat" => Column::Ignored,
+        _ => Column::Attribute(header.to_string()),
+    }
+}
+
+/// A number as a spreadsheet writes one. Leading zeros (`007`, zip codes) and `+` signs
+/// (phone numbers) keep a value a string.
+fn number(cell: &str) -> Option<Value> {
+    let digits = cell.strip_prefix('-').unwrap_or(cell);
+    let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
+    if digits.is_empty() || leading_zero || !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    if let Ok(i) = cell.parse::<i64>() {
+        return Some(Value::from(i));
+    }
+    cell.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Value::from)
+}
+
+fn boolean(cell: &str) -> Option<bool> {
+    match cell.to_ascii_lowercase().as_str() {
+        "true" | "yes" => Some(true),
+        "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// The kind of a new attribute column: number or boolean if every value is one, else string.
+fn infer(values: impl Iterator<Item = String>) -> AttrKind {
+    let (mut numbers, mut booleans) = (true, true);
+    for v in values.filter(|v| !v.is_empty()) {
+        numbers &= number(&v).is_some();
+        booleans &= boolean(&v).is_some();
+    }
+    match (numbers, booleans) {
+        (true, _) => AttrKind::Number,
+        (_, true) => AttrKind::Boolean,
+        _ => AttrKind::String,
+    }
+}
+
+fn typed(cell: &str, kind: AttrKind, name: &str) -> std::result::Result<Value, String> {
+    match kind {
+        AttrKind::String => Ok(Value::String(cell.to_string())),
+        AttrKind::Number => number(cell)
+            .ok_or_else(|| format!("attributes.{name}: expected a number, found {cell:?}")),
+        AttrKind::Boolean => boolean(cell)
+            .map(Value::Bool)
+            .ok_or_else(|| format!("attributes.{name}: expected true or false, found {cell:?}")),
+    }
+}
+
+fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    csv::ReaderBuilder::new().flexible(true).from_reader(bytes)
+}
+
+/// Reads a CSV import, calling `emit` with each batch of valid rows; returns the rows that
+/// failed validation. `emit` may fail (the writer is gone): the import stops there.
+pub fn read_csv(
+    bytes: &[u8],
+    ctx: &Context,
+    mut emit: impl FnMut(Vec<Row>) -> Result<()>,
+) -> Result<Vec<Failure>> {
+    let headers = reader(bytes)
+        .headers()
+        .map_err(|e| ApiError::bad_request(format!("body: cannot read the CSV header: {e}")))?
+        .clone();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(ApiError::bad_request(
+            "body: the CSV file has no header row",
+        ));
+    }
+    let columns: Vec<Column> = headers.iter().map(column_of).collect();
+    for (i, column) in columns.iter().enumerate() {
+        if *column != Column::Ignored && columns[..i].contains(column) {
+            return Err(ApiError::bad_request(format!(
+                "body: the column {:?} appears twice",
+                &headers[i]
+            )));
+        }
+    }
+
+    // Kinds of attribute columns: the account's for names it knows, inferred from the whole
+    // column for new ones (a first pass over the file).
+    let mut kinds = Vec::with_capacity(columns.len());
+    for (i, column) in columns.iter().enumerate() {
+        kinds.push(match column {
+            Column::Attribute(name) => Some(match ctx.kinds.get(&name.to_lowercase()) {
+                Some(kind) => *kind,
+                None => infer(
+                    reader(bytes)
+                        .records()
+                        .filter_map(|r| r.ok())
+                        .map(|r| r.get(i).unwrap_or("").trim().to_string()),
+                ),
+            }),
+            _ => None,
+        });
+    }
+
+    let mut failures = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut csv = reader(bytes);
+    csv.headers()
+        .map_err(|e| ApiError::bad_request(format!("body: {e}")))?; // rows are numbered after it
+    let mut record = csv::StringRecord::new();
+    loop {
+        let number = csv.position().line() as usize;
+        match csv.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                failures.push(Failure {
+                    row: number,
+                    message: format!("unreadable CSV: {e}"),
+                });
+                if e.is_io_error() {
+                    break;
+                }
+                continue;
+            }
+        }
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue; // blank line
+        }
+        if record.len() != columns.len() {
+            let message = format!("expected {} fields, found {}", columns.len(), record.len());
+            failures.push(Failure {
+                row: number,
+                message,
+            });
+            continue;
+        }
+        let input = match csv_input(&columns, &kinds, &record) {
+            Ok(input) => input,
+            Err(message) => {
+                failures.push(Failure {
+                    row: number,
+                    message,
+                });
+                continue;
+            }
+        };
+        match ctx.validate(number, input) {
+            Ok(row) => batch.push(row),
+            Err(failure) => failures.push(failure),
+        }
+        if batch.len() == BATCH {
+            emit(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+        }
+    }
+    if !batch.is_empty() {
+        emit(batch)?;
+    }
+    Ok(failures)
+}
+
+fn csv_input(
+    columns: &[Column],
+    kinds: &[Option<AttrKind>],
+    record: &csv::StringRecord,
+) -> std::result::Result<PersonInput, String> {
+    let mut input = PersonInput::default();
+    let mut attributes = Map::new();
+    let mut channel_ids = super::model::ChannelIdsInput::default();
+    for (i, (column, cell)) in columns.iter().zip(record.iter()).enumerate() {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue; // an empty cell gives nothing, and so changes nothing
+        }
+        let set = || Some(Some(cell.to_string()));
+        match column {
+            Column::Name => input.name = set(),
+            Column::FirstName => input.first_name = set(),
+            Column::LastName => input.last_name = set(),
+            Column::Phone => input.phone_number = set(),
+            Column::Email => input.email = set(),
+            Column::ExternalId => input.external_id = set(),
+            Column::Gender => input.gender = set(),
+            Column::BirthDate => input.birth_date = set(),
+            Column::Stage => input.contact_stage = set(),
+            Column::Channel => input.channel = set(),
+            Column::Telegram => channel_ids.telegram = set(),
+            Column::Instagram => channel_ids.instagram = set(),
+            Column::Messenger => channel_ids.messenger = set(),
+            Column::Location => {
+                let id = cell.parse::<i64>().ok().filter(|id| *id > 0);
+                let id = id.ok_or_else(|| format!("location.id: {cell:?} is not an id"))?;
+                input.location = Some(Some(Ref { id: Id(id) }));
+            }
+            Column::Tags => {
+                input.tags = Some(
+                    cell.split(';')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty())
+                        .collect(),
+                )
+            }
+            Column::OptedOut => {
+                let value = boolean(cell).or(match cell {
+                    "1" => Some(true),
+                    "0" => Some(false),
+                    _ => None,
+                });
+                input.opted_out =
+                    Some(value.ok_or_else(|| {
+                        format!("optedOut: expected true or false, found {cell:?}")
+                    })?);
+            }
+            Column::Attribute(name) => {
+                let kind = kinds[i].unwrap_or(AttrKind::String);
+                attributes.insert(name.clone(), typed(cell, kind, name)?);
+            }
+            Column::Ignored => {}
+        }
+    }
+    input.channel_ids = Some(channel_ids);
+    if !attributes.is_empty() {
+        input.attributes = Some(attributes);
+    }
+    Ok(input)
+}
+
+/// Reads a JSON import (an array of contacts as `POST /v1/contacts` takes them), one
+/// element at a time, so a malformed element fails alone.
+pub fn read_json(
+    bytes: &[u8],
+    ctx: &Context,
+    mut emit: impl FnMut(Vec<Row>) -> Result<()>,
+) -> Result<Vec<Failure>> {
+    let elements: Vec<Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::bad_request(if e.is_data() {
+                "body: expected a JSON array of contacts".to_string()
+            } else {
+                format!("malformed JSON: {e}")
+            })
+        })?;
+    let mut failures = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH.min(elements.len()));
+    for (i, element) in elements.iter().enumerate() {
+        let number = i + 1;
+        let input = match crate::http::json::parse::<PersonInput>(element.get().as_bytes()) {
+            Ok(input) => input,
+            Err(e) => {
+                failures.push(Failure {
+                    row: number,
+                    message: e.message,
+                });
+                continue;
+            }
+        };
+        match ctx.validate(number, input) {
+            Ok(row) => batch.push(row),
+            Err(failure) => failures.push(failure),
+        }
+        if batch.len() == BATCH {
+            emit(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+        }
+    }
+    if !batch.is_empty() {
+        emit(batch)?;
+    }
+    Ok(failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn read(csv: &str) -> (Vec<Row>, Vec<Failure>) {
+        let phones = PhoneRules::new(None).unwrap();
+        let ctx = Context {
+            phones: &phones,
+            today: date!(2026 - 11 - 22),
+            kinds: HashMap::new(),
+        };
+        let mut rows = Vec::new();
+        let failures = read_csv(csv.as_bytes(), &ctx, |batch| {
+            rows.extend(batch);
+            Ok(())
+        })
+        .unwrap();
+        (rows, failures)
+    }
+
+    #[test]
+    fn quoted_commas_newlines_bom_and_crlf() {
+        let csv = "\u{feff}Name,Phone Number,Tags,notes\r\n\"Rao, Asha\",+919876543210,vip; newsletter,\"line one\r\nline two\"\r\n\"Bob \"\"B\"\"\",+14155550100,,\r\n";
+        let (rows, failures) = read(csv);
+        assert_eq!(failures, vec![]);
+        assert_eq!(rows.len(), 2);
+        let asha = &rows[0].changes;
+        assert_eq!(asha.name, Some(Some("Rao, Asha".into())));
+        assert_eq!(asha.tags, Some(vec!["vip".into(), "newsletter".into()]));
+        assert!(asha.attributes.contains(&(
+            "notes".into(),
+            Some(super::super::model::AttrValue::Text(
+                "line one\r\nline two".into()
+            ))
+        )));
+        assert_eq!(rows[1].changes.name, Some(Some("Bob \"B\"".into())));
+        assert_eq!(rows[1].number, 3, "spreadsheet rows: a multi-line cell is one row");
+    }
+
+    #[test]
+    fn bad_rows_are_reported_by_line_and_good_ones_kept() {
+        let csv = "name,email,gender\nA,a@example.com,Female\nB,not-an-email,Male\nC,c@example.com,robot\nD,d@example.com\n,,\nE,e@example.com,Other\n";
+        let (rows, failures) = read(csv);
+        assert_eq!(
+            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+            vec![2, 7]
+        );
+        assert_eq!(failures.len(), 3);
+        assert_eq!(failures[0].row, 3);
+        assert!(
+            failures[0].message.starts_with("email:"),
+            "{:?}",
+            failures[0]
+        );
+        assert!(failures[1].message.starts_with("gender:"));
+        assert_eq!(
+            failures[2],
+            Failure {
+                row: 5,
+                message: "expected 3 fields, found 2".into()
+            }
+        );
+    }
+
+    #[test]
+    fn attribute_columns_get_one_kind_from_all_their_values() {
+        let csv = "name,orders,zip,member,score,mixed\nA,3,01234,true,1.5,1\nB,10,99999,no,,x\n";
+        let (rows, _) = read(csv);
+        let attrs = |i: usize| rows[i].changes.attributes.clone();
+        use super::super::model::AttrValue::*;
+        assert!(attrs(0).contains(&("orders".into(), Some(Int(3)))));
+        assert!(
+            attrs(0).contains(&("zip".into(), Some(Text("01234".into())))),
+            "leading zeros keep a string"
+        );
+        assert!(attrs(1).contains(&("member".into(), Some(Bool(false)))));
+        assert!(attrs(0).contains(&("score".into(), Some(Real(1.5)))));
+        assert!(
+            attrs(0).contains(&("mixed".into(), Some(Text("1".into())))),
+            "one string makes the column strings"
+        );
+    }
+
+    #[test]
+    fn headers_map_to_fields_and_server_fields_are_ignored() {
+        assert_eq!(column_of(" First Name "), Column::FirstName);
+        assert_eq!(column_of("phone_number"), Column::Phone);
+        assert_eq!(column_of("channelIds.telegram"), Column::Telegram);
+        assert_eq!(column_of("createdAt"), Column::Ignored);
+        assert_eq!(
+            column_of("attributes.name"),
+            Column::Attribute("name".into())
+        );
+        assert_eq!(
+            column_of("Favourite Colour"),
+            Column::Attribute("Favourite Colour".into())
+        );
+        let phones = PhoneRules::new(None).unwrap();
+        let ctx = Context {
+            phones: &phones,
+            today: date!(2026 - 11 - 22),
+            kinds: HashMap::new(),
+        };
+        let err = read_csv(b"name,Name\nA,B\n", &ctx, |_| Ok(())).unwrap_err();
+        assert!(err.message.contains("appears twice"), "{err}");
+        let err = read_csv(b"", &ctx, |_| Ok(())).unwrap_err();
+        assert!(err.message.contains("no header"), "{err}");
+    }
+
+    #[test]
+    fn json_elements_fail_alone() {
+        let phones = PhoneRules::new(None).unwrap();
+        let ctx = Context {
+            phones: &phones,
+            today: date!(2026 - 11 - 22),
+            kinds: HashMap::new(),
+        };
+        let mut rows = Vec::new();
+        let json = br#"[{"name": "A"}, {"name": 5}, "text", {"email": "bad"}, {"name": "B", "tags": ["x"]}]"#;
+        let failures = read_json(json, &ctx, |b| {
+            rows.extend(b);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.number).collect::<Vec<_>>(),
+            vec![1, 5]
+        );
+        assert_eq!(
+            failures.iter().map(|f| f.row).collect::<Vec<_>>(),
+            vec![2, 3, 4]
+        );
+        assert!(failures[0].message.starts_with("name: invalid type"));
+        assert!(
+            read_json(b"{}", &ctx, |_| Ok(()))
+                .unwrap_err()
+                .message
+                .contains("JSON array")
+        );
+        assert!(
+            read_json(b"[", &ctx, |_| Ok(()))
+                .unwrap_err()
+                .message
+                .starts_with("malformed JSON")
+        );
+    }
+}
