@@ -135,17 +135,37 @@ fn boolean(cell: &str) -> Option<bool> {
     }
 }
 
-/// The kind of a new attribute column: number or boolean if every value is one, else string.
-fn infer(values: impl Iterator<Item = String>) -> AttrKind {
-    let (mut numbers, mut booleans) = (true, true);
-    for v in values.filter(|v| !v.is_empty()) {
-        numbers &= number(&v).is_some();
-        booleans &= boolean(&v).is_some();
+/// What the values of a new attribute column can all be: number or boolean if every value
+/// is one, else string.
+#[derive(Debug, Clone, Copy)]
+struct Kinds {
+    numbers: bool,
+    booleans: bool,
+}
+
+impl Default for Kinds {
+    fn default() -> Self {
+        Kinds {
+            numbers: true,
+            booleans: true,
+        }
     }
-    match (numbers, booleans) {
-        (true, _) => AttrKind::Number,
-        (_, true) => AttrKind::Boolean,
-        _ => AttrKind::String,
+}
+
+impl Kinds {
+    fn see(&mut self, value: &str) {
+        if !value.is_empty() {
+            self.numbers &= number(value).is_some();
+            self.booleans &= boolean(value).is_some();
+        }
+    }
+
+    fn kind(self) -> AttrKind {
+        match (self.numbers, self.booleans) {
+            (true, _) => AttrKind::Number,
+            (_, true) => AttrKind::Boolean,
+            _ => AttrKind::String,
+        }
     }
 }
 
@@ -192,21 +212,27 @@ pub fn read_csv(
     }
 
     // Kinds of attribute columns: the account's for names it knows, inferred from the whole
-    // column for new ones (a first pass over the file).
-    let mut kinds = Vec::with_capacity(columns.len());
-    for (i, column) in columns.iter().enumerate() {
-        kinds.push(match column {
-            Column::Attribute(name) => Some(match ctx.kinds.get(&name.to_lowercase()) {
-                Some(kind) => *kind,
-                None => infer(
-                    reader(bytes)
-                        .records()
-                        .filter_map(|r| r.ok())
-                        .map(|r| r.get(i).unwrap_or("").trim().to_string()),
-                ),
-            }),
+    // column for new ones (one first pass over the file, for all of them).
+    let mut kinds: Vec<Option<AttrKind>> = columns
+        .iter()
+        .map(|c| match c {
+            Column::Attribute(name) => ctx.kinds.get(&name.to_lowercase()).copied(),
             _ => None,
-        });
+        })
+        .collect();
+    let new: Vec<usize> = (0..columns.len())
+        .filter(|&i| matches!(columns[i], Column::Attribute(_)) && kinds[i].is_none())
+        .collect();
+    if !new.is_empty() {
+        let mut seen: Vec<Kinds> = vec![Kinds::default(); new.len()];
+        for record in reader(bytes).records().filter_map(|r| r.ok()) {
+            for (k, &i) in new.iter().enumerate() {
+                seen[k].see(record.get(i).unwrap_or("").trim());
+            }
+        }
+        for (k, &i) in new.iter().enumerate() {
+            kinds[i] = Some(seen[k].kind());
+        }
     }
 
     let mut failures = Vec::new();
@@ -412,7 +438,10 @@ mod tests {
             ))
         )));
         assert_eq!(rows[1].changes.name, Some(Some("Bob \"B\"".into())));
-        assert_eq!(rows[1].number, 3, "spreadsheet rows: a multi-line cell is one row");
+        assert_eq!(
+            rows[1].number, 3,
+            "spreadsheet rows: a multi-line cell is one row"
+        );
     }
 
     #[test]

@@ -126,7 +126,7 @@ fn slots_for(
         .collect())
 }
 
-fn sql_of(value: &AttrValue) -> Sql {
+pub(super) fn sql_of(value: &AttrValue) -> Sql {
     match value {
         AttrValue::Text(s) => Sql::Text(s.clone()),
         AttrValue::Int(i) => Sql::Integer(*i),
@@ -206,7 +206,7 @@ pub(super) fn check_location(
 }
 
 /// Turns a uniqueness failure into a `409` naming the field and the record holding it.
-fn conflict(
+pub(super) fn conflict(
     conn: &Connection,
     account_id: i64,
     kind: PersonType,

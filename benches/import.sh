@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Import benchmark (issue 3): N generated contacts (phone, email, 2 tags, 3 attributes) as one
+# CSV through POST /v1/contacts/import on a release server, against sqlite3's own `.import`
+# of the same file into a plain table with an index on phone, in the same run. Then the
+# latency of small writes before and after the import (the WAL must not make them crawl).
+#
+# Usage: benches/import.sh [N]        (default 1,000,000; needs sqlite3, curl, python3)
+set -euo pipefail
+n=${1:-1000000}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+port=${PORT:-18199}
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$root"
+cargo build --release --quiet
+bin=target/release/switchboard
+
+python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
+echo "contacts: $n, file: $(du -h "$work/contacts.csv" | cut -f1)"
+
+# Baseline: sqlite3 .import into a plain indexed table (WAL, synchronous=FULL, as we run).
+start=$(date +%s.%N)
+sqlite3 "$work/baseline.db" <<SQL
+PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+CREATE TABLE contacts (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
+CREATE UNIQUE INDEX contacts_phone ON contacts (phoneNumber);
+.mode csv
+.import --skip 1 $work/contacts.csv contacts
+SQL
+end=$(date +%s.%N)
+baseline=$(python3 -c "print(f'{$n/($end-$start):.0f}')")
+echo "sqlite3 .import: $(python3 -c "print(f'{$end-$start:.2f}')") s, $baseline rows/s"
+
+echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email bench@example.com --plan unlimited >/dev/null
+key=$($bin --db "$work/sb.db" key create --email bench@example.com | tail -1)
+RUST_LOG=warn $bin --db "$work/sb.db" --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+
+small_writes() {  # prints the median and p99 of 200 sequential creates, in ms
+  for i in $(seq 200); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "x-api-key: $key" -H 'Content-Type: application/json' \
+      -d "{\"name\": \"probe $1 $i\"}" "http://127.0.0.1:$port/v1/contacts"
+  done | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms, p99 %.2f ms\n", a[int(NR/2)]*1000, a[int(NR*0.99)]*1000}'
+}
+echo "small writes before the import: $(small_writes before)"
+
+start=$(date +%s.%N)
+result=$(curl -s -H "x-api-key: $key" -H 'Content-Type: text/csv' --data-binary "@$work/contacts.csv" \
+  "http://127.0.0.1:$port/v1/contacts/import")
+end=$(date +%s.%N)
+echo "import answer: $(echo "$result" | cut -c1-120)"
+ours=$(python3 -c "print(f'{$n/($end-$start):.0f}')")
+echo "switchboard import: $(python3 -c "print(f'{$end-$start:.2f}')") s, $ours rows/s"
+echo "ratio to sqlite3 .import: $(python3 -c "print(f'{$ours/$baseline:.2f}')")"
+echo "small writes after the import:  $(small_writes after)"
+echo "peak server RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MB"}')"
