@@ -190,7 +190,7 @@ fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
 pub fn read_csv(
     bytes: &[u8],
     ctx: &Context,
-    mut emit: impl FnMut(Vec<Row>) -> Result<()>,
+    emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
     let headers = reader(bytes)
         .headers()
@@ -235,8 +235,7 @@ pub fn read_csv(
         }
     }
 
-    let mut failures = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batches = Batches::new(ctx, emit);
     let mut csv = reader(bytes);
     csv.headers()
         .map_err(|e| ApiError::bad_request(format!("body: {e}")))?; // rows are numbered after it
@@ -247,10 +246,7 @@ pub fn read_csv(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                failures.push(Failure {
-                    row: number,
-                    message: format!("unreadable CSV: {e}"),
-                });
+                batches.fail(number, format!("unreadable CSV: {e}"));
                 if e.is_io_error() {
                     break;
                 }
@@ -261,35 +257,15 @@ pub fn read_csv(
             continue; // blank line
         }
         if record.len() != columns.len() {
-            let message = format!("expected {} fields, found {}", columns.len(), record.len());
-            failures.push(Failure {
-                row: number,
-                message,
-            });
+            batches.fail(
+                number,
+                format!("expected {} fields, found {}", columns.len(), record.len()),
+            );
             continue;
         }
-        let input = match csv_input(&columns, &kinds, &record) {
-            Ok(input) => input,
-            Err(message) => {
-                failures.push(Failure {
-                    row: number,
-                    message,
-                });
-                continue;
-            }
-        };
-        match ctx.validate(number, input) {
-            Ok(row) => batch.push(row),
-            Err(failure) => failures.push(failure),
-        }
-        if batch.len() == BATCH {
-            emit(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
-        }
+        batches.push(number, csv_input(&columns, &kinds, &record))?;
     }
-    if !batch.is_empty() {
-        emit(batch)?;
-    }
-    Ok(failures)
+    batches.finish()
 }
 
 fn csv_input(
@@ -363,7 +339,7 @@ fn csv_input(
 pub fn read_json(
     bytes: &[u8],
     ctx: &Context,
-    mut emit: impl FnMut(Vec<Row>) -> Result<()>,
+    emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
     let elements: Vec<Box<serde_json::value::RawValue>> =
         serde_json::from_slice(bytes).map_err(|e| {
@@ -373,32 +349,68 @@ pub fn read_json(
                 format!("malformed JSON: {e}")
             })
         })?;
-    let mut failures = Vec::new();
-    let mut batch = Vec::with_capacity(BATCH.min(elements.len()));
+    let mut batches = Batches::new(ctx, emit);
     for (i, element) in elements.iter().enumerate() {
-        let number = i + 1;
-        let input = match crate::http::json::parse::<PersonInput>(element.get().as_bytes()) {
-            Ok(input) => input,
-            Err(e) => {
-                failures.push(Failure {
-                    row: number,
-                    message: e.message,
-                });
-                continue;
-            }
-        };
-        match ctx.validate(number, input) {
-            Ok(row) => batch.push(row),
-            Err(failure) => failures.push(failure),
-        }
-        if batch.len() == BATCH {
-            emit(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+        let input = crate::http::json::parse::<PersonInput>(element.get().as_bytes())
+            .map_err(|e| e.message);
+        batches.push(i + 1, input)?;
+    }
+    batches.finish()
+}
+
+/// Validates rows and hands them on in batches, keeping the failures.
+struct Batches<'a, F> {
+    ctx: &'a Context<'a>,
+    emit: F,
+    batch: Vec<Row>,
+    failures: Vec<Failure>,
+}
+
+impl<'a, F: FnMut(Vec<Row>) -> Result<()>> Batches<'a, F> {
+    fn new(ctx: &'a Context<'a>, emit: F) -> Self {
+        Batches {
+            ctx,
+            emit,
+            batch: Vec::with_capacity(BATCH),
+            failures: Vec::new(),
         }
     }
-    if !batch.is_empty() {
-        emit(batch)?;
+
+    fn fail(&mut self, row: usize, message: String) {
+        self.failures.push(Failure { row, message });
     }
-    Ok(failures)
+
+    /// Takes row `number` (or why it could not be read); emits a full batch.
+    fn push(
+        &mut self,
+        number: usize,
+        input: std::result::Result<PersonInput, String>,
+    ) -> Result<()> {
+        match input
+            .map_err(|message| Failure {
+                row: number,
+                message,
+            })
+            .and_then(|i| self.ctx.validate(number, i))
+        {
+            Ok(row) => self.batch.push(row),
+            Err(failure) => self.failures.push(failure),
+        }
+        if self.batch.len() == BATCH {
+            (self.emit)(std::mem::replace(
+                &mut self.batch,
+                Vec::with_capacity(BATCH),
+            ))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<Failure>> {
+        if !self.batch.is_empty() {
+            (self.emit)(self.batch)?;
+        }
+        Ok(self.failures)
+    }
 }
 
 #[cfg(test)]

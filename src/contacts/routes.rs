@@ -169,16 +169,7 @@ pub async fn add_tags(
     id: web::Path<i64>,
     Json(body): Json<TagsBody>,
 ) -> Result<HttpResponse> {
-    let names = tags(&body.tags)?;
-    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
-    let person = state
-        .writer
-        .run(move |conn| {
-            store::add_tags(conn, account, kind, id, &names, now)?;
-            store::get(conn, account, kind, id)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(person))
+    change_tags(state, caller, kind, id.into_inner(), body, store::add_tags).await
 }
 
 pub async fn remove_tags(
@@ -188,12 +179,35 @@ pub async fn remove_tags(
     id: web::Path<i64>,
     Json(body): Json<TagsBody>,
 ) -> Result<HttpResponse> {
+    change_tags(
+        state,
+        caller,
+        kind,
+        id.into_inner(),
+        body,
+        store::remove_tags,
+    )
+    .await
+}
+
+type TagChange =
+    fn(&rusqlite::Connection, i64, PersonType, i64, &[String], clock::Timestamp) -> Result<()>;
+
+/// Applies `change` to a person's tags and answers the person.
+async fn change_tags(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    kind: PersonType,
+    id: i64,
+    body: TagsBody,
+    change: TagChange,
+) -> Result<HttpResponse> {
     let names = tags(&body.tags)?;
-    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
+    let (account, now) = (caller.account_id, clock::now());
     let person = state
         .writer
         .run(move |conn| {
-            store::remove_tags(conn, account, kind, id, &names, now)?;
+            change(conn, account, kind, id, &names, now)?;
             store::get(conn, account, kind, id)
         })
         .await?;
