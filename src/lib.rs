@@ -28,5 +28,6 @@ pub mod housekeeping;
 pub mod http;
 pub mod locations;
 pub mod ratelimit;
+pub mod segments;
 pub mod startup;
 pub mod state;

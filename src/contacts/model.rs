@@ -136,6 +136,15 @@ impl AttrKind {
     }
 }
 
+/// One custom attribute name of an account: the value column (`a{slot}`) it owns and the
+/// kind of value it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrKey {
+    pub slot: usize,
+    pub name: String,
+    pub kind: AttrKind,
+}
+
 impl AttrValue {
     pub fn kind(&self) -> AttrKind {
         match self {

@@ -6,7 +6,7 @@
 //! built from those slot numbers, never from input; every value is a bound parameter.
 
 use super::model::{
-    AttrKind, AttrValue, MAX_ATTRIBUTES, MAX_TAGS, Person, PersonChanges, PersonType,
+    AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, MAX_TAGS, Person, PersonChanges, PersonType,
 };
 use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
@@ -30,14 +30,6 @@ static SLOT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
         .collect::<Vec<_>>()
         .join(", ")
 });
-
-/// One custom attribute name of an account.
-#[derive(Debug, Clone)]
-pub struct AttrKey {
-    pub slot: usize,
-    pub name: String,
-    pub kind: AttrKind,
-}
 
 pub fn attribute_keys(conn: &Connection, account_id: i64) -> Result<Vec<AttrKey>> {
     let mut stmt = conn.prepare_cached(
