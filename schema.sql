@@ -189,6 +189,30 @@ CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
     DELETE FROM contact_tags WHERE tag_id = old.id;
 END;
 
+-- Segments: a dynamic one holds a rule (JSON, as the client sent it, compiled at every read
+-- so membership is always current); a static one holds its members in segment_members.
+CREATE TABLE segments (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    type        INTEGER NOT NULL CHECK (type = 0 OR type = 1),
+    name        TEXT    NOT NULL,
+    description TEXT,
+    dynamic     INTEGER NOT NULL CHECK (dynamic = 0 OR dynamic = 1),
+    criteria    TEXT,     -- Whautomate's criteria object
+    rule        TEXT,     -- {"groups": [...], "groupLogic": ...}
+    location_id INTEGER REFERENCES locations (id) ON DELETE SET NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX segments_by_account ON segments (account_id, id);
+
+CREATE TABLE segment_members (
+    segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+    contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    PRIMARY KEY (segment_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX segment_members_by_contact ON segment_members (contact_id);
+
 -- Small counters shared between the server and the command line. `auth_epoch` is bumped by
 -- anything that invalidates cached keys or limits (revocation, plan change) so a running
 -- server drops its cache even when the change came from another process.

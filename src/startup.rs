@@ -14,6 +14,7 @@ use crate::contacts::routes as contacts;
 use crate::http::{self, require_json_for_mutations};
 use crate::locations::routes as locations;
 use crate::ratelimit::RateLimiter;
+use crate::segments::routes as segments;
 use crate::state::AppState;
 use crate::{db, housekeeping};
 use actix_web::dev::{Server, ServerHandle};
@@ -162,6 +163,13 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/locations/{id}", web::get().to(locations::get))
                 .route("/locations/{id}", web::put().to(locations::update))
                 .route("/locations/{id}", web::delete().to(locations::delete))
+                .route("/segments", web::post().to(segments::create))
+                .route("/segments", web::get().to(segments::list))
+                .route("/segments/preview", web::post().to(segments::preview))
+                .route("/segments/{id}", web::get().to(segments::get))
+                .route("/segments/{id}", web::delete().to(segments::delete))
+                .route("/segments/{id}/count", web::get().to(segments::count))
+                .route("/segments/{id}/contacts", web::get().to(segments::members))
                 .default_service(web::to(http::not_found)),
         )
         .default_service(web::to(http::not_found));

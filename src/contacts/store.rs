@@ -558,6 +558,41 @@ pub fn page_after(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// People of an account and type matching `condition` (an SQL condition over `contacts c`
+/// with `params` bound in order), in id order: those with ids above `after`, then skipping
+/// `offset`, at most `limit`. With their tags.
+#[allow(clippy::too_many_arguments)]
+pub fn people_where(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    condition: &str,
+    params: &[Sql],
+    after: i64,
+    offset: i64,
+    limit: u32,
+) -> Result<Vec<Person>> {
+    let keys = attribute_keys(conn, account_id)?;
+    let sql = format!(
+        "SELECT {BASE_COLUMNS}, {} FROM contacts c WHERE c.account_id = ? AND c.type = ? AND c.id > ? \
+         AND {condition} ORDER BY c.id LIMIT {limit} OFFSET {offset}",
+        *SLOT_COLUMNS
+    );
+    let mut values = vec![
+        Sql::Integer(account_id),
+        Sql::Integer(kind.code()),
+        Sql::Integer(after),
+    ];
+    values.extend(params.iter().cloned());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| person_from_row(row, &keys))?;
+    let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    for person in &mut people {
+        person.tags = tags_of(conn, person.id.parse().unwrap_or_default())?;
+    }
+    Ok(people)
+}
+
 /// Filters of `GET /v1/contacts`.
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {

@@ -284,3 +284,63 @@ async fn an_export_reimports_to_the_same_data() {
         "only the header: B has no clients"
     );
 }
+
+#[tokio::test]
+async fn a_segment_exports_only_its_members() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    for (name, tags) in [
+        ("Asha", json!(["vip"])),
+        ("Bob", json!([])),
+        ("Chen", json!(["vip"])),
+    ] {
+        app.ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": name, "tags": tags})),
+        )
+        .await;
+    }
+    let segment = app
+        .ok(
+            "POST",
+            "/v1/segments",
+            &key,
+            Some(json!({"name": "VIPs", "criteria": {"tags": ["vip"]}})),
+        )
+        .await;
+    let id = segment["id"].as_str().unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/contacts/export?segmentId={id}")))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    let csv = res.text().await.unwrap();
+    let names: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(names, vec!["Asha", "Chen"]);
+    // A contact segment is not a client segment.
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/clients/export?segmentId={id}")))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    error_message(res, StatusCode::NOT_FOUND).await;
+    let other = app.create_account("b@example.com", Plan::Unlimited).key;
+    let res = app
+        .client
+        .get(app.url(&format!("/v1/contacts/export?segmentId={id}")))
+        .header("x-api-key", &other)
+        .send()
+        .await
+        .unwrap();
+    error_message(res, StatusCode::NOT_FOUND).await;
+}

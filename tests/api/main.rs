@@ -12,4 +12,5 @@ mod health;
 mod import_export;
 mod locations;
 mod rate_limits;
+mod segments;
 mod shutdown;

@@ -1,0 +1,261 @@
+//! A segment's definition (API.md §5.1): the Whautomate body, its `criteria` turned into one
+//! ANDed group of rule conditions, `groups` beside or instead of them, or `contactIds` for a
+//! static list. No SQL, no HTTP.
+
+use super::rules::{Condition, Group, Logic, Node, Op, Rule};
+use crate::contacts::model::{Gender, PersonType};
+use crate::error::ApiError;
+use crate::fields::{Id, Ref, text};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub const MAX_NAME: usize = 200;
+pub const MAX_DESCRIPTION: usize = 2000;
+/// Members given at once (`contactIds`).
+pub const MAX_CONTACT_IDS: usize = 10_000;
+
+/// Who is in a segment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Membership {
+    /// A stored list of people.
+    Static,
+    /// Whoever matches now; `None` matches everyone of the segment's type.
+    Dynamic(Option<Rule>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SegmentBody {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub criteria: Option<Value>,
+    pub groups: Option<Value>,
+    pub group_logic: Option<Value>,
+    pub contact_ids: Option<Vec<Id>>,
+    pub location: Option<Ref>,
+}
+
+/// A checked segment, ready to store.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: PersonType,
+    /// As sent, for the answer to echo (the seed's shape).
+    pub criteria: Option<Value>,
+    /// `{"groups", "groupLogic"}` as sent.
+    pub rule: Option<Value>,
+    pub contact_ids: Vec<i64>,
+    pub location_id: Option<i64>,
+}
+
+impl Definition {
+    pub fn parse(body: SegmentBody) -> Result<Definition, ApiError> {
+        let name = text("name", body.name.as_deref().unwrap_or(""), MAX_NAME)?;
+        let description = body
+            .description
+            .map(|d| text("description", &d, MAX_DESCRIPTION))
+            .transpose()?;
+        let kind = match body.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("contact") => PersonType::Contact,
+            Some("client") => PersonType::Client,
+            Some(_) => return Err(ApiError::bad_request("type: expected contact or client")),
+        };
+        let rule = body
+            .groups
+            .map(|groups| json!({"groups": groups, "groupLogic": body.group_logic}));
+        let contact_ids: Vec<i64> = body
+            .contact_ids
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| id.0)
+            .collect();
+        if contact_ids.len() > MAX_CONTACT_IDS {
+            return Err(ApiError::bad_request(format!(
+                "contactIds: at most {MAX_CONTACT_IDS} at once"
+            )));
+        }
+        let definition = Definition {
+            name,
+            description,
+            kind,
+            criteria: body.criteria,
+            rule,
+            contact_ids,
+            location_id: body.location.map(|l| l.id.0),
+        };
+        if definition.is_dynamic() && !definition.contact_ids.is_empty() {
+            return Err(ApiError::bad_request(
+                "contactIds: a segment has a rule (criteria, groups) or a member list (contactIds), not both",
+            ));
+        }
+        definition.membership()?; // validates the rule
+        Ok(definition)
+    }
+
+    pub fn is_dynamic(&self) -> bool {
+        self.criteria.is_some() || self.rule.is_some()
+    }
+
+    pub fn membership(&self) -> Result<Membership, ApiError> {
+        membership(
+            self.is_dynamic(),
+            self.criteria.as_ref(),
+            self.rule.as_ref(),
+        )
+    }
+}
+
+/// Membership from what a segment stores: its criteria and its rule JSON.
+pub fn membership(
+    dynamic: bool,
+    criteria: Option<&Value>,
+    rule: Option<&Value>,
+) -> Result<Membership, ApiError> {
+    if !dynamic {
+        return Ok(Membership::Static);
+    }
+    let from_criteria = criteria.map(criteria_group).transpose()?.flatten();
+    let from_groups = rule
+        .map(|r| Rule::parse(&r["groups"], r.get("groupLogic"), ""))
+        .transpose()?;
+    Ok(Membership::Dynamic(match (from_criteria, from_groups) {
+        (None, None) => None,
+        (Some(group), None) => Some(Rule {
+            groups: vec![group],
+            group_logic: Logic::Or,
+        }),
+        (None, Some(rule)) => Some(rule),
+        (Some(group), Some(rule)) => {
+            // Criteria AND (the groups, combined as they say).
+            let groups = Group {
+                logic: rule.group_logic,
+                items: rule.groups.into_iter().map(Node::Group).collect(),
+            };
+            let both = Group {
+                logic: Logic::And,
+                items: vec![Node::Group(group), Node::Group(groups)],
+            };
+            Some(Rule {
+                groups: vec![both],
+                group_logic: Logic::Or,
+            })
+        }
+    }))
+}
+
+/// Whautomate's criteria as one ANDed group; `None` when they set nothing (everyone).
+pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
+    let Value::Object(c) = criteria else {
+        return Err(ApiError::bad_request("criteria: expected an object"));
+    };
+    let mut items = Vec::new();
+    let mut add = |attribute: &str, op: Op, value: Value, field: &str| {
+        items.push(Node::Condition(Condition {
+            attribute: attribute.into(),
+            op,
+            value,
+            place: format!("criteria.{field}"),
+        }))
+    };
+    if let Some(tags) = strings(c, "tags")? {
+        add("tags", Op::Has, tags, "tags");
+    }
+    if let Some(tags) = strings(c, "exclusionTags")? {
+        add("tags", Op::HasNone, tags, "exclusionTags");
+    }
+    if let Some(gender) = present(c, "gender") {
+        let valid = gender.as_str().and_then(Gender::parse);
+        let gender = valid.ok_or_else(|| {
+            ApiError::bad_request("criteria.gender: expected Male, Female or Other")
+        })?;
+        add("gender", Op::Eq, json!(gender.as_str()), "gender");
+    }
+    if let Some(days) = whole(c, "numberOfDaysLastActivity", 36_500)? {
+        add(
+            "lastActivityAt",
+            Op::WithinLastDays,
+            json!(days),
+            "numberOfDaysLastActivity",
+        );
+    }
+    let from = whole(c, "ageFrom", 150)?;
+    let to = whole(c, "ageTo", 150)?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::bad_request(
+            "criteria.ageTo: must not be below ageFrom",
+        ));
+    }
+    if let Some(from) = from {
+        add("age", Op::Ge, json!(from), "ageFrom");
+    }
+    if let Some(to) = to {
+        add("age", Op::Le, json!(to), "ageTo");
+    }
+    if let Some(stage) = present(c, "contactStage") {
+        let stage = stage
+            .as_str()
+            .ok_or_else(|| ApiError::bad_request("criteria.contactStage: expected a string"))?;
+        add("contactStage", Op::Eq, json!(stage), "contactStage");
+    }
+    if let Some(locations) = present(c, "primaryLocations") {
+        let Value::Array(locations) = locations else {
+            return Err(ApiError::bad_request(
+                "criteria.primaryLocations: expected an array of {\"id\"}",
+            ));
+        };
+        let ids = locations
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_value::<Ref>(l.clone())
+                    .map(|r| json!(r.id.0))
+                    .map_err(|_| {
+                        ApiError::bad_request(format!(
+                            "criteria.primaryLocations[{i}].id: expected an id"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !ids.is_empty() {
+            add("locationId", Op::In, Value::Array(ids), "primaryLocations");
+        }
+    }
+    Ok((!items.is_empty()).then_some(Group {
+        logic: Logic::And,
+        items,
+    }))
+}
+
+fn present<'a>(c: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    c.get(key).filter(|v| !v.is_null() && *v != "")
+}
+
+/// A non-empty list of strings, or nothing.
+fn strings(c: &Map<String, Value>, key: &str) -> Result<Option<Value>, ApiError> {
+    match present(c, key) {
+        None => Ok(None),
+        Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+            Ok((!items.is_empty()).then(|| Value::Array(items.clone())))
+        }
+        Some(_) => Err(ApiError::bad_request(format!(
+            "criteria.{key}: expected an array of strings"
+        ))),
+    }
+}
+
+fn whole(c: &Map<String, Value>, key: &str, max: i64) -> Result<Option<i64>, ApiError> {
+    match present(c, key) {
+        None => Ok(None),
+        Some(v) => match v.as_i64() {
+            Some(n) if (0..=max).contains(&n) => Ok(Some(n)),
+            _ => Err(ApiError::bad_request(format!(
+                "criteria.{key}: expected a whole number from 0 to {max}"
+            ))),
+        },
+    }
+}

@@ -1,0 +1,173 @@
+//! `/v1/segments` (Whautomate's dialect, API.md §5.1): create, list, get, delete, count,
+//! members, and preview. Membership is computed at every read, off the async workers.
+
+use super::model::{Definition, SegmentBody};
+use super::store::{self, ListFilter};
+use crate::auth::api::ApiAccount;
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use crate::http::{Json, paged};
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+/// People a preview shows.
+const SAMPLE: u32 = 10;
+
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    Json(body): Json<SegmentBody>,
+) -> Result<HttpResponse> {
+    let def = Definition::parse(body)?;
+    let (account, now) = (caller.account_id, clock::now());
+    let id = state
+        .writer
+        .run(move |conn| store::insert(conn, account, &def, now))
+        .await?;
+    read(state, account, id).await
+}
+
+/// A segment with its member count, as every read shows it.
+async fn read(state: web::Data<AppState>, account: i64, id: i64) -> Result<HttpResponse> {
+    let view = web::block(move || -> Result<_> {
+        let conn = state.pool.get()?;
+        let segment = store::get(&conn, account, id)?;
+        let count = store::count(&conn, account, &segment, clock::now())?;
+        Ok(segment.view(count))
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    read(state, caller.account_id, id.into_inner()).await
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    let (account, id) = (caller.account_id, id.into_inner());
+    state
+        .writer
+        .run(move |conn| store::delete(conn, account, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    limit: Option<u32>,
+    page: Option<u32>,
+    location_id: Option<i64>,
+    search_text: Option<String>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::new(query.limit, query.page)?;
+    let filter = ListFilter {
+        location_id: query.location_id,
+        search: query
+            .search_text
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+    };
+    let account = caller.account_id;
+    let (views, total) = web::block(move || -> Result<_> {
+        let conn = state.pool.get()?;
+        let (segments, total) = store::list(&conn, account, &filter, page)?;
+        let now = clock::now();
+        let views = segments
+            .iter()
+            .map(|s| store::count(&conn, account, s, now).map(|n| s.view(n)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok((views, total))
+    })
+    .await??;
+    Ok(paged(views, total))
+}
+
+pub async fn count(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    let (account, id) = (caller.account_id, id.into_inner());
+    let count = web::block(move || -> Result<_> {
+        let conn = state.pool.get()?;
+        let segment = store::get(&conn, account, id)?;
+        store::count(&conn, account, &segment, clock::now())
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(json!({"count": count})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MembersQuery {
+    limit: Option<u32>,
+    page: Option<u32>,
+    /// The last id of the previous page: pages by cursor cost the same at any depth.
+    after: Option<i64>,
+}
+
+pub async fn members(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    query: web::Query<MembersQuery>,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    if query.after.is_some() && query.page.is_some() {
+        return Err(ApiError::bad_request(
+            "after: page through members with after or page, not both",
+        ));
+    }
+    let page = Page::new(query.limit, query.page)?;
+    let (account, id, after) = (caller.account_id, id.into_inner(), query.after.unwrap_or(0));
+    let (people, total) = web::block(move || -> Result<_> {
+        let conn = state.pool.get()?;
+        let segment = store::get(&conn, account, id)?;
+        let now = clock::now();
+        let people = store::members(
+            &conn,
+            account,
+            &segment,
+            now,
+            after,
+            page.offset,
+            page.limit,
+        )?;
+        Ok((people, store::count(&conn, account, &segment, now)?))
+    })
+    .await??;
+    Ok(paged(people, total))
+}
+
+pub async fn preview(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    Json(mut body): Json<SegmentBody>,
+) -> Result<HttpResponse> {
+    body.name.get_or_insert_with(|| "preview".into());
+    let def = Definition::parse(body)?;
+    let account = caller.account_id;
+    let (count, sample) = web::block(move || {
+        store::preview(&*state.pool.get()?, account, &def, clock::now(), SAMPLE)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(json!({"count": count, "sample": sample})))
+}

@@ -1,0 +1,296 @@
+//! SQL for segments: their definitions, static members, and membership through the rule
+//! compiler. Every function takes the account.
+
+use super::model::{Definition, Membership, membership};
+use super::rules::compile;
+use crate::clock::{self, Timestamp};
+use crate::contacts::model::{Person, PersonType};
+use crate::contacts::store::{attribute_keys, escape_like, people_where};
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde_json::{Value, json};
+
+/// A stored segment.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub id: i64,
+    pub kind: PersonType,
+    pub name: String,
+    pub description: Option<String>,
+    pub dynamic: bool,
+    pub criteria: Option<Value>,
+    pub rule: Option<Value>,
+    pub location_id: Option<i64>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Segment {
+    /// The answer's shape: the seed's fields, then ours.
+    pub fn view(&self, member_count: i64) -> Value {
+        let rule = self.rule.as_ref();
+        json!({
+            "id": self.id.to_string(),
+            "name": self.name,
+            "description": self.description,
+            "type": self.kind.as_str(),
+            "criteria": self.criteria,
+            "groups": rule.map(|r| r["groups"].clone()),
+            "groupLogic": rule.and_then(|r| r.get("groupLogic")).filter(|l| !l.is_null()),
+            "location": self.location_id.map(|id| json!({"id": id.to_string()})),
+            "refresh": if self.dynamic { "dynamic" } else { "static" },
+            "memberCount": member_count,
+            "createdAt": clock::rfc3339(self.created_at),
+            "updatedAt": clock::rfc3339(self.updated_at),
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at";
+
+fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
+    let json = |i: usize| -> rusqlite::Result<Option<Value>> {
+        Ok(row
+            .get::<_, Option<String>>(i)?
+            .and_then(|s| serde_json::from_str(&s).ok()))
+    };
+    Ok(Segment {
+        id: row.get(0)?,
+        kind: if row.get::<_, i64>(1)? == 1 {
+            PersonType::Client
+        } else {
+            PersonType::Contact
+        },
+        name: row.get(2)?,
+        description: row.get(3)?,
+        dynamic: row.get(4)?,
+        criteria: json(5)?,
+        rule: json(6)?,
+        location_id: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("no segment with id {id}"))
+}
+
+pub fn insert(conn: &Connection, account_id: i64, def: &Definition, now: Timestamp) -> Result<i64> {
+    if let Some(location_id) = def.location_id {
+        let found = conn
+            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
+            .exists(params![location_id, account_id])?;
+        if !found {
+            return Err(ApiError::bad_request(format!(
+                "location.id: no location {location_id} in this account"
+            )));
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        account_id,
+        def.kind.code(),
+        def.name,
+        def.description,
+        def.is_dynamic(),
+        def.criteria.as_ref().map(Value::to_string),
+        def.rule.as_ref().map(Value::to_string),
+        def.location_id,
+        now
+    ])?;
+    let id = conn.last_insert_rowid();
+    add_members(conn, account_id, def.kind, id, &def.contact_ids)?;
+    Ok(id)
+}
+
+/// Adds people to a static segment; an id that is not one of the account's people of the
+/// segment's type is refused, naming its place.
+pub fn add_members(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    segment_id: i64,
+    ids: &[i64],
+) -> Result<()> {
+    let mut add = conn.prepare_cached(
+        "INSERT OR IGNORE INTO segment_members (segment_id, contact_id)
+         SELECT ?1, id FROM contacts WHERE id = ?2 AND account_id = ?3 AND type = ?4",
+    )?;
+    let mut known = conn
+        .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3")?;
+    for (i, id) in ids.iter().enumerate() {
+        if add.execute(params![segment_id, id, account_id, kind.code()])? == 0
+            && !known.exists(params![id, account_id, kind.code()])?
+        {
+            return Err(ApiError::bad_request(format!(
+                "contactIds[{i}]: no {} {id} in this account",
+                kind.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Segment> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM segments WHERE id = ?1 AND account_id = ?2"
+    ))?
+    .query_row(params![id, account_id], segment_from_row)
+    .optional()?
+    .ok_or_else(|| not_found(id))
+}
+
+pub fn delete(conn: &Connection, account_id: i64, id: i64) -> Result<()> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM segments WHERE id = ?1 AND account_id = ?2")?
+        .execute(params![id, account_id])?;
+    (deleted == 1).then_some(()).ok_or_else(|| not_found(id))
+}
+
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub location_id: Option<i64>,
+    pub search: Option<String>,
+}
+
+pub fn list(
+    conn: &Connection,
+    account_id: i64,
+    filter: &ListFilter,
+    page: Page,
+) -> Result<(Vec<Segment>, i64)> {
+    let mut clauses = vec!["account_id = ?1".to_string()];
+    let mut values = vec![Sql::Integer(account_id)];
+    if let Some(location_id) = filter.location_id {
+        values.push(Sql::Integer(location_id));
+        clauses.push(format!("location_id = ?{}", values.len()));
+    }
+    if let Some(search) = &filter.search {
+        values.push(Sql::Text(format!("%{}%", escape_like(search))));
+        clauses.push(format!("name LIKE ?{} ESCAPE '\\'", values.len()));
+    }
+    let filter_sql = clauses.join(" AND ");
+    let total = conn
+        .prepare_cached(&format!("SELECT count(*) FROM segments WHERE {filter_sql}"))?
+        .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM segments WHERE {filter_sql} ORDER BY id LIMIT {} OFFSET {}",
+        page.limit, page.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values.iter()), segment_from_row)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}
+
+/// The SQL condition over `contacts c` that selects a segment's members, with its parameters.
+fn members_condition(
+    conn: &Connection,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+) -> Result<(String, Vec<Sql>)> {
+    let stored = membership(
+        segment.dynamic,
+        segment.criteria.as_ref(),
+        segment.rule.as_ref(),
+    )?;
+    Ok(match stored {
+        Membership::Static => (
+            "c.id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)".into(),
+            vec![Sql::Integer(segment.id)],
+        ),
+        Membership::Dynamic(None) => ("1".into(), Vec::new()),
+        Membership::Dynamic(Some(rule)) => {
+            let compiled = compile(&rule, &attribute_keys(conn, account_id)?, account_id, now)?;
+            (compiled.sql, compiled.params)
+        }
+    })
+}
+
+/// How many people are in the segment now.
+pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timestamp) -> Result<i64> {
+    let (condition, params) = members_condition(conn, account_id, segment, now)?;
+    let sql = format!(
+        "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
+    );
+    let mut values = vec![Sql::Integer(account_id), Sql::Integer(segment.kind.code())];
+    values.extend(params);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// Members in id order: after `after` (a cursor that costs the same at any depth), then
+/// skipping `offset` (for `page`), at most `limit`.
+pub fn members(
+    conn: &Connection,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+    after: i64,
+    offset: i64,
+    limit: u32,
+) -> Result<Vec<Person>> {
+    let (condition, params) = members_condition(conn, account_id, segment, now)?;
+    people_where(
+        conn,
+        account_id,
+        segment.kind,
+        &condition,
+        &params,
+        after,
+        offset,
+        limit,
+    )
+}
+
+/// Count and first members of a definition that is not stored (`/v1/segments/preview`).
+pub fn preview(
+    conn: &Connection,
+    account_id: i64,
+    def: &Definition,
+    now: Timestamp,
+    sample: u32,
+) -> Result<(i64, Vec<Person>)> {
+    let segment = Segment {
+        id: 0,
+        kind: def.kind,
+        name: def.name.clone(),
+        description: None,
+        dynamic: def.is_dynamic(),
+        criteria: def.criteria.clone(),
+        rule: def.rule.clone(),
+        location_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    if !segment.dynamic {
+        // A list of ids: its members are those ids that are the account's.
+        let ids: Vec<Sql> = def.contact_ids.iter().map(|id| Sql::Integer(*id)).collect();
+        let placeholders = vec!["?"; ids.len().max(1)].join(", ");
+        let condition = if ids.is_empty() {
+            "0".to_string()
+        } else {
+            format!("c.id IN ({placeholders})")
+        };
+        let people = people_where(conn, account_id, def.kind, &condition, &ids, 0, 0, sample)?;
+        let sql = format!(
+            "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
+        );
+        let mut values = vec![Sql::Integer(account_id), Sql::Integer(def.kind.code())];
+        values.extend(ids);
+        let total = conn.query_row(&sql, params_from_iter(values), |r| r.get(0))?;
+        return Ok((total, people));
+    }
+    Ok((
+        count(conn, account_id, &segment, now)?,
+        members(conn, account_id, &segment, now, 0, 0, sample)?,
+    ))
+}

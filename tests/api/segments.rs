@@ -1,0 +1,388 @@
+use crate::helpers::{TestApp, error_message, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use switchboard::accounts::Plan;
+
+struct World {
+    app: TestApp,
+    key: String,
+    location: String,
+    ids: Vec<String>,
+}
+
+/// Five contacts with known answers to every criterion.
+async fn world() -> World {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let location = app
+        .ok("POST", "/v1/locations", &key, Some(json!({"title": "HQ"})))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let people = [
+        json!({"name": "Asha", "gender": "Female", "birthDate": "1990-04-02", "contactStage": "Subscriber",
+               "tags": ["vip", "newsletter"], "attributes": {"country": "India"}, "location": {"id": location}}),
+        json!({"name": "Bob", "gender": "Male", "birthDate": "2000-01-01", "contactStage": "Lead", "tags": ["newsletter"],
+               "attributes": {"country": "USA"}}),
+        json!({"name": "Chen", "gender": "Other", "contactStage": "Subscriber", "tags": ["vip", "churned"]}),
+        json!({"name": "Dana", "gender": "Female", "birthDate": "1960-06-06", "tags": []}),
+        json!({"name": "Eve", "attributes": {"country": "India"}, "location": {"id": location}}),
+    ];
+    let mut ids = Vec::new();
+    for p in people {
+        ids.push(
+            app.ok("POST", "/v1/contacts", &key, Some(p)).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    World {
+        app,
+        key,
+        location,
+        ids,
+    }
+}
+
+impl World {
+    async fn create(&self, body: Value) -> Value {
+        self.app
+            .ok("POST", "/v1/segments", &self.key, Some(body))
+            .await
+    }
+
+    async fn count_of(&self, criteria: Value) -> i64 {
+        let created = self
+            .create(json!({"name": "s", "type": "contact", "criteria": criteria}))
+            .await;
+        created["memberCount"].as_i64().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn the_seed_body_round_trips_with_an_id_and_a_member_count() {
+    let w = world().await;
+    let body = json!({
+        "id": "ignored", "name": "VIP women", "type": "contact",
+        "criteria": {"tags": ["vip"], "exclusionTags": ["churned"], "gender": "Female", "numberOfDaysLastActivity": null,
+                     "ageFrom": 18, "ageTo": 60, "contactStage": "Subscriber",
+                     "primaryLocations": [{"id": w.location, "title": "HQ"}]},
+        "location": {"id": w.location}
+    });
+    let created = w.create(body.clone()).await;
+    assert_ne!(created["id"], "ignored");
+    for field in ["name", "type", "criteria", "location"] {
+        assert_eq!(created[field], body[field], "{field} echoed");
+    }
+    assert_eq!(created["memberCount"], 1, "Asha only");
+    assert_eq!(created["refresh"], "dynamic");
+    let id = created["id"].as_str().unwrap();
+    let fetched = w
+        .app
+        .ok("GET", &format!("/v1/segments/{id}"), &w.key, None)
+        .await;
+    assert_eq!(fetched, created);
+    let count = w
+        .app
+        .ok("GET", &format!("/v1/segments/{id}/count"), &w.key, None)
+        .await;
+    assert_eq!(count, json!({"count": 1}));
+    let res = w
+        .app
+        .call("DELETE", &format!("/v1/segments/{id}"), &w.key, None)
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"success": true}));
+    let res = w
+        .app
+        .call("GET", &format!("/v1/segments/{id}"), &w.key, None)
+        .await;
+    error_message(res, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn each_criterion_means_what_whautomate_says() {
+    let w = world().await;
+    assert_eq!(w.count_of(json!({})).await, 5, "no criteria: everyone");
+    assert_eq!(
+        w.count_of(json!({"tags": ["vip", "newsletter"]})).await,
+        3,
+        "any of the tags"
+    );
+    assert_eq!(
+        w.count_of(json!({"exclusionTags": ["churned"]})).await,
+        4,
+        "none of them"
+    );
+    assert_eq!(w.count_of(json!({"gender": "female"})).await, 2);
+    assert_eq!(
+        w.count_of(json!({"ageFrom": 20})).await,
+        3,
+        "Asha 36, Bob 26, Dana 66"
+    );
+    assert_eq!(w.count_of(json!({"ageFrom": 20, "ageTo": 40})).await, 2);
+    assert_eq!(w.count_of(json!({"contactStage": "subscriber"})).await, 2);
+    assert_eq!(
+        w.count_of(json!({"primaryLocations": [{"id": w.location}]}))
+            .await,
+        2
+    );
+    assert_eq!(
+        w.count_of(json!({"numberOfDaysLastActivity": 30})).await,
+        0,
+        "nobody has written yet"
+    );
+    assert_eq!(
+        w.count_of(json!({"tags": ["vip"], "gender": "Female", "contactStage": "Subscriber"}))
+            .await,
+        1,
+        "ANDed"
+    );
+}
+
+#[tokio::test]
+async fn groups_work_beside_criteria_and_membership_follows_the_data() {
+    let w = world().await;
+    let created = w
+        .create(json!({"name": "Indian VIPs", "criteria": {"tags": ["vip"]},
+                       "groups": [{"conditions": [{"attribute": "country", "operator": "is", "value": "india"}]}]}))
+        .await;
+    assert_eq!(created["memberCount"], 1, "Asha: vip AND India");
+    let id = created["id"].as_str().unwrap().to_string();
+    // Eve becomes a VIP: she is a member at the next read.
+    w.app
+        .ok(
+            "POST",
+            &format!("/v1/contacts/{}/tags", w.ids[4]),
+            &w.key,
+            Some(json!({"tags": ["VIP"]})),
+        )
+        .await;
+    assert_eq!(
+        w.app
+            .ok("GET", &format!("/v1/segments/{id}/count"), &w.key, None)
+            .await["count"],
+        2
+    );
+    let members = w
+        .app
+        .ok("GET", &format!("/v1/segments/{id}/contacts"), &w.key, None)
+        .await;
+    let names: Vec<&str> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Asha", "Eve"]);
+}
+
+#[tokio::test]
+async fn static_segments_hold_their_members() {
+    let w = world().await;
+    let created = w.create(json!({"name": "Picked", "contactIds": [w.ids[0], w.ids[2].parse::<i64>().unwrap(), w.ids[3]]})).await;
+    assert_eq!(created["refresh"], "static");
+    assert_eq!(created["memberCount"], 3);
+    let id = created["id"].as_str().unwrap().to_string();
+    w.app
+        .ok(
+            "DELETE",
+            &format!("/v1/contacts/{}", w.ids[2]),
+            &w.key,
+            None,
+        )
+        .await;
+    assert_eq!(
+        w.app
+            .ok("GET", &format!("/v1/segments/{id}"), &w.key, None)
+            .await["memberCount"],
+        2,
+        "a deleted contact leaves"
+    );
+
+    // Pages by cursor and by number agree.
+    let first = w
+        .app
+        .ok(
+            "GET",
+            &format!("/v1/segments/{id}/contacts?limit=1"),
+            &w.key,
+            None,
+        )
+        .await;
+    let last_id = first[0]["id"].as_str().unwrap();
+    let by_cursor = w
+        .app
+        .ok(
+            "GET",
+            &format!("/v1/segments/{id}/contacts?limit=1&after={last_id}"),
+            &w.key,
+            None,
+        )
+        .await;
+    let by_page = w
+        .app
+        .ok(
+            "GET",
+            &format!("/v1/segments/{id}/contacts?limit=1&page=2"),
+            &w.key,
+            None,
+        )
+        .await;
+    assert_eq!(by_cursor, by_page);
+    assert_eq!(by_cursor[0]["name"], "Dana");
+    let res = w
+        .app
+        .call(
+            "GET",
+            &format!("/v1/segments/{id}/contacts?after=1&page=2"),
+            &w.key,
+            None,
+        )
+        .await;
+    error_message(res, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn preview_counts_and_samples_without_saving() {
+    let w = world().await;
+    let preview = w
+        .app
+        .ok("POST", "/v1/segments/preview", &w.key, Some(json!({"groups": [{"conditions": [{"attribute": "tags", "operator": "has", "value": "newsletter"}]}]})))
+        .await;
+    assert_eq!(preview["count"], 2);
+    assert_eq!(preview["sample"].as_array().unwrap().len(), 2);
+    assert_eq!(preview["sample"][0]["name"], "Asha");
+    let res = w.app.call("GET", "/v1/segments", &w.key, None).await;
+    assert_eq!(res.headers()["x-total-count"], "0", "nothing saved");
+}
+
+#[tokio::test]
+async fn lists_filter_by_location_and_name() {
+    let w = world().await;
+    w.create(json!({"name": "Downtown VIPs", "criteria": {"tags": ["vip"]}, "location": {"id": w.location}})).await;
+    w.create(json!({"name": "Everyone", "criteria": {}})).await;
+    let res = w.app.call("GET", "/v1/segments", &w.key, None).await;
+    assert_eq!(res.headers()["x-total-count"], "2");
+    let all: Value = res.json().await.unwrap();
+    assert_eq!(all[1]["memberCount"], 5);
+    let by_location = w
+        .app
+        .ok(
+            "GET",
+            &format!("/v1/segments?locationId={}", w.location),
+            &w.key,
+            None,
+        )
+        .await;
+    assert_eq!(by_location.as_array().unwrap().len(), 1);
+    let by_name = w
+        .app
+        .ok("GET", "/v1/segments?searchText=every", &w.key, None)
+        .await;
+    assert_eq!(by_name[0]["name"], "Everyone");
+}
+
+#[tokio::test]
+async fn bad_segments_are_400_naming_the_place() {
+    let w = world().await;
+    let cases = [
+        (json!({"criteria": {}}), "name: must not be empty"),
+        (
+            json!({"name": "x", "type": "lead"}),
+            "type: expected contact or client",
+        ),
+        (
+            json!({"name": "x", "criteria": {"gender": "robot"}}),
+            "criteria.gender:",
+        ),
+        (
+            json!({"name": "x", "criteria": {"tags": "vip"}}),
+            "criteria.tags: expected an array",
+        ),
+        (
+            json!({"name": "x", "criteria": {"ageFrom": 50, "ageTo": 20}}),
+            "criteria.ageTo:",
+        ),
+        (
+            json!({"name": "x", "criteria": []}),
+            "criteria: expected an object",
+        ),
+        (
+            json!({"name": "x", "groups": [{"conditions": [{"attribute": "a", "operator": "~", "value": 1}]}]}),
+            "groups[0].conditions[0].operator: unknown operator",
+        ),
+        (
+            json!({"name": "x", "criteria": {}, "contactIds": ["1"]}),
+            "contactIds: a segment has a rule",
+        ),
+        (
+            json!({"name": "x", "contactIds": ["999999"]}),
+            "contactIds[0]: no contact 999999",
+        ),
+        (
+            json!({"name": "x", "location": {"id": "999999"}}),
+            "location.id: no location",
+        ),
+    ];
+    for (body, expected) in cases {
+        let res = w
+            .app
+            .call("POST", "/v1/segments", &w.key, Some(body.clone()))
+            .await;
+        let message = error_message(res, StatusCode::BAD_REQUEST).await;
+        assert!(message.starts_with(expected), "{body}: {message}");
+    }
+    let res = w.app.call("GET", "/v1/segments", &w.key, None).await;
+    assert_eq!(res.headers()["x-total-count"], "0", "nothing was stored");
+}
+
+#[tokio::test]
+async fn another_accounts_segments_and_contacts_stay_out() {
+    let w = world().await;
+    let other = w.app.create_account("b@example.com", Plan::Unlimited).key;
+    let theirs = w
+        .app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &other,
+            Some(json!({"name": "Theirs", "tags": ["vip"]})),
+        )
+        .await;
+    let mine = w
+        .create(json!({"name": "VIPs", "criteria": {"tags": ["vip"]}}))
+        .await;
+    assert_eq!(mine["memberCount"], 2, "their VIP never counts");
+    let id = mine["id"].as_str().unwrap();
+    for path in [
+        format!("/v1/segments/{id}"),
+        format!("/v1/segments/{id}/count"),
+        format!("/v1/segments/{id}/contacts"),
+    ] {
+        let res = w.app.call("GET", &path, &other, None).await;
+        error_message(res, StatusCode::NOT_FOUND).await;
+    }
+    let res = w
+        .app
+        .call("DELETE", &format!("/v1/segments/{id}"), &other, None)
+        .await;
+    error_message(res, StatusCode::NOT_FOUND).await;
+    let res = w
+        .app
+        .call(
+            "POST",
+            "/v1/segments",
+            &w.key,
+            Some(json!({"name": "x", "contactIds": [theirs["id"]]})),
+        )
+        .await;
+    error_message(res, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        w.app
+            .ok("GET", &format!("/v1/segments/{id}"), &w.key, None)
+            .await["memberCount"],
+        2
+    );
+}
