@@ -167,7 +167,16 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/segments", web::get().to(segments::list))
                 .route("/segments/preview", web::post().to(segments::preview))
                 .route("/segments/{id}", web::get().to(segments::get))
+                .route("/segments/{id}", web::put().to(segments::update))
                 .route("/segments/{id}", web::delete().to(segments::delete))
+                .route(
+                    "/segments/{id}/contacts",
+                    web::post().to(segments::add_members),
+                )
+                .route(
+                    "/segments/{id}/contacts",
+                    web::delete().to(segments::remove_members),
+                )
                 .route("/segments/{id}/count", web::get().to(segments::count))
                 .route("/segments/{id}/contacts", web::get().to(segments::members))
                 .default_service(web::to(http::not_found)),

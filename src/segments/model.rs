@@ -95,6 +95,42 @@ impl Definition {
         Ok(definition)
     }
 
+    /// `stored` changed by a `PUT` body: what it sends replaces, what it omits stays.
+    /// Sending `criteria` or `groups` makes the segment dynamic; `contactIds`, static.
+    pub fn updated(stored: Definition, body: SegmentBody) -> Result<Definition, ApiError> {
+        if let Some(kind) = &body.kind
+            && !kind.eq_ignore_ascii_case(stored.kind.as_str())
+        {
+            return Err(ApiError::bad_request(
+                "type: a segment's type cannot be changed",
+            ));
+        }
+        let to_static = body.contact_ids.is_some();
+        let to_dynamic = body.criteria.is_some() || body.groups.is_some();
+        let (criteria, groups, group_logic) = if to_static && !to_dynamic {
+            (None, None, None)
+        } else {
+            let rule = stored.rule.clone().unwrap_or(Value::Null);
+            (
+                body.criteria.or(stored.criteria),
+                body.groups.or_else(|| rule.get("groups").cloned()),
+                body.group_logic.or_else(|| rule.get("groupLogic").cloned()),
+            )
+        };
+        Definition::parse(SegmentBody {
+            name: Some(body.name.unwrap_or(stored.name)),
+            description: body.description.or(stored.description),
+            kind: Some(stored.kind.as_str().into()),
+            criteria,
+            groups,
+            group_logic,
+            contact_ids: body.contact_ids,
+            location: body
+                .location
+                .or(stored.location_id.map(|id| Ref { id: Id(id) })),
+        })
+    }
+
     pub fn is_dynamic(&self) -> bool {
         self.criteria.is_some() || self.rule.is_some()
     }

@@ -1,12 +1,12 @@
 //! `/v1/segments` (Whautomate's dialect, API.md §5.1): create, list, get, delete, count,
 //! members, and preview. Membership is computed at every read, off the async workers.
 
-use super::model::{Definition, SegmentBody};
+use super::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
 use super::store::{self, ListFilter};
 use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::fields::Page;
+use crate::fields::{Id, Page};
 use crate::http::{Json, paged};
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -40,6 +40,85 @@ async fn read(state: web::Data<AppState>, account: i64, id: i64) -> Result<HttpR
     })
     .await??;
     Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    Json(body): Json<SegmentBody>,
+) -> Result<HttpResponse> {
+    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
+    state
+        .writer
+        .run(move |conn| {
+            let stored = store::get(conn, account, id)?;
+            let members = body
+                .contact_ids
+                .as_ref()
+                .map(|ids| ids.iter().map(|i| i.0).collect::<Vec<_>>());
+            let def = Definition::updated(stored.definition(), body)?;
+            store::update(conn, account, id, &def, members.as_deref(), now)
+        })
+        .await?;
+    read(state, account, id).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MembersBody {
+    contact_ids: Vec<Id>,
+}
+
+/// `POST` (add) and `DELETE` (remove) `/v1/segments/{id}/contacts`, static segments only.
+pub async fn add_members(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    Json(body): Json<MembersBody>,
+) -> Result<HttpResponse> {
+    change_members(state, caller.account_id, id.into_inner(), body, true).await
+}
+
+pub async fn remove_members(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    Json(body): Json<MembersBody>,
+) -> Result<HttpResponse> {
+    change_members(state, caller.account_id, id.into_inner(), body, false).await
+}
+
+async fn change_members(
+    state: web::Data<AppState>,
+    account: i64,
+    id: i64,
+    body: MembersBody,
+    add: bool,
+) -> Result<HttpResponse> {
+    if body.contact_ids.len() > MAX_CONTACT_IDS {
+        return Err(ApiError::bad_request(format!(
+            "contactIds: at most {MAX_CONTACT_IDS} at once"
+        )));
+    }
+    let ids: Vec<i64> = body.contact_ids.iter().map(|i| i.0).collect();
+    state
+        .writer
+        .run(move |conn| {
+            let segment = store::get(conn, account, id)?;
+            if segment.dynamic {
+                return Err(ApiError::bad_request(
+                    "contactIds: this segment is dynamic; its members are whoever matches its rule",
+                ));
+            }
+            if add {
+                store::add_members(conn, account, segment.kind, id, &ids)
+            } else {
+                store::remove_members(conn, id, &ids)
+            }
+        })
+        .await?;
+    read(state, account, id).await
 }
 
 pub async fn get(

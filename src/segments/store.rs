@@ -28,6 +28,19 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// What the segment stores, as a definition (its members aside).
+    pub fn definition(&self) -> Definition {
+        Definition {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            kind: self.kind,
+            criteria: self.criteria.clone(),
+            rule: self.rule.clone(),
+            contact_ids: Vec::new(),
+            location_id: self.location_id,
+        }
+    }
+
     /// The answer's shape: the seed's fields, then ours.
     pub fn view(&self, member_count: i64) -> Value {
         let rule = self.rule.as_ref();
@@ -79,7 +92,7 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("no segment with id {id}"))
 }
 
-pub fn insert(conn: &Connection, account_id: i64, def: &Definition, now: Timestamp) -> Result<i64> {
+fn check_location(conn: &Connection, account_id: i64, def: &Definition) -> Result<()> {
     if let Some(location_id) = def.location_id {
         let found = conn
             .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
@@ -90,6 +103,11 @@ pub fn insert(conn: &Connection, account_id: i64, def: &Definition, now: Timesta
             )));
         }
     }
+    Ok(())
+}
+
+pub fn insert(conn: &Connection, account_id: i64, def: &Definition, now: Timestamp) -> Result<i64> {
+    check_location(conn, account_id, def)?;
     conn.prepare_cached(
         "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -134,6 +152,56 @@ pub fn add_members(
                 kind.as_str()
             )));
         }
+    }
+    Ok(())
+}
+
+/// Stores a changed definition. `members`, when given, becomes the whole member list;
+/// a dynamic segment keeps none.
+pub fn update(
+    conn: &Connection,
+    account_id: i64,
+    id: i64,
+    def: &Definition,
+    members: Option<&[i64]>,
+    now: Timestamp,
+) -> Result<()> {
+    check_location(conn, account_id, def)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE segments SET name = ?3, description = ?4, dynamic = ?5, criteria = ?6, rule = ?7,
+             location_id = ?8, updated_at = ?9 WHERE id = ?1 AND account_id = ?2",
+        )?
+        .execute(params![
+            id,
+            account_id,
+            def.name,
+            def.description,
+            def.is_dynamic(),
+            def.criteria.as_ref().map(Value::to_string),
+            def.rule.as_ref().map(Value::to_string),
+            def.location_id,
+            now
+        ])?;
+    if changed == 0 {
+        return Err(not_found(id));
+    }
+    if def.is_dynamic() || members.is_some() {
+        conn.prepare_cached("DELETE FROM segment_members WHERE segment_id = ?1")?
+            .execute([id])?;
+    }
+    if let Some(members) = members {
+        add_members(conn, account_id, def.kind, id, members)?;
+    }
+    Ok(())
+}
+
+/// Removes people from a static segment (ids that are not members are ignored).
+pub fn remove_members(conn: &Connection, segment_id: i64, ids: &[i64]) -> Result<()> {
+    let mut remove = conn
+        .prepare_cached("DELETE FROM segment_members WHERE segment_id = ?1 AND contact_id = ?2")?;
+    for id in ids {
+        remove.execute(params![segment_id, id])?;
     }
     Ok(())
 }

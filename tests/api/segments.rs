@@ -386,3 +386,95 @@ async fn another_accounts_segments_and_contacts_stay_out() {
         2
     );
 }
+
+#[tokio::test]
+async fn put_changes_what_it_sends_and_static_members_come_and_go() {
+    let w = world().await;
+    let created = w
+        .create(json!({"name": "VIPs", "description": "d", "criteria": {"tags": ["vip"]}}))
+        .await;
+    let path = format!("/v1/segments/{}", created["id"].as_str().unwrap());
+    let renamed = w
+        .app
+        .ok("PUT", &path, &w.key, Some(json!({"name": "Top"})))
+        .await;
+    assert_eq!(
+        (renamed["name"].clone(), renamed["description"].clone()),
+        (json!("Top"), json!("d"))
+    );
+    assert_eq!(renamed["criteria"], json!({"tags": ["vip"]}), "kept");
+    assert_eq!(renamed["memberCount"], 2);
+    let narrowed = w
+        .app
+        .ok("PUT", &path, &w.key, Some(json!({"groups": [{"conditions": [{"attribute": "gender", "operator": "==", "value": "Other"}]}]})))
+        .await;
+    assert_eq!(
+        narrowed["memberCount"], 1,
+        "criteria AND the new groups: Chen"
+    );
+
+    // contactIds turn it into a static list; members can then be added and removed.
+    let listed = w
+        .app
+        .ok(
+            "PUT",
+            &path,
+            &w.key,
+            Some(json!({"contactIds": [w.ids[1]]})),
+        )
+        .await;
+    assert_eq!(
+        (listed["refresh"].clone(), listed["memberCount"].clone()),
+        (json!("static"), json!(1))
+    );
+    assert_eq!(listed["criteria"], Value::Null);
+    let members = format!("{path}/contacts");
+    let added = w
+        .app
+        .ok(
+            "POST",
+            &members,
+            &w.key,
+            Some(json!({"contactIds": [w.ids[3], w.ids[4], w.ids[1]]})),
+        )
+        .await;
+    assert_eq!(added["memberCount"], 3);
+    let removed = w
+        .app
+        .ok(
+            "DELETE",
+            &members,
+            &w.key,
+            Some(json!({"contactIds": [w.ids[1], "999999"]})),
+        )
+        .await;
+    assert_eq!(removed["memberCount"], 2);
+
+    let res = w
+        .app
+        .call("PUT", &path, &w.key, Some(json!({"type": "client"})))
+        .await;
+    error_message(res, StatusCode::BAD_REQUEST).await;
+    let dynamic = w.create(json!({"name": "All", "criteria": {}})).await;
+    let res = w
+        .app
+        .call(
+            "POST",
+            &format!("/v1/segments/{}/contacts", dynamic["id"].as_str().unwrap()),
+            &w.key,
+            Some(json!({"contactIds": [w.ids[0]]})),
+        )
+        .await;
+    let message = error_message(res, StatusCode::BAD_REQUEST).await;
+    assert!(message.contains("dynamic"), "{message}");
+    let res = w
+        .app
+        .call(
+            "PUT",
+            "/v1/segments/999999",
+            &w.key,
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    error_message(res, StatusCode::NOT_FOUND).await;
+}
