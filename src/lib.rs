@@ -12,6 +12,8 @@
 //! * [`fields`] holds request-body building blocks (PATCH, ids, bounded text, paging).
 //! * Feature folders ([`accounts`], [`contacts`], [`locations`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
+//! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
+//!   services.
 //! * [`housekeeping`] runs the server's background chores.
 
 pub mod accounts;
@@ -19,6 +21,7 @@ pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod contacts;
 pub mod db;

@@ -181,5 +181,14 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/segments/{id}/contacts", web::get().to(segments::members))
                 .default_service(web::to(http::not_found)),
         )
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(authenticate))
+                .route(
+                    "/createCustomSegment",
+                    web::post().to(crate::compat::wati::create_custom_segment),
+                )
+                .default_service(web::to(http::not_found)),
+        )
         .default_service(web::to(http::not_found));
 }

@@ -16,11 +16,12 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use std::future::{Ready, ready};
 
-/// The account (and key) a request was authenticated as.
+/// The account (and key) a request was authenticated as, with the account's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ApiAccount {
     pub account_id: i64,
     pub key_id: i64,
+    pub limits: crate::accounts::Limits,
 }
 
 impl FromRequest for ApiAccount {
@@ -94,6 +95,7 @@ pub async fn authenticate(
     req.extensions_mut().insert(ApiAccount {
         account_id: key.account_id,
         key_id: key.key_id,
+        limits: key.limits,
     });
     let mut response = next.call(req).await?;
     write_headers(response.headers_mut(), &decision);

@@ -22,10 +22,10 @@ pub async fn create(
     Json(body): Json<SegmentBody>,
 ) -> Result<HttpResponse> {
     let def = Definition::parse(body)?;
-    let (account, now) = (caller.account_id, clock::now());
+    let (account, now, limit) = (caller.account_id, clock::now(), caller.limits.segments);
     let id = state
         .writer
-        .run(move |conn| store::insert(conn, account, &def, now))
+        .run(move |conn| store::insert(conn, account, &def, now, limit))
         .await?;
     read(state, account, id).await
 }

@@ -106,7 +106,37 @@ fn check_location(conn: &Connection, account_id: i64, def: &Definition) -> Resul
     Ok(())
 }
 
-pub fn insert(conn: &Connection, account_id: i64, def: &Definition, now: Timestamp) -> Result<i64> {
+/// Refuses a new segment beyond the account's limit of active segments (API.md §2); a
+/// limit of 0 means the account has no custom segments at all.
+pub fn check_limit(conn: &Connection, account_id: i64, limit: Option<u32>) -> Result<()> {
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    if limit == 0 {
+        return Err(ApiError::bad_request(
+            "custom segments are not available for this account",
+        ));
+    }
+    let active: i64 = conn
+        .prepare_cached("SELECT count(*) FROM segments WHERE account_id = ?1")?
+        .query_row([account_id], |r| r.get(0))?;
+    if active >= i64::from(limit) {
+        return Err(ApiError::bad_request(format!(
+            "active segment limit reached: this account may have {limit} segments; delete one first"
+        )));
+    }
+    Ok(())
+}
+
+/// Stores a new segment, within the account's segment limit.
+pub fn insert(
+    conn: &Connection,
+    account_id: i64,
+    def: &Definition,
+    now: Timestamp,
+    limit: Option<u32>,
+) -> Result<i64> {
+    check_limit(conn, account_id, limit)?;
     check_location(conn, account_id, def)?;
     conn.prepare_cached(
         "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at)
@@ -193,6 +223,32 @@ pub fn update(
     if let Some(members) = members {
         add_members(conn, account_id, def.kind, id, members)?;
     }
+    Ok(())
+}
+
+/// Makes everyone who matches `rule` now a member of the static segment (Wati's static
+/// segment created from groups): one set-wise statement.
+pub fn freeze(
+    conn: &Connection,
+    account_id: i64,
+    segment_id: i64,
+    kind: PersonType,
+    rule: &super::rules::Rule,
+    now: Timestamp,
+) -> Result<()> {
+    let compiled = compile(rule, &attribute_keys(conn, account_id)?, account_id, now)?;
+    let sql = format!(
+        "INSERT OR IGNORE INTO segment_members (segment_id, contact_id)
+         SELECT ?, c.id FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}",
+        compiled.sql
+    );
+    let mut values = vec![
+        Sql::Integer(segment_id),
+        Sql::Integer(account_id),
+        Sql::Integer(kind.code()),
+    ];
+    values.extend(compiled.params);
+    conn.execute(&sql, params_from_iter(values))?;
     Ok(())
 }
 

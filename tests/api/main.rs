@@ -14,3 +14,4 @@ mod locations;
 mod rate_limits;
 mod segments;
 mod shutdown;
+mod wati;

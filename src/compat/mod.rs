@@ -1,0 +1,4 @@
+//! The other vendors' dialects, translated onto the native services: thin, with their own
+//! request and answer shapes.
+
+pub mod wati;
