@@ -201,6 +201,7 @@ CREATE TABLE segments (
     criteria    TEXT,     -- Whautomate's criteria object
     rule        TEXT,     -- {"groups": [...], "groupLogic": ...}
     location_id INTEGER REFERENCES locations (id) ON DELETE SET NULL,
+    extra       TEXT,     -- a dialect's own fields (Segmenter's broadcastMediumId, …), echoed
     created_at  INTEGER NOT NULL,
     updated_at  INTEGER NOT NULL
 );

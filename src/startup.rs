@@ -7,6 +7,7 @@ use crate::auth::api::authenticate;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::clock::{self, day_of};
+use crate::compat::{segmenter, wati};
 use crate::config::Config;
 use crate::contacts::model::PersonType;
 use crate::contacts::phone::PhoneRules;
@@ -186,8 +187,16 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .wrap(from_fn(authenticate))
                 .route(
                     "/createCustomSegment",
-                    web::post().to(crate::compat::wati::create_custom_segment),
+                    web::post().to(wati::create_custom_segment),
                 )
+                .default_service(web::to(http::not_found)),
+        )
+        .service(
+            web::scope("/segmenter")
+                .wrap(from_fn(authenticate))
+                .route("/segments", web::post().to(segmenter::create))
+                .route("/segments/{id}", web::put().to(segmenter::update))
+                .route("/segments/{id}", web::get().to(segmenter::get))
                 .default_service(web::to(http::not_found)),
         )
         .default_service(web::to(http::not_found));

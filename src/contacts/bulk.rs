@@ -7,7 +7,7 @@ use super::store::{
     self, attribute_keys, check_location, insert_row, resolve_slots, tag_id, update_row,
 };
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::error::{ApiError, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -57,8 +57,8 @@ pub fn upsert(
             &mut tags,
             now,
         ) {
-            Ok(true) => outcome.created += 1,
-            Ok(false) => outcome.updated += 1,
+            Ok((_, true)) => outcome.created += 1,
+            Ok((_, false)) => outcome.updated += 1,
             Err(e) => outcome.failed.push(Failure {
                 row: row.number,
                 message: e.message,
@@ -97,6 +97,45 @@ impl TagLinks {
         }
         Ok(())
     }
+}
+
+/// Upserts people as an import does, all or nothing: the first failure (prefixed with
+/// `persons[i].`) fails the whole call. Returns their ids in order.
+pub fn upsert_people(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    people: Vec<PersonChanges>,
+    now: Timestamp,
+) -> Result<Vec<i64>> {
+    let rows: Vec<Row> = people
+        .into_iter()
+        .enumerate()
+        .map(|(number, changes)| Row { number, changes })
+        .collect();
+    let slots = batch_slots(conn, account_id, &rows)?;
+    let sql = BulkSql::new(slots.values().copied().max().unwrap_or(0));
+    let mut tags = TagLinks::default();
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (id, _) = upsert_row(
+            conn,
+            account_id,
+            kind,
+            &row.changes,
+            &slots,
+            &sql,
+            &mut tags,
+            now,
+        )
+        .map_err(|e| ApiError {
+            message: format!("persons[{}].{}", row.number, e.message),
+            ..e
+        })?;
+        ids.push(id);
+    }
+    tags.write(conn)?;
+    Ok(ids)
 }
 
 /// Slots for every attribute name the batch writes, by lowercase name.
@@ -283,7 +322,7 @@ fn find(
         .optional()?)
 }
 
-/// `Ok(true)` when a person was created, `Ok(false)` when one was updated.
+/// The person's id, and whether it was created (else updated).
 #[allow(clippy::too_many_arguments)]
 fn upsert_row(
     conn: &Connection,
@@ -294,7 +333,7 @@ fn upsert_row(
     sql: &BulkSql,
     tags: &mut TagLinks,
     now: Timestamp,
-) -> Result<bool> {
+) -> Result<(i64, bool)> {
     check_location(conn, account_id, changes)?;
     let placed: Vec<(usize, Option<AttrValue>)> = changes
         .attributes
@@ -359,7 +398,7 @@ fn upsert_row(
             tags.links.push((id, tag));
         }
     }
-    Ok(created)
+    Ok((id, created))
 }
 
 /// Up to `limit` people with ids above `after`, in id order, with their tags.

@@ -49,6 +49,8 @@ pub struct Definition {
     pub rule: Option<Value>,
     pub contact_ids: Vec<i64>,
     pub location_id: Option<i64>,
+    /// A dialect's own fields, kept and echoed (Segmenter's `broadcastMediumId`, …).
+    pub extra: Option<Value>,
 }
 
 impl Definition {
@@ -85,6 +87,7 @@ impl Definition {
             rule,
             contact_ids,
             location_id: body.location.map(|l| l.id.0),
+            extra: None,
         };
         if definition.is_dynamic() && !definition.contact_ids.is_empty() {
             return Err(ApiError::bad_request(
@@ -117,7 +120,8 @@ impl Definition {
                 body.group_logic.or_else(|| rule.get("groupLogic").cloned()),
             )
         };
-        Definition::parse(SegmentBody {
+        let extra = stored.extra.clone();
+        let mut def = Definition::parse(SegmentBody {
             name: Some(body.name.unwrap_or(stored.name)),
             description: body.description.or(stored.description),
             kind: Some(stored.kind.as_str().into()),
@@ -128,7 +132,9 @@ impl Definition {
             location: body
                 .location
                 .or(stored.location_id.map(|id| Ref { id: Id(id) })),
-        })
+        })?;
+        def.extra = extra;
+        Ok(def)
     }
 
     pub fn is_dynamic(&self) -> bool {

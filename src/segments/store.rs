@@ -23,6 +23,7 @@ pub struct Segment {
     pub criteria: Option<Value>,
     pub rule: Option<Value>,
     pub location_id: Option<i64>,
+    pub extra: Option<Value>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -38,6 +39,7 @@ impl Segment {
             rule: self.rule.clone(),
             contact_ids: Vec::new(),
             location_id: self.location_id,
+            extra: self.extra.clone(),
         }
     }
 
@@ -62,7 +64,7 @@ impl Segment {
 }
 
 const COLUMNS: &str =
-    "id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at";
+    "id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at";
 
 fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
     let json = |i: usize| -> rusqlite::Result<Option<Value>> {
@@ -83,8 +85,9 @@ fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
         criteria: json(5)?,
         rule: json(6)?,
         location_id: row.get(7)?,
-        created_at: row.get(8)?,
-        updated_at: row.get(9)?,
+        extra: json(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
     })
 }
 
@@ -139,8 +142,8 @@ pub fn insert(
     check_limit(conn, account_id, limit)?;
     check_location(conn, account_id, def)?;
     conn.prepare_cached(
-        "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9)",
     )?
     .execute(params![
         account_id,
@@ -151,7 +154,8 @@ pub fn insert(
         def.criteria.as_ref().map(Value::to_string),
         def.rule.as_ref().map(Value::to_string),
         def.location_id,
-        now
+        now,
+        def.extra.as_ref().map(Value::to_string)
     ])?;
     let id = conn.last_insert_rowid();
     add_members(conn, account_id, def.kind, id, &def.contact_ids)?;
@@ -200,7 +204,7 @@ pub fn update(
     let changed = conn
         .prepare_cached(
             "UPDATE segments SET name = ?3, description = ?4, dynamic = ?5, criteria = ?6, rule = ?7,
-             location_id = ?8, updated_at = ?9 WHERE id = ?1 AND account_id = ?2",
+             location_id = ?8, updated_at = ?9, extra = ?10 WHERE id = ?1 AND account_id = ?2",
         )?
         .execute(params![
             id,
@@ -211,7 +215,8 @@ pub fn update(
             def.criteria.as_ref().map(Value::to_string),
             def.rule.as_ref().map(Value::to_string),
             def.location_id,
-            now
+            now,
+            def.extra.as_ref().map(Value::to_string)
         ])?;
     if changed == 0 {
         return Err(not_found(id));
@@ -392,6 +397,7 @@ pub fn preview(
         criteria: def.criteria.clone(),
         rule: def.rule.clone(),
         location_id: None,
+        extra: None,
         created_at: now,
         updated_at: now,
     };

@@ -32,6 +32,8 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    // Server logs show with RUST_LOG=… (e.g. error) when a test needs them.
+    let _ = env_logger::builder().is_test(true).try_init();
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     configure(&mut config);

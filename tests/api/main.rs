@@ -12,6 +12,7 @@ mod health;
 mod import_export;
 mod locations;
 mod rate_limits;
+mod segmenter;
 mod segments;
 mod shutdown;
 mod wati;
