@@ -10,7 +10,9 @@
 //! * [`auth`] answers "who is asking": API keys and their cache, the request middleware,
 //!   admin sessions, password hashing, the login throttle. [`ratelimit`] counts quotas.
 //! * [`fields`] holds request-body building blocks (PATCH, ids, bounded text, paging).
-//! * Feature folders ([`accounts`], [`contacts`], [`locations`], …) each hold `model.rs` (types and
+//! * [`segments`] holds the rule model ([`segments::rules`]), its compiler to SQL
+//!   ([`segments::compile`]) and the segment store and routes.
+//! * Feature folders ([`accounts`], [`contacts`], [`locations`], [`segments`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.

@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use switchboard::contacts::model::{AttrKey, AttrKind};
-use switchboard::segments::rules::{Rule, compile};
+use switchboard::segments::compile::compile;
+use switchboard::segments::rules::Rule;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) else {

@@ -3,9 +3,8 @@
 
 use super::import::{Failure, Row};
 use super::model::{AttrKind, AttrValue, Person, PersonChanges, PersonType};
-use super::store::{
-    self, attribute_keys, check_location, insert_row, resolve_slots, tag_id, update_row,
-};
+use super::store::{self, attribute_keys, check_location, insert_row, resolve_slots, update_row};
+use super::tags::tag_id;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -8,3 +8,4 @@ pub mod model;
 pub mod phone;
 pub mod routes;
 pub mod store;
+pub mod tags;

@@ -6,6 +6,7 @@ use super::export::CsvExport;
 use super::import::{self, Context};
 use super::model::{PersonChanges, PersonInput, PersonType, tags};
 use super::store::{self, ListFilter};
+use super::tags;
 use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::{ApiError, Result};
@@ -170,7 +171,7 @@ pub async fn add_tags(
     id: web::Path<i64>,
     Json(body): Json<TagsBody>,
 ) -> Result<HttpResponse> {
-    change_tags(state, caller, kind, id.into_inner(), body, store::add_tags).await
+    change_tags(state, caller, kind, id.into_inner(), body, tags::add_tags).await
 }
 
 pub async fn remove_tags(
@@ -186,7 +187,7 @@ pub async fn remove_tags(
         kind,
         id.into_inner(),
         body,
-        store::remove_tags,
+        tags::remove_tags,
     )
     .await
 }
@@ -218,7 +219,7 @@ async fn change_tags(
 /// `GET /v1/tags`: every tag of the account with how many people carry it.
 pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result<HttpResponse> {
     let tags =
-        web::block(move || store::tag_counts(&*state.pool.get()?, caller.account_id)).await??;
+        web::block(move || tags::tag_counts(&*state.pool.get()?, caller.account_id)).await??;
     Ok(HttpResponse::Ok().json(tags))
 }
 

@@ -6,8 +6,9 @@
 //! built from those slot numbers, never from input; every value is a bound parameter.
 
 use super::model::{
-    AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, MAX_TAGS, Person, PersonChanges, PersonType,
+    AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, Person, PersonChanges, PersonType,
 };
+use super::tags::{set_tags, tags_of};
 use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, Result};
@@ -308,7 +309,7 @@ pub(super) fn insert_row(
     Ok(conn.last_insert_rowid())
 }
 
-fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {
+pub(super) fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {
     let found = conn
         .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3")?
         .exists(params![id, account_id, kind.code()])?;
@@ -373,111 +374,6 @@ pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> 
         .then_some(())
         .ok_or_else(|| not_found(kind, id))
 }
-
-// ---- tags ----
-
-pub(super) fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
-    let existing = conn
-        .prepare_cached("SELECT id FROM tags WHERE account_id = ?1 AND name = ?2")?
-        .query_row(params![account_id, name], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    conn.prepare_cached("INSERT INTO tags (account_id, name) VALUES (?1, ?2)")?
-        .execute(params![account_id, name])?;
-    Ok(conn.last_insert_rowid())
-}
-
-fn set_tags(conn: &Connection, account_id: i64, contact_id: i64, names: &[String]) -> Result<()> {
-    conn.prepare_cached("DELETE FROM contact_tags WHERE contact_id = ?1")?
-        .execute([contact_id])?;
-    add_tag_links(conn, account_id, contact_id, names)
-}
-
-fn add_tag_links(
-    conn: &Connection,
-    account_id: i64,
-    contact_id: i64,
-    names: &[String],
-) -> Result<()> {
-    let mut link = conn.prepare_cached(
-        "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?1, ?2)",
-    )?;
-    for name in names {
-        link.execute(params![contact_id, tag_id(conn, account_id, name)?])?;
-    }
-    Ok(())
-}
-
-pub fn add_tags(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    id: i64,
-    names: &[String],
-    now: Timestamp,
-) -> Result<()> {
-    exists(conn, account_id, kind, id)?;
-    add_tag_links(conn, account_id, id, names)?;
-    let count: i64 = conn
-        .prepare_cached("SELECT count(*) FROM contact_tags WHERE contact_id = ?1")?
-        .query_row([id], |r| r.get(0))?;
-    if count > MAX_TAGS as i64 {
-        return Err(ApiError::bad_request(format!(
-            "tags: at most {MAX_TAGS} tags per contact"
-        )));
-    }
-    touch(conn, id, now)
-}
-
-pub fn remove_tags(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    id: i64,
-    names: &[String],
-    now: Timestamp,
-) -> Result<()> {
-    exists(conn, account_id, kind, id)?;
-    let mut unlink = conn.prepare_cached(
-        "DELETE FROM contact_tags WHERE contact_id = ?1
-         AND tag_id = (SELECT id FROM tags WHERE account_id = ?2 AND name = ?3)",
-    )?;
-    for name in names {
-        unlink.execute(params![id, account_id, name])?;
-    }
-    touch(conn, id, now)
-}
-
-fn touch(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
-    conn.prepare_cached("UPDATE contacts SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
-    Ok(())
-}
-
-fn tags_of(conn: &Connection, contact_id: i64) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_id = ?1 ORDER BY t.name",
-    )?;
-    let rows = stmt.query_map([contact_id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Every tag of the account with the number of people (contacts and clients) carrying it.
-pub fn tag_counts(conn: &Connection, account_id: i64) -> Result<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.name, (SELECT count(*) FROM contact_tags ct WHERE ct.tag_id = t.id)
-         FROM tags t WHERE t.account_id = ?1 ORDER BY t.name",
-    )?;
-    let rows = stmt.query_map([account_id], |r| {
-        Ok(json!({"name": r.get::<_, String>(0)?, "count": r.get::<_, i64>(1)?}))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-// ---- reading ----
 
 fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
     let text = |i: usize| row.get::<_, Option<String>>(i);

@@ -1,8 +1,8 @@
 //! SQL for segments: their definitions, static members, and membership through the rule
 //! compiler. Every function takes the account.
 
+use super::compile::compile;
 use super::model::{Definition, Membership, membership};
-use super::rules::compile;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
@@ -63,8 +63,7 @@ impl Segment {
     }
 }
 
-const COLUMNS: &str =
-    "id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at";
+const COLUMNS: &str = "id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at";
 
 fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
     let json = |i: usize| -> rusqlite::Result<Option<Value>> {
