@@ -214,6 +214,23 @@ CREATE TABLE segment_members (
 ) WITHOUT ROWID;
 CREATE INDEX segment_members_by_contact ON segment_members (contact_id);
 
+-- WhatsApp-style message templates (a self-hosted install has no Meta review step).
+-- header and buttons are JSON as validated by the server.
+CREATE TABLE templates (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    language   TEXT    NOT NULL,
+    category   TEXT,
+    header     TEXT,
+    body       TEXT    NOT NULL,
+    footer     TEXT,
+    buttons    TEXT    NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (account_id, name, language)
+);
+
 -- Small counters shared between the server and the command line. `auth_epoch` is bumped by
 -- anything that invalidates cached keys or limits (revocation, plan change) so a running
 -- server drops its cache even when the change came from another process.

@@ -12,7 +12,7 @@
 //! * [`fields`] holds request-body building blocks (PATCH, ids, bounded text, paging).
 //! * [`segments`] holds the rule model ([`segments::rules`]), its compiler to SQL
 //!   ([`segments::compile`]) and the segment store and routes.
-//! * Feature folders ([`accounts`], [`contacts`], [`locations`], [`segments`], …) each hold `model.rs` (types and
+//! * Feature folders ([`accounts`], [`contacts`], [`locations`], [`segments`], [`templates`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.
@@ -36,3 +36,4 @@ pub mod ratelimit;
 pub mod segments;
 pub mod startup;
 pub mod state;
+pub mod templates;

@@ -17,6 +17,7 @@ use crate::locations::routes as locations;
 use crate::ratelimit::RateLimiter;
 use crate::segments::routes as segments;
 use crate::state::AppState;
+use crate::templates::routes as templates;
 use crate::{db, housekeeping};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Logger, from_fn};
@@ -180,6 +181,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/segments/{id}/count", web::get().to(segments::count))
                 .route("/segments/{id}/contacts", web::get().to(segments::members))
+                .route("/templates", web::post().to(templates::create))
+                .route("/templates", web::get().to(templates::list))
+                .route("/templates/{id}", web::get().to(templates::get))
+                .route("/templates/{id}", web::put().to(templates::update))
+                .route("/templates/{id}", web::delete().to(templates::delete))
                 .default_service(web::to(http::not_found)),
         )
         .service(

@@ -15,4 +15,5 @@ mod rate_limits;
 mod segmenter;
 mod segments;
 mod shutdown;
+mod templates;
 mod wati;

@@ -1,0 +1,6 @@
+//! Message templates (API.md §6): WhatsApp-style templates registered per account, with
+//! their `{{n}}` placeholders counted and checked when they are written.
+
+pub mod model;
+pub mod routes;
+pub mod store;
