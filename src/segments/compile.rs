@@ -167,7 +167,7 @@ impl Compiler<'_> {
                 self.boolean(slot_column(slot), c, &value_place, unsupported)
             }
             Field::OptedOut => self.boolean("c.opted_out", c, &value_place, unsupported),
-            Field::Location => self.location(c, &value_place, unsupported),
+            Field::Location => self.number("c.location_id", c, &value_place, unsupported),
             Field::Time(column) => self.time(column, c, &value_place, unsupported),
             Field::Date(column) => self.date(column, c, &value_place, unsupported),
             Field::Age => self.age(c, &value_place, unsupported),
@@ -285,34 +285,6 @@ impl Compiler<'_> {
                 "({column} IS NULL OR {column} <> {})",
                 self.bind(Sql::Integer(value()?))
             ),
-            Op::Exists => format!("{column} IS NOT NULL"),
-            Op::NotExists => format!("{column} IS NULL"),
-            _ => return Err(unsupported()),
-        })
-    }
-
-    fn location(
-        &mut self,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let column = "c.location_id";
-        Ok(match c.op {
-            Op::Eq => format!("{column} = {}", self.bind(id_value(&c.value, place)?)),
-            Op::Ne => format!(
-                "({column} IS NULL OR {column} <> {})",
-                self.bind(id_value(&c.value, place)?)
-            ),
-            Op::In | Op::NotIn => {
-                let values = list(&c.value, place, id_value)?;
-                let test = format!("{column} IN ({})", self.binds(values));
-                if c.op == Op::NotIn {
-                    format!("({column} IS NULL OR NOT ({test}))")
-                } else {
-                    test
-                }
-            }
             Op::Exists => format!("{column} IS NOT NULL"),
             Op::NotExists => format!("{column} IS NULL"),
             _ => return Err(unsupported()),
@@ -544,16 +516,6 @@ fn number_value(value: &Value, place: &str) -> Result<Sql, ApiError> {
         _ => None,
     };
     parsed.ok_or_else(|| bad(place, "expected a number"))
-}
-
-fn id_value(value: &Value, place: &str) -> Result<Sql, ApiError> {
-    let id = match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    id.map(Sql::Integer)
-        .ok_or_else(|| bad(place, "expected a location id"))
 }
 
 fn days_value(value: &Value, place: &str) -> Result<i64, ApiError> {
