@@ -41,6 +41,30 @@ enum Field {
     Nobody,
 }
 
+impl Field {
+    /// The column holding the field (tags and unknown attributes have none).
+    fn column(self) -> &'static str {
+        match self {
+            Field::Text(column) | Field::Time(column) | Field::Date(column) => column,
+            Field::Slot(slot, _) => slot_column(slot),
+            Field::Age => "c.birth_date",
+            Field::Location => "c.location_id",
+            Field::OptedOut => "c.opted_out",
+            Field::Tags | Field::Nobody => "NULL",
+        }
+    }
+}
+
+/// "Has a value": for text, an empty string counts as none.
+fn present(field: Field, column: &str) -> String {
+    match field {
+        Field::Text(_) | Field::Slot(_, AttrKind::String) => {
+            format!("({column} IS NOT NULL AND {column} <> '')")
+        }
+        _ => format!("({column} IS NOT NULL)"),
+    }
+}
+
 fn field(attribute: &str, keys: &[AttrKey]) -> Field {
     let builtin = [
         ("name", Field::Text("c.name")),
@@ -156,21 +180,49 @@ impl Compiler<'_> {
                 }
             }),
             Field::Tags => self.tags(c, &value_place),
-            Field::Text(column) => self.text(column, c, &value_place, unsupported),
-            Field::Slot(slot, AttrKind::String) => {
-                self.text(slot_column(slot), c, &value_place, unsupported)
+            _ => {
+                let column = field.column();
+                match c.op {
+                    Op::Exists => Ok(present(field, column)),
+                    Op::NotExists => Ok(format!("NOT {}", present(field, column))),
+                    // API.md §5: negative operators also match people lacking the attribute.
+                    Op::Ne | Op::NotContains | Op::NotIn => {
+                        let positive = Condition {
+                            op: c.op.positive(),
+                            ..c.clone()
+                        };
+                        let test = self.typed(field, &positive, &value_place, unsupported)?;
+                        Ok(format!("({column} IS NULL OR NOT ({test}))"))
+                    }
+                    _ => self.typed(field, c, &value_place, unsupported),
+                }
             }
-            Field::Slot(slot, AttrKind::Number) => {
-                self.number(slot_column(slot), c, &value_place, unsupported)
+        }
+    }
+
+    /// A positive condition on a field with a column, by the field's kind.
+    fn typed(
+        &mut self,
+        field: Field,
+        c: &Condition,
+        place: &str,
+        unsupported: impl Fn() -> ApiError,
+    ) -> Result<String, ApiError> {
+        let column = field.column();
+        match field {
+            Field::Text(_) | Field::Slot(_, AttrKind::String) => {
+                self.text(column, c, place, unsupported)
             }
-            Field::Slot(slot, AttrKind::Boolean) => {
-                self.boolean(slot_column(slot), c, &value_place, unsupported)
+            Field::Slot(_, AttrKind::Number) | Field::Location => {
+                self.number(column, c, place, unsupported)
             }
-            Field::OptedOut => self.boolean("c.opted_out", c, &value_place, unsupported),
-            Field::Location => self.number("c.location_id", c, &value_place, unsupported),
-            Field::Time(column) => self.time(column, c, &value_place, unsupported),
-            Field::Date(column) => self.date(column, c, &value_place, unsupported),
-            Field::Age => self.age(c, &value_place, unsupported),
+            Field::Slot(_, AttrKind::Boolean) | Field::OptedOut => {
+                self.boolean(column, c, place, unsupported)
+            }
+            Field::Time(_) => self.time(column, c, place, unsupported),
+            Field::Date(_) => self.date(column, c, place, unsupported),
+            Field::Age => self.age(c, place, unsupported),
+            Field::Tags | Field::Nobody => Err(unsupported()),
         }
     }
 
@@ -187,11 +239,7 @@ impl Compiler<'_> {
                 "{column} = {} COLLATE NOCASE",
                 self.bind(text_value(&c.value, place)?)
             ),
-            Op::Ne => format!(
-                "({column} IS NULL OR {column} <> {} COLLATE NOCASE)",
-                self.bind(text_value(&c.value, place)?)
-            ),
-            Op::Contains | Op::NotContains | Op::StartsWith | Op::EndsWith => {
+            Op::Contains | Op::StartsWith | Op::EndsWith => {
                 let Sql::Text(s) = text_value(&c.value, place)? else {
                     unreachable!()
                 };
@@ -200,27 +248,15 @@ impl Compiler<'_> {
                     Op::EndsWith => format!("%{}", like(&s)),
                     _ => format!("%{}%", like(&s)),
                 };
-                let test = format!(
+                format!(
                     "{column} LIKE {} ESCAPE '\\'",
                     self.bind(Sql::Text(pattern))
-                );
-                if c.op == Op::NotContains {
-                    format!("({column} IS NULL OR NOT ({test}))")
-                } else {
-                    test
-                }
+                )
             }
-            Op::In | Op::NotIn => {
+            Op::In => {
                 let values = list(&c.value, place, text_value)?;
-                let test = format!("{column} COLLATE NOCASE IN ({})", self.binds(values));
-                if c.op == Op::NotIn {
-                    format!("({column} IS NULL OR NOT ({test}))")
-                } else {
-                    test
-                }
+                format!("{column} COLLATE NOCASE IN ({})", self.binds(values))
             }
-            Op::Exists => format!("({column} IS NOT NULL AND {column} <> '')"),
-            Op::NotExists => format!("({column} IS NULL OR {column} = '')"),
             Op::Gt | Op::Ge | Op::Lt | Op::Le => {
                 format!(
                     "{column} {} {} COLLATE NOCASE",
@@ -247,21 +283,10 @@ impl Compiler<'_> {
                     self.bind(number_value(&c.value, place)?)
                 )
             }
-            Op::Ne => format!(
-                "({column} IS NULL OR {column} <> {})",
-                self.bind(number_value(&c.value, place)?)
-            ),
-            Op::In | Op::NotIn => {
+            Op::In => {
                 let values = list(&c.value, place, number_value)?;
-                let test = format!("{column} IN ({})", self.binds(values));
-                if c.op == Op::NotIn {
-                    format!("({column} IS NULL OR NOT ({test}))")
-                } else {
-                    test
-                }
+                format!("{column} IN ({})", self.binds(values))
             }
-            Op::Exists => format!("{column} IS NOT NULL"),
-            Op::NotExists => format!("{column} IS NULL"),
             _ => return Err(unsupported()),
         })
     }
@@ -281,12 +306,6 @@ impl Compiler<'_> {
         };
         Ok(match c.op {
             Op::Eq => format!("{column} = {}", self.bind(Sql::Integer(value()?))),
-            Op::Ne => format!(
-                "({column} IS NULL OR {column} <> {})",
-                self.bind(Sql::Integer(value()?))
-            ),
-            Op::Exists => format!("{column} IS NOT NULL"),
-            Op::NotExists => format!("{column} IS NULL"),
             _ => return Err(unsupported()),
         })
     }
@@ -322,8 +341,6 @@ impl Compiler<'_> {
                 "{column} >= {}",
                 self.bind(Sql::Integer(time_value(&c.value, place)?))
             ),
-            Op::Exists => format!("{column} IS NOT NULL"),
-            Op::NotExists => format!("{column} IS NULL"),
             _ => return Err(unsupported()),
         })
     }
@@ -338,7 +355,6 @@ impl Compiler<'_> {
         let date = || date_value(&c.value, place).map(|d| Sql::Text(d.to_string()));
         Ok(match c.op {
             Op::Eq => format!("{column} = {}", self.bind(date()?)),
-            Op::Ne => format!("({column} IS NULL OR {column} <> {})", self.bind(date()?)),
             Op::Before | Op::Lt => format!("{column} < {}", self.bind(date()?)),
             Op::After | Op::Gt => format!("{column} > {}", self.bind(date()?)),
             Op::Le => format!("{column} <= {}", self.bind(date()?)),
@@ -348,8 +364,6 @@ impl Compiler<'_> {
                 let since = date_of(self.now - days * SECONDS_PER_DAY).to_string();
                 format!("{column} >= {}", self.bind(Sql::Text(since)))
             }
-            Op::Exists => format!("{column} IS NOT NULL"),
-            Op::NotExists => format!("{column} IS NULL"),
             _ => return Err(unsupported()),
         })
     }
@@ -380,18 +394,11 @@ impl Compiler<'_> {
             Op::Gt => format!("{col} <= {}", self.bind(ago(years(&c.value)? + 1))),
             Op::Lt => format!("{col} > {}", self.bind(ago(years(&c.value)?))),
             Op::Le => format!("{col} > {}", self.bind(ago(years(&c.value)? + 1))),
-            Op::Eq | Op::Ne => {
+            Op::Eq => {
                 let n = years(&c.value)?;
                 let (a, b) = (self.bind(ago(n)), self.bind(ago(n + 1)));
-                let exactly = format!("({col} <= {a} AND {col} > {b})");
-                if c.op == Op::Eq {
-                    exactly
-                } else {
-                    format!("({col} IS NULL OR NOT {exactly})")
-                }
+                format!("({col} <= {a} AND {col} > {b})")
             }
-            Op::Exists => format!("{col} IS NOT NULL"),
-            Op::NotExists => format!("{col} IS NULL"),
             _ => return Err(unsupported()),
         })
     }

@@ -83,6 +83,18 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The operator `!=`, `not_contains` and `not_in` negate; others are their own.
+    pub fn positive(self) -> Op {
+        match self {
+            Op::Ne => Op::Eq,
+            Op::NotContains => Op::Contains,
+            Op::NotIn => Op::In,
+            other => other,
+        }
+    }
+}
+
 /// A rule: groups of conditions. Groups are ORed unless `groupLogic` is `and`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
