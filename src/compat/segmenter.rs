@@ -8,6 +8,7 @@ use crate::clock;
 use crate::contacts::bulk;
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, attribute_name};
 use crate::error::{ApiError, Result};
+use crate::fields::Id;
 use crate::http::Json;
 use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
 use crate::segments::store;
@@ -154,34 +155,23 @@ async fn save(
         .writer
         .run(move |conn| {
             let ids = bulk::upsert_people(conn, account, PersonType::Contact, changes, now)?;
+            // The persons are the members, unless filters make the segment dynamic.
+            let members = (replace_members && groups.is_none()).then(|| ids.clone());
+            let segment = SegmentBody {
+                contact_ids: members.as_ref().map(|m| m.iter().map(|&i| Id(i)).collect()),
+                ..segment
+            };
             let id = match id {
                 None => {
                     let mut def = Definition::parse(segment)?;
-                    def.contact_ids = if groups.is_some() {
-                        Vec::new()
-                    } else {
-                        ids.clone()
-                    };
                     def.extra = Some(extra);
                     store::insert(conn, account, &def, now, limit)?
                 }
                 Some(id) => {
-                    let stored = store::get(conn, account, id)?;
-                    let mut def = stored.definition();
-                    def.name = segment.name.map_or(Ok(def.name.clone()), |n| {
-                        crate::fields::text("name", &n, 200)
-                    })?;
-                    def.description = segment.description.or(def.description);
-                    if groups.is_some() {
-                        def.rule = Some(json!({"groups": groups, "groupLogic": null}));
-                        def.membership()?;
-                    } else if replace_members {
-                        def.rule = None;
-                        def.criteria = None;
-                    }
+                    let stored = store::get(conn, account, id)?.definition();
+                    let mut def = Definition::updated(stored, segment)?;
                     def.extra = Some(extra);
-                    let members = (replace_members && groups.is_none()).then_some(ids.as_slice());
-                    store::update(conn, account, id, &def, members, now)?;
+                    store::update(conn, account, id, &def, members.as_deref(), now)?;
                     id
                 }
             };
