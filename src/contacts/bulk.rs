@@ -2,7 +2,7 @@
 //! people read in id order for a streaming export.
 
 use super::import::{Failure, Row};
-use super::model::{AttrKind, AttrValue, Person, PersonChanges, PersonType};
+use super::model::{AttrKind, AttrValue, PersonChanges, PersonType};
 use super::store::{self, attribute_keys, check_location, insert_row, resolve_slots, update_row};
 use super::tags::tag_id;
 use crate::clock::Timestamp;
@@ -398,39 +398,6 @@ fn upsert_row(
         }
     }
     Ok((id, created))
-}
-
-/// Up to `limit` people with ids above `after`, in id order, with their tags.
-pub fn page_after(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    after: i64,
-    limit: u32,
-) -> Result<Vec<Person>> {
-    let keys = attribute_keys(conn, account_id)?;
-    let mut people = store::page_after(conn, account_id, kind, after, limit, &keys)?;
-    let (Some(first), Some(last)) = (people.first(), people.last()) else {
-        return Ok(people);
-    };
-    let (first, last): (i64, i64) = (first.id.parse().unwrap_or(0), last.id.parse().unwrap_or(0));
-    let mut stmt = conn.prepare_cached(
-        "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_id BETWEEN ?1 AND ?2 AND t.account_id = ?3 ORDER BY ct.contact_id, t.name",
-    )?;
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in stmt.query_map(params![first, last, account_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })? {
-        let (id, name) = row?;
-        tags.entry(id).or_default().push(name);
-    }
-    for person in &mut people {
-        if let Some(t) = tags.remove(&person.id.parse().unwrap_or(0)) {
-            person.tags = t;
-        }
-    }
-    Ok(people)
 }
 
 /// The account's attribute names in slot order: the export's extra columns.

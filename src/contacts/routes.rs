@@ -346,7 +346,16 @@ pub async fn export(
     tokio::task::spawn_blocking(move || {
         let send = |chunk: Result<Vec<u8>>| tx.blocking_send(chunk.map(web::Bytes::from)).is_ok();
         let page = |after| match &segment {
-            None => bulk::page_after(&*pool.get()?, account, kind, after, EXPORT_PAGE),
+            None => store::people_where(
+                &*pool.get()?,
+                account,
+                kind,
+                "1",
+                &[],
+                after,
+                0,
+                EXPORT_PAGE,
+            ),
             Some(s) => segments::members(
                 &*pool.get()?,
                 account,

@@ -8,7 +8,7 @@
 use super::model::{
     AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, Person, PersonChanges, PersonType,
 };
-use super::tags::{set_tags, tags_of};
+use super::tags::{attach, set_tags, tags_of};
 use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, Result};
@@ -433,27 +433,6 @@ pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Res
     Ok(person)
 }
 
-/// Up to `limit` people with ids above `after`, in id order, without their tags: pages of
-/// an export that never slow down with depth.
-pub fn page_after(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    after: i64,
-    limit: u32,
-    keys: &[AttrKey],
-) -> Result<Vec<Person>> {
-    let sql = format!(
-        "SELECT {BASE_COLUMNS}, {} FROM contacts WHERE account_id = ?1 AND type = ?2 AND id > ?3 ORDER BY id LIMIT ?4",
-        *SLOT_COLUMNS
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![account_id, kind.code(), after, limit], |row| {
-        person_from_row(row, keys)
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// People of an account and type matching `condition` (an SQL condition over `contacts c`
 /// with `params` bound in order), in id order: those with ids above `after`, then skipping
 /// `offset`, at most `limit`. With their tags.
@@ -483,9 +462,7 @@ pub fn people_where(
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(values), |row| person_from_row(row, &keys))?;
     let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    for person in &mut people {
-        person.tags = tags_of(conn, person.id.parse().unwrap_or_default())?;
-    }
+    attach(conn, &mut people)?;
     Ok(people)
 }
 
@@ -549,9 +526,7 @@ pub fn list(
         person_from_row(row, &keys)
     })?;
     let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    for person in &mut people {
-        person.tags = tags_of(conn, person.id.parse().unwrap_or_default())?;
-    }
+    attach(conn, &mut people)?;
     Ok((people, total))
 }
 
