@@ -158,7 +158,10 @@ CREATE TABLE contacts (
     a61 COLLATE NOCASE,
     a62 COLLATE NOCASE,
     a63 COLLATE NOCASE,
-    a64 COLLATE NOCASE
+    a64 COLLATE NOCASE,
+    -- Version 2 (appended, as its migration adds it): the last incoming WhatsApp message,
+    -- which opens the 24-hour window for free-form sends.
+    whatsapp_inbound_at INTEGER
 );
 CREATE INDEX contacts_by_account ON contacts (account_id, type, id);
 CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
@@ -231,6 +234,57 @@ CREATE TABLE templates (
     UNIQUE (account_id, name, language)
 );
 
+-- Every message sent or received. status: 0 scheduled, 1 queued, 2 sending (claimed by the
+-- delivery worker and handed to a transport), 3 sent, 4 delivered, 5 read, 6 failed,
+-- 7 cancelled, 8 received (incoming). Only ever moves forward (src/messages/model.rs).
+CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    contact_id    INTEGER NOT NULL,
+    channel       TEXT    NOT NULL
+                  CHECK (channel = 'whatsapp' OR channel = 'telegram' OR channel = 'instagram'
+                         OR channel = 'messenger'),
+    incoming      INTEGER NOT NULL CHECK (incoming = 0 OR incoming = 1),
+    kind          TEXT    NOT NULL CHECK (kind = 'text' OR kind = 'media' OR kind = 'template'),
+    sent_by       TEXT,
+    status        INTEGER NOT NULL CHECK (status BETWEEN 0 AND 8),
+    error_message TEXT,
+    text          TEXT,
+    header_text   TEXT,
+    footer_text   TEXT,
+    media_url     TEXT,
+    mime_type     TEXT,
+    options       TEXT,     -- JSON {type, buttons}, as the log shows it
+    payload       TEXT,     -- JSON for the transport: template name and parameters, elements
+    location_id   INTEGER,
+    provider_id   TEXT,     -- the provider's message id, once a transport knows it
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    scheduled_at  INTEGER,
+    sent_at       INTEGER,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX messages_by_contact ON messages (contact_id, id);
+-- What the delivery worker looks for: due scheduled, queued, and interrupted messages.
+-- Partial, so they stay as small as the work waiting, however long the log grows.
+CREATE INDEX messages_scheduled ON messages (scheduled_at) WHERE status = 0;
+CREATE INDEX messages_queued ON messages (id) WHERE status = 1;
+CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
+-- A person's log goes with the person (API.md §4: deleting a contact deletes its messages).
+CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
+    DELETE FROM messages WHERE contact_id = old.id;
+END;
+
+-- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
+CREATE TABLE idempotency_keys (
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    key          TEXT    NOT NULL,
+    request_hash BLOB    NOT NULL,
+    response     TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+
 -- Small counters shared between the server and the command line. `auth_epoch` is bumped by
 -- anything that invalidates cached keys or limits (revocation, plan change) so a running
 -- server drops its cache even when the change came from another process.
@@ -240,4 +294,4 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

@@ -1,6 +1,7 @@
 //! Settings of `switchboard serve`: defaults, overridden by `SWITCHBOARD_*` variables,
 //! overridden by flags (clap reads both; see `cli`).
 
+use crate::messages::delivery::Transports;
 use crate::state::SignupPolicy;
 use std::path::PathBuf;
 
@@ -18,6 +19,9 @@ pub struct Config {
     pub shutdown_timeout: u64,
     /// Region assumed for phone numbers written without a country code (`IN`, `US`, …).
     pub default_region: Option<String>,
+    /// How each channel delivers; the sandbox unless a test or a channel's settings say
+    /// otherwise.
+    pub transports: Transports,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -36,6 +40,7 @@ impl Config {
             handle_signals: true,
             shutdown_timeout: 30,
             default_region: None,
+            transports: Transports::default(),
         }
     }
 }

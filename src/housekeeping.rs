@@ -1,11 +1,11 @@
 //! Background chores of a running server: writing request counts and key last-use times
 //! to the database, noticing auth changes made by other processes, dropping expired
-//! sessions.
+//! sessions and idempotency keys.
 
 use crate::accounts::store;
-use crate::clock;
 use crate::error::Result;
 use crate::state::AppState;
+use crate::{clock, idempotency};
 use std::time::Duration;
 
 /// How often the cache checks for revocations and plan changes made by the command line.
@@ -54,10 +54,13 @@ pub async fn run(state: actix_web::web::Data<AppState>) {
             let now = clock::now();
             if let Err(e) = state
                 .writer
-                .run(move |c| store::delete_expired_sessions(c, now))
+                .run(move |c| {
+                    store::delete_expired_sessions(c, now)?;
+                    idempotency::store::sweep(c, now).map(drop)
+                })
                 .await
             {
-                log::warn!("could not remove expired sessions: {e}");
+                log::warn!("could not remove expired sessions and idempotency keys: {e}");
             }
         }
     }

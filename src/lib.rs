@@ -14,6 +14,8 @@
 //!   ([`segments::compile`]) and the segment store and routes.
 //! * Feature folders ([`accounts`], [`contacts`], [`locations`], [`segments`], [`templates`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
+//! * [`messages`] sends and receives on the four channels: bodies, the log, the delivery
+//!   worker and its transports. [`idempotency`] replays retried sends.
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.
 //! * [`housekeeping`] runs the server's background chores.
@@ -31,7 +33,9 @@ pub mod error;
 pub mod fields;
 pub mod housekeeping;
 pub mod http;
+pub mod idempotency;
 pub mod locations;
+pub mod messages;
 pub mod ratelimit;
 pub mod segments;
 pub mod startup;

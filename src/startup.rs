@@ -13,7 +13,10 @@ use crate::contacts::model::PersonType;
 use crate::contacts::phone::PhoneRules;
 use crate::contacts::routes as contacts;
 use crate::http::{self, require_json_for_mutations};
+use crate::idempotency::InFlight;
 use crate::locations::routes as locations;
+use crate::messages::delivery::{self, Outbox, Transports};
+use crate::messages::routes as messages;
 use crate::ratelimit::RateLimiter;
 use crate::segments::routes as segments;
 use crate::state::AppState;
@@ -23,11 +26,14 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
+use std::time::Duration;
 
 pub struct Application {
     server: Server,
     port: u16,
     state: web::Data<AppState>,
+    transports: Transports,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -54,6 +60,8 @@ impl Application {
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
                 .map_err(|e| format!("default region: {e}"))?,
+            outbox: Outbox::default(),
+            idempotency: InFlight::default(),
         });
 
         let listener = TcpListener::bind(&config.bind)
@@ -79,6 +87,8 @@ impl Application {
             server: server.run(),
             port,
             state,
+            transports: config.transports.clone(),
+            shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
 
@@ -103,8 +113,19 @@ impl Application {
     /// the counters and lets the writer commit what it holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let chores = tokio::spawn(housekeeping::run(self.state.clone()));
+        let mut delivery = tokio::spawn(delivery::run(self.state.clone(), self.transports));
         let served = self.server.await;
         chores.abort();
+        // Let the worker finish the sends in hand; past the timeout, the ones still with a
+        // transport are reported as interrupted at the next start (see messages::delivery).
+        self.state.outbox.stop();
+        if tokio::time::timeout(self.shutdown_timeout, &mut delivery)
+            .await
+            .is_err()
+        {
+            log::warn!("stopping with messages still being handed to their channels");
+            delivery.abort();
+        }
         if let Err(e) = housekeeping::flush_usage(&self.state).await {
             log::error!("could not save request counts at shutdown: {e}");
         }
@@ -186,6 +207,16 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/templates/{id}", web::get().to(templates::get))
                 .route("/templates/{id}", web::put().to(templates::update))
                 .route("/templates/{id}", web::delete().to(templates::delete))
+                .route(
+                    "/messages/{channel}/receive",
+                    web::post().to(messages::receive),
+                )
+                .route("/messages/{id}/cancel", web::post().to(messages::cancel))
+                .route(
+                    "/messages/{channel}/{action}",
+                    web::post().to(messages::send),
+                )
+                .route("/messages/{contactId}", web::get().to(messages::log))
                 .default_service(web::to(http::not_found)),
         )
         .service(

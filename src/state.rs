@@ -5,6 +5,8 @@ use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
+use crate::idempotency::InFlight;
+use crate::messages::delivery::Outbox;
 use crate::ratelimit::RateLimiter;
 
 pub struct AppState {
@@ -15,6 +17,8 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     pub signup: SignupPolicy,
     pub phones: PhoneRules,
+    pub outbox: Outbox,
+    pub idempotency: InFlight,
 }
 
 /// Who may create an account on the admin page.

@@ -3,13 +3,13 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Migrations from version `n` to `n + 1`, applied in order, each in its own transaction.
 /// Index 0 upgrades version 1 to 2, and so on; a new migration also updates schema.sql.
-const MIGRATIONS: &[&str] = &[];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/002-messages.sql")];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
 pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {
@@ -71,6 +71,62 @@ mod tests {
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         prepare_schema(&mut conn).unwrap();
+    }
+
+    /// Every table, column, index and trigger, as SQLite describes them.
+    fn shape(conn: &Connection) -> Vec<String> {
+        let mut out: Vec<String> = conn
+            .prepare(
+                "SELECT type || ' ' || name || ' ' || coalesce(tbl_name, '') FROM sqlite_schema",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for table in tables {
+            let mut stmt = conn
+                .prepare(&format!("SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('{table}')"))
+                .unwrap();
+            let columns = stmt
+                .query_map([], |r| {
+                    Ok(format!(
+                        "{table}.{} {} {} {:?} {}",
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?
+                    ))
+                })
+                .unwrap()
+                .map(Result::unwrap);
+            out.extend(columns);
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn migrating_the_first_version_gives_the_schema_of_a_new_file() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(include_str!("testdata/schema-v1.sql"))
+            .unwrap();
+        prepare_schema(&mut old).unwrap();
+        let mut new = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut new).unwrap();
+        assert_eq!(shape(&old), shape(&new));
+        let version: i64 = old
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 
     #[test]

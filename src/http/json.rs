@@ -22,6 +22,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = Body::from_request(req, payload);
+        Box::pin(async move { parse(&body.await?.0).map(Json) })
+    }
+}
+
+/// The raw bytes of a body within the route's limit, for handlers that need them as sent
+/// (an idempotency fingerprint) before [`parse`] reads them.
+#[derive(Debug)]
+pub struct Body(pub web::Bytes);
+
+impl FromRequest for Body {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req.app_data::<BodyLimit>().map_or(BODY_LIMIT, |l| l.0);
         let declared = req
             .headers()
@@ -44,7 +59,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 .map_err(|e| {
                     ApiError::bad_request(format!("could not read the request body: {e}"))
                 })?;
-            parse(&bytes).map(Json)
+            Ok(Body(bytes))
         })
     }
 }

@@ -3,7 +3,7 @@
 
 pub mod json;
 
-pub use json::Json;
+pub use json::{Body, Json};
 
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -133,6 +133,20 @@ pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Stored> {
     .ok_or_else(|| not_found(id))
 }
 
+/// The account's template with this name and language, which a send names.
+pub fn find(conn: &Connection, account_id: i64, name: &str, language: &str) -> Result<Stored> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM templates WHERE account_id = ?1 AND name = ?2 AND language = ?3"
+    ))?
+    .query_row(params![account_id, name, language], from_row)
+    .optional()?
+    .ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "template: no template {name} in language {language} in this account"
+        ))
+    })
+}
+
 pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Stored>, i64)> {
     let total = conn
         .prepare_cached("SELECT count(*) FROM templates WHERE account_id = ?1")?

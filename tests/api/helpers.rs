@@ -81,12 +81,18 @@ impl TestApp {
 
     /// Stops and starts again on the same database file.
     pub async fn restart(self) -> TestApp {
+        self.restart_with(|_| {}).await
+    }
+
+    /// [`TestApp::restart`] with settings of the new run changed by `configure`.
+    pub async fn restart_with(self, configure: impl FnOnce(&mut Config)) -> TestApp {
         let db = self.db_path.clone();
         let dir = self.stop().await;
-        let config = Config {
+        let mut config = Config {
             db,
             ..test_config(dir.path())
         };
+        configure(&mut config);
         start(config, dir)
     }
 

@@ -11,6 +11,7 @@ mod errors;
 mod health;
 mod import_export;
 mod locations;
+mod messages;
 mod rate_limits;
 mod segmenter;
 mod segments;

@@ -1,0 +1,53 @@
+-- Version 2: the message log, the WhatsApp session window, idempotency keys.
+ALTER TABLE contacts ADD COLUMN whatsapp_inbound_at INTEGER;
+
+-- Every message sent or received. status: 0 scheduled, 1 queued, 2 sending (claimed by the
+-- delivery worker and handed to a transport), 3 sent, 4 delivered, 5 read, 6 failed,
+-- 7 cancelled, 8 received (incoming). Only ever moves forward (src/messages/model.rs).
+CREATE TABLE messages (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    contact_id    INTEGER NOT NULL,
+    channel       TEXT    NOT NULL
+                  CHECK (channel = 'whatsapp' OR channel = 'telegram' OR channel = 'instagram'
+                         OR channel = 'messenger'),
+    incoming      INTEGER NOT NULL CHECK (incoming = 0 OR incoming = 1),
+    kind          TEXT    NOT NULL CHECK (kind = 'text' OR kind = 'media' OR kind = 'template'),
+    sent_by       TEXT,
+    status        INTEGER NOT NULL CHECK (status BETWEEN 0 AND 8),
+    error_message TEXT,
+    text          TEXT,
+    header_text   TEXT,
+    footer_text   TEXT,
+    media_url     TEXT,
+    mime_type     TEXT,
+    options       TEXT,     -- JSON {type, buttons}, as the log shows it
+    payload       TEXT,     -- JSON for the transport: template name and parameters, elements
+    location_id   INTEGER,
+    provider_id   TEXT,     -- the provider's message id, once a transport knows it
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL,
+    scheduled_at  INTEGER,
+    sent_at       INTEGER,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX messages_by_contact ON messages (contact_id, id);
+-- What the delivery worker looks for: due scheduled, queued, and interrupted messages.
+-- Partial, so they stay as small as the work waiting, however long the log grows.
+CREATE INDEX messages_scheduled ON messages (scheduled_at) WHERE status = 0;
+CREATE INDEX messages_queued ON messages (id) WHERE status = 1;
+CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
+-- A person's log goes with the person (API.md §4: deleting a contact deletes its messages).
+CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
+    DELETE FROM messages WHERE contact_id = old.id;
+END;
+
+-- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
+CREATE TABLE idempotency_keys (
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    key          TEXT    NOT NULL,
+    request_hash BLOB    NOT NULL,
+    response     TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;

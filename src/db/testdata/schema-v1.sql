@@ -1,0 +1,243 @@
+-- Switchboard's whole schema for a new database. Embedded into the binary and run once,
+-- when the file is new. `PRAGMA user_version` records which version a file holds; later
+-- versions add numbered migrations in src/db/schema.rs, one transaction each.
+--
+-- Conventions: integer primary keys (rendered as strings in JSON); times are unix
+-- seconds (UTC); every table holding account data has account_id.
+
+CREATE TABLE accounts (
+    id               INTEGER PRIMARY KEY,
+    email            TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash    TEXT    NOT NULL,
+    plan             TEXT    NOT NULL CHECK (plan IN ('trial', 'subscribed', 'unlimited')),
+    -- Per-account overrides of the plan's limits; NULL means "as the plan says".
+    limit_per_minute INTEGER CHECK (limit_per_minute >= 0),
+    limit_per_day    INTEGER CHECK (limit_per_day >= 0),
+    limit_segments   INTEGER CHECK (limit_segments >= 0),
+    created_at       INTEGER NOT NULL
+);
+
+-- API keys: only the SHA-256 digest of the secret is kept.
+CREATE TABLE api_keys (
+    id           INTEGER PRIMARY KEY,
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name         TEXT    NOT NULL,
+    prefix       TEXT    NOT NULL,
+    digest       BLOB    NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+);
+CREATE INDEX api_keys_by_account ON api_keys (account_id);
+
+-- Admin page sessions: only the digest of the cookie's token is kept.
+CREATE TABLE admin_sessions (
+    digest     BLOB    PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX admin_sessions_by_account ON admin_sessions (account_id);
+
+-- Requests per account per UTC day (day = unix days), so the daily quota survives a restart.
+CREATE TABLE usage_daily (
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    requests   INTEGER NOT NULL,
+    PRIMARY KEY (account_id, day)
+) WITHOUT ROWID;
+
+-- Locations (branches) of an account.
+CREATE TABLE locations (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    title      TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX locations_by_account ON locations (account_id, id);
+
+-- Custom attribute names of an account. Each name owns one of the 64 value columns
+-- (a1..a64) of `contacts`, and holds one kind of value, fixed by its first use.
+-- Columns instead of a key/value table: a rule over five custom attributes then scans one
+-- row per contact with no joins and no JSON parsing (measured: README, "Custom attributes").
+CREATE TABLE attribute_keys (
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    slot       INTEGER NOT NULL CHECK (slot BETWEEN 1 AND 64),
+    name       TEXT    NOT NULL COLLATE NOCASE,
+    kind       TEXT    NOT NULL CHECK (kind IN ('string', 'number', 'boolean')),
+    PRIMARY KEY (account_id, slot),
+    UNIQUE (account_id, name)
+) WITHOUT ROWID;
+
+-- Contacts (type 0) and clients (type 1): one store, two APIs.
+CREATE TABLE contacts (
+    id               INTEGER PRIMARY KEY,
+    account_id       INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    type             INTEGER NOT NULL CHECK (type IN (0, 1)),
+    name             TEXT,
+    first_name       TEXT,
+    last_name        TEXT,
+    phone            TEXT,     -- E.164
+    email            TEXT COLLATE NOCASE,
+    external_id      TEXT,
+    -- Not `IN (...)`: a list of three compiles to a temporary index built at every insert.
+    gender           TEXT CHECK (gender = 'Male' OR gender = 'Female' OR gender = 'Other'),
+    birth_date       TEXT,     -- YYYY-MM-DD
+    contact_stage    TEXT COLLATE NOCASE,
+    channel          TEXT,
+    telegram_id      TEXT,
+    instagram_id     TEXT,
+    messenger_id     TEXT,
+    location_id      INTEGER REFERENCES locations (id) ON DELETE SET NULL,
+    opted_out        INTEGER NOT NULL DEFAULT 0,
+    last_activity_at INTEGER,
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    -- Custom attribute values; no declared type, so values keep the type they are given.
+    a1 COLLATE NOCASE,
+    a2 COLLATE NOCASE,
+    a3 COLLATE NOCASE,
+    a4 COLLATE NOCASE,
+    a5 COLLATE NOCASE,
+    a6 COLLATE NOCASE,
+    a7 COLLATE NOCASE,
+    a8 COLLATE NOCASE,
+    a9 COLLATE NOCASE,
+    a10 COLLATE NOCASE,
+    a11 COLLATE NOCASE,
+    a12 COLLATE NOCASE,
+    a13 COLLATE NOCASE,
+    a14 COLLATE NOCASE,
+    a15 COLLATE NOCASE,
+    a16 COLLATE NOCASE,
+    a17 COLLATE NOCASE,
+    a18 COLLATE NOCASE,
+    a19 COLLATE NOCASE,
+    a20 COLLATE NOCASE,
+    a21 COLLATE NOCASE,
+    a22 COLLATE NOCASE,
+    a23 COLLATE NOCASE,
+    a24 COLLATE NOCASE,
+    a25 COLLATE NOCASE,
+    a26 COLLATE NOCASE,
+    a27 COLLATE NOCASE,
+    a28 COLLATE NOCASE,
+    a29 COLLATE NOCASE,
+    a30 COLLATE NOCASE,
+    a31 COLLATE NOCASE,
+    a32 COLLATE NOCASE,
+    a33 COLLATE NOCASE,
+    a34 COLLATE NOCASE,
+    a35 COLLATE NOCASE,
+    a36 COLLATE NOCASE,
+    a37 COLLATE NOCASE,
+    a38 COLLATE NOCASE,
+    a39 COLLATE NOCASE,
+    a40 COLLATE NOCASE,
+    a41 COLLATE NOCASE,
+    a42 COLLATE NOCASE,
+    a43 COLLATE NOCASE,
+    a44 COLLATE NOCASE,
+    a45 COLLATE NOCASE,
+    a46 COLLATE NOCASE,
+    a47 COLLATE NOCASE,
+    a48 COLLATE NOCASE,
+    a49 COLLATE NOCASE,
+    a50 COLLATE NOCASE,
+    a51 COLLATE NOCASE,
+    a52 COLLATE NOCASE,
+    a53 COLLATE NOCASE,
+    a54 COLLATE NOCASE,
+    a55 COLLATE NOCASE,
+    a56 COLLATE NOCASE,
+    a57 COLLATE NOCASE,
+    a58 COLLATE NOCASE,
+    a59 COLLATE NOCASE,
+    a60 COLLATE NOCASE,
+    a61 COLLATE NOCASE,
+    a62 COLLATE NOCASE,
+    a63 COLLATE NOCASE,
+    a64 COLLATE NOCASE
+);
+CREATE INDEX contacts_by_account ON contacts (account_id, type, id);
+CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
+CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
+    WHERE external_id IS NOT NULL;
+CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
+
+-- Tags: names per account (case-insensitive), and which person carries which.
+CREATE TABLE tags (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL COLLATE NOCASE,
+    UNIQUE (account_id, name)
+);
+-- Links are written only by code holding ids of the same account; triggers (not foreign
+-- keys) remove them with their contact or tag, which spares two parent lookups per link on
+-- every insert (imports write millions).
+CREATE TABLE contact_tags (
+    contact_id INTEGER NOT NULL,
+    tag_id     INTEGER NOT NULL,
+    PRIMARY KEY (contact_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX contact_tags_by_tag ON contact_tags (tag_id, contact_id);
+CREATE TRIGGER contacts_drop_tag_links AFTER DELETE ON contacts BEGIN
+    DELETE FROM contact_tags WHERE contact_id = old.id;
+END;
+CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
+    DELETE FROM contact_tags WHERE tag_id = old.id;
+END;
+
+-- Segments: a dynamic one holds a rule (JSON, as the client sent it, compiled at every read
+-- so membership is always current); a static one holds its members in segment_members.
+CREATE TABLE segments (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    type        INTEGER NOT NULL CHECK (type = 0 OR type = 1),
+    name        TEXT    NOT NULL,
+    description TEXT,
+    dynamic     INTEGER NOT NULL CHECK (dynamic = 0 OR dynamic = 1),
+    criteria    TEXT,     -- Whautomate's criteria object
+    rule        TEXT,     -- {"groups": [...], "groupLogic": ...}
+    location_id INTEGER REFERENCES locations (id) ON DELETE SET NULL,
+    extra       TEXT,     -- a dialect's own fields (Segmenter's broadcastMediumId, …), echoed
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX segments_by_account ON segments (account_id, id);
+
+CREATE TABLE segment_members (
+    segment_id INTEGER NOT NULL REFERENCES segments (id) ON DELETE CASCADE,
+    contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    PRIMARY KEY (segment_id, contact_id)
+) WITHOUT ROWID;
+CREATE INDEX segment_members_by_contact ON segment_members (contact_id);
+
+-- WhatsApp-style message templates (a self-hosted install has no Meta review step).
+-- header and buttons are JSON as validated by the server.
+CREATE TABLE templates (
+    id         INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name       TEXT    NOT NULL,
+    language   TEXT    NOT NULL,
+    category   TEXT,
+    header     TEXT,
+    body       TEXT    NOT NULL,
+    footer     TEXT,
+    buttons    TEXT    NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (account_id, name, language)
+);
+
+-- Small counters shared between the server and the command line. `auth_epoch` is bumped by
+-- anything that invalidates cached keys or limits (revocation, plan change) so a running
+-- server drops its cache even when the change came from another process.
+CREATE TABLE meta (
+    key   TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
+
+PRAGMA user_version = 1;

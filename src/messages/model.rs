@@ -1,0 +1,228 @@
+//! Messages as values: channels, statuses and the order they move in, what a message holds,
+//! the WhatsApp session window. No SQL, no HTTP.
+
+use crate::clock::Timestamp;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    WhatsApp,
+    Telegram,
+    Instagram,
+    Messenger,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::WhatsApp,
+        Channel::Telegram,
+        Channel::Instagram,
+        Channel::Messenger,
+    ];
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WhatsApp => "whatsapp",
+            Channel::Telegram => "telegram",
+            Channel::Instagram => "instagram",
+            Channel::Messenger => "messenger",
+        }
+    }
+
+    /// The person's field that addresses them on this channel, as clients write it.
+    pub fn address_field(self) -> &'static str {
+        match self {
+            Channel::WhatsApp => "phoneNumber",
+            Channel::Telegram => "channelIds.telegram",
+            Channel::Instagram => "channelIds.instagram",
+            Channel::Messenger => "channelIds.messenger",
+        }
+    }
+
+    /// The `contacts` column holding that address.
+    pub fn address_column(self) -> &'static str {
+        match self {
+            Channel::WhatsApp => "phone",
+            Channel::Telegram => "telegram_id",
+            Channel::Instagram => "instagram_id",
+            Channel::Messenger => "messenger_id",
+        }
+    }
+}
+
+/// The three send endpoints: `sendtext`, `sendmedia`, `sendtemplate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Media,
+    Template,
+}
+
+impl Kind {
+    pub fn from_action(action: &str) -> Option<Kind> {
+        match action {
+            "sendtext" => Some(Kind::Text),
+            "sendmedia" => Some(Kind::Media),
+            "sendtemplate" => Some(Kind::Template),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Media => "media",
+            Kind::Template => "template",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        [Kind::Text, Kind::Media, Kind::Template]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a message is. Outgoing ones move `scheduled → queued → sent → delivered → read`, or
+/// end `failed` or `cancelled`; incoming ones are `received`. The codes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Scheduled = 0,
+    Queued = 1,
+    /// Claimed by the delivery worker and handed to a transport; shown as `queued`.
+    Sending = 2,
+    Sent = 3,
+    Delivered = 4,
+    Read = 5,
+    Failed = 6,
+    Cancelled = 7,
+    Received = 8,
+}
+
+impl Status {
+    const ALL: [Status; 9] = [
+        Status::Scheduled,
+        Status::Queued,
+        Status::Sending,
+        Status::Sent,
+        Status::Delivered,
+        Status::Read,
+        Status::Failed,
+        Status::Cancelled,
+        Status::Received,
+    ];
+
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Scheduled => "scheduled",
+            Status::Queued | Status::Sending => "queued",
+            Status::Sent => "sent",
+            Status::Delivered => "delivered",
+            Status::Read => "read",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::Received => "received",
+        }
+    }
+
+    /// Whether a message in this status may move to `next`: only forward, never out of an
+    /// end state. A provider's late `delivered` after `read` is thus ignored, not applied.
+    pub fn can_become(self, next: Status) -> bool {
+        match next {
+            Status::Queued | Status::Sending | Status::Sent | Status::Delivered | Status::Read => {
+                self < next && self <= Status::Read
+            }
+            Status::Failed => self <= Status::Sent,
+            Status::Cancelled => self <= Status::Queued,
+            Status::Scheduled | Status::Received => false,
+        }
+    }
+}
+
+/// WhatsApp lets a business send free-form messages for 24 hours after the person last
+/// wrote (seed 004); outside it only templates.
+pub const SESSION_WINDOW: i64 = 24 * 3600;
+
+/// Whether free-form WhatsApp messages may go out at `at`, given the person's last incoming
+/// WhatsApp message.
+pub fn session_open(last_inbound: Option<Timestamp>, at: Timestamp) -> bool {
+    last_inbound.is_some_and(|t| at - t < SESSION_WINDOW)
+}
+
+/// What a message carries, as the log shows it and a transport sends it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Content {
+    pub text: Option<String>,
+    pub header_text: Option<String>,
+    pub footer_text: Option<String>,
+    pub media_url: Option<String>,
+    pub mime_type: Option<String>,
+    /// `{type, buttons}` as the log shows it.
+    pub options: Option<Value>,
+    /// What a transport needs beyond the above: template name and parameters, elements.
+    pub payload: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        use Status::*;
+        assert!(Scheduled.can_become(Queued));
+        assert!(Queued.can_become(Sending));
+        assert!(Sending.can_become(Sent));
+        assert!(
+            Sent.can_become(Read),
+            "a read receipt may overtake delivered"
+        );
+        assert!(!Read.can_become(Delivered));
+        assert!(!Sent.can_become(Queued));
+        assert!(Sending.can_become(Failed));
+        assert!(!Delivered.can_become(Failed));
+        assert!(!Failed.can_become(Sent));
+        assert!(!Cancelled.can_become(Queued));
+        assert!(Scheduled.can_become(Cancelled));
+        assert!(
+            !Sending.can_become(Cancelled),
+            "handed to a transport: too late"
+        );
+        assert!(!Received.can_become(Sent));
+        for s in Status::ALL {
+            assert_eq!(Status::from_code(s.code()), Some(s));
+            assert!(!s.can_become(s));
+        }
+    }
+
+    #[test]
+    fn the_session_window_is_24_hours_from_the_last_incoming_message() {
+        let t = 1_795_341_600;
+        assert!(!session_open(None, t));
+        assert!(session_open(Some(t), t));
+        assert!(session_open(Some(t), t + SESSION_WINDOW - 1));
+        assert!(!session_open(Some(t), t + SESSION_WINDOW));
+    }
+
+    #[test]
+    fn channels_and_kinds_round_trip() {
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Channel::parse("sms"), None);
+        assert_eq!(Kind::from_action("sendtemplate"), Some(Kind::Template));
+        assert_eq!(Kind::from_action("sendfax"), None);
+    }
+}

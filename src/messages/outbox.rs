@@ -1,0 +1,118 @@
+//! The delivery worker's SQL: releasing due scheduled messages, claiming queued ones, and
+//! settling what the transports answered. Serves every account at once.
+
+use super::model::{Channel, Content, Kind, Status};
+use super::store::set_status;
+use crate::clock::Timestamp;
+use crate::error::Result;
+use rusqlite::{Connection, params};
+
+/// What the worker tells the log about a message that was handed to a transport when the
+/// server stopped before the transport answered.
+pub const INTERRUPTED: &str = "interrupted: the server stopped while this message was being \
+    handed to the channel, so it may or may not have gone out. It is not retried \
+    automatically, so that nobody gets it twice; send it again if it is missing.";
+
+/// A claimed message, ready for its channel's transport.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub account_id: i64,
+    pub channel: Channel,
+    pub kind: Kind,
+    /// The person's address on the channel now (phone or channel id); `None` if removed
+    /// since the message was accepted.
+    pub to: Option<String>,
+    pub content: Content,
+}
+
+/// Ends every message left `sending` by a previous run: the transport may have taken it, so
+/// sending it again could deliver it twice. Run once before the worker starts.
+pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE messages SET status = ?1, error_message = ?2, updated_at = ?3 WHERE status = ?4",
+        )?
+        .execute(params![
+            Status::Failed.code(),
+            INTERRUPTED,
+            now,
+            Status::Sending.code()
+        ])?)
+}
+
+/// Queues scheduled messages whose time has come, also those that came due while the
+/// server was down.
+pub fn release_due(conn: &Connection, now: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE messages SET status = ?1, updated_at = ?2 WHERE status = ?3 AND scheduled_at <= ?2",
+        )?
+        .execute(params![
+            Status::Queued.code(),
+            now,
+            Status::Scheduled.code()
+        ])?)
+}
+
+/// Takes up to `limit` queued messages, oldest first, and marks them `sending` (committed
+/// before any transport sees them).
+pub fn claim(conn: &Connection, limit: i64, now: Timestamp) -> Result<Vec<Outgoing>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.account_id, m.channel, m.kind,
+                CASE m.channel WHEN 'whatsapp' THEN c.phone WHEN 'telegram' THEN c.telegram_id
+                               WHEN 'instagram' THEN c.instagram_id ELSE c.messenger_id END,
+                m.text, m.header_text, m.footer_text, m.media_url, m.mime_type, m.options, m.payload
+         FROM messages m JOIN contacts c ON c.id = m.contact_id
+         WHERE m.status = ?1 ORDER BY m.id LIMIT ?2",
+    )?;
+    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let claimed = stmt
+        .query_map(params![Status::Queued.code(), limit], |r| {
+            Ok(Outgoing {
+                id: r.get(0)?,
+                account_id: r.get(1)?,
+                channel: Channel::parse(&r.get::<_, String>(2)?).unwrap_or(Channel::WhatsApp),
+                kind: Kind::parse(&r.get::<_, String>(3)?).unwrap_or(Kind::Text),
+                to: r.get(4)?,
+                content: Content {
+                    text: r.get(5)?,
+                    header_text: r.get(6)?,
+                    footer_text: r.get(7)?,
+                    media_url: r.get(8)?,
+                    mime_type: r.get(9)?,
+                    options: json(r.get(10)?),
+                    payload: json(r.get(11)?),
+                },
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut mark = conn.prepare_cached(
+        "UPDATE messages SET status = ?2, attempts = attempts + 1, updated_at = ?3 WHERE id = ?1",
+    )?;
+    for m in &claimed {
+        mark.execute(params![m.id, Status::Sending.code(), now])?;
+    }
+    Ok(claimed)
+}
+
+/// What a transport made of a message: the provider's id, or why it failed.
+pub type Outcome = std::result::Result<Option<String>, String>;
+
+/// Records the transports' answers; a status only moves forward.
+pub fn settle(conn: &Connection, outcomes: &[(i64, Outcome)], now: Timestamp) -> Result<()> {
+    let mut provider = conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?;
+    for (id, outcome) in outcomes {
+        match outcome {
+            Ok(provider_id) => {
+                if set_status(conn, *id, Status::Sent, None, now)? && provider_id.is_some() {
+                    provider.execute(params![id, provider_id])?;
+                }
+            }
+            Err(error) => {
+                set_status(conn, *id, Status::Failed, Some(error), now)?;
+            }
+        }
+    }
+    Ok(())
+}

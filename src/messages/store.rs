@@ -1,0 +1,397 @@
+//! The message log in SQL: storing sends and incoming messages, reading a person's log,
+//! cancelling, and the delivery worker's claims. Every function takes the account, except
+//! the worker's, which serve all accounts.
+
+use super::body::{Ask, Draft, Recipient};
+use super::incoming::{Incoming, Sender};
+use super::model::{Channel, Content, Kind, Status, session_open};
+use crate::clock::{self, Timestamp};
+use crate::contacts::model::{PersonChanges, PersonType};
+use crate::contacts::store as contacts;
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use crate::templates::store as templates;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde_json::{Value, json};
+
+/// The person a message is for or from, as far as sending needs them.
+#[derive(Debug)]
+pub struct Target {
+    pub id: i64,
+    pub kind: PersonType,
+    pub address: Option<String>,
+    pub whatsapp_inbound_at: Option<Timestamp>,
+}
+
+fn target(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    channel: Channel,
+) -> Result<Option<Target>> {
+    let sql = format!(
+        "SELECT {}, whatsapp_inbound_at FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3",
+        channel.address_column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![id, account_id, kind.code()], |r| {
+            Ok(Target {
+                id,
+                kind,
+                address: r.get(0)?,
+                whatsapp_inbound_at: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The account's contact with this address on the channel, created (with `name`) if new.
+pub fn find_or_create(
+    conn: &Connection,
+    account_id: i64,
+    channel: Channel,
+    address: &str,
+    name: Option<&str>,
+    now: Timestamp,
+) -> Result<Target> {
+    let sql = format!(
+        "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND {} = ?3 LIMIT 1",
+        channel.address_column()
+    );
+    let kind = PersonType::Contact;
+    let found: Option<i64> = conn
+        .prepare_cached(&sql)?
+        .query_row(params![account_id, kind.code(), address], |r| r.get(0))
+        .optional()?;
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let mut person = PersonChanges {
+                name: name.map(|n| Some(n.to_string())),
+                ..PersonChanges::default()
+            };
+            let address = Some(Some(address.to_string()));
+            match channel {
+                Channel::WhatsApp => person.phone = address,
+                Channel::Telegram => person.telegram_id = address,
+                Channel::Instagram => person.instagram_id = address,
+                Channel::Messenger => person.messenger_id = address,
+            }
+            contacts::insert(conn, account_id, kind, &person, now)?
+        }
+    };
+    Ok(target(conn, account_id, kind, id, channel)?.expect("the contact was just found or made"))
+}
+
+/// What a send answers: `{"success": true, "id", "status"}`.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted {
+    pub id: i64,
+    pub status: Status,
+}
+
+impl Accepted {
+    pub fn body(&self) -> Value {
+        json!({"success": true, "id": self.id.to_string(), "status": self.status.as_str()})
+    }
+}
+
+/// Checks a send against the data (recipient, reachability, session window, template,
+/// location) and logs it as `queued` or `scheduled`.
+pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -> Result<Accepted> {
+    let channel = draft.channel;
+    let to = match &draft.recipient {
+        Recipient::Person(kind, id) => target(conn, account_id, *kind, *id, channel)?
+            .ok_or_else(|| contacts::not_found(*kind, *id))?,
+        Recipient::Phone { phone, name } => {
+            find_or_create(conn, account_id, channel, phone, name.as_deref(), now)?
+        }
+    };
+    if to.address.is_none() {
+        return Err(ApiError::bad_request(format!(
+            "recipient: {} {} cannot be reached on {}: it has no {}",
+            to.kind.as_str(),
+            to.id,
+            channel.as_str(),
+            channel.address_field()
+        )));
+    }
+    let goes_at = draft.scheduled_at.unwrap_or(now);
+    if channel == Channel::WhatsApp
+        && draft.kind != Kind::Template
+        && !session_open(to.whatsapp_inbound_at, goes_at)
+    {
+        return Err(ApiError::bad_request(format!(
+            "recipient: {} {} has not written on WhatsApp in the 24 hours before this message \
+             would go out; outside that window WhatsApp only delivers templates: use sendtemplate",
+            to.kind.as_str(),
+            to.id
+        )));
+    }
+    if let Some(location_id) = draft.location_id {
+        let found = conn
+            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
+            .exists(params![location_id, account_id])?;
+        if !found {
+            return Err(ApiError::bad_request(format!(
+                "location.id: no location {location_id} in this account"
+            )));
+        }
+    }
+    let content = match &draft.ask {
+        Ask::Content(c) => c.clone(),
+        Ask::Template(request) => {
+            let stored = templates::find(conn, account_id, &request.name, &request.language)?;
+            request.render(&stored.template)?
+        }
+    };
+    let status = match draft.scheduled_at {
+        Some(_) => Status::Scheduled,
+        None => Status::Queued,
+    };
+    let id = insert(
+        conn,
+        &NewMessage {
+            account_id,
+            contact_id: to.id,
+            channel,
+            incoming: false,
+            kind: draft.kind,
+            sent_by: Some("api"),
+            status,
+            location_id: draft.location_id,
+            scheduled_at: draft.scheduled_at,
+        },
+        &content,
+        now,
+    )?;
+    touch(conn, to.id, now, false)?;
+    Ok(Accepted { id, status })
+}
+
+/// Logs an incoming message; an unknown sender becomes a contact. Opens the WhatsApp
+/// session window when it came on WhatsApp.
+pub fn receive(
+    conn: &Connection,
+    account_id: i64,
+    m: &Incoming,
+    now: Timestamp,
+) -> Result<Accepted> {
+    let from = match &m.sender {
+        Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
+            .ok_or_else(|| contacts::not_found(*kind, *id))?,
+        Sender::Address { address, name } => {
+            find_or_create(conn, account_id, m.channel, address, name.as_deref(), now)?
+        }
+    };
+    let status = Status::Received;
+    let id = insert(
+        conn,
+        &NewMessage {
+            account_id,
+            contact_id: from.id,
+            channel: m.channel,
+            incoming: true,
+            kind: m.kind,
+            sent_by: None,
+            status,
+            location_id: None,
+            scheduled_at: None,
+        },
+        &m.content,
+        now,
+    )?;
+    touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
+    Ok(Accepted { id, status })
+}
+
+/// The columns of a new log row besides its content.
+pub struct NewMessage {
+    pub account_id: i64,
+    pub contact_id: i64,
+    pub channel: Channel,
+    pub incoming: bool,
+    pub kind: Kind,
+    pub sent_by: Option<&'static str>,
+    pub status: Status,
+    pub location_id: Option<i64>,
+    pub scheduled_at: Option<Timestamp>,
+}
+
+pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) -> Result<i64> {
+    let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
+    conn.prepare_cached(
+        "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status,
+             text, header_text, footer_text, media_url, mime_type, options, payload, location_id,
+             created_at, scheduled_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?16)",
+    )?
+    .execute(params![
+        m.account_id,
+        m.contact_id,
+        m.channel.as_str(),
+        m.incoming,
+        m.kind.as_str(),
+        m.sent_by,
+        m.status.code(),
+        c.text,
+        c.header_text,
+        c.footer_text,
+        c.media_url,
+        c.mime_type,
+        json(&c.options),
+        json(&c.payload),
+        m.location_id,
+        now,
+        m.scheduled_at,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records activity on a person: every send and receive; an incoming WhatsApp message also
+/// opens the session window.
+pub fn touch(
+    conn: &Connection,
+    contact_id: i64,
+    now: Timestamp,
+    whatsapp_inbound: bool,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE contacts SET last_activity_at = ?2,
+             whatsapp_inbound_at = CASE WHEN ?3 THEN ?2 ELSE whatsapp_inbound_at END
+         WHERE id = ?1",
+    )?
+    .execute(params![contact_id, now, whatsapp_inbound])?;
+    Ok(())
+}
+
+const VIEW_COLUMNS: &str = "m.id, m.contact_id, coalesce(c.channel, m.channel), c.phone, m.channel,
+    m.incoming, m.kind, m.sent_by, m.status, m.error_message, m.media_url, m.mime_type, m.text,
+    m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at";
+
+/// A log entry in the seed's shape, plus `mimeType`, `headerText` and the times.
+fn view(r: &Row) -> rusqlite::Result<Value> {
+    let time = |i: usize| -> rusqlite::Result<Option<String>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(clock::rfc3339))
+    };
+    let options: Option<String> = r.get(15)?;
+    let status = Status::from_code(r.get(8)?).map_or("unknown", Status::as_str);
+    Ok(json!({
+        "id": r.get::<_, i64>(0)?.to_string(),
+        "contact": {
+            "id": r.get::<_, i64>(1)?.to_string(),
+            "channel": r.get::<_, Option<String>>(2)?,
+            "phoneNumber": r.get::<_, Option<String>>(3)?,
+        },
+        "channel": r.get::<_, String>(4)?,
+        "isIncoming": r.get::<_, bool>(5)?,
+        "type": r.get::<_, String>(6)?,
+        "sentBy": r.get::<_, Option<String>>(7)?,
+        "status": status,
+        "errorMessage": r.get::<_, Option<String>>(9)?,
+        "mediaUrl": r.get::<_, Option<String>>(10)?,
+        "mimeType": r.get::<_, Option<String>>(11)?,
+        "text": r.get::<_, Option<String>>(12)?,
+        "headerText": r.get::<_, Option<String>>(13)?,
+        "footerText": r.get::<_, Option<String>>(14)?,
+        "options": options.and_then(|o| serde_json::from_str::<Value>(&o).ok()),
+        "createdAt": time(16)?,
+        "scheduledAt": time(17)?,
+        "sentAt": time(18)?,
+    }))
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("no message with id {id}"))
+}
+
+/// A person's log, newest first. `before` (a message id) pages without shifting when new
+/// messages arrive meanwhile; `page` counts from the newest.
+pub fn log(
+    conn: &Connection,
+    account_id: i64,
+    contact_id: i64,
+    search: Option<&str>,
+    before: Option<i64>,
+    page: Page,
+) -> Result<(Vec<Value>, i64)> {
+    let person = conn
+        .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1 AND account_id = ?2")?
+        .exists(params![contact_id, account_id])?;
+    if !person {
+        return Err(ApiError::not_found(format!(
+            "no contact or client with id {contact_id}"
+        )));
+    }
+    let mut filter = String::from("m.contact_id = ? AND m.account_id = ?");
+    let mut values = vec![Sql::Integer(contact_id), Sql::Integer(account_id)];
+    if let Some(search) = search {
+        filter.push_str(" AND m.text LIKE ? ESCAPE '\\'");
+        values.push(Sql::Text(format!("%{}%", contacts::escape_like(search))));
+    }
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM messages m WHERE {filter}"))?
+        .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+    if let Some(before) = before {
+        filter.push_str(" AND m.id < ?");
+        values.push(Sql::Integer(before));
+    }
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM messages m JOIN contacts c ON c.id = m.contact_id
+         WHERE {filter} ORDER BY m.id DESC LIMIT {} OFFSET {}",
+        page.limit, page.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values.iter()), view)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}
+
+/// Cancels a message that has not been handed to a transport yet.
+pub fn cancel(conn: &Connection, account_id: i64, id: i64, now: Timestamp) -> Result<()> {
+    let status: i64 = conn
+        .prepare_cached("SELECT status FROM messages WHERE id = ?1 AND account_id = ?2")?
+        .query_row(params![id, account_id], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| not_found(id))?;
+    let status = Status::from_code(status).unwrap_or(Status::Received);
+    if !status.can_become(Status::Cancelled) {
+        return Err(ApiError::conflict(format!(
+            "message {id} is {}: only scheduled or queued messages can be cancelled",
+            status.as_str()
+        )));
+    }
+    set_status(conn, id, Status::Cancelled, None, now)?;
+    Ok(())
+}
+
+/// Moves a message to `next` if that is forward from where it is; false if it was not.
+pub fn set_status(
+    conn: &Connection,
+    id: i64,
+    next: Status,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let from: Vec<i64> = (0..=8)
+        .filter_map(Status::from_code)
+        .filter(|s| s.can_become(next))
+        .map(Status::code)
+        .collect();
+    let allowed = from
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let changed = conn
+        .prepare_cached(&format!(
+            "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
+                 sent_at = CASE WHEN ?2 = {} THEN ?4 ELSE sent_at END, updated_at = ?4
+             WHERE id = ?1 AND status IN ({allowed})",
+            Status::Sent.code()
+        ))?
+        .execute(params![id, next.code(), error, now])?;
+    Ok(changed == 1)
+}
