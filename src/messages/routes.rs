@@ -82,11 +82,11 @@ pub async fn receive(
 ) -> Result<HttpResponse> {
     let incoming = Incoming::parse(channel(&path)?, body, &state.phones)?;
     let (account, now) = (caller.account_id, clock::now());
-    let accepted = state
+    let answer = state
         .writer
         .run(move |conn| store::receive(conn, account, &incoming, now))
         .await?;
-    Ok(HttpResponse::Ok().json(accepted.body()))
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[derive(Debug, Deserialize)]

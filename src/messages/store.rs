@@ -173,13 +173,8 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
 }
 
 /// Logs an incoming message; an unknown sender becomes a contact. Opens the WhatsApp
-/// session window when it came on WhatsApp.
-pub fn receive(
-    conn: &Connection,
-    account_id: i64,
-    m: &Incoming,
-    now: Timestamp,
-) -> Result<Accepted> {
+/// session window when it came on WhatsApp. Answers as a send does, plus the `contactId`.
+pub fn receive(conn: &Connection, account_id: i64, m: &Incoming, now: Timestamp) -> Result<Value> {
     let from = match &m.sender {
         Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
             .ok_or_else(|| contacts::not_found(*kind, *id))?,
@@ -205,7 +200,9 @@ pub fn receive(
         now,
     )?;
     touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
-    Ok(Accepted { id, status })
+    let mut answer = Accepted { id, status }.body();
+    answer["contactId"] = json!(from.id.to_string());
+    Ok(answer)
 }
 
 /// The columns of a new log row besides its content.

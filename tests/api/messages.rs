@@ -81,6 +81,7 @@ async fn whatsapp_free_text_needs_an_open_session_and_is_delivered_by_the_worker
     )
     .await;
     assert_eq!(got["status"], "received");
+    assert_eq!(got["contactId"], asha, "the same contact");
     let sent = app
         .ok("POST", "/v1/messages/whatsapp/sendtext", &key, Some(send))
         .await;
