@@ -444,6 +444,33 @@ async fn malformed_send_bodies_are_400_naming_the_field() {
         let message = error_message(res, StatusCode::BAD_REQUEST).await;
         assert!(message.starts_with(field), "{path} {body}: {message}");
     }
+    // Every endpoint: no recipient, and a recipient with nothing to send.
+    let required = [
+        ("sendtext", "textMessage"),
+        ("sendmedia", "mediaUrl"),
+        ("sendtemplate", ""),
+    ];
+    for channel in ["whatsapp", "telegram", "instagram", "messenger"] {
+        for (action, field) in required {
+            let path = format!("/v1/messages/{channel}/{action}");
+            let res = app
+                .call("POST", &path, &key, Some(json!({"textMessage": "a"})))
+                .await;
+            let message = error_message(res, StatusCode::BAD_REQUEST).await;
+            assert!(message.starts_with("recipient"), "{path}: {message}");
+            let res = app
+                .call("POST", &path, &key, Some(json!({"contact": {"id": c}})))
+                .await;
+            let message = error_message(res, StatusCode::BAD_REQUEST).await;
+            let field = match (channel, field) {
+                ("whatsapp", "") => "template",
+                ("telegram", "") => "textMessage",
+                (_, "") => "elements",
+                _ => field,
+            };
+            assert!(message.starts_with(field), "{path}: {message}");
+        }
+    }
     let res = app
         .client
         .post(app.url("/v1/messages/telegram/sendtext"))
