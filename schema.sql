@@ -168,6 +168,11 @@ CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHER
 CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
     WHERE external_id IS NOT NULL;
 CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
+-- Segment rules over stage and gender, and over age or birth date, count from these
+-- indexes alone instead of scanning every row (README, "Measured").
+CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
+CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
+    WHERE birth_date IS NOT NULL;
 
 -- Tags: names per account (case-insensitive), and which person carries which.
 CREATE TABLE tags (

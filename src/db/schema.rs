@@ -9,7 +9,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Migrations from version `n` to `n + 1`, applied in order, each in its own transaction.
 /// Index 0 upgrades version 1 to 2, and so on; a new migration also updates schema.sql.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/002-messages.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/002.sql")];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
 pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {

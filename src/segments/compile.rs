@@ -6,7 +6,7 @@
 
 use super::rules::{Condition, Group, Logic, MAX_LIST, MAX_TEXT, Node, Op, Rule, bad};
 use crate::clock::{SECONDS_PER_DAY, Timestamp, date_of};
-use crate::contacts::model::{AttrKey, AttrKind};
+use crate::contacts::model::{AttrKey, AttrKind, Gender};
 use crate::error::ApiError;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
@@ -26,6 +26,9 @@ pub struct Compiled {
 enum Field {
     /// Case-insensitive text in this column.
     Text(&'static str),
+    /// `Male`, `Female` or `Other`, stored in that spelling: compared exactly, so the
+    /// index over stage and gender serves it.
+    Gender,
     /// A custom attribute's value column, with its kind.
     Slot(usize, AttrKind),
     /// Unix seconds.
@@ -46,6 +49,7 @@ impl Field {
     fn column(self) -> &'static str {
         match self {
             Field::Text(column) | Field::Time(column) | Field::Date(column) => column,
+            Field::Gender => "c.gender",
             Field::Slot(slot, _) => slot_column(slot),
             Field::Age => "c.birth_date",
             Field::Location => "c.location_id",
@@ -58,7 +62,7 @@ impl Field {
 /// "Has a value": for text, an empty string counts as none.
 fn present(field: Field, column: &str) -> String {
     match field {
-        Field::Text(_) | Field::Slot(_, AttrKind::String) => {
+        Field::Text(_) | Field::Gender | Field::Slot(_, AttrKind::String) => {
             format!("({column} IS NOT NULL AND {column} <> '')")
         }
         _ => format!("({column} IS NOT NULL)"),
@@ -74,7 +78,7 @@ fn field(attribute: &str, keys: &[AttrKey]) -> Field {
         ("phone", Field::Text("c.phone")),
         ("email", Field::Text("c.email")),
         ("externalId", Field::Text("c.external_id")),
-        ("gender", Field::Text("c.gender")),
+        ("gender", Field::Gender),
         ("contactStage", Field::Text("c.contact_stage")),
         ("channel", Field::Text("c.channel")),
         ("locationId", Field::Location),
@@ -213,6 +217,7 @@ impl Compiler<'_> {
             Field::Text(_) | Field::Slot(_, AttrKind::String) => {
                 self.text(column, c, place, unsupported)
             }
+            Field::Gender => self.gender(c, place, unsupported),
             Field::Slot(_, AttrKind::Number) | Field::Location => {
                 self.number(column, c, place, unsupported)
             }
@@ -265,6 +270,26 @@ impl Compiler<'_> {
                 )
             }
             _ => return Err(unsupported()),
+        })
+    }
+
+    fn gender(
+        &mut self,
+        c: &Condition,
+        place: &str,
+        unsupported: impl Fn() -> ApiError,
+    ) -> Result<String, ApiError> {
+        let gender = |value: &Value, place: &str| match value.as_str().and_then(Gender::parse) {
+            Some(g) => Ok(Sql::Text(g.as_str().into())),
+            None => Err(bad(place, "expected Male, Female or Other")),
+        };
+        Ok(match c.op {
+            Op::Eq => format!("c.gender = {}", self.bind(gender(&c.value, place)?)),
+            Op::In => {
+                let values = list(&c.value, place, gender)?;
+                format!("c.gender IN ({})", self.binds(values))
+            }
+            _ => self.text("c.gender", c, place, unsupported)?,
         })
     }
 

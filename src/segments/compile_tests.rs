@@ -329,6 +329,10 @@ fn bad_rules_are_400_naming_the_place() {
             "groups[0].conditions[0].value: expected a date",
         ),
         (
+            json!([{"conditions": [cond("gender", "in", json!(["female", "robot"]))]}]),
+            "groups[0].conditions[0].value[1]: expected Male, Female or Other",
+        ),
+        (
             json!([{"conditions": [cond("tags", ">", json!("x"))]}]),
             "groups[0].conditions[0].operator: tags take",
         ),

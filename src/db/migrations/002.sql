@@ -1,5 +1,11 @@
--- Version 2: the message log, the WhatsApp session window, idempotency keys.
+-- Version 2: the message log, the WhatsApp session window, idempotency keys, indexes for
+-- segment counts.
 ALTER TABLE contacts ADD COLUMN whatsapp_inbound_at INTEGER;
+-- Segment rules over stage and gender, and over age or birth date, count from these
+-- indexes alone instead of scanning every row (README, "Measured").
+CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
+CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
+    WHERE birth_date IS NOT NULL;
 
 -- Every message sent or received. status: 0 scheduled, 1 queued, 2 sending (claimed by the
 -- delivery worker and handed to a transport), 3 sent, 4 delivered, 5 read, 6 failed,
