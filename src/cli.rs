@@ -8,8 +8,9 @@ use crate::accounts::model::Overrides;
 use crate::accounts::{Email, NewPassword, Plan, store};
 use crate::auth::{keys, password};
 use crate::clock;
-use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_BROADCAST_RATE, DEFAULT_DB};
 use crate::db;
+use crate::messages::model::OptWords;
 use crate::startup::Application;
 use crate::state::SignupPolicy;
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +60,25 @@ struct ServeArgs {
     /// Region assumed for phone numbers written without a country code (e.g. IN, US).
     #[arg(long, env = "SWITCHBOARD_DEFAULT_REGION")]
     default_region: Option<String>,
+    /// Broadcast messages per second per account (0: unpaced).
+    #[arg(long, env = "SWITCHBOARD_BROADCAST_RATE", default_value_t = DEFAULT_BROADCAST_RATE)]
+    broadcast_rate: u32,
+    /// Incoming texts that opt a person out of broadcasts (comma-separated, any case).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_STOP_WORDS",
+        value_delimiter = ',',
+        default_value = "STOP,UNSUBSCRIBE"
+    )]
+    stop_words: Vec<String>,
+    /// Incoming texts that opt a person back in.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_START_WORDS",
+        value_delimiter = ',',
+        default_value = "START"
+    )]
+    start_words: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -145,6 +165,8 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
         },
         workers: args.workers,
         default_region: args.default_region.clone(),
+        broadcast_rate: args.broadcast_rate,
+        opt_words: OptWords::new(&args.stop_words, &args.start_words),
         ..Config::new(args.bind.clone(), db)
     };
     actix_web::rt::System::new().block_on(async move {

@@ -15,7 +15,8 @@
 //! * Feature folders ([`accounts`], [`contacts`], [`locations`], [`segments`], [`templates`], …) each hold `model.rs` (types and
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
 //! * [`messages`] sends and receives on the four channels: bodies, the log, the delivery
-//!   worker and its transports. [`idempotency`] replays retried sends.
+//!   worker and its transports. [`idempotency`] replays retried sends. [`broadcasts`] fans a
+//!   segment out into messages and paces them.
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.
 //! * [`housekeeping`] runs the server's background chores.
@@ -23,6 +24,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod broadcasts;
 pub mod cli;
 pub mod clock;
 pub mod compat;

@@ -6,6 +6,7 @@ use crate::admin::{assets, routes as admin};
 use crate::auth::api::authenticate;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
+use crate::broadcasts::routes as broadcasts;
 use crate::clock::{self, day_of};
 use crate::compat::{segmenter, wati};
 use crate::config::Config;
@@ -33,6 +34,7 @@ pub struct Application {
     port: u16,
     state: web::Data<AppState>,
     transports: Transports,
+    broadcast_rate: u32,
     shutdown_timeout: Duration,
 }
 
@@ -62,6 +64,7 @@ impl Application {
                 .map_err(|e| format!("default region: {e}"))?,
             outbox: Outbox::default(),
             idempotency: InFlight::default(),
+            opt_words: config.opt_words.clone(),
         });
 
         let listener = TcpListener::bind(&config.bind)
@@ -88,6 +91,7 @@ impl Application {
             port,
             state,
             transports: config.transports.clone(),
+            broadcast_rate: config.broadcast_rate,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
@@ -113,7 +117,11 @@ impl Application {
     /// the counters and lets the writer commit what it holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let chores = tokio::spawn(housekeeping::run(self.state.clone()));
-        let mut delivery = tokio::spawn(delivery::run(self.state.clone(), self.transports));
+        let mut delivery = tokio::spawn(delivery::run(
+            self.state.clone(),
+            self.transports,
+            self.broadcast_rate,
+        ));
         let served = self.server.await;
         chores.abort();
         // Let the worker finish the sends in hand; past the timeout, the ones still with a
@@ -217,6 +225,22 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(messages::send),
                 )
                 .route("/messages/{contactId}", web::get().to(messages::log))
+                .route("/broadcasts", web::post().to(broadcasts::create))
+                .route("/broadcasts", web::get().to(broadcasts::list))
+                .route("/broadcasts/{id}", web::get().to(broadcasts::get))
+                .route("/broadcasts/{id}/pause", web::post().to(broadcasts::pause))
+                .route(
+                    "/broadcasts/{id}/resume",
+                    web::post().to(broadcasts::resume),
+                )
+                .route(
+                    "/broadcasts/{id}/cancel",
+                    web::post().to(broadcasts::cancel),
+                )
+                .route(
+                    "/broadcasts/{id}/messages",
+                    web::get().to(broadcasts::messages),
+                )
                 .default_service(web::to(http::not_found)),
         )
         .service(

@@ -7,6 +7,7 @@ use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
 use crate::idempotency::InFlight;
 use crate::messages::delivery::Outbox;
+use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
 
 pub struct AppState {
@@ -19,6 +20,7 @@ pub struct AppState {
     pub phones: PhoneRules,
     pub outbox: Outbox,
     pub idempotency: InFlight,
+    pub opt_words: OptWords,
 }
 
 /// Who may create an account on the admin page.

@@ -30,6 +30,14 @@ impl PersonType {
             PersonType::Client => "client",
         }
     }
+
+    pub fn from_code(code: i64) -> PersonType {
+        if code == PersonType::Client.code() {
+            PersonType::Client
+        } else {
+            PersonType::Contact
+        }
+    }
 }
 
 // Documented bounds (README, "Limits").
@@ -420,7 +428,7 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, ApiError> {
 }
 
 /// A person as answers show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
     pub id: String,

@@ -206,7 +206,7 @@ fn recipient(
 }
 
 /// `scheduleDateTime`: `None` when the time has come already (the message goes now).
-fn schedule(raw: &str, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
+pub fn schedule(raw: &str, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
     let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
         .map_err(|_| {
             ApiError::bad_request(format!(

@@ -5,24 +5,36 @@
 //! committed after. A crash in between leaves `sending` rows, which the next start ends as
 //! `failed` with [`outbox::INTERRUPTED`] rather than sending again: at most once, and the
 //! log says so when a message may not have gone out.
+//!
+//! Each round also starts due broadcasts, takes one fan-out step of each running one, and
+//! claims each one's paced share after the single sends, so a broadcast never starves them.
 
 use super::model::Channel;
 use super::outbox::{self, Outcome, Outgoing};
+use crate::broadcasts::model::Pacer;
+use crate::broadcasts::outbox as broadcasts;
 use crate::clock;
+use crate::error::Result;
 use crate::state::AppState;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
-/// Messages claimed per round; also the most sends in flight at once.
+/// Single sends claimed per round; also the most of them in flight at once.
 const BATCH: i64 = 256;
+/// A broadcast's messages claimed per round. Each is filled in for its recipient inside
+/// the writer, so the batch is kept small: a request's write never waits long behind it.
+const BROADCAST_BATCH: usize = 64;
 /// How often scheduled messages are checked for when nothing wakes the worker: the
 /// precision of `scheduleDateTime`.
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often a running broadcast's pacer is asked for its next sends.
+const PACED_POLL: Duration = Duration::from_millis(50);
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
@@ -89,8 +101,13 @@ impl Outbox {
     }
 }
 
-/// Runs until [`Outbox::stop`].
-pub async fn run(state: actix_web::web::Data<AppState>, transports: Transports) {
+/// Runs until [`Outbox::stop`]; broadcasts go out at most `broadcast_rate` messages a second
+/// per account (0: unpaced).
+pub async fn run(
+    state: actix_web::web::Data<AppState>,
+    transports: Transports,
+    broadcast_rate: u32,
+) {
     let now = clock::now();
     match state
         .writer
@@ -101,28 +118,30 @@ pub async fn run(state: actix_web::web::Data<AppState>, transports: Transports) 
         Ok(n) => log::warn!("{n} messages were being sent when the server stopped; marked failed"),
         Err(e) => log::error!("could not check for interrupted messages: {e}"),
     }
+    let mut pacer = Pacer::new(broadcast_rate);
+    // When each broadcast's fan-out began and how many it queued, for the log.
+    let mut fanouts = HashMap::new();
     while !state.outbox.stopping.load(Ordering::SeqCst) {
-        let now = clock::now();
-        let claimed = state
-            .writer
-            .run(move |c| {
-                outbox::release_due(c, now)?;
-                outbox::claim(c, BATCH, now)
-            })
-            .await;
-        let claimed = match claimed {
-            Ok(claimed) => claimed,
+        let round = match take_work(&state, &mut pacer, &mut fanouts).await {
+            Ok(round) => round,
             Err(e) => {
-                log::error!("delivery: could not claim messages: {e}");
-                Vec::new()
+                log::error!("delivery: could not take messages: {e}");
+                Round::default()
             }
         };
-        if claimed.is_empty() {
-            // Nothing waiting: sleep until woken or the next poll.
-            let _ = tokio::time::timeout(IDLE_POLL, state.outbox.wake.notified()).await;
+        if round.claimed.is_empty() {
+            if !round.fanning_out {
+                // Nothing to hand on: sleep until woken, the next token, or the next poll.
+                let nap = if round.broadcasting {
+                    PACED_POLL
+                } else {
+                    IDLE_POLL
+                };
+                let _ = tokio::time::timeout(nap, state.outbox.wake.notified()).await;
+            }
             continue;
         }
-        let outcomes = deliver(claimed, &transports).await;
+        let outcomes = deliver(round.claimed, &transports).await;
         let now = clock::now();
         if let Err(e) = state
             .writer
@@ -132,6 +151,74 @@ pub async fn run(state: actix_web::web::Data<AppState>, transports: Transports) 
             log::error!("delivery: could not record what the transports answered: {e}");
         }
     }
+}
+
+#[derive(Default)]
+struct Round {
+    claimed: Vec<Outgoing>,
+    /// A broadcast still has members to turn into messages.
+    fanning_out: bool,
+    /// A broadcast is running (its next messages wait for the pacer).
+    broadcasting: bool,
+}
+
+/// One round of work: due schedules, one fan-out step per broadcast, the single sends
+/// waiting, then each running broadcast's paced share.
+async fn take_work(
+    state: &AppState,
+    pacer: &mut Pacer,
+    fanouts: &mut HashMap<i64, (Instant, usize)>,
+) -> Result<Round> {
+    let now = clock::now();
+    let (running, singles) = state
+        .writer
+        .run(move |c| {
+            outbox::release_due(c, now)?;
+            broadcasts::start_due(c, now)?;
+            broadcasts::complete(c, now)?;
+            Ok((broadcasts::running(c)?, outbox::claim(c, BATCH, now)?))
+        })
+        .await?;
+    let mut round = Round {
+        claimed: singles,
+        fanning_out: running.iter().any(|b| !b.fanout_done),
+        broadcasting: !running.is_empty(),
+    };
+    for b in running {
+        if !b.fanout_done {
+            let step = b.clone();
+            fanouts.entry(b.id).or_insert((Instant::now(), 0));
+            let (created, done) = state
+                .writer
+                .run(move |c| broadcasts::fan_out(c, &step, now))
+                .await?;
+            let (started, queued) = fanouts.entry(b.id).or_insert((Instant::now(), 0));
+            *queued += created;
+            if done {
+                log::info!(
+                    "broadcast {}: fanned out, {queued} messages queued in {} ms",
+                    b.id,
+                    started.elapsed().as_millis()
+                );
+                fanouts.remove(&b.id);
+            } else {
+                // Finish the fan-out first: set-wise steps back to back are its fast path.
+                continue;
+            }
+        }
+        let granted = pacer.take(b.account_id, BROADCAST_BATCH, Instant::now());
+        if granted == 0 {
+            continue;
+        }
+        let account = b.account_id;
+        let claimed = state
+            .writer
+            .run(move |c| broadcasts::claim(c, &b, granted, now))
+            .await?;
+        pacer.refund(account, granted - claimed.len());
+        round.claimed.extend(claimed);
+    }
+    Ok(round)
 }
 
 /// Hands every message to its transport at once and gathers the answers.

@@ -137,6 +137,14 @@ impl Status {
         }
     }
 
+    /// The statuses shown under `name` (`queued` covers `sending`); empty if none is.
+    pub fn named(name: &str) -> Vec<Status> {
+        Status::ALL
+            .into_iter()
+            .filter(|s| s.as_str() == name)
+            .collect()
+    }
+
     /// Whether a message in this status may move to `next`: only forward, never out of an
     /// end state. A provider's late `delivered` after `read` is thus ignored, not applied.
     pub fn can_become(self, next: Status) -> bool {
@@ -159,6 +167,48 @@ pub const SESSION_WINDOW: i64 = 24 * 3600;
 /// WhatsApp message.
 pub fn session_open(last_inbound: Option<Timestamp>, at: Timestamp) -> bool {
     last_inbound.is_some_and(|t| at - t < SESSION_WINDOW)
+}
+
+/// Incoming texts that opt a person out of broadcasts (`STOP`, `UNSUBSCRIBE`) or back in
+/// (`START`): the whole message, trimmed, in any case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptWords {
+    stop: Vec<String>,
+    start: Vec<String>,
+}
+
+impl OptWords {
+    pub fn new(stop: &[String], start: &[String]) -> OptWords {
+        let clean = |words: &[String]| {
+            words
+                .iter()
+                .map(|w| w.trim().to_uppercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        };
+        OptWords {
+            stop: clean(stop),
+            start: clean(start),
+        }
+    }
+
+    /// `Some(true)` if the text opts out, `Some(false)` if it opts back in.
+    pub fn opts_out(&self, text: &str) -> Option<bool> {
+        let text = text.trim().to_uppercase();
+        if self.stop.contains(&text) {
+            Some(true)
+        } else if self.start.contains(&text) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+impl Default for OptWords {
+    fn default() -> OptWords {
+        OptWords::new(&["STOP".into(), "UNSUBSCRIBE".into()], &["START".into()])
+    }
 }
 
 /// What a message carries, as the log shows it and a transport sends it.
@@ -214,6 +264,18 @@ mod tests {
         assert!(session_open(Some(t), t));
         assert!(session_open(Some(t), t + SESSION_WINDOW - 1));
         assert!(!session_open(Some(t), t + SESSION_WINDOW));
+    }
+
+    #[test]
+    fn stop_and_start_words() {
+        let words = OptWords::default();
+        assert_eq!(words.opts_out(" stop "), Some(true));
+        assert_eq!(words.opts_out("Unsubscribe"), Some(true));
+        assert_eq!(words.opts_out("START"), Some(false));
+        assert_eq!(words.opts_out("please stop"), None);
+        let custom = OptWords::new(&["baja".into(), " ".into()], &[]);
+        assert_eq!(custom.opts_out("BAJA"), Some(true));
+        assert_eq!(custom.opts_out(""), None);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn claim(conn: &Connection, limit: i64, now: Timestamp) -> Result<Vec<Outgoi
                                WHEN 'instagram' THEN c.instagram_id ELSE c.messenger_id END,
                 m.text, m.header_text, m.footer_text, m.media_url, m.mime_type, m.options, m.payload
          FROM messages m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.status = ?1 ORDER BY m.id LIMIT ?2",
+         WHERE m.status = ?1 AND m.broadcast_id IS NULL ORDER BY m.id LIMIT ?2",
     )?;
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let claimed = stmt

@@ -81,10 +81,10 @@ pub async fn receive(
     Json(body): Json<ReceiveBody>,
 ) -> Result<HttpResponse> {
     let incoming = Incoming::parse(channel(&path)?, body, &state.phones)?;
-    let (account, now) = (caller.account_id, clock::now());
+    let (account, now, state2) = (caller.account_id, clock::now(), state.clone());
     let answer = state
         .writer
-        .run(move |conn| store::receive(conn, account, &incoming, now))
+        .run(move |conn| store::receive(conn, account, &incoming, &state2.opt_words, now))
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -4,7 +4,7 @@
 
 use super::body::{Ask, Draft, Recipient};
 use super::incoming::{Incoming, Sender};
-use super::model::{Channel, Content, Kind, Status, session_open};
+use super::model::{Channel, Content, Kind, OptWords, Status, session_open};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{PersonChanges, PersonType};
 use crate::contacts::store as contacts;
@@ -173,8 +173,15 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
 }
 
 /// Logs an incoming message; an unknown sender becomes a contact. Opens the WhatsApp
-/// session window when it came on WhatsApp. Answers as a send does, plus the `contactId`.
-pub fn receive(conn: &Connection, account_id: i64, m: &Incoming, now: Timestamp) -> Result<Value> {
+/// session window when it came on WhatsApp; a stop or start word sets `optedOut`. Answers
+/// as a send does, plus the `contactId`.
+pub fn receive(
+    conn: &Connection,
+    account_id: i64,
+    m: &Incoming,
+    words: &OptWords,
+    now: Timestamp,
+) -> Result<Value> {
     let from = match &m.sender {
         Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
             .ok_or_else(|| contacts::not_found(*kind, *id))?,
@@ -200,6 +207,10 @@ pub fn receive(conn: &Connection, account_id: i64, m: &Incoming, now: Timestamp)
         now,
     )?;
     touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
+    if let Some(out) = m.content.text.as_deref().and_then(|t| words.opts_out(t)) {
+        conn.prepare_cached("UPDATE contacts SET opted_out = ?2, updated_at = ?3 WHERE id = ?1")?
+            .execute(params![from.id, out, now])?;
+    }
     let mut answer = Accepted { id, status }.body();
     answer["contactId"] = json!(from.id.to_string());
     Ok(answer)
@@ -299,6 +310,31 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "scheduledAt": time(17)?,
         "sentAt": time(18)?,
     }))
+}
+
+/// A broadcast's messages, oldest first, optionally of some statuses only.
+pub fn of_broadcast(
+    conn: &Connection,
+    broadcast_id: i64,
+    statuses: &[Status],
+    page: Page,
+) -> Result<(Vec<Value>, i64)> {
+    let mut filter = String::from("m.broadcast_id = ?1");
+    if !statuses.is_empty() {
+        let codes: Vec<String> = statuses.iter().map(|s| s.code().to_string()).collect();
+        filter.push_str(&format!(" AND m.status IN ({})", codes.join(", ")));
+    }
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM messages m WHERE {filter}"))?
+        .query_row([broadcast_id], |r| r.get(0))?;
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM messages m JOIN contacts c ON c.id = m.contact_id
+         WHERE {filter} ORDER BY m.id LIMIT {} OFFSET {}",
+        page.limit, page.offset
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([broadcast_id], view)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
 }
 
 fn not_found(id: i64) -> ApiError {

@@ -73,11 +73,7 @@ fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
     };
     Ok(Segment {
         id: row.get(0)?,
-        kind: if row.get::<_, i64>(1)? == 1 {
-            PersonType::Client
-        } else {
-            PersonType::Contact
-        },
+        kind: PersonType::from_code(row.get(1)?),
         name: row.get(2)?,
         description: row.get(3)?,
         dynamic: row.get(4)?,
@@ -318,7 +314,7 @@ pub fn list(
 }
 
 /// The SQL condition over `contacts c` that selects a segment's members, with its parameters.
-fn members_condition(
+pub fn members_condition(
     conn: &Connection,
     account_id: i64,
     segment: &Segment,

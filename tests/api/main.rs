@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod api_keys;
+mod broadcasts;
 mod cli;
 mod contacts;
 mod errors;

@@ -1,5 +1,5 @@
--- Version 2: the message log, the WhatsApp session window, idempotency keys, indexes for
--- segment counts.
+-- Version 2: the message log, the WhatsApp session window, broadcasts, idempotency keys,
+-- indexes for segment counts.
 ALTER TABLE contacts ADD COLUMN whatsapp_inbound_at INTEGER;
 -- Segment rules over stage and gender, and over age or birth date, count from these
 -- indexes alone instead of scanning every row (README, "Measured").
@@ -30,6 +30,7 @@ CREATE TABLE messages (
     options       TEXT,     -- JSON {type, buttons}, as the log shows it
     payload       TEXT,     -- JSON for the transport: template name and parameters, elements
     location_id   INTEGER,
+    broadcast_id  INTEGER,  -- set on a broadcast's messages; their text is filled when sent
     provider_id   TEXT,     -- the provider's message id, once a transport knows it
     attempts      INTEGER NOT NULL DEFAULT 0,
     created_at    INTEGER NOT NULL,
@@ -41,12 +42,41 @@ CREATE INDEX messages_by_contact ON messages (contact_id, id);
 -- What the delivery worker looks for: due scheduled, queued, and interrupted messages.
 -- Partial, so they stay as small as the work waiting, however long the log grows.
 CREATE INDEX messages_scheduled ON messages (scheduled_at) WHERE status = 0;
-CREATE INDEX messages_queued ON messages (id) WHERE status = 1;
+CREATE INDEX messages_queued ON messages (id) WHERE status = 1 AND broadcast_id IS NULL;
+-- A broadcast's messages by status: its live stats, and the paced claims of its queue.
+CREATE INDEX messages_by_broadcast ON messages (broadcast_id, status)
+    WHERE broadcast_id IS NOT NULL;
 CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
 -- A person's log goes with the person (API.md §4: deleting a contact deletes its messages).
 CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
     DELETE FROM messages WHERE contact_id = old.id;
 END;
+
+-- Broadcasts (API.md §8): one message to each member of a segment, created set-wise by
+-- the delivery worker in chunks of contact ids (fanout_after is the last id done, so a
+-- restart resumes without creating anyone's message twice), then sent at a paced rate.
+-- status: 0 scheduled, 1 running, 2 paused, 3 completed, 4 cancelled.
+CREATE TABLE broadcasts (
+    id                  INTEGER PRIMARY KEY,
+    account_id          INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name                TEXT    NOT NULL,
+    segment_id          INTEGER NOT NULL,
+    person_type         INTEGER NOT NULL,  -- the segment's: contacts 0, clients 1
+    channel             TEXT    NOT NULL,
+    request             TEXT    NOT NULL,  -- JSON: template and parameters, or textMessage
+    status              INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),
+    fanout_after        INTEGER NOT NULL DEFAULT 0,
+    fanout_done         INTEGER NOT NULL DEFAULT 0,
+    skipped_opted_out   INTEGER NOT NULL DEFAULT 0,
+    skipped_unreachable INTEGER NOT NULL DEFAULT 0,
+    scheduled_at        INTEGER,
+    started_at          INTEGER,
+    completed_at        INTEGER,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE INDEX broadcasts_by_account ON broadcasts (account_id, id);
+CREATE INDEX broadcasts_active ON broadcasts (status) WHERE status <= 1;
 
 -- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
 CREATE TABLE idempotency_keys (

@@ -1,0 +1,289 @@
+//! The delivery worker's side of broadcasts, in SQL: starting scheduled ones, fanning a
+//! segment out into queued messages set-wise, claiming paced batches (filled in per
+//! recipient), and completing the ones with nothing left to send.
+
+use super::model::{Request, Status, personalize};
+use crate::clock::Timestamp;
+use crate::contacts::model::{Person, PersonType};
+use crate::contacts::store::people_where;
+use crate::error::Result;
+use crate::messages::model::{Channel, Content, Kind, Status as MessageStatus};
+use crate::messages::outbox::Outgoing;
+use crate::segments::store as segments;
+use crate::templates::store as templates;
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, params, params_from_iter};
+use std::collections::HashMap;
+
+/// Contacts considered per fan-out step: bounds how long one step holds the writer.
+pub const FANOUT_CHUNK: i64 = 50_000;
+
+/// A running broadcast, as the worker needs it.
+#[derive(Debug, Clone)]
+pub struct Running {
+    pub id: i64,
+    pub account_id: i64,
+    pub segment_id: i64,
+    pub kind: PersonType,
+    pub channel: Channel,
+    pub request: Request,
+    pub fanout_after: i64,
+    pub fanout_done: bool,
+}
+
+/// Starts the scheduled broadcasts whose time has come (also while the server was down).
+pub fn start_due(conn: &Connection, now: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE broadcasts SET status = ?1, started_at = ?2, updated_at = ?2
+             WHERE status = ?3 AND scheduled_at <= ?2",
+        )?
+        .execute(params![
+            Status::Running.code(),
+            now,
+            Status::Scheduled.code()
+        ])?)
+}
+
+pub fn running(conn: &Connection) -> Result<Vec<Running>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, account_id, segment_id, person_type, channel, request, fanout_after, fanout_done
+         FROM broadcasts WHERE status = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([Status::Running.code()], |r| {
+        Ok(Running {
+            id: r.get(0)?,
+            account_id: r.get(1)?,
+            segment_id: r.get(2)?,
+            kind: PersonType::from_code(r.get(3)?),
+            channel: Channel::parse(&r.get::<_, String>(4)?).unwrap_or(Channel::WhatsApp),
+            request: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Request {
+                template: None,
+                text_message: None,
+            }),
+            fanout_after: r.get(6)?,
+            fanout_done: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Creates the queued messages of the next `FANOUT_CHUNK` segment members (in contact id
+/// order, after the broadcast's cursor) and counts the skipped ones by reason, all in the
+/// caller's transaction with the cursor: a step is done whole or not at all. Returns how
+/// many messages it created, and whether the fan-out is complete.
+pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize, bool)> {
+    let segment = match segments::get(conn, b.account_id, b.segment_id) {
+        Ok(segment) => segment,
+        Err(_) => {
+            log::warn!(
+                "broadcast {}: its segment is gone; no more recipients",
+                b.id
+            );
+            conn.execute(
+                "UPDATE broadcasts SET fanout_done = 1 WHERE id = ?1",
+                [b.id],
+            )?;
+            return Ok((0, true));
+        }
+    };
+    let (condition, condition_params) =
+        segments::members_condition(conn, b.account_id, &segment, now)?;
+    let address = format!("c.{}", b.channel.address_column());
+    let scope = "c.account_id = ? AND c.type = ? AND c.id > ?";
+    let mut values = vec![
+        Sql::Integer(b.account_id),
+        Sql::Integer(b.kind.code()),
+        Sql::Integer(b.fanout_after),
+    ];
+    values.extend(condition_params);
+    // This step's members: the last id, how many, and how many of them are skipped.
+    let (last, members, opted_out, unreachable): (Option<i64>, i64, i64, i64) = conn
+        .prepare_cached(&format!(
+            "SELECT max(id), count(*), coalesce(sum(opted_out), 0),
+                    coalesce(sum(opted_out = 0 AND address IS NULL), 0)
+             FROM (SELECT c.id, c.opted_out, {address} AS address FROM contacts c
+                   WHERE {scope} AND {condition} ORDER BY c.id LIMIT {FANOUT_CHUNK})"
+        ))?
+        .query_row(params_from_iter(values.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+    let Some(last) = last else {
+        conn.execute(
+            "UPDATE broadcasts SET fanout_done = 1, updated_at = ?2 WHERE id = ?1",
+            params![b.id, now],
+        )?;
+        return Ok((0, true));
+    };
+    let kind = match b.request.template {
+        Some(_) => Kind::Template,
+        None => Kind::Text,
+    };
+    let mut insert_values = vec![
+        Sql::Integer(b.account_id),
+        Sql::Text(b.channel.as_str().into()),
+        Sql::Text(kind.as_str().into()),
+        Sql::Integer(MessageStatus::Queued.code()),
+        Sql::Integer(b.id),
+        Sql::Integer(now),
+        Sql::Integer(now),
+    ];
+    insert_values.extend(values);
+    insert_values.push(Sql::Integer(last));
+    let created = conn
+        .prepare_cached(&format!(
+            "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status,
+                 broadcast_id, created_at, updated_at)
+             SELECT ?, c.id, ?, 0, ?, 'broadcast', ?, ?, ?, ? FROM contacts c
+             WHERE {scope} AND {condition} AND c.id <= ? AND c.opted_out = 0
+                   AND {address} IS NOT NULL
+             ORDER BY c.id"
+        ))?
+        .execute(params_from_iter(insert_values))?;
+    conn.prepare_cached(
+        "UPDATE broadcasts SET fanout_after = ?2, fanout_done = ?3,
+             skipped_opted_out = skipped_opted_out + ?4,
+             skipped_unreachable = skipped_unreachable + ?5, updated_at = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        b.id,
+        last,
+        members < FANOUT_CHUNK,
+        opted_out,
+        unreachable,
+        now
+    ])?;
+    Ok((created, members < FANOUT_CHUNK))
+}
+
+/// Takes up to `limit` of the broadcast's queued messages, fills each in for its
+/// recipient, and marks them `sending` (committed before any transport sees them). A
+/// message that cannot be filled in (its template was deleted) fails with the reason.
+pub fn claim(
+    conn: &Connection,
+    b: &Running,
+    limit: usize,
+    now: Timestamp,
+) -> Result<Vec<Outgoing>> {
+    let queued: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT id, contact_id FROM messages WHERE broadcast_id = ?1 AND status = ?2
+             ORDER BY id LIMIT ?3",
+        )?
+        .query_map(
+            params![b.id, MessageStatus::Queued.code(), limit as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    if queued.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = queued.iter().map(|(_, c)| c.to_string()).collect();
+    let people: HashMap<i64, Person> = people_where(
+        conn,
+        b.account_id,
+        b.kind,
+        "c.id IN (SELECT value FROM json_each(?))",
+        &[Sql::Text(format!("[{}]", ids.join(",")))],
+        0,
+        0,
+        u32::MAX,
+    )?
+    .into_iter()
+    .filter_map(|p| Some((p.id.parse().ok()?, p)))
+    .collect();
+    let template = b
+        .request
+        .template
+        .as_ref()
+        .map(|t| templates::find(conn, b.account_id, &t.name, &t.language));
+    let mut mark = conn.prepare_cached(
+        "UPDATE messages SET status = ?2, attempts = attempts + 1, text = ?3, header_text = ?4,
+             footer_text = ?5, media_url = ?6, options = ?7, payload = ?8, updated_at = ?9
+         WHERE id = ?1",
+    )?;
+    let mut fail = conn.prepare_cached(
+        "UPDATE messages SET status = ?2, error_message = ?3, updated_at = ?4 WHERE id = ?1",
+    )?;
+    let mut claimed = Vec::with_capacity(queued.len());
+    for (id, contact_id) in queued {
+        let Some(person) = people.get(&contact_id) else {
+            // Deleted since the fan-out: its messages went with it, so this row is gone too.
+            continue;
+        };
+        let content = match (&b.request.template, &template) {
+            (Some(t), Some(Ok(stored))) => t.for_person(person).render(&stored.template),
+            (Some(_), Some(Err(e))) => Err(e.clone()),
+            _ => Ok(Content {
+                text: b
+                    .request
+                    .text_message
+                    .as_deref()
+                    .map(|m| personalize(m, person)),
+                ..Content::default()
+            }),
+        };
+        let content = match content {
+            Ok(content) => content,
+            Err(e) => {
+                fail.execute(params![id, MessageStatus::Failed.code(), e.message, now])?;
+                continue;
+            }
+        };
+        let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+        mark.execute(params![
+            id,
+            MessageStatus::Sending.code(),
+            content.text,
+            content.header_text,
+            content.footer_text,
+            content.media_url,
+            json(&content.options),
+            json(&content.payload),
+            now
+        ])?;
+        claimed.push(Outgoing {
+            id,
+            account_id: b.account_id,
+            channel: b.channel,
+            kind: if b.request.template.is_some() {
+                Kind::Template
+            } else {
+                Kind::Text
+            },
+            to: address(person, b.channel),
+            content,
+        });
+    }
+    Ok(claimed)
+}
+
+fn address(p: &Person, channel: Channel) -> Option<String> {
+    match channel {
+        Channel::WhatsApp => p.phone_number.clone(),
+        other => p
+            .channel_ids
+            .get(other.as_str())
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+    }
+}
+
+/// Completes the running broadcasts that are fanned out and have nothing queued or in
+/// a transport's hands.
+pub fn complete(conn: &Connection, now: Timestamp) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE broadcasts SET status = ?1, completed_at = ?2, updated_at = ?2
+             WHERE status = ?3 AND fanout_done = 1 AND NOT EXISTS (
+                 SELECT 1 FROM messages WHERE broadcast_id = broadcasts.id AND status IN (?4, ?5))",
+        )?
+        .execute(params![
+            Status::Completed.code(),
+            now,
+            Status::Running.code(),
+            MessageStatus::Queued.code(),
+            MessageStatus::Sending.code()
+        ])?)
+}

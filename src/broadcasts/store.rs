@@ -1,0 +1,226 @@
+//! Broadcasts in SQL: creating, reading with live stats, pause/resume/cancel. The worker's
+//! side (fan-out, paced claims, completion) is in [`super::outbox`].
+
+use super::model::{NewBroadcast, Request, Status};
+use crate::clock::{self, Timestamp};
+use crate::contacts::model::Person;
+use crate::error::{ApiError, Result};
+use crate::fields::Page;
+use crate::messages::model::{Channel, Status as MessageStatus};
+use crate::segments::store as segments;
+use crate::templates::store as templates;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::{Value, json};
+
+pub struct Broadcast {
+    pub id: i64,
+    pub name: String,
+    pub segment_id: i64,
+    pub channel: Channel,
+    pub request: Request,
+    pub status: Status,
+    pub skipped_opted_out: i64,
+    pub skipped_unreachable: i64,
+    pub scheduled_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+const COLUMNS: &str = "id, name, segment_id, channel, request, status, skipped_opted_out, \
+    skipped_unreachable, scheduled_at, started_at, completed_at, created_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<Broadcast> {
+    let request: String = r.get(4)?;
+    Ok(Broadcast {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        segment_id: r.get(2)?,
+        channel: Channel::parse(&r.get::<_, String>(3)?).unwrap_or(Channel::WhatsApp),
+        request: serde_json::from_str(&request).unwrap_or(Request {
+            template: None,
+            text_message: None,
+        }),
+        status: Status::from_code(r.get(5)?),
+        skipped_opted_out: r.get(6)?,
+        skipped_unreachable: r.get(7)?,
+        scheduled_at: r.get(8)?,
+        started_at: r.get(9)?,
+        completed_at: r.get(10)?,
+        created_at: r.get(11)?,
+    })
+}
+
+/// Counts of a broadcast's messages by status (API.md §8 `stats`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub total: i64,
+    pub queued: i64,
+    pub sent: i64,
+    pub delivered: i64,
+    pub read: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+pub fn stats(conn: &Connection, id: i64) -> Result<Stats> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*) FROM messages WHERE broadcast_id = ?1 GROUP BY status",
+    )?;
+    let mut stats = Stats::default();
+    let rows = stmt.query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    for row in rows {
+        let (status, n) = row?;
+        stats.total += n;
+        match MessageStatus::from_code(status) {
+            Some(MessageStatus::Scheduled | MessageStatus::Queued | MessageStatus::Sending) => {
+                stats.queued += n
+            }
+            Some(MessageStatus::Sent) => stats.sent += n,
+            Some(MessageStatus::Delivered) => stats.delivered += n,
+            Some(MessageStatus::Read) => stats.read += n,
+            Some(MessageStatus::Failed) => stats.failed += n,
+            Some(MessageStatus::Cancelled) => stats.cancelled += n,
+            Some(MessageStatus::Received) | None => {}
+        }
+    }
+    Ok(stats)
+}
+
+impl Broadcast {
+    pub fn view(&self, s: Stats) -> Value {
+        let time = |t: Option<Timestamp>| t.map(clock::rfc3339);
+        let mut view = json!({
+            "id": self.id.to_string(),
+            "name": self.name,
+            "segment": {"id": self.segment_id.to_string()},
+            "channel": self.channel.as_str(),
+            "status": self.status.as_str(),
+            "stats": {
+                "total": s.total,
+                "queued": s.queued,
+                "sent": s.sent,
+                "delivered": s.delivered,
+                "read": s.read,
+                "failed": s.failed,
+                "cancelled": s.cancelled,
+                "skipped": self.skipped_opted_out + self.skipped_unreachable,
+                "skippedReasons": {
+                    "optedOut": self.skipped_opted_out,
+                    "unreachable": self.skipped_unreachable,
+                },
+            },
+            "scheduledAt": time(self.scheduled_at),
+            "startedAt": time(self.started_at),
+            "completedAt": time(self.completed_at),
+            "createdAt": clock::rfc3339(self.created_at),
+        });
+        if let Some(t) = &self.request.template {
+            view["template"] = json!({"name": t.name, "language": t.language});
+            view["headerTextParameters"] = json!(t.header_text_parameters);
+            view["bodyTextParameters"] = json!(t.body_text_parameters);
+            view["buttonUrlParameters"] = json!(t.button_url_parameters);
+            view["headerMediaUrl"] = json!(t.header_media_url);
+        }
+        if let Some(text) = &self.request.text_message {
+            view["textMessage"] = json!(text);
+        }
+        view
+    }
+}
+
+/// Checks the segment and template against the data and stores the broadcast, `running`
+/// (the worker fans it out) or `scheduled`.
+pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timestamp) -> Result<i64> {
+    let segment = segments::get(conn, account_id, b.segment_id).map_err(|e| {
+        if e.status == actix_web::http::StatusCode::NOT_FOUND {
+            ApiError::bad_request(format!(
+                "segment.id: no segment {} in this account",
+                b.segment_id
+            ))
+        } else {
+            e
+        }
+    })?;
+    if let Some(t) = &b.request.template {
+        let stored = templates::find(conn, account_id, &t.name, &t.language)?;
+        // Parameter counts do not depend on the recipient: check them once, now.
+        let unfilled = t.for_person(&Person::default());
+        unfilled.render(&stored.template)?;
+    }
+    let (status, started_at) = match b.scheduled_at {
+        Some(_) => (Status::Scheduled, None),
+        None => (Status::Running, Some(now)),
+    };
+    conn.prepare_cached(
+        "INSERT INTO broadcasts (account_id, name, segment_id, person_type, channel, request,
+             status, scheduled_at, started_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+    )?
+    .execute(params![
+        account_id,
+        b.name,
+        b.segment_id,
+        segment.kind.code(),
+        b.channel.as_str(),
+        serde_json::to_string(&b.request).expect("a request serializes"),
+        status.code(),
+        b.scheduled_at,
+        started_at,
+        now,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Broadcast> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM broadcasts WHERE id = ?1 AND account_id = ?2"
+    ))?
+    .query_row(params![id, account_id], from_row)
+    .optional()?
+    .ok_or_else(|| ApiError::not_found(format!("no broadcast with id {id}")))
+}
+
+pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Broadcast>, i64)> {
+    let total = conn
+        .prepare_cached("SELECT count(*) FROM broadcasts WHERE account_id = ?1")?
+        .query_row([account_id], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM broadcasts WHERE account_id = ?1 ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+    ))?;
+    let rows = stmt.query_map(params![account_id, page.limit, page.offset], from_row)?;
+    Ok((rows.collect::<rusqlite::Result<_>>()?, total))
+}
+
+/// `pause`, `resume` or `cancel`; cancelling also cancels the messages not yet handed to
+/// their channel.
+pub fn transition(
+    conn: &Connection,
+    account_id: i64,
+    id: i64,
+    next: Status,
+    now: Timestamp,
+) -> Result<()> {
+    let current = get(conn, account_id, id)?.status;
+    if !current.can_become(next) {
+        return Err(ApiError::conflict(format!(
+            "broadcast {id} is {}: it cannot become {}",
+            current.as_str(),
+            next.as_str()
+        )));
+    }
+    conn.prepare_cached("UPDATE broadcasts SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, next.code(), now])?;
+    if next == Status::Cancelled {
+        conn.prepare_cached(
+            "UPDATE messages SET status = ?2, updated_at = ?3 WHERE broadcast_id = ?1 AND status = ?4",
+        )?
+        .execute(params![
+            id,
+            MessageStatus::Cancelled.code(),
+            now,
+            MessageStatus::Queued.code()
+        ])?;
+    }
+    Ok(())
+}
