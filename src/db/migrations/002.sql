@@ -6,6 +6,13 @@ ALTER TABLE contacts ADD COLUMN whatsapp_inbound_at INTEGER;
 CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
 CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
     WHERE birth_date IS NOT NULL;
+-- Incoming messages find their sender by channel id (phones have contacts_by_phone).
+CREATE INDEX contacts_by_telegram ON contacts (account_id, type, telegram_id)
+    WHERE telegram_id IS NOT NULL;
+CREATE INDEX contacts_by_instagram ON contacts (account_id, type, instagram_id)
+    WHERE instagram_id IS NOT NULL;
+CREATE INDEX contacts_by_messenger ON contacts (account_id, type, messenger_id)
+    WHERE messenger_id IS NOT NULL;
 
 -- Every message sent or received. status: 0 scheduled, 1 queued, 2 sending (claimed by the
 -- delivery worker and handed to a transport), 3 sent, 4 delivered, 5 read, 6 failed,
@@ -76,7 +83,6 @@ CREATE TABLE broadcasts (
     updated_at          INTEGER NOT NULL
 );
 CREATE INDEX broadcasts_by_account ON broadcasts (account_id, id);
-CREATE INDEX broadcasts_active ON broadcasts (status) WHERE status <= 1;
 
 -- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
 CREATE TABLE idempotency_keys (
