@@ -95,3 +95,18 @@ print(f"fan-out: {$queued} messages queued in {$ms} ms = {ours:,.0f} recipients/
 print(f"whole broadcast to completed: {$end - $start:.1f} s ({$queued / ($end - $start):,.0f} messages/s)")
 PY
 echo "peak server RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024}') MB"
+
+# The same server at the default pace (80 messages/s per account): latency while a second
+# broadcast to the same million runs; cancelled after the probe.
+kill "$server"; wait "$server" 2>/dev/null || true
+RUST_LOG=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" >>"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+echo '| when | GET /v1/contacts/{id} median / p99 ms | POST /v1/contacts median / p99 ms |'
+echo '| --- | --- | --- |'
+python3 "$work/probe.py" idle
+paced=$(api -d "{\"name\":\"paced\",\"segment\":{\"id\":\"$seg\"},\"channel\":\"whatsapp\",\"template\":{\"name\":\"promo\",\"language\":\"en\"},\"bodyTextParameters\":[\"{{firstName|there}}\",\"FREESHIP\"]}" \
+  "http://127.0.0.1:$port/v1/broadcasts" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for _ in $(seq 600); do grep -q "broadcast $paced: fanned out" "$work/server.log" && break; sleep 0.1; done
+python3 "$work/probe.py" "sending at 80/s"
+api -X POST "http://127.0.0.1:$port/v1/broadcasts/$paced/cancel" | python3 -c 'import json,sys; s=json.load(sys.stdin)["stats"]; print("paced broadcast:", s["sent"], "sent before cancel,", s["cancelled"], "cancelled")'

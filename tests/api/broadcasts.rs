@@ -323,7 +323,7 @@ async fn pacing_pause_resume_and_cancel() {
 }
 
 #[tokio::test]
-async fn stop_opts_out_of_broadcasts_start_opts_back_in_and_schedules_wait() {
+async fn stop_opts_out_of_broadcasts_start_opts_back_in_and_schedules_survive_a_restart() {
     let app = spawn_app().await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let asha = add(
@@ -374,6 +374,10 @@ async fn stop_opts_out_of_broadcasts_start_opts_back_in_and_schedules_wait() {
     later["scheduleDateTime"] = json!(at);
     let second = app.ok("POST", "/v1/broadcasts", &key, Some(later)).await;
     assert_eq!(second["status"], "scheduled");
+    // Down while it comes due (the pause runs between stop and start): it starts once up.
+    let app = app
+        .restart_with(|_| std::thread::sleep(Duration::from_millis(1500)))
+        .await;
     let done = until(&app, &key, second["id"].as_str().unwrap(), |b| {
         b["status"] == "completed"
     })
