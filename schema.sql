@@ -163,7 +163,6 @@ CREATE TABLE contacts (
     -- which opens the 24-hour window for free-form sends.
     whatsapp_inbound_at INTEGER
 );
-CREATE INDEX contacts_by_account ON contacts (account_id, type, id);
 CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
 CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
     WHERE external_id IS NOT NULL;
@@ -173,6 +172,11 @@ CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS
 CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
 CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
     WHERE birth_date IS NOT NULL;
+-- An account's people in id order (lists, keyset pages, the import's appends), carrying
+-- the first eight custom attributes the account uses: rules over those scan this narrow
+-- copy instead of the wide rows.
+CREATE INDEX contacts_by_attributes
+    ON contacts (account_id, type, id, a1, a2, a3, a4, a5, a6, a7, a8);
 -- Incoming messages find their sender by channel id (phones have contacts_by_phone).
 CREATE INDEX contacts_by_telegram ON contacts (account_id, type, telegram_id)
     WHERE telegram_id IS NOT NULL;
@@ -194,9 +198,12 @@ CREATE TABLE tags (
 CREATE TABLE contact_tags (
     contact_id INTEGER NOT NULL,
     tag_id     INTEGER NOT NULL,
+    -- The person's type (it never changes), copied so that a segment of everyone with a
+    -- tag is counted from contact_tags_by_tag alone, without visiting contacts.
+    type       INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (contact_id, tag_id)
 ) WITHOUT ROWID;
-CREATE INDEX contact_tags_by_tag ON contact_tags (tag_id, contact_id);
+CREATE INDEX contact_tags_by_tag ON contact_tags (tag_id, type, contact_id);
 CREATE TRIGGER contacts_drop_tag_links AFTER DELETE ON contacts BEGIN
     DELETE FROM contact_tags WHERE contact_id = old.id;
 END;

@@ -64,7 +64,7 @@ pub fn upsert(
             }),
         }
     }
-    tags.write(conn)?;
+    tags.write(conn, kind)?;
     Ok(outcome)
 }
 
@@ -80,13 +80,15 @@ struct TagLinks {
 impl TagLinks {
     const PER_STATEMENT: usize = 500;
 
-    fn write(mut self, conn: &Connection) -> Result<()> {
+    fn write(mut self, conn: &Connection, kind: PersonType) -> Result<()> {
         self.links.sort_unstable();
         self.links.dedup();
         for chunk in self.links.chunks(Self::PER_STATEMENT) {
-            let values = vec!["(?, ?)"; chunk.len()].join(", ");
-            let sql =
-                format!("INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES {values}");
+            let one = format!("(?, ?, {})", kind.code());
+            let values = vec![one.as_str(); chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES {values}"
+            );
             let mut stmt = conn.prepare_cached(&sql)?;
             for (i, (contact, tag)) in chunk.iter().enumerate() {
                 stmt.raw_bind_parameter(2 * i + 1, contact)?;
@@ -133,7 +135,7 @@ pub fn upsert_people(
         })?;
         ids.push(id);
     }
-    tags.write(conn)?;
+    tags.write(conn, kind)?;
     Ok(ids)
 }
 

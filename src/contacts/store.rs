@@ -249,7 +249,7 @@ pub fn insert(
     let slots = slots_for(conn, account_id, &changes.attributes)?;
     let id = insert_row(conn, account_id, kind, changes, &slots, now)?;
     if let Some(tags) = &changes.tags {
-        set_tags(conn, account_id, id, tags)?;
+        set_tags(conn, account_id, kind, id, tags)?;
     }
     Ok(id)
 }
@@ -333,7 +333,7 @@ pub fn update(
     let slots = slots_for(conn, account_id, &changes.attributes)?;
     update_row(conn, account_id, kind, id, changes, &slots, now)?;
     if let Some(tags) = &changes.tags {
-        set_tags(conn, account_id, id, tags)?;
+        set_tags(conn, account_id, kind, id, tags)?;
     }
     Ok(())
 }

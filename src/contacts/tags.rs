@@ -24,25 +24,31 @@ pub(super) fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i
 pub(super) fn set_tags(
     conn: &Connection,
     account_id: i64,
+    kind: PersonType,
     contact_id: i64,
     names: &[String],
 ) -> Result<()> {
     conn.prepare_cached("DELETE FROM contact_tags WHERE contact_id = ?1")?
         .execute([contact_id])?;
-    add_tag_links(conn, account_id, contact_id, names)
+    add_tag_links(conn, account_id, kind, contact_id, names)
 }
 
 fn add_tag_links(
     conn: &Connection,
     account_id: i64,
+    kind: PersonType,
     contact_id: i64,
     names: &[String],
 ) -> Result<()> {
     let mut link = conn.prepare_cached(
-        "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id) VALUES (?1, ?2)",
+        "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES (?1, ?2, ?3)",
     )?;
     for name in names {
-        link.execute(params![contact_id, tag_id(conn, account_id, name)?])?;
+        link.execute(params![
+            contact_id,
+            tag_id(conn, account_id, name)?,
+            kind.code()
+        ])?;
     }
     Ok(())
 }
@@ -56,7 +62,7 @@ pub fn add_tags(
     now: Timestamp,
 ) -> Result<()> {
     exists(conn, account_id, kind, id)?;
-    add_tag_links(conn, account_id, id, names)?;
+    add_tag_links(conn, account_id, kind, id, names)?;
     let count: i64 = conn
         .prepare_cached("SELECT count(*) FROM contact_tags WHERE contact_id = ?1")?
         .query_row([id], |r| r.get(0))?;

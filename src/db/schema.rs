@@ -75,14 +75,16 @@ mod tests {
 
     /// Every table, column, index and trigger, as SQLite describes them.
     fn shape(conn: &Connection) -> Vec<String> {
+        // Indexes and triggers with their definitions (whitespace aside); tables by column.
         let mut out: Vec<String> = conn
             .prepare(
-                "SELECT type || ' ' || name || ' ' || coalesce(tbl_name, '') FROM sqlite_schema",
+                "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || \
+                 CASE WHEN type = 'table' THEN '' ELSE coalesce(sql, '') END FROM sqlite_schema",
             )
             .unwrap()
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| r.get::<_, String>(0))
             .unwrap()
-            .map(Result::unwrap)
+            .map(|s| s.unwrap().split_whitespace().collect::<Vec<_>>().join(" "))
             .collect();
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")

@@ -126,6 +126,29 @@ pub fn compile(
     })
 }
 
+/// The tag names of a rule that is exactly one "has any of these tags" condition: such a
+/// rule can be counted from the tag index alone. `None` for every other rule.
+pub fn only_tags(rule: &Rule) -> Option<Vec<String>> {
+    let [group] = rule.groups.as_slice() else {
+        return None;
+    };
+    let [Node::Condition(c)] = group.items.as_slice() else {
+        return None;
+    };
+    let any_of = matches!(c.op, Op::Has | Op::Eq | Op::Contains | Op::In);
+    if !c.attribute.eq_ignore_ascii_case("tags") || !any_of {
+        return None;
+    }
+    match &c.value {
+        Value::String(name) => Some(vec![name.clone()]),
+        Value::Array(names) if !names.is_empty() => names
+            .iter()
+            .map(|n| n.as_str().map(str::to_string))
+            .collect(),
+        _ => None,
+    }
+}
+
 fn join(parts: Vec<String>, logic: Logic) -> String {
     let glue = match logic {
         Logic::And => " AND ",

@@ -1,7 +1,7 @@
 //! SQL for segments: their definitions, static members, and membership through the rule
 //! compiler. Every function takes the account.
 
-use super::compile::compile;
+use super::compile::{compile, only_tags};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{Person, PersonType};
@@ -340,12 +340,48 @@ pub fn members_condition(
 
 /// How many people are in the segment now.
 pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timestamp) -> Result<i64> {
+    let stored = membership(
+        segment.dynamic,
+        segment.criteria.as_ref(),
+        segment.rule.as_ref(),
+    )?;
+    if let Membership::Dynamic(Some(rule)) = &stored
+        && let Some(names) = only_tags(rule)
+    {
+        return count_tagged(conn, account_id, segment.kind, &names);
+    }
     let (condition, params) = members_condition(conn, account_id, segment, now)?;
     let sql = format!(
         "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
     );
     let mut values = vec![Sql::Integer(account_id), Sql::Integer(segment.kind.code())];
     values.extend(params);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// Everyone of `kind` with any of the tags, counted from the tag index alone: the common
+/// segment "everyone tagged X" costs a few milliseconds at a million people.
+fn count_tagged(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    names: &[String],
+) -> Result<i64> {
+    let marks = vec!["?"; names.len()].join(", ");
+    // One tag holds a person once; several may hold them more than once.
+    let counted = if names.len() == 1 {
+        "count(*)"
+    } else {
+        "count(DISTINCT contact_id)"
+    };
+    let sql = format!(
+        "SELECT {counted} FROM contact_tags WHERE type = ? AND tag_id IN
+             (SELECT id FROM tags WHERE account_id = ? AND name IN ({marks}))"
+    );
+    let mut values = vec![Sql::Integer(kind.code()), Sql::Integer(account_id)];
+    values.extend(names.iter().map(|n| Sql::Text(n.clone())));
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?)

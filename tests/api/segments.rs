@@ -478,3 +478,74 @@ async fn put_changes_what_it_sends_and_static_members_come_and_go() {
         .await;
     error_message(res, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn tag_only_counts_agree_with_the_general_rule_and_keep_contacts_and_clients_apart() {
+    let w = world().await;
+    // A client carrying the same tags, and a tag moved by PUT and by the tag routes.
+    w.app
+        .ok(
+            "POST",
+            "/v1/clients",
+            &w.key,
+            Some(json!({"name": "Cli", "tags": ["vip", "newsletter"]})),
+        )
+        .await;
+    w.app
+        .ok(
+            "POST",
+            &format!("/v1/contacts/{}/tags", w.ids[3]),
+            &w.key,
+            Some(json!({"tags": ["VIP"]})),
+        )
+        .await;
+    w.app
+        .ok(
+            "PUT",
+            &format!("/v1/contacts/{}", w.ids[2]),
+            &w.key,
+            Some(json!({"tags": ["churned"]})),
+        )
+        .await;
+    let count = |groups: Value, kind: &'static str| {
+        let w = &w;
+        async move {
+            let s = w
+                .create(json!({"name": "t", "type": kind, "groups": groups}))
+                .await;
+            let id = s["id"].as_str().unwrap();
+            let n = w
+                .app
+                .ok("GET", &format!("/v1/segments/{id}/count"), &w.key, None)
+                .await["count"]
+                .as_i64()
+                .unwrap();
+            assert_eq!(s["memberCount"].as_i64().unwrap(), n);
+            n
+        }
+    };
+    let tags = |op: &str, value: Value| json!([{"conditions": [{"attribute": "tags", "operator": op, "value": value}]}]);
+    // vip: Asha and Dana (Chen's tags were replaced); the client is not a contact.
+    assert_eq!(count(tags("has", json!("vip")), "contact").await, 2);
+    assert_eq!(count(tags("has", json!("VIP")), "contact").await, 2);
+    assert_eq!(
+        count(tags("in", json!(["vip", "newsletter"])), "contact").await,
+        3,
+        "each person once"
+    );
+    assert_eq!(count(tags("has", json!("nobody")), "contact").await, 0);
+    assert_eq!(count(tags("has", json!("vip")), "client").await, 1);
+    // The same question through the general compiler (an OR with a condition that is never
+    // true keeps the rule off the tag-only path) gives the same answers.
+    let general = |names: Value| {
+        json!([{"logic": "or", "conditions": [
+            {"attribute": "tags", "operator": "in", "value": names},
+            {"attribute": "name", "operator": "==", "value": "no such name"}]}])
+    };
+    assert_eq!(count(general(json!(["vip"])), "contact").await, 2);
+    assert_eq!(
+        count(general(json!(["vip", "newsletter"])), "contact").await,
+        3
+    );
+    assert_eq!(count(general(json!(["vip"])), "client").await, 1);
+}
