@@ -13,6 +13,7 @@ use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::locations::store as locations;
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Map, Value, json};
@@ -185,17 +186,7 @@ pub(super) fn check_location(
     account_id: i64,
     changes: &PersonChanges,
 ) -> Result<()> {
-    if let Some(Some(location_id)) = changes.location_id {
-        let found = conn
-            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
-            .exists(params![location_id, account_id])?;
-        if !found {
-            return Err(ApiError::bad_request(format!(
-                "location.id: no location {location_id} in this account"
-            )));
-        }
-    }
-    Ok(())
+    locations::check_reference(conn, account_id, changes.location_id.flatten())
 }
 
 /// Turns a uniqueness failure into a `409` naming the field and the record holding it.

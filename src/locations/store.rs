@@ -20,6 +20,20 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("no location with id {id}"))
 }
 
+/// Checks a `location.id` given in a body (a person's, a segment's, a message's): `400`
+/// unless it is one of the account's locations.
+pub fn check_reference(conn: &Connection, account_id: i64, location_id: Option<i64>) -> Result<()> {
+    let Some(id) = location_id else {
+        return Ok(());
+    };
+    let found = conn
+        .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
+        .exists(params![id, account_id])?;
+    found.then_some(()).ok_or_else(|| {
+        ApiError::bad_request(format!("location.id: no location {id} in this account"))
+    })
+}
+
 pub fn insert(conn: &Connection, account_id: i64, title: &str, now: Timestamp) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO locations (account_id, title, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",

@@ -10,6 +10,7 @@ use crate::contacts::model::{PersonChanges, PersonType};
 use crate::contacts::store as contacts;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::locations::store as locations;
 use crate::templates::store as templates;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -131,16 +132,7 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
             to.id
         )));
     }
-    if let Some(location_id) = draft.location_id {
-        let found = conn
-            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
-            .exists(params![location_id, account_id])?;
-        if !found {
-            return Err(ApiError::bad_request(format!(
-                "location.id: no location {location_id} in this account"
-            )));
-        }
-    }
+    locations::check_reference(conn, account_id, draft.location_id)?;
     let content = match &draft.ask {
         Ask::Content(c) => c.clone(),
         Ask::Template(request) => {

@@ -8,6 +8,7 @@ use crate::contacts::model::{Person, PersonType};
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::locations::store as locations;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde_json::{Value, json};
@@ -91,17 +92,7 @@ fn not_found(id: i64) -> ApiError {
 }
 
 fn check_location(conn: &Connection, account_id: i64, def: &Definition) -> Result<()> {
-    if let Some(location_id) = def.location_id {
-        let found = conn
-            .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
-            .exists(params![location_id, account_id])?;
-        if !found {
-            return Err(ApiError::bad_request(format!(
-                "location.id: no location {location_id} in this account"
-            )));
-        }
-    }
-    Ok(())
+    locations::check_reference(conn, account_id, def.location_id)
 }
 
 /// Refuses a new segment beyond the account's limit of active segments (API.md §2); a
