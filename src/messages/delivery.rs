@@ -13,7 +13,7 @@ use super::model::Channel;
 use super::outbox::{self, Outcome, Outgoing};
 use crate::broadcasts::model::Pacer;
 use crate::broadcasts::outbox as broadcasts;
-use crate::clock;
+use crate::clock::{self, Timestamp};
 use crate::error::Result;
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -181,44 +181,61 @@ async fn take_work(
         .await?;
     let mut round = Round {
         claimed: singles,
-        fanning_out: running.iter().any(|b| !b.fanout_done),
+        fanning_out: false,
         broadcasting: !running.is_empty(),
     };
+    // One broadcast's failure (logged) must not strand the single sends claimed above.
     for b in running {
-        if !b.fanout_done {
-            let step = b.clone();
-            fanouts.entry(b.id).or_insert((Instant::now(), 0));
-            let (created, done) = state
-                .writer
-                .run(move |c| broadcasts::fan_out(c, &step, now))
-                .await?;
-            let (started, queued) = fanouts.entry(b.id).or_insert((Instant::now(), 0));
-            *queued += created;
-            if done {
-                log::info!(
-                    "broadcast {}: fanned out, {queued} messages queued in {} ms",
-                    b.id,
-                    started.elapsed().as_millis()
-                );
-                fanouts.remove(&b.id);
-            } else {
-                // Finish the fan-out first: set-wise steps back to back are its fast path.
-                continue;
-            }
+        let id = b.id;
+        match broadcast_work(state, pacer, fanouts, b, now).await {
+            Ok(Some(claimed)) => round.claimed.extend(claimed),
+            Ok(None) => round.fanning_out = true,
+            Err(e) => log::error!("delivery: broadcast {id}: {e}"),
         }
-        let granted = pacer.take(b.account_id, BROADCAST_BATCH, Instant::now());
-        if granted == 0 {
-            continue;
-        }
-        let account = b.account_id;
-        let claimed = state
-            .writer
-            .run(move |c| broadcasts::claim(c, &b, granted, now))
-            .await?;
-        pacer.refund(account, granted - claimed.len());
-        round.claimed.extend(claimed);
     }
     Ok(round)
+}
+
+/// A running broadcast's share of a round: its next fan-out step (`None` while steps
+/// remain: set-wise steps back to back are the fan-out's fast path), then what the pacer
+/// grants of its queue.
+async fn broadcast_work(
+    state: &AppState,
+    pacer: &mut Pacer,
+    fanouts: &mut HashMap<i64, (Instant, usize)>,
+    b: broadcasts::Running,
+    now: Timestamp,
+) -> Result<Option<Vec<Outgoing>>> {
+    if !b.fanout_done {
+        let step = b.clone();
+        fanouts.entry(b.id).or_insert((Instant::now(), 0));
+        let (created, done) = state
+            .writer
+            .run(move |c| broadcasts::fan_out(c, &step, now))
+            .await?;
+        let (started, queued) = fanouts.entry(b.id).or_insert((Instant::now(), 0));
+        *queued += created;
+        if !done {
+            return Ok(None);
+        }
+        log::info!(
+            "broadcast {}: fanned out, {queued} messages queued in {} ms",
+            b.id,
+            started.elapsed().as_millis()
+        );
+        fanouts.remove(&b.id);
+    }
+    let granted = pacer.take(b.account_id, BROADCAST_BATCH, Instant::now());
+    if granted == 0 {
+        return Ok(Some(Vec::new()));
+    }
+    let account = b.account_id;
+    let claimed = state
+        .writer
+        .run(move |c| broadcasts::claim(c, &b, granted, now))
+        .await?;
+    pacer.refund(account, granted - claimed.len());
+    Ok(Some(claimed))
 }
 
 /// Hands every message to its transport at once and gathers the answers.
