@@ -537,3 +537,46 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
         .unwrap();
     assert_eq!(check, "ok");
 }
+
+#[tokio::test]
+async fn a_broadcast_that_cannot_fan_out_does_not_hold_up_single_sends() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    // The rule was valid when nobody had `member`; once it is a boolean, 3 is not a value
+    // for it, so every fan-out step of this broadcast fails.
+    let rule = json!({"name": "odd", "groups": [{"conditions": [
+        {"attribute": "member", "operator": "==", "value": 3}]}]});
+    let seg = app.ok("POST", "/v1/segments", &key, Some(rule)).await;
+    let c = add(
+        &app,
+        &key,
+        json!({"channelIds": {"telegram": "1"}, "attributes": {"member": true}}),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/broadcasts",
+        &key,
+        Some(json!({"name": "b", "segment": {"id": seg["id"]}, "channel": "telegram", "textMessage": "x"})),
+    )
+    .await;
+    let sent = app
+        .ok(
+            "POST",
+            "/v1/messages/telegram/sendtext",
+            &key,
+            Some(json!({"contact": {"id": c}, "textMessage": "receipt"})),
+        )
+        .await;
+    let id = sent["id"].as_str().unwrap();
+    for _ in 0..100 {
+        let log = app
+            .ok("GET", &format!("/v1/messages/{c}"), &key, None)
+            .await;
+        if log[0]["id"] == id && log[0]["status"] == "sent" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the single send never went out");
+}
