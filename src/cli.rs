@@ -41,6 +41,12 @@ enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Write a consistent copy of the database to FILE (a new file), also while a server
+    /// runs on it.
+    Backup {
+        /// Where the copy goes; must not exist.
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -154,6 +160,19 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Serve(args)) => serve(&cli.db, args),
         Some(Command::Account(cmd)) => account(&cli.db, cmd),
         Some(Command::Key(cmd)) => key(&cli.db, cmd),
+        Some(Command::Backup { file }) => {
+            let copy = db::backup(&cli.db, &file)?;
+            println!(
+                "Backed up {} to {}: {} bytes; accounts: {}, contacts and clients: {}, messages: {}; check ok.",
+                cli.db.display(),
+                file.display(),
+                copy.bytes,
+                copy.accounts,
+                copy.contacts,
+                copy.messages
+            );
+            Ok(())
+        }
     }
 }
 

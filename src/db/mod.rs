@@ -95,6 +95,57 @@ pub fn open_single(path: &Path) -> Result<Connection, String> {
     Ok(conn)
 }
 
+/// What `switchboard backup` made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSummary {
+    pub bytes: u64,
+    pub accounts: i64,
+    pub contacts: i64,
+    pub messages: i64,
+}
+
+/// Writes a consistent copy of the live database at `source` to `dest`, which must not
+/// exist. `VACUUM INTO` reads one snapshot (in WAL mode writers go on meanwhile, and unlike
+/// the page-by-page backup API it never restarts when they do), then the copy is checked.
+pub fn backup(source: &Path, dest: &Path) -> Result<BackupSummary, String> {
+    if !source.exists() {
+        return Err(format!("no database at {}", source.display()));
+    }
+    if dest.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            dest.display()
+        ));
+    }
+    let conn = open_single(source)?;
+    let target = dest
+        .to_str()
+        .ok_or_else(|| format!("{} is not a UTF-8 path", dest.display()))?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| format!("backup to {} failed: {e}", dest.display()))?;
+    let copy = Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| format!("cannot open the copy {}: {e}", dest.display()))?;
+    let check: String = copy
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if check != "ok" {
+        return Err(format!(
+            "the copy {} failed its check: {check}",
+            dest.display()
+        ));
+    }
+    let count = |table: &str| -> Result<i64, String> {
+        copy.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .map_err(|e| e.to_string())
+    };
+    Ok(BackupSummary {
+        bytes: std::fs::metadata(dest).map_err(|e| e.to_string())?.len(),
+        accounts: count("accounts")?,
+        contacts: count("contacts")?,
+        messages: count("messages")?,
+    })
+}
+
 /// True when `err` is a UNIQUE (or primary key) constraint failure: a `409` for the caller.
 pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
     matches!(
