@@ -1,14 +1,14 @@
 //! Broadcasts (API.md §8): recipients and skip reasons, personalisation, pacing, pause,
 //! resume and cancel, schedules, STOP/START, and a SIGKILL in the middle.
 
-use crate::helpers::{PASSWORD, TestApp, error_message, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, Process, TestApp, error_message, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use std::time::Duration;
 use switchboard::accounts::Plan;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
 
 async fn add(app: &TestApp, key: &str, body: Value) -> String {
     let created = app.ok("POST", "/v1/contacts", key, Some(body)).await;
@@ -386,33 +386,6 @@ async fn stop_opts_out_of_broadcasts_start_opts_back_in_and_schedules_survive_a_
     assert!(done["startedAt"].is_string());
 }
 
-/// The release or debug binary as its own process, so it can be killed with SIGKILL.
-async fn serve(db: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "--bind",
-            "127.0.0.1:0",
-            "--broadcast-rate",
-            "40",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.split("listening on ").nth(1) {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, at.trim().to_string());
-        }
-    }
-    panic!("the server did not start");
-}
-
 async fn cli(db: &std::path::Path, args: &[&str], stdin: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .arg("--db")
@@ -453,7 +426,8 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
     .await;
     let key = cli(&db, &["key", "create", "--email", "k@example.com"], "").await;
     let key = key.lines().last().unwrap().trim().to_string();
-    let (mut server, base) = serve(&db).await;
+    let mut first = Process::serve(&db, &["--broadcast-rate", "40"], "warn").await;
+    let base = first.base.clone();
     let http = reqwest::Client::new();
     let post = |path: &str, body: Value| {
         http.post(format!("{base}{path}"))
@@ -497,12 +471,14 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    server.kill().await.unwrap(); // SIGKILL
+    first.child.kill().await.unwrap(); // SIGKILL
     assert!(
         before["stats"]["sent"].as_i64().unwrap() < 100,
         "killed mid-broadcast: {before}"
     );
-    let (_server, base) = serve(&db).await;
+    // Bound, not dropped: the process is killed when its handle goes.
+    let restarted = Process::serve(&db, &["--broadcast-rate", "40"], "warn").await;
+    let base = restarted.base.clone();
     let mut last = Value::Null;
     for _ in 0..200 {
         last = stats(base.clone()).await;

@@ -228,3 +228,50 @@ pub async fn error_message(res: Response, status: StatusCode) -> String {
     assert_eq!(body["error"], status.canonical_reason().unwrap(), "{body}");
     body["message"].as_str().expect("message").to_string()
 }
+
+/// The server binary as its own process (so it can be killed with SIGKILL), on port 0,
+/// with what it writes to stderr (its log) kept.
+pub struct Process {
+    pub child: tokio::process::Child,
+    pub base: String,
+    pub log: Arc<std::sync::Mutex<String>>,
+}
+
+impl Process {
+    pub async fn serve(db: &Path, args: &[&str], rust_log: &str) -> Process {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("--db")
+            .arg(db)
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", rust_log)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary runs");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+        let kept = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                let mut log = kept.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.split("listening on ").nth(1) {
+                tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+                return Process {
+                    child,
+                    base: at.trim().to_string(),
+                    log,
+                };
+            }
+        }
+        panic!("the server did not start");
+    }
+}

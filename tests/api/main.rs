@@ -12,6 +12,7 @@ mod errors;
 mod health;
 mod import_export;
 mod locations;
+mod logs;
 mod messages;
 mod rate_limits;
 mod segmenter;
