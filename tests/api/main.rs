@@ -19,4 +19,5 @@ mod segmenter;
 mod segments;
 mod shutdown;
 mod templates;
+mod tenancy;
 mod wati;
