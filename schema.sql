@@ -323,6 +323,16 @@ CREATE TABLE broadcasts (
 );
 CREATE INDEX broadcasts_by_account ON broadcasts (account_id, id);
 
+-- Per-account provider settings of each channel (JSON; secrets included, never shown by
+-- the API). A channel without a row delivers through the sandbox.
+CREATE TABLE channel_settings (
+    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    channel    TEXT    NOT NULL,
+    settings   TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, channel)
+) WITHOUT ROWID;
+
 -- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
 CREATE TABLE idempotency_keys (
     account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,

@@ -16,7 +16,8 @@
 //!   validation, no SQL, no HTTP), `store.rs` (SQL, no HTTP) and `routes.rs` (HTTP).
 //! * [`messages`] sends and receives on the four channels: bodies, the log, the delivery
 //!   worker and its transports. [`idempotency`] replays retried sends. [`broadcasts`] fans a
-//!   segment out into messages and paces them.
+//!   segment out into messages and paces them. [`channels`] holds each account's provider
+//!   settings and the providers' transports.
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.
 //! * [`housekeeping`] runs the server's background chores.
@@ -25,6 +26,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod broadcasts;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod compat;

@@ -7,6 +7,7 @@ use crate::auth::api::authenticate;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::broadcasts::routes as broadcasts;
+use crate::channels::routes as channels;
 use crate::clock::{self, day_of};
 use crate::compat::{segmenter, wati};
 use crate::config::Config;
@@ -225,6 +226,9 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(messages::send),
                 )
                 .route("/messages/{contactId}", web::get().to(messages::log))
+                .route("/channels/{channel}", web::get().to(channels::get))
+                .route("/channels/{channel}", web::put().to(channels::put))
+                .route("/channels/{channel}", web::delete().to(channels::delete))
                 .route("/broadcasts", web::post().to(broadcasts::create))
                 .route("/broadcasts", web::get().to(broadcasts::list))
                 .route("/broadcasts/{id}", web::get().to(broadcasts::get))

@@ -13,7 +13,9 @@ use super::model::Channel;
 use super::outbox::{self, Outcome, Outgoing};
 use crate::broadcasts::model::Pacer;
 use crate::broadcasts::outbox as broadcasts;
+use crate::channels::Router;
 use crate::clock::{self, Timestamp};
+use crate::db::Pool;
 use crate::error::Result;
 use crate::state::AppState;
 use std::collections::HashMap;
@@ -45,7 +47,7 @@ pub trait Transport: Send + Sync {
 }
 
 /// Marks messages sent and touches no network: development, tests, and channels without
-/// settings.
+/// settings (see [`crate::channels::Router`]).
 pub struct Sandbox;
 
 impl Transport for Sandbox {
@@ -64,7 +66,7 @@ impl Transports {
         Transports(std::array::from_fn(|_| transport.clone()))
     }
 
-    fn of(&self, channel: Channel) -> Arc<dyn Transport> {
+    pub fn of(&self, channel: Channel) -> Arc<dyn Transport> {
         self.0[channel as usize].clone()
     }
 }
@@ -118,6 +120,7 @@ pub async fn run(
         Ok(n) => log::warn!("{n} messages were being sent when the server stopped; marked failed"),
         Err(e) => log::error!("could not check for interrupted messages: {e}"),
     }
+    let router = Router::new(transports);
     let mut pacer = Pacer::new(broadcast_rate);
     // When each broadcast's fan-out began and how many it queued, for the log.
     let mut fanouts = HashMap::new();
@@ -141,7 +144,7 @@ pub async fn run(
             }
             continue;
         }
-        let outcomes = deliver(round.claimed, &transports).await;
+        let outcomes = deliver(round.claimed, &router, &state.pool).await;
         let now = clock::now();
         if let Err(e) = state
             .writer
@@ -239,10 +242,11 @@ async fn broadcast_work(
 }
 
 /// Hands every message to its transport at once and gathers the answers.
-async fn deliver(claimed: Vec<Outgoing>, transports: &Transports) -> Vec<(i64, Outcome)> {
+async fn deliver(claimed: Vec<Outgoing>, router: &Router, pool: &Pool) -> Vec<(i64, Outcome)> {
+    let transports = router.for_batch(pool, &claimed);
     let mut sends = tokio::task::JoinSet::new();
     for message in claimed {
-        let transport = transports.of(message.channel);
+        let transport = transports[&(message.account_id, message.channel)].clone();
         sends.spawn(async move {
             let outcome = match &message.to {
                 None => Err(format!(

@@ -4,7 +4,7 @@
 use crate::clock::Timestamp;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
     WhatsApp,
     Telegram,

@@ -97,6 +97,15 @@ impl TemplateRequest {
                 t.name
             )));
         }
+        // Which button takes which URL parameter: the Cloud API addresses buttons by index.
+        let mut url_buttons = Vec::new();
+        let mut next = 0;
+        for (index, n) in wanted.buttons.iter().enumerate() {
+            for parameter in &self.buttons[next..next + n] {
+                url_buttons.push(json!({"index": index, "parameter": parameter}));
+            }
+            next += n;
+        }
         let mut url_params = self.buttons.iter();
         let buttons = t
             .buttons
@@ -127,6 +136,8 @@ impl TemplateRequest {
             options: button_options("buttons", buttons),
             payload: Some(json!({
                 "template": {"name": t.name, "language": t.language},
+                "headerType": header_kind,
+                "urlButtons": url_buttons,
                 "headerTextParameters": self.header,
                 "bodyTextParameters": self.body,
                 "buttonUrlParameters": self.buttons,

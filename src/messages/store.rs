@@ -270,9 +270,11 @@ pub fn touch(
 
 const VIEW_COLUMNS: &str = "m.id, m.contact_id, coalesce(c.channel, m.channel), c.phone, m.channel,
     m.incoming, m.kind, m.sent_by, m.status, m.error_message, m.media_url, m.mime_type, m.text,
-    m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at";
+    m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at,
+    m.provider_id";
 
-/// A log entry in the seed's shape, plus `mimeType`, `headerText` and the times.
+/// A log entry in the seed's shape, plus `mimeType`, `headerText`, the times and the
+/// provider's own id for the message.
 fn view(r: &Row) -> rusqlite::Result<Value> {
     let time = |i: usize| -> rusqlite::Result<Option<String>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(clock::rfc3339))
@@ -301,6 +303,7 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "createdAt": time(16)?,
         "scheduledAt": time(17)?,
         "sentAt": time(18)?,
+        "providerMessageId": r.get::<_, Option<String>>(19)?,
     }))
 }
 

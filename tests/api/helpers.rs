@@ -34,6 +34,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     // Server logs show with RUST_LOG=… (e.g. error) when a test needs them.
     let _ = env_logger::builder().is_test(true).try_init();
+    switchboard::channels::install_tls_provider();
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     configure(&mut config);
@@ -240,6 +241,7 @@ pub struct Process {
 impl Process {
     pub async fn serve(db: &Path, args: &[&str], rust_log: &str) -> Process {
         use tokio::io::{AsyncBufReadExt, BufReader};
+        switchboard::channels::install_tls_provider();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("--db")
             .arg(db)

@@ -6,6 +6,7 @@ mod helpers;
 mod admin;
 mod api_keys;
 mod broadcasts;
+mod channels;
 mod cli;
 mod contacts;
 mod errors;

@@ -1,0 +1,192 @@
+//! Per-account channel settings: which fields each provider needs, which are secrets
+//! (write-only: stored, never shown), and how a `PUT` merges into what is stored.
+//! No SQL, no HTTP.
+
+use crate::error::ApiError;
+use crate::fields::text;
+use crate::messages::body::http_url;
+use crate::messages::model::Channel;
+use serde_json::{Map, Value, json};
+
+pub struct Field {
+    pub name: &'static str,
+    pub secret: bool,
+    pub required: bool,
+}
+
+const fn field(name: &'static str, secret: bool, required: bool) -> Field {
+    Field {
+        name,
+        secret,
+        required,
+    }
+}
+
+const GRAPH_API: &str = "https://graph.facebook.com/v21.0";
+const MAX_VALUE: usize = 2000;
+
+const WHATSAPP: &[Field] = &[
+    field("phoneNumberId", false, true),
+    field("accessToken", true, true),
+    field("appSecret", true, false),
+    field("verifyToken", true, false),
+];
+const TELEGRAM: &[Field] = &[
+    field("botToken", true, true),
+    field("webhookSecret", true, false),
+];
+const MESSENGER: &[Field] = &[
+    field("pageId", false, true),
+    field("pageAccessToken", true, true),
+    field("appSecret", true, false),
+    field("verifyToken", true, false),
+];
+const INSTAGRAM: &[Field] = &[
+    field("accountId", false, true),
+    field("pageAccessToken", true, true),
+    field("appSecret", true, false),
+    field("verifyToken", true, false),
+];
+
+/// The settings a channel takes, besides `apiBaseUrl`.
+pub fn fields(channel: Channel) -> &'static [Field] {
+    match channel {
+        Channel::WhatsApp => WHATSAPP,
+        Channel::Telegram => TELEGRAM,
+        Channel::Messenger => MESSENGER,
+        Channel::Instagram => INSTAGRAM,
+    }
+}
+
+/// Where the provider's API is unless `apiBaseUrl` says otherwise (tests, air-gapped
+/// installs, a proxy).
+pub fn default_base(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Telegram => "https://api.telegram.org",
+        _ => GRAPH_API,
+    }
+}
+
+/// Applies a `PUT` body to the stored settings: a field given replaces, `null` removes, an
+/// absent one stays. Unknown fields are refused; required ones must be set afterwards.
+pub fn merge(
+    channel: Channel,
+    mut stored: Map<String, Value>,
+    body: Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    let known = |name: &str| name == "apiBaseUrl" || fields(channel).iter().any(|f| f.name == name);
+    for (name, value) in body {
+        if !known(&name) {
+            let names: Vec<&str> = fields(channel).iter().map(|f| f.name).collect();
+            return Err(ApiError::bad_request(format!(
+                "{name}: not a {} setting (expected {}, apiBaseUrl)",
+                channel.as_str(),
+                names.join(", ")
+            )));
+        }
+        match value {
+            Value::Null => {
+                stored.remove(&name);
+            }
+            Value::String(s) => {
+                let value = if name == "apiBaseUrl" {
+                    http_url(&name, &s)?.trim_end_matches('/').to_string()
+                } else {
+                    text(&name, &s, MAX_VALUE)?
+                };
+                stored.insert(name, Value::String(value));
+            }
+            _ => return Err(ApiError::bad_request(format!("{name}: expected a string"))),
+        }
+    }
+    if let Some(missing) = fields(channel)
+        .iter()
+        .find(|f| f.required && !stored.contains_key(f.name))
+    {
+        return Err(ApiError::bad_request(format!(
+            "{}: required for {}",
+            missing.name,
+            channel.as_str()
+        )));
+    }
+    Ok(stored)
+}
+
+/// The settings as the API shows them: secrets only as `<name>Set: true|false`.
+pub fn view(channel: Channel, stored: Option<&Map<String, Value>>) -> Value {
+    let empty = Map::new();
+    let stored = stored.unwrap_or(&empty);
+    let mut view = json!({
+        "channel": channel.as_str(),
+        "configured": !stored.is_empty(),
+        "transport": if stored.is_empty() { "sandbox" } else { "provider" },
+        "apiBaseUrl": stored.get("apiBaseUrl").and_then(Value::as_str).unwrap_or(default_base(channel)),
+    });
+    for f in fields(channel) {
+        if f.secret {
+            view[format!("{}Set", f.name)] = json!(stored.contains_key(f.name));
+        } else {
+            view[f.name] = stored.get(f.name).cloned().unwrap_or(Value::Null);
+        }
+    }
+    view
+}
+
+/// A stored setting as text.
+pub fn get<'a>(stored: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    stored.get(name).and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn secrets_are_written_never_shown() {
+        let stored = merge(
+            Channel::WhatsApp,
+            Map::new(),
+            map(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret", "apiBaseUrl": "http://127.0.0.1:9/v21.0/"})),
+        )
+        .unwrap();
+        let view = view(Channel::WhatsApp, Some(&stored));
+        assert_eq!(view["phoneNumberId"], "1055");
+        assert_eq!(view["accessTokenSet"], true);
+        assert_eq!(view["appSecretSet"], false);
+        assert_eq!(view["apiBaseUrl"], "http://127.0.0.1:9/v21.0");
+        assert!(!view.to_string().contains("EAAG-secret"));
+    }
+
+    #[test]
+    fn merges_keep_what_is_absent_and_check_what_is_given() {
+        let stored = merge(
+            Channel::Telegram,
+            Map::new(),
+            map(json!({"botToken": "123:abc"})),
+        )
+        .unwrap();
+        let stored = merge(
+            Channel::Telegram,
+            stored,
+            map(json!({"webhookSecret": "s3"})),
+        )
+        .unwrap();
+        assert_eq!(get(&stored, "botToken"), Some("123:abc"));
+        for (body, field) in [
+            (json!({"botToken": null}), "botToken: required"),
+            (json!({"pageId": "1"}), "pageId: not a telegram setting"),
+            (json!({"botToken": 5}), "botToken: expected a string"),
+            (json!({"apiBaseUrl": "ftp://x"}), "apiBaseUrl: must be"),
+        ] {
+            let err = merge(Channel::Telegram, stored.clone(), map(body.clone()))
+                .unwrap_err()
+                .message;
+            assert!(err.starts_with(field), "{body}: {err}");
+        }
+        assert_eq!(view(Channel::Telegram, None)["transport"], "sandbox");
+    }
+}

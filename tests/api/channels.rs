@@ -1,0 +1,231 @@
+//! Channel settings and the WhatsApp Cloud API transport, against a local stand-in for the
+//! Graph API that checks what the real one documents: path, bearer token, message shape.
+
+use crate::helpers::{TestApp, error_message, spawn_app};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchboard::accounts::Plan;
+
+type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
+
+/// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
+/// as the Cloud API refuses an undeliverable number.
+fn fake_graph() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let kept = seen.clone();
+    let server = HttpServer::new(move || {
+        App::new().app_data(web::Data::new(kept.clone())).route(
+            "/{version}/{phone_number_id}/messages",
+            web::post().to(|req: HttpRequest, seen: web::Data<Seen>, body: web::Json<Value>| async move {
+                let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                let mut all = seen.lock().unwrap();
+                all.push((req.path().to_string(), auth, body.0.clone()));
+                if body["to"] == "14155550000" {
+                    return HttpResponse::BadRequest().json(json!({"error": {
+                        "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}}));
+                }
+                HttpResponse::Ok().json(json!({"messaging_product": "whatsapp",
+                    "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                    "messages": [{"id": format!("wamid.{}", all.len())}]}))
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    (base, seen)
+}
+
+async fn until_settled(app: &TestApp, key: &str, contact: &str, id: &str) -> Value {
+    for _ in 0..100 {
+        let log = app
+            .ok("GET", &format!("/v1/messages/{contact}"), key, None)
+            .await;
+        if let Some(m) = log.as_array().unwrap().iter().find(|m| m["id"] == id)
+            && (m["status"] == "sent" || m["status"] == "failed")
+        {
+            return m.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("message {id} never settled");
+}
+
+#[tokio::test]
+async fn whatsapp_messages_go_to_the_cloud_api_once_the_channel_is_set_up() {
+    let (graph, seen) = fake_graph();
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let other = app.create_account("b@example.com", Plan::Unlimited).key;
+    let fresh = app.ok("GET", "/v1/channels/whatsapp", &key, None).await;
+    assert_eq!(fresh["transport"], "sandbox");
+    assert_eq!(fresh["apiBaseUrl"], "https://graph.facebook.com/v21.0");
+
+    let res = app
+        .call(
+            "PUT",
+            "/v1/channels/whatsapp",
+            &key,
+            Some(json!({"phoneNumberId": "1055"})),
+        )
+        .await;
+    assert_eq!(
+        error_message(res, StatusCode::BAD_REQUEST).await,
+        "accessToken: required for whatsapp"
+    );
+    let set = app
+        .ok(
+            "PUT",
+            "/v1/channels/whatsapp",
+            &key,
+            Some(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret-token", "apiBaseUrl": format!("{graph}/v21.0")})),
+        )
+        .await;
+    assert_eq!(set["transport"], "provider");
+    assert_eq!(set["accessTokenSet"], true);
+    let shown = app.ok("GET", "/v1/channels/whatsapp", &key, None).await;
+    assert_eq!(shown, set);
+    assert!(
+        !shown.to_string().contains("EAAG-secret-token"),
+        "secrets are write-only"
+    );
+    assert_eq!(
+        app.ok("GET", "/v1/channels/whatsapp", &other, None).await["transport"],
+        "sandbox"
+    );
+
+    app.ok(
+        "POST",
+        "/v1/templates",
+        &key,
+        Some(json!({"name": "order_update", "language": "en_US", "header": {"type": "TEXT", "text": "Order {{1}}"},
+                    "body": "Hi {{1}}, your order {{2}} ships today",
+                    "buttons": [{"type": "QUICK_REPLY", "text": "Thanks"}, {"type": "URL", "text": "Track", "url": "https://x.example/t/{{1}}"}]})),
+    )
+    .await;
+    let asha = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"phoneNumber": "+919876543210"})),
+        )
+        .await;
+    let asha = asha["id"].as_str().unwrap();
+    let sent = app
+        .ok(
+            "POST",
+            "/v1/messages/whatsapp/sendtemplate",
+            &key,
+            Some(json!({"contact": {"id": asha}, "template": {"name": "order_update", "language": "en_US"},
+                        "headerTextParameters": ["A-17"], "bodyTextParameters": ["Asha", "A-17"], "buttonUrlParameters": ["A-17"]})),
+        )
+        .await;
+    let entry = until_settled(&app, &key, asha, sent["id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"], "sent", "{entry}");
+    assert_eq!(entry["providerMessageId"], "wamid.1");
+    let (path, auth, body) = seen.lock().unwrap()[0].clone();
+    assert_eq!(path, "/v21.0/1055/messages");
+    assert_eq!(auth, "Bearer EAAG-secret-token");
+    assert_eq!(body["messaging_product"], "whatsapp");
+    assert_eq!(body["to"], "919876543210");
+    assert_eq!(
+        body["template"],
+        json!({"name": "order_update", "language": {"code": "en_US"}, "components": [
+            {"type": "header", "parameters": [{"type": "text", "text": "A-17"}]},
+            {"type": "body", "parameters": [{"type": "text", "text": "Asha"}, {"type": "text", "text": "A-17"}]},
+            {"type": "button", "sub_type": "url", "index": "1", "parameters": [{"type": "text", "text": "A-17"}]}]})
+    );
+
+    // The provider's refusal ends the message failed with the provider's own words.
+    let gone = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"phoneNumber": "+14155550000"})),
+        )
+        .await;
+    let gone = gone["id"].as_str().unwrap();
+    let refused = app
+        .ok(
+            "POST",
+            "/v1/messages/whatsapp/sendtemplate",
+            &key,
+            Some(json!({"contact": {"id": gone}, "template": {"name": "order_update", "language": "en_US"},
+                        "headerTextParameters": ["A-18"], "bodyTextParameters": ["Bo", "A-18"], "buttonUrlParameters": ["A-18"]})),
+        )
+        .await;
+    let entry = until_settled(&app, &key, gone, refused["id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"], "failed");
+    assert!(
+        entry["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("(#131026) Message undeliverable"),
+        "{entry}"
+    );
+
+    // Another account, and this one after DELETE, use the sandbox: nothing reaches the API.
+    let requests = seen.lock().unwrap().len();
+    app.ok("DELETE", "/v1/channels/whatsapp", &key, None).await;
+    let back = app
+        .ok("POST", "/v1/messages/whatsapp/sendtemplate", &key, Some(json!({"contact": {"id": asha},
+            "template": {"name": "order_update", "language": "en_US"}, "headerTextParameters": ["A-19"],
+            "bodyTextParameters": ["Asha", "A-19"], "buttonUrlParameters": ["A-19"]})))
+        .await;
+    let entry = until_settled(&app, &key, asha, back["id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"], "sent");
+    assert_eq!(entry["providerMessageId"], Value::Null);
+    assert_eq!(seen.lock().unwrap().len(), requests);
+}
+
+#[tokio::test]
+async fn channel_settings_are_checked_and_unknown_channels_are_404() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    for (channel, body, message) in [
+        (
+            "telegram",
+            json!({"botToken": "1:x", "pageId": "2"}),
+            "pageId: not a telegram setting",
+        ),
+        (
+            "messenger",
+            json!({"pageId": "1", "pageAccessToken": 5}),
+            "pageAccessToken: expected a string",
+        ),
+        (
+            "instagram",
+            json!({"accountId": "1", "pageAccessToken": "t", "apiBaseUrl": "file:///etc"}),
+            "apiBaseUrl: must be",
+        ),
+    ] {
+        let res = app
+            .call("PUT", &format!("/v1/channels/{channel}"), &key, Some(body))
+            .await;
+        let got = error_message(res, StatusCode::BAD_REQUEST).await;
+        assert!(got.starts_with(message), "{channel}: {got}");
+    }
+    let telegram = app
+        .ok(
+            "PUT",
+            "/v1/channels/telegram",
+            &key,
+            Some(json!({"botToken": "123:abc", "webhookSecret": "s"})),
+        )
+        .await;
+    assert_eq!(telegram["botTokenSet"], true);
+    assert_eq!(
+        app.call("GET", "/v1/channels/sms", &key, None)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+}
