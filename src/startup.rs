@@ -8,6 +8,7 @@ use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
 use crate::broadcasts::routes as broadcasts;
 use crate::channels::routes as channels;
+use crate::channels::webhooks;
 use crate::clock::{self, day_of};
 use crate::compat::{segmenter, wati};
 use crate::config::Config;
@@ -253,6 +254,18 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/createCustomSegment",
                     web::post().to(wati::create_custom_segment),
+                )
+                .default_service(web::to(http::not_found)),
+        )
+        .service(
+            web::scope("/webhooks")
+                .route(
+                    "/whatsapp/{accountId}",
+                    web::get().to(webhooks::whatsapp_verify),
+                )
+                .route(
+                    "/whatsapp/{accountId}",
+                    web::post().to(webhooks::whatsapp_events),
                 )
                 .default_service(web::to(http::not_found)),
         )

@@ -1,11 +1,13 @@
-//! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]) and the
-//! providers' transports. A channel without settings keeps the sandbox, so development
-//! needs no provider account. This version ships the WhatsApp Cloud API transport; the
-//! other channels' settings are stored and their messages still go to the sandbox.
+//! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]), the
+//! providers' transports and their webhooks ([`webhooks`]). A channel without settings
+//! keeps the sandbox, so development needs no provider account. This version ships the
+//! WhatsApp Cloud API; the other channels' settings are stored and their messages still go
+//! to the sandbox.
 
 pub mod model;
 pub mod routes;
 pub mod store;
+pub mod webhooks;
 pub mod whatsapp;
 
 use crate::db::Pool;

@@ -1,10 +1,14 @@
-//! The WhatsApp Cloud API transport: `POST {apiBaseUrl}/{phone-number-id}/messages` with
-//! the access token as a bearer token, one request per message.
+//! The WhatsApp Cloud API: the transport (`POST {apiBaseUrl}/{phone-number-id}/messages`
+//! with the access token as a bearer token) and the webhook's signature and body.
 
+use crate::contacts::phone::PhoneRules;
 use crate::messages::delivery::{SendFuture, Transport};
-use crate::messages::model::Kind;
+use crate::messages::incoming::{Incoming, Sender};
+use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::outbox::Outgoing;
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 pub struct WhatsApp {
     pub client: reqwest::Client,
@@ -119,7 +123,6 @@ fn components(p: &Value, header_media: Option<&str>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::messages::model::{Channel, Content};
 
     fn outgoing(kind: Kind, content: Content) -> Outgoing {
         Outgoing {
@@ -130,6 +133,61 @@ mod tests {
             to: Some("+919876543210".into()),
             content,
         }
+    }
+
+    #[test]
+    fn signatures_are_the_hmac_of_the_raw_body() {
+        // HMAC-SHA256("secret", "{}"), as Meta computes it.
+        let header = "sha256=ebfcdb1f3e3feb4dbd9b5a6d0a0d6e8e3f9c2d1c3b7c2a5f8f2a0b1e9d8c7b6a";
+        assert!(!signed("secret", b"{}", Some(header)), "a wrong digest");
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(b"{}");
+        let good = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert!(signed("secret", b"{}", Some(&good)));
+        assert!(
+            !signed("secret", b"{ }", Some(&good)),
+            "the raw bytes count"
+        );
+        assert!(!signed("other", b"{}", Some(&good)));
+        assert!(!signed(
+            "secret",
+            b"{}",
+            Some(good.trim_start_matches("sha256="))
+        ));
+        assert!(!signed("secret", b"{}", Some("sha256=zz")));
+        assert!(!signed("secret", b"{}", None));
+    }
+
+    #[test]
+    fn webhook_bodies() {
+        let phones = PhoneRules::new(None).unwrap();
+        let body = json!({"entry": [{"changes": [{"value": {
+            "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919876543210"}],
+            "messages": [
+                {"from": "919876543210", "id": "wamid.A", "type": "image", "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "receipt"}},
+                {"from": "919876543210", "id": "wamid.B", "type": "interactive", "interactive": {"button_reply": {"id": "y", "title": "Yes"}}}],
+            "statuses": [{"id": "wamid.C", "status": "failed", "errors": [{"code": 131047, "title": "Re-engagement message"}]},
+                         {"id": "wamid.D", "status": "deleted"}]}}]}]});
+        let update = parse_webhook(&body, &phones);
+        assert_eq!(update.incoming.len(), 2);
+        assert_eq!(update.incoming[0].kind, Kind::Media);
+        assert_eq!(update.incoming[0].content.text.as_deref(), Some("receipt"));
+        assert_eq!(update.incoming[1].content.text.as_deref(), Some("Yes"));
+        assert_eq!(
+            update.incoming[1].sender,
+            Sender::Address {
+                address: "+919876543210".into(),
+                name: Some("Asha".into())
+            }
+        );
+        assert_eq!(
+            update.statuses,
+            [(
+                "wamid.C".to_string(),
+                Status::Failed,
+                Some("Re-engagement message".to_string())
+            )]
+        );
     }
 
     #[test]
@@ -180,5 +238,123 @@ mod tests {
                 {"type": "body", "parameters": [{"type": "text", "text": "Asha"}, {"type": "text", "text": "A-17"}]},
                 {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "A-17"}]}]})
         );
+    }
+}
+
+/// What one webhook call reports: messages people sent, and status changes of ours.
+#[derive(Debug, Default, PartialEq)]
+pub struct Update {
+    pub incoming: Vec<Incoming>,
+    /// (provider message id, new status, the provider's error text)
+    pub statuses: Vec<(String, Status, Option<String>)>,
+}
+
+/// Whether `header` (`X-Hub-Signature-256: sha256=<hex>`) is the HMAC-SHA256 of the raw
+/// body under the app secret, compared in constant time.
+pub fn signed(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
+    let Some(expected) = header
+        .and_then(|h| h.strip_prefix("sha256="))
+        .and_then(|h| hex::decode(h).ok())
+    else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Reads a Cloud API webhook body (`entry[].changes[].value`).
+pub fn parse_webhook(body: &Value, phones: &PhoneRules) -> Update {
+    let mut update = Update::default();
+    let values = body["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["changes"].as_array().into_iter().flatten())
+        .map(|c| &c["value"]);
+    for value in values {
+        let name_of = |wa_id: &str| {
+            value["contacts"]
+                .as_array()?
+                .iter()
+                .find(|c| c["wa_id"] == wa_id)
+                .and_then(|c| c["profile"]["name"].as_str())
+                .map(str::to_string)
+        };
+        for m in value["messages"].as_array().into_iter().flatten() {
+            let Some(from) = m["from"].as_str() else {
+                continue;
+            };
+            let Ok(phone) = phones.normalize(&format!("+{from}")) else {
+                log::warn!("WhatsApp webhook: a message from an unusable number was skipped");
+                continue;
+            };
+            let kind_name = m["type"].as_str().unwrap_or("unknown");
+            let (kind, content) = incoming_content(kind_name, m);
+            update.incoming.push(Incoming {
+                channel: Channel::WhatsApp,
+                sender: Sender::Address {
+                    address: phone,
+                    name: name_of(from),
+                },
+                kind,
+                content,
+                provider_id: m["id"].as_str().map(str::to_string),
+            });
+        }
+        for s in value["statuses"].as_array().into_iter().flatten() {
+            let status = match s["status"].as_str() {
+                Some("sent") => Status::Sent,
+                Some("delivered") => Status::Delivered,
+                Some("read") => Status::Read,
+                Some("failed") => Status::Failed,
+                _ => continue,
+            };
+            let Some(id) = s["id"].as_str() else { continue };
+            let error = s["errors"][0]["message"]
+                .as_str()
+                .or(s["errors"][0]["title"].as_str())
+                .map(str::to_string);
+            update.statuses.push((id.to_string(), status, error));
+        }
+    }
+    update
+}
+
+/// The log's kind and content of an incoming message. Media arrive as ids to fetch from the
+/// Graph API, not URLs: the log keeps their type, MIME type and caption.
+fn incoming_content(kind: &str, m: &Value) -> (Kind, Content) {
+    let text = |t: Option<&str>| Content {
+        text: t.map(str::to_string),
+        ..Content::default()
+    };
+    match kind {
+        "text" => (Kind::Text, text(m["text"]["body"].as_str())),
+        "button" => (Kind::Text, text(m["button"]["text"].as_str())),
+        "interactive" => {
+            let reply = &m["interactive"];
+            let title = reply["button_reply"]["title"]
+                .as_str()
+                .or(reply["list_reply"]["title"].as_str());
+            (Kind::Text, text(title))
+        }
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let media = &m[kind];
+            (
+                Kind::Media,
+                Content {
+                    text: Some(
+                        media["caption"]
+                            .as_str()
+                            .map_or_else(|| format!("[{kind}]"), str::to_string),
+                    ),
+                    mime_type: media["mime_type"].as_str().map(str::to_string),
+                    ..Content::default()
+                },
+            )
+        }
+        other => (Kind::Text, text(Some(&format!("[{other}]")))),
     }
 }

@@ -44,6 +44,8 @@ pub struct Incoming {
     pub sender: Sender,
     pub kind: Kind,
     pub content: Content,
+    /// The provider's id of the message (webhooks): a redelivery of it is recorded once.
+    pub provider_id: Option<String>,
 }
 
 impl Incoming {
@@ -127,6 +129,7 @@ impl Incoming {
             sender,
             kind,
             content,
+            provider_id: None,
         })
     }
 }

@@ -174,6 +174,10 @@ pub fn receive(
     words: &OptWords,
     now: Timestamp,
 ) -> Result<Value> {
+    if let Some(known) = by_provider_id(conn, account_id, m.provider_id.as_deref())? {
+        // A provider delivering the same message again: it was recorded the first time.
+        return Ok(json!({"success": true, "id": known.to_string(), "status": "received"}));
+    }
     let from = match &m.sender {
         Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
             .ok_or_else(|| contacts::not_found(*kind, *id))?,
@@ -198,6 +202,10 @@ pub fn receive(
         &m.content,
         now,
     )?;
+    if let Some(provider_id) = &m.provider_id {
+        conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?
+            .execute(params![id, provider_id])?;
+    }
     touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
     if let Some(out) = m.content.text.as_deref().and_then(|t| words.opts_out(t)) {
         conn.prepare_cached("UPDATE contacts SET opted_out = ?2, updated_at = ?3 WHERE id = ?1")?
@@ -305,6 +313,38 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "sentAt": time(18)?,
         "providerMessageId": r.get::<_, Option<String>>(19)?,
     }))
+}
+
+/// The account's message with the provider's id `provider_id`, if any.
+fn by_provider_id(
+    conn: &Connection,
+    account_id: i64,
+    provider_id: Option<&str>,
+) -> Result<Option<i64>> {
+    let Some(provider_id) = provider_id else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND provider_id = ?2")?
+        .query_row(params![account_id, provider_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// A provider's status callback (sent, delivered, read, failed) for the message it knows
+/// as `provider_id`. Applied only if it moves the message forward, so a late or repeated
+/// callback changes nothing. False when nothing changed.
+pub fn provider_status(
+    conn: &Connection,
+    account_id: i64,
+    provider_id: &str,
+    status: Status,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    match by_provider_id(conn, account_id, Some(provider_id))? {
+        Some(id) => set_status(conn, id, status, error, now),
+        None => Ok(false),
+    }
 }
 
 /// A broadcast's messages, oldest first, optionally of some statuses only.

@@ -229,3 +229,126 @@ async fn channel_settings_are_checked_and_unknown_channels_are_404() {
         StatusCode::NOT_FOUND
     );
 }
+
+fn sign(secret: &str, body: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
+    let (graph, _seen) = fake_graph();
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let account = app.ok("GET", "/v1/account", &key, None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.ok(
+        "PUT",
+        "/v1/channels/whatsapp",
+        &key,
+        Some(
+            json!({"phoneNumberId": "1055", "accessToken": "t", "appSecret": "app-secret",
+                    "verifyToken": "verify-me", "apiBaseUrl": format!("{graph}/v21.0")}),
+        ),
+    )
+    .await;
+    let hook = app.url(&format!("/webhooks/whatsapp/{account}"));
+
+    // Meta's subscription check.
+    let ok = app
+        .client
+        .get(format!(
+            "{hook}?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = app
+        .client
+        .get(format!(
+            "{hook}?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+
+    let incoming = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1055"},
+            "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919876543210"}],
+            "messages": [{"from": "919876543210", "id": "wamid.IN1", "timestamp": "1795341600", "type": "text",
+                          "text": {"body": "Where is my order?"}}]}}]}]})
+    .to_string();
+    let post = |body: String, signature: String| {
+        app.client
+            .post(&hook)
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+    };
+    let forged = post(incoming.clone(), sign("not-the-secret", &incoming))
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.ok("GET", "/v1/contacts", &key, None).await,
+        json!([]),
+        "nothing recorded"
+    );
+    for _ in 0..2 {
+        let res = post(incoming.clone(), sign("app-secret", &incoming))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let contacts = app.ok("GET", "/v1/contacts", &key, None).await;
+    assert_eq!(contacts.as_array().unwrap().len(), 1);
+    assert_eq!(contacts[0]["name"], "Asha");
+    let asha = contacts[0]["id"].as_str().unwrap().to_string();
+    let log = app
+        .ok("GET", &format!("/v1/messages/{asha}"), &key, None)
+        .await;
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        1,
+        "a redelivered message is recorded once"
+    );
+    assert_eq!(log[0]["text"], "Where is my order?");
+
+    // Her message opened the session: free text goes out through the Cloud API.
+    let sent = app
+        .ok(
+            "POST",
+            "/v1/messages/whatsapp/sendtext",
+            &key,
+            Some(json!({"contact": {"id": asha}, "textMessage": "Today!"})),
+        )
+        .await;
+    let entry = until_settled(&app, &key, &asha, sent["id"].as_str().unwrap()).await;
+    let wamid = entry["providerMessageId"].as_str().unwrap().to_string();
+    let status = |s: &str| {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "1055"},
+                "statuses": [{"id": wamid, "status": s, "timestamp": "1795341601", "recipient_id": "919876543210"}]}}]}]})
+        .to_string()
+    };
+    for s in ["read", "delivered", "read"] {
+        let body = status(s);
+        let res = post(body.clone(), sign("app-secret", &body)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let log = app
+        .ok("GET", &format!("/v1/messages/{asha}"), &key, None)
+        .await;
+    assert_eq!(
+        log[0]["status"], "read",
+        "a late 'delivered' never moves it back"
+    );
+}

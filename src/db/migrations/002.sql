@@ -65,6 +65,9 @@ CREATE INDEX messages_queued ON messages (id) WHERE status = 1 AND broadcast_id 
 CREATE INDEX messages_by_broadcast ON messages (broadcast_id, status)
     WHERE broadcast_id IS NOT NULL;
 CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
+-- Provider webhooks find a message by the provider's id (status callbacks, redeliveries).
+CREATE INDEX messages_by_provider_id ON messages (account_id, provider_id)
+    WHERE provider_id IS NOT NULL;
 -- A person's log goes with the person (API.md §4: deleting a contact deletes its messages).
 CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
     DELETE FROM messages WHERE contact_id = old.id;
