@@ -3,27 +3,19 @@
 use super::{model, store};
 use crate::auth::api::ApiAccount;
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::http::Json;
 use crate::messages::model::Channel;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value};
 
-fn channel(name: &str) -> Result<Channel> {
-    Channel::parse(name).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no channel {name:?}: use whatsapp, telegram, instagram or messenger"
-        ))
-    })
-}
-
 pub async fn get(
     state: web::Data<AppState>,
     caller: ApiAccount,
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let channel = channel(&name)?;
+    let channel = Channel::in_path(&name)?;
     let stored = store::get(&*state.pool.get()?, caller.account_id, channel)?;
     Ok(HttpResponse::Ok().json(model::view(channel, stored.as_ref())))
 }
@@ -34,7 +26,7 @@ pub async fn put(
     name: web::Path<String>,
     Json(body): Json<Map<String, Value>>,
 ) -> Result<HttpResponse> {
-    let channel = channel(&name)?;
+    let channel = Channel::in_path(&name)?;
     let (account, now) = (caller.account_id, clock::now());
     let view = state
         .writer
@@ -53,7 +45,7 @@ pub async fn delete(
     caller: ApiAccount,
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let channel = channel(&name)?;
+    let channel = Channel::in_path(&name)?;
     let account = caller.account_id;
     state
         .writer

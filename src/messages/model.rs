@@ -2,6 +2,7 @@
 //! the WhatsApp session window. No SQL, no HTTP.
 
 use crate::clock::Timestamp;
+use crate::error::ApiError;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,6 +23,15 @@ impl Channel {
 
     pub fn parse(s: &str) -> Option<Channel> {
         Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The channel a path names; `404` for any other name.
+    pub fn in_path(name: &str) -> Result<Channel, ApiError> {
+        Channel::parse(name).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no channel {name:?}: use whatsapp, telegram, instagram or messenger"
+            ))
+        })
     }
 
     pub fn as_str(self) -> &'static str {

@@ -14,14 +14,6 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
-fn channel(name: &str) -> Result<Channel> {
-    Channel::parse(name).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no channel {name:?}: use whatsapp, telegram, instagram or messenger"
-        ))
-    })
-}
-
 fn json_answer(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -37,7 +29,7 @@ pub async fn send(
     Body(bytes): Body,
 ) -> Result<HttpResponse> {
     let (channel_name, action) = path.into_inner();
-    let channel = channel(&channel_name)?;
+    let channel = Channel::in_path(&channel_name)?;
     let kind = Kind::from_action(&action).ok_or_else(|| {
         ApiError::not_found(format!(
             "no action {action:?}: use sendtext, sendmedia, sendtemplate or receive"
@@ -80,7 +72,7 @@ pub async fn receive(
     path: web::Path<String>,
     Json(body): Json<ReceiveBody>,
 ) -> Result<HttpResponse> {
-    let incoming = Incoming::parse(channel(&path)?, body, &state.phones)?;
+    let incoming = Incoming::parse(Channel::in_path(&path)?, body, &state.phones)?;
     let (account, now, state2) = (caller.account_id, clock::now(), state.clone());
     let answer = state
         .writer
