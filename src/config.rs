@@ -3,6 +3,7 @@
 
 use crate::messages::delivery::Transports;
 use crate::messages::model::OptWords;
+use crate::messages::outbox::Retries;
 use crate::state::SignupPolicy;
 use std::path::PathBuf;
 
@@ -27,6 +28,8 @@ pub struct Config {
     pub broadcast_rate: u32,
     /// Incoming texts that opt a person out of broadcasts, or back in.
     pub opt_words: OptWords,
+    /// How often a message a provider could not take for now is tried again.
+    pub retries: Retries,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -50,6 +53,7 @@ impl Config {
             transports: Transports::default(),
             broadcast_rate: DEFAULT_BROADCAST_RATE,
             opt_words: OptWords::default(),
+            retries: Retries::default(),
         }
     }
 }

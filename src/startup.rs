@@ -19,6 +19,7 @@ use crate::http::{self, require_json_for_mutations};
 use crate::idempotency::InFlight;
 use crate::locations::routes as locations;
 use crate::messages::delivery::{self, Outbox, Transports};
+use crate::messages::outbox::Retries;
 use crate::messages::routes as messages;
 use crate::ratelimit::RateLimiter;
 use crate::segments::routes as segments;
@@ -37,6 +38,7 @@ pub struct Application {
     state: web::Data<AppState>,
     transports: Transports,
     broadcast_rate: u32,
+    retries: Retries,
     shutdown_timeout: Duration,
 }
 
@@ -94,6 +96,7 @@ impl Application {
             state,
             transports: config.transports.clone(),
             broadcast_rate: config.broadcast_rate,
+            retries: config.retries,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
@@ -123,6 +126,7 @@ impl Application {
             self.state.clone(),
             self.transports,
             self.broadcast_rate,
+            self.retries,
         ));
         let served = self.server.await;
         chores.abort();

@@ -169,10 +169,11 @@ pub fn claim(
     let queued: Vec<(i64, i64)> = conn
         .prepare_cached(
             "SELECT id, contact_id FROM messages WHERE broadcast_id = ?1 AND status = ?2
+                 AND (retry_at IS NULL OR retry_at <= ?4)
              ORDER BY id LIMIT ?3",
         )?
         .query_map(
-            params![b.id, MessageStatus::Queued.code(), limit as i64],
+            params![b.id, MessageStatus::Queued.code(), limit as i64, now],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<rusqlite::Result<_>>()?;

@@ -5,10 +5,12 @@ use crate::contacts::phone::PhoneRules;
 use crate::messages::delivery::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind, Status};
-use crate::messages::outbox::Outgoing;
+use crate::messages::outbox::{Outgoing, Refusal};
 use hmac::{Hmac, KeyInit, Mac};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use std::time::Duration;
 
 pub struct WhatsApp {
     pub client: reqwest::Client,
@@ -20,7 +22,7 @@ pub struct WhatsApp {
 impl Transport for WhatsApp {
     fn send<'a>(&'a self, message: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(async move {
-            let body = request_body(message)?;
+            let body = request_body(message).map_err(Refusal::permanent)?;
             let url = format!("{}/{}/messages", self.base, self.phone_number_id);
             let res = self
                 .client
@@ -29,16 +31,33 @@ impl Transport for WhatsApp {
                 .json(&body)
                 .send()
                 .await
-                .map_err(|e| format!("WhatsApp could not be reached: {}", e.without_url()))?;
+                .map_err(|e| {
+                    Refusal::transient(
+                        format!("WhatsApp could not be reached: {}", e.without_url()),
+                        None,
+                    )
+                })?;
             let status = res.status();
+            let wait = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
             let answer: Value = res.json().await.unwrap_or(Value::Null);
             if status.is_success() {
                 return Ok(answer["messages"][0]["id"].as_str().map(str::to_string));
             }
-            Err(match answer["error"]["message"].as_str() {
+            let reason = match answer["error"]["message"].as_str() {
                 Some(reason) => format!("WhatsApp refused the message ({status}): {reason}"),
                 None => format!("WhatsApp refused the message ({status})"),
-            })
+            };
+            // Rate limits and the provider's own faults pass; anything else is final.
+            if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+                Err(Refusal::transient(reason, wait))
+            } else {
+                Err(Refusal::permanent(reason))
+            }
         })
     }
 }

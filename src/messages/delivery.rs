@@ -10,7 +10,7 @@
 //! claims each one's paced share after the single sends, so a broadcast never starves them.
 
 use super::model::Channel;
-use super::outbox::{self, Outcome, Outgoing};
+use super::outbox::{self, Outcome, Outgoing, Refusal, Retries};
 use crate::broadcasts::model::Pacer;
 use crate::broadcasts::outbox as broadcasts;
 use crate::channels::Router;
@@ -109,6 +109,7 @@ pub async fn run(
     state: actix_web::web::Data<AppState>,
     transports: Transports,
     broadcast_rate: u32,
+    retries: Retries,
 ) {
     let now = clock::now();
     match state
@@ -148,7 +149,7 @@ pub async fn run(
         let now = clock::now();
         if let Err(e) = state
             .writer
-            .run(move |c| outbox::settle(c, &outcomes, now))
+            .run(move |c| outbox::settle(c, &outcomes, retries, now))
             .await
         {
             log::error!("delivery: could not record what the transports answered: {e}");
@@ -249,10 +250,10 @@ async fn deliver(claimed: Vec<Outgoing>, router: &Router, pool: &Pool) -> Vec<(i
         let transport = transports[&(message.account_id, message.channel)].clone();
         sends.spawn(async move {
             let outcome = match &message.to {
-                None => Err(format!(
+                None => Err(Refusal::permanent(format!(
                     "the person no longer has a {} address",
                     message.channel.as_str()
-                )),
+                ))),
                 Some(_) => transport.send(&message).await,
             };
             (message.id, outcome)

@@ -6,6 +6,7 @@ use super::store::set_status;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use rusqlite::{Connection, params};
+use std::time::Duration;
 
 /// What the worker tells the log about a message that was handed to a transport when the
 /// server stopped before the transport answered.
@@ -61,7 +62,8 @@ fn claim_sql() -> String {
                                WHEN 'instagram' THEN c.instagram_id ELSE c.messenger_id END,
                 m.text, m.header_text, m.footer_text, m.media_url, m.mime_type, m.options, m.payload
          FROM messages m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.status = {} AND m.broadcast_id IS NULL ORDER BY m.id LIMIT ?1",
+         WHERE m.status = {} AND m.broadcast_id IS NULL AND (m.retry_at IS NULL OR m.retry_at <= ?2)
+         ORDER BY m.id LIMIT ?1",
         Status::Queued.code()
     )
 }
@@ -80,7 +82,7 @@ pub fn claim(conn: &Connection, limit: i64, now: Timestamp) -> Result<Vec<Outgoi
     let mut stmt = conn.prepare_cached(&claim_sql())?;
     let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let claimed = stmt
-        .query_map([limit], |r| {
+        .query_map([limit, now], |r| {
             Ok(Outgoing {
                 id: r.get(0)?,
                 account_id: r.get(1)?,
@@ -108,12 +110,81 @@ pub fn claim(conn: &Connection, limit: i64, now: Timestamp) -> Result<Vec<Outgoi
     Ok(claimed)
 }
 
-/// What a transport made of a message: the provider's id, or why it failed.
-pub type Outcome = std::result::Result<Option<String>, String>;
+/// Why a transport did not deliver a message. `retry` is set when trying again may work (a
+/// rate limit, a server error, no answer), with the provider's own wait if it named one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub reason: String,
+    pub retry: Option<Option<Duration>>,
+}
 
-/// Records the transports' answers; a status only moves forward.
-pub fn settle(conn: &Connection, outcomes: &[(i64, Outcome)], now: Timestamp) -> Result<()> {
+impl Refusal {
+    pub fn permanent(reason: impl Into<String>) -> Refusal {
+        Refusal {
+            reason: reason.into(),
+            retry: None,
+        }
+    }
+
+    pub fn transient(reason: impl Into<String>, wait: Option<Duration>) -> Refusal {
+        Refusal {
+            reason: reason.into(),
+            retry: Some(wait),
+        }
+    }
+}
+
+/// What a transport made of a message: the provider's id, or why it did not go.
+pub type Outcome = std::result::Result<Option<String>, Refusal>;
+
+/// How often a message a transport could not hand on is tried, and how long the first
+/// wait is; each next wait doubles, with jitter, and never exceeds [`MAX_WAIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retries {
+    pub attempts: i64,
+    pub first_wait: i64,
+}
+
+impl Default for Retries {
+    fn default() -> Retries {
+        Retries {
+            attempts: 5,
+            first_wait: 2,
+        }
+    }
+}
+
+/// The longest wait between two attempts, in seconds.
+pub const MAX_WAIT: i64 = 300;
+
+/// Seconds to wait after the `attempt`-th try failed: exponential, scaled by `jitter` (0.5
+/// to 1.5, so many messages failing at once do not return at once), at least the
+/// provider's `hint`.
+pub fn wait_after(r: Retries, attempt: i64, hint: Option<Duration>, jitter: f64) -> i64 {
+    let doubled = r
+        .first_wait
+        .saturating_mul(1 << attempt.clamp(1, 20).saturating_sub(1));
+    let jittered = (doubled as f64 * jitter).round() as i64;
+    let hinted = hint.map_or(0, |h| h.as_secs().min(MAX_WAIT as u64) as i64);
+    jittered.max(hinted).clamp(1, MAX_WAIT)
+}
+
+/// Records the transports' answers. A status only moves forward; a message worth another
+/// try goes back to the queue until its wait is over, up to `retries.attempts` tries.
+pub fn settle(
+    conn: &Connection,
+    outcomes: &[(i64, Outcome)],
+    retries: Retries,
+    now: Timestamp,
+) -> Result<()> {
     let mut provider = conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?;
+    let mut attempts = conn.prepare_cached("SELECT attempts FROM messages WHERE id = ?1")?;
+    let mut requeue = conn.prepare_cached(&format!(
+        "UPDATE messages SET status = {}, retry_at = ?2, error_message = ?3, updated_at = ?4
+         WHERE id = ?1 AND status = {}",
+        Status::Queued.code(),
+        Status::Sending.code()
+    ))?;
     for (id, outcome) in outcomes {
         match outcome {
             Ok(provider_id) => {
@@ -121,8 +192,21 @@ pub fn settle(conn: &Connection, outcomes: &[(i64, Outcome)], now: Timestamp) ->
                     provider.execute(params![id, provider_id])?;
                 }
             }
-            Err(error) => {
-                set_status(conn, *id, Status::Failed, Some(error), now)?;
+            Err(refusal) => {
+                let tried: i64 = attempts.query_row([id], |r| r.get(0))?;
+                match refusal.retry {
+                    Some(hint) if tried < retries.attempts => {
+                        let wait = wait_after(retries, tried, hint, 0.5 + rand::random::<f64>());
+                        requeue.execute(params![id, now + wait, refusal.reason, now])?;
+                    }
+                    Some(_) => {
+                        let reason = format!("{} (gave up after {tried} attempts)", refusal.reason);
+                        set_status(conn, *id, Status::Failed, Some(&reason), now)?;
+                    }
+                    None => {
+                        set_status(conn, *id, Status::Failed, Some(&refusal.reason), now)?;
+                    }
+                }
             }
         }
     }
@@ -133,6 +217,41 @@ pub fn settle(conn: &Connection, outcomes: &[(i64, Outcome)], now: Timestamp) ->
 mod tests {
     use super::*;
     use crate::db::prepare_schema;
+
+    #[test]
+    fn waits_double_with_jitter_honour_the_provider_and_stay_bounded() {
+        let r = Retries {
+            attempts: 5,
+            first_wait: 2,
+        };
+        assert_eq!(wait_after(r, 1, None, 1.0), 2);
+        assert_eq!(wait_after(r, 2, None, 1.0), 4);
+        assert_eq!(wait_after(r, 4, None, 1.0), 16);
+        assert_eq!(wait_after(r, 4, None, 0.5), 8);
+        assert_eq!(
+            wait_after(r, 1, Some(Duration::from_secs(30)), 1.0),
+            30,
+            "Retry-After wins"
+        );
+        assert_eq!(wait_after(r, 40, None, 1.5), MAX_WAIT);
+        assert_eq!(
+            wait_after(r, 1, Some(Duration::from_secs(86_400)), 1.0),
+            MAX_WAIT
+        );
+        assert_eq!(
+            wait_after(
+                Retries {
+                    attempts: 3,
+                    first_wait: 0
+                },
+                1,
+                None,
+                1.0
+            ),
+            1,
+            "at least a second"
+        );
+    }
 
     #[test]
     fn the_worker_never_scans_the_message_log() {

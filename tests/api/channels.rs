@@ -12,7 +12,8 @@ use switchboard::accounts::Plan;
 type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 
 /// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
-/// as the Cloud API refuses an undeliverable number.
+/// as the Cloud API refuses an undeliverable number, answers 503 to the first two tries for
+/// 14155550001, and rate-limits 14155550002 for ever.
 fn fake_graph() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let kept = seen.clone();
@@ -23,6 +24,15 @@ fn fake_graph() -> (String, Seen) {
                 let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
                 let mut all = seen.lock().unwrap();
                 all.push((req.path().to_string(), auth, body.0.clone()));
+                let tries = all.iter().filter(|(_, _, b)| b["to"] == body["to"]).count();
+                if body["to"] == "14155550001" && tries <= 2 {
+                    return HttpResponse::ServiceUnavailable().json(json!({"error": {"message": "Service temporarily unavailable"}}));
+                }
+                if body["to"] == "14155550002" {
+                    return HttpResponse::TooManyRequests()
+                        .insert_header(("retry-after", "1"))
+                        .json(json!({"error": {"message": "(#130429) Rate limit hit"}}));
+                }
                 if body["to"] == "14155550000" {
                     return HttpResponse::BadRequest().json(json!({"error": {
                         "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}}));
@@ -43,7 +53,7 @@ fn fake_graph() -> (String, Seen) {
 }
 
 async fn until_settled(app: &TestApp, key: &str, contact: &str, id: &str) -> Value {
-    for _ in 0..100 {
+    for _ in 0..200 {
         let log = app
             .ok("GET", &format!("/v1/messages/{contact}"), key, None)
             .await;
@@ -351,4 +361,74 @@ async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
         log[0]["status"], "read",
         "a late 'delivered' never moves it back"
     );
+}
+
+#[tokio::test]
+async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
+    let (graph, seen) = fake_graph();
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.retries = switchboard::messages::outbox::Retries {
+            attempts: 3,
+            first_wait: 1,
+        };
+    })
+    .await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    app.ok(
+        "PUT",
+        "/v1/channels/whatsapp",
+        &key,
+        Some(json!({"phoneNumberId": "1055", "accessToken": "t", "apiBaseUrl": format!("{graph}/v21.0")})),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/templates",
+        &key,
+        Some(json!({"name": "ping", "language": "en", "body": "Ping"})),
+    )
+    .await;
+    let send = |phone: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let c = app
+                .ok(
+                    "POST",
+                    "/v1/contacts",
+                    key,
+                    Some(json!({"phoneNumber": phone})),
+                )
+                .await;
+            let c = c["id"].as_str().unwrap().to_string();
+            let m = app
+                .ok(
+                    "POST",
+                    "/v1/messages/whatsapp/sendtemplate",
+                    key,
+                    Some(json!({"contact": {"id": c},
+                    "template": {"name": "ping", "language": "en"}})),
+                )
+                .await;
+            (c, m["id"].as_str().unwrap().to_string())
+        }
+    };
+    let (flaky, flaky_msg) = send("+14155550001").await;
+    let (limited, limited_msg) = send("+14155550002").await;
+    let entry = until_settled(&app, &key, &flaky, &flaky_msg).await;
+    assert_eq!(entry["status"], "sent", "sent on the third try: {entry}");
+    let entry = until_settled(&app, &key, &limited, &limited_msg).await;
+    assert_eq!(entry["status"], "failed");
+    let reason = entry["errorMessage"].as_str().unwrap();
+    assert!(
+        reason.contains("Rate limit hit") && reason.contains("gave up after 3 attempts"),
+        "{reason}"
+    );
+    let tries = |to: &str| {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, b)| b["to"] == to)
+            .count()
+    };
+    assert_eq!((tries("14155550001"), tries("14155550002")), (3, 3));
 }

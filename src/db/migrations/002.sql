@@ -51,6 +51,7 @@ CREATE TABLE messages (
     broadcast_id  INTEGER,  -- set on a broadcast's messages; their text is filled when sent
     provider_id   TEXT,     -- the provider's message id, once a transport knows it
     attempts      INTEGER NOT NULL DEFAULT 0,
+    retry_at      INTEGER,  -- a queued message that failed for now waits until then
     created_at    INTEGER NOT NULL,
     scheduled_at  INTEGER,
     sent_at       INTEGER,
