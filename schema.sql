@@ -319,6 +319,8 @@ CREATE TABLE broadcasts (
     fanout_done         INTEGER NOT NULL DEFAULT 0,
     skipped_opted_out   INTEGER NOT NULL DEFAULT 0,
     skipped_unreachable INTEGER NOT NULL DEFAULT 0,
+    failure_run         INTEGER NOT NULL DEFAULT 0,  -- messages failed in a row
+    paused_reason       TEXT,
     scheduled_at        INTEGER,
     started_at          INTEGER,
     completed_at        INTEGER,

@@ -8,8 +8,9 @@ use crate::accounts::model::Overrides;
 use crate::accounts::{Email, NewPassword, Plan, store};
 use crate::auth::{keys, password};
 use crate::clock;
-use crate::config::{Config, DEFAULT_BIND, DEFAULT_BROADCAST_RATE, DEFAULT_DB};
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
 use crate::db;
+use crate::messages::delivery::{self, DEFAULT_BROADCAST_RATE, DEFAULT_PAUSE_AFTER_FAILURES};
 use crate::messages::model::OptWords;
 use crate::startup::Application;
 use crate::state::SignupPolicy;
@@ -69,6 +70,9 @@ struct ServeArgs {
     /// Broadcast messages per second per account (0: unpaced).
     #[arg(long, env = "SWITCHBOARD_BROADCAST_RATE", default_value_t = DEFAULT_BROADCAST_RATE)]
     broadcast_rate: u32,
+    /// A running broadcast pauses after this many of its messages failed in a row (0: never).
+    #[arg(long, env = "SWITCHBOARD_BROADCAST_PAUSE_AFTER", default_value_t = DEFAULT_PAUSE_AFTER_FAILURES)]
+    broadcast_pause_after: u32,
     /// Incoming texts that opt a person out of broadcasts (comma-separated, any case).
     #[arg(
         long,
@@ -184,7 +188,11 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
         },
         workers: args.workers,
         default_region: args.default_region.clone(),
-        broadcast_rate: args.broadcast_rate,
+        delivery: delivery::Settings {
+            broadcast_rate: args.broadcast_rate,
+            pause_after_failures: args.broadcast_pause_after,
+            ..delivery::Settings::default()
+        },
         opt_words: OptWords::new(&args.stop_words, &args.start_words),
         ..Config::new(args.bind.clone(), db)
     };

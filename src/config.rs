@@ -1,9 +1,8 @@
 //! Settings of `switchboard serve`: defaults, overridden by `SWITCHBOARD_*` variables,
 //! overridden by flags (clap reads both; see `cli`).
 
-use crate::messages::delivery::Transports;
+use crate::messages::delivery::{self, Transports};
 use crate::messages::model::OptWords;
-use crate::messages::outbox::Retries;
 use crate::state::SignupPolicy;
 use std::path::PathBuf;
 
@@ -24,18 +23,14 @@ pub struct Config {
     /// How each channel delivers; the sandbox unless a test or a channel's settings say
     /// otherwise.
     pub transports: Transports,
-    /// Broadcast messages per second per account; 0 is unpaced.
-    pub broadcast_rate: u32,
+    /// Pacing, retries, and when a failing broadcast pauses.
+    pub delivery: delivery::Settings,
     /// Incoming texts that opt a person out of broadcasts, or back in.
     pub opt_words: OptWords,
-    /// How often a message a provider could not take for now is tried again.
-    pub retries: Retries,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "switchboard.db";
-/// The WhatsApp Cloud API's standard throughput (API.md §8).
-pub const DEFAULT_BROADCAST_RATE: u32 = 80;
 
 impl Config {
     pub fn new(bind: impl Into<String>, db: impl Into<PathBuf>) -> Config {
@@ -51,9 +46,8 @@ impl Config {
             shutdown_timeout: 30,
             default_region: None,
             transports: Transports::default(),
-            broadcast_rate: DEFAULT_BROADCAST_RATE,
+            delivery: delivery::Settings::default(),
             opt_words: OptWords::default(),
-            retries: Retries::default(),
         }
     }
 }

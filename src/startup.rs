@@ -19,7 +19,6 @@ use crate::http::{self, require_json_for_mutations};
 use crate::idempotency::InFlight;
 use crate::locations::routes as locations;
 use crate::messages::delivery::{self, Outbox, Transports};
-use crate::messages::outbox::Retries;
 use crate::messages::routes as messages;
 use crate::ratelimit::RateLimiter;
 use crate::segments::routes as segments;
@@ -37,8 +36,7 @@ pub struct Application {
     port: u16,
     state: web::Data<AppState>,
     transports: Transports,
-    broadcast_rate: u32,
-    retries: Retries,
+    delivery: delivery::Settings,
     shutdown_timeout: Duration,
 }
 
@@ -95,8 +93,7 @@ impl Application {
             port,
             state,
             transports: config.transports.clone(),
-            broadcast_rate: config.broadcast_rate,
-            retries: config.retries,
+            delivery: config.delivery,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
     }
@@ -125,8 +122,7 @@ impl Application {
         let mut delivery = tokio::spawn(delivery::run(
             self.state.clone(),
             self.transports,
-            self.broadcast_rate,
-            self.retries,
+            self.delivery,
         ));
         let served = self.server.await;
         chores.abort();

@@ -288,3 +288,50 @@ pub fn complete(conn: &Connection, now: Timestamp) -> Result<usize> {
             MessageStatus::Sending.code()
         ])?)
 }
+
+/// Counts each ended message against its broadcast's run of failures: a message sent ends
+/// the run; a failure lengthens it, and a run of `pause_after` (not 0) pauses a running
+/// broadcast with the reason, so a broken channel does not burn through a whole segment.
+pub fn record_results(
+    conn: &Connection,
+    ended: &[(i64, std::result::Result<(), String>)],
+    pause_after: u32,
+    now: Timestamp,
+) -> Result<()> {
+    let mut reset = conn.prepare_cached(
+        "UPDATE broadcasts SET failure_run = 0
+         WHERE id = (SELECT broadcast_id FROM messages WHERE id = ?1) AND failure_run > 0",
+    )?;
+    let mut failed = conn.prepare_cached(
+        "UPDATE broadcasts SET failure_run = failure_run + 1
+         WHERE id = (SELECT broadcast_id FROM messages WHERE id = ?1)",
+    )?;
+    let mut pause = conn.prepare_cached(
+        "UPDATE broadcasts SET status = ?2, paused_reason = ?3, updated_at = ?4
+         WHERE id = (SELECT broadcast_id FROM messages WHERE id = ?1)
+           AND status = ?5 AND ?6 > 0 AND failure_run >= ?6",
+    )?;
+    for (id, result) in ended {
+        match result {
+            Ok(()) => {
+                reset.execute([id])?;
+            }
+            Err(reason) => {
+                if failed.execute([id])? == 1 {
+                    let why = format!(
+                        "paused after {pause_after} messages failed in a row; the last: {reason}"
+                    );
+                    pause.execute(params![
+                        id,
+                        Status::Paused.code(),
+                        why,
+                        now,
+                        Status::Running.code(),
+                        pause_after
+                    ])?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -25,10 +25,11 @@ pub struct Broadcast {
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    pub paused_reason: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, segment_id, channel, request, status, skipped_opted_out, \
-    skipped_unreachable, scheduled_at, started_at, completed_at, created_at";
+    skipped_unreachable, scheduled_at, started_at, completed_at, created_at, paused_reason";
 
 fn from_row(r: &Row) -> rusqlite::Result<Broadcast> {
     let request: String = r.get(4)?;
@@ -48,6 +49,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Broadcast> {
         started_at: r.get(9)?,
         completed_at: r.get(10)?,
         created_at: r.get(11)?,
+        paused_reason: r.get(12)?,
     })
 }
 
@@ -114,6 +116,7 @@ impl Broadcast {
             "startedAt": time(self.started_at),
             "completedAt": time(self.completed_at),
             "createdAt": clock::rfc3339(self.created_at),
+            "pausedReason": self.paused_reason,
         });
         if let Some(t) = &self.request.template {
             view["template"] = json!({"name": t.name, "language": t.language});
@@ -209,8 +212,12 @@ pub fn transition(
             next.as_str()
         )));
     }
-    conn.prepare_cached("UPDATE broadcasts SET status = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, next.code(), now])?;
+    // A resume starts the count of failures in a row afresh.
+    conn.prepare_cached(
+        "UPDATE broadcasts SET status = ?2, updated_at = ?3, failure_run = 0, paused_reason = NULL
+         WHERE id = ?1",
+    )?
+    .execute(params![id, next.code(), now])?;
     if next == Status::Cancelled {
         conn.prepare_cached(
             "UPDATE messages SET status = ?2, updated_at = ?3 WHERE broadcast_id = ?1 AND status = ?4",

@@ -103,13 +103,35 @@ impl Outbox {
     }
 }
 
-/// Runs until [`Outbox::stop`]; broadcasts go out at most `broadcast_rate` messages a second
-/// per account (0: unpaced).
+/// How the worker paces, retries and gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Broadcast messages a second per account; 0 is unpaced.
+    pub broadcast_rate: u32,
+    pub retries: Retries,
+    /// A running broadcast pauses after this many of its messages failed in a row (0: never).
+    pub pause_after_failures: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            broadcast_rate: DEFAULT_BROADCAST_RATE,
+            retries: Retries::default(),
+            pause_after_failures: DEFAULT_PAUSE_AFTER_FAILURES,
+        }
+    }
+}
+
+/// The WhatsApp Cloud API's standard throughput (API.md §8).
+pub const DEFAULT_BROADCAST_RATE: u32 = 80;
+pub const DEFAULT_PAUSE_AFTER_FAILURES: u32 = 25;
+
+/// Runs until [`Outbox::stop`].
 pub async fn run(
     state: actix_web::web::Data<AppState>,
     transports: Transports,
-    broadcast_rate: u32,
-    retries: Retries,
+    settings: Settings,
 ) {
     let now = clock::now();
     match state
@@ -122,7 +144,7 @@ pub async fn run(
         Err(e) => log::error!("could not check for interrupted messages: {e}"),
     }
     let router = Router::new(transports);
-    let mut pacer = Pacer::new(broadcast_rate);
+    let mut pacer = Pacer::new(settings.broadcast_rate);
     // When each broadcast's fan-out began and how many it queued, for the log.
     let mut fanouts = HashMap::new();
     while !state.outbox.stopping.load(Ordering::SeqCst) {
@@ -149,7 +171,10 @@ pub async fn run(
         let now = clock::now();
         if let Err(e) = state
             .writer
-            .run(move |c| outbox::settle(c, &outcomes, retries, now))
+            .run(move |c| {
+                let ended = outbox::settle(c, &outcomes, settings.retries, now)?;
+                broadcasts::record_results(c, &ended, settings.pause_after_failures, now)
+            })
             .await
         {
             log::error!("delivery: could not record what the transports answered: {e}");

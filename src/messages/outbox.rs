@@ -171,12 +171,14 @@ pub fn wait_after(r: Retries, attempt: i64, hint: Option<Duration>, jitter: f64)
 
 /// Records the transports' answers. A status only moves forward; a message worth another
 /// try goes back to the queue until its wait is over, up to `retries.attempts` tries.
+/// Returns the messages that ended: sent (`Ok`) or failed for good (`Err(reason)`).
 pub fn settle(
     conn: &Connection,
     outcomes: &[(i64, Outcome)],
     retries: Retries,
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Vec<(i64, std::result::Result<(), String>)>> {
+    let mut ended = Vec::with_capacity(outcomes.len());
     let mut provider = conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?;
     let mut attempts = conn.prepare_cached("SELECT attempts FROM messages WHERE id = ?1")?;
     let mut requeue = conn.prepare_cached(&format!(
@@ -191,6 +193,7 @@ pub fn settle(
                 if set_status(conn, *id, Status::Sent, None, now)? && provider_id.is_some() {
                     provider.execute(params![id, provider_id])?;
                 }
+                ended.push((*id, Ok(())));
             }
             Err(refusal) => {
                 let tried: i64 = attempts.query_row([id], |r| r.get(0))?;
@@ -202,15 +205,17 @@ pub fn settle(
                     Some(_) => {
                         let reason = format!("{} (gave up after {tried} attempts)", refusal.reason);
                         set_status(conn, *id, Status::Failed, Some(&reason), now)?;
+                        ended.push((*id, Err(reason)));
                     }
                     None => {
                         set_status(conn, *id, Status::Failed, Some(&refusal.reason), now)?;
+                        ended.push((*id, Err(refusal.reason.clone())));
                     }
                 }
             }
         }
     }
-    Ok(())
+    Ok(ended)
 }
 
 #[cfg(test)]

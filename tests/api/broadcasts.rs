@@ -260,7 +260,7 @@ async fn bad_broadcasts_are_400_and_other_accounts_get_404() {
 
 #[tokio::test]
 async fn pacing_pause_resume_and_cancel() {
-    let app = spawn_app_with(|c| c.broadcast_rate = 10).await;
+    let app = spawn_app_with(|c| c.delivery.broadcast_rate = 10).await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     for i in 0..40 {
         add(

@@ -12,8 +12,8 @@ use switchboard::accounts::Plan;
 type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 
 /// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
-/// as the Cloud API refuses an undeliverable number, answers 503 to the first two tries for
-/// 14155550001, and rate-limits 14155550002 for ever.
+/// (and 1415555090x) as the Cloud API refuses an undeliverable number, answers 503 to the
+/// first two tries for 14155550001, and rate-limits 14155550002 for ever.
 fn fake_graph() -> (String, Seen) {
     let seen: Seen = Arc::default();
     let kept = seen.clone();
@@ -33,7 +33,8 @@ fn fake_graph() -> (String, Seen) {
                         .insert_header(("retry-after", "1"))
                         .json(json!({"error": {"message": "(#130429) Rate limit hit"}}));
                 }
-                if body["to"] == "14155550000" {
+                let to = body["to"].as_str().unwrap_or_default();
+                if to == "14155550000" || to.starts_with("141555509") {
                     return HttpResponse::BadRequest().json(json!({"error": {
                         "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}}));
                 }
@@ -367,7 +368,7 @@ async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
 async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
     let (graph, seen) = fake_graph();
     let app = crate::helpers::spawn_app_with(|c| {
-        c.retries = switchboard::messages::outbox::Retries {
+        c.delivery.retries = switchboard::messages::outbox::Retries {
             attempts: 3,
             first_wait: 1,
         };
@@ -431,4 +432,89 @@ async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
             .count()
     };
     assert_eq!((tries("14155550001"), tries("14155550002")), (3, 3));
+}
+
+#[tokio::test]
+async fn a_broadcast_pauses_after_a_run_of_failures_and_resumes() {
+    let (graph, _seen) = fake_graph();
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.delivery.broadcast_rate = 2;
+        c.delivery.pause_after_failures = 3;
+    })
+    .await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    app.ok(
+        "PUT",
+        "/v1/channels/whatsapp",
+        &key,
+        Some(json!({"phoneNumberId": "1055", "accessToken": "t", "apiBaseUrl": format!("{graph}/v21.0")})),
+    )
+    .await;
+    app.ok(
+        "POST",
+        "/v1/templates",
+        &key,
+        Some(json!({"name": "ping", "language": "en", "body": "Ping"})),
+    )
+    .await;
+    for i in 0..10 {
+        app.ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"phoneNumber": format!("+1415555090{i}"), "tags": ["bad"]})),
+        )
+        .await;
+    }
+    let segment = app
+        .ok(
+            "POST",
+            "/v1/segments",
+            &key,
+            Some(json!({"name": "bad", "groups": [{"conditions": [
+            {"attribute": "tags", "operator": "has", "value": "bad"}]}]})),
+        )
+        .await;
+    let b = app
+        .ok(
+            "POST",
+            "/v1/broadcasts",
+            &key,
+            Some(json!({"name": "b", "segment": {"id": segment["id"]},
+            "channel": "whatsapp", "template": {"name": "ping", "language": "en"}})),
+        )
+        .await;
+    let path = format!("/v1/broadcasts/{}", b["id"].as_str().unwrap());
+    let paused = async || {
+        for _ in 0..200 {
+            let now = app.ok("GET", &path, &key, None).await;
+            if now["status"] == "paused" {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the broadcast never paused");
+    };
+    let first = paused().await;
+    let reason = first["pausedReason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("paused after 3 messages failed in a row")
+            && reason.contains("Message undeliverable"),
+        "{reason}"
+    );
+    let failed = first["stats"]["failed"].as_i64().unwrap();
+    assert!((3..10).contains(&failed), "{first}");
+    assert!(
+        first["stats"]["queued"].as_i64().unwrap() > 0,
+        "the rest wait: {first}"
+    );
+
+    let resumed = app.ok("POST", &format!("{path}/resume"), &key, None).await;
+    assert_eq!(resumed["status"], "running");
+    assert_eq!(resumed["pausedReason"], Value::Null);
+    let second = paused().await;
+    assert!(
+        second["stats"]["failed"].as_i64().unwrap() >= failed + 3,
+        "{second}"
+    );
 }
