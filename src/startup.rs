@@ -267,6 +267,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
                     "/whatsapp/{accountId}",
                     web::post().to(webhooks::whatsapp_events),
                 )
+                .route(
+                    "/telegram/{accountId}",
+                    web::post().to(webhooks::telegram_update),
+                )
                 .default_service(web::to(http::not_found)),
         )
         .service(

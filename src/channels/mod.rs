@@ -1,12 +1,13 @@
 //! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]), the
 //! providers' transports and their webhooks ([`webhooks`]). A channel without settings
 //! keeps the sandbox, so development needs no provider account. This version ships the
-//! WhatsApp Cloud API; the other channels' settings are stored and their messages still go
-//! to the sandbox.
+//! WhatsApp Cloud API and the Telegram Bot API; Messenger and Instagram settings are stored
+//! and their messages still go to the sandbox.
 
 pub mod model;
 pub mod routes;
 pub mod store;
+pub mod telegram;
 pub mod webhooks;
 pub mod whatsapp;
 
@@ -88,7 +89,12 @@ impl Router {
                 phone_number_id: model::get(settings, "phoneNumberId")?.to_string(),
                 token: model::get(settings, "accessToken")?.to_string(),
             })),
-            _ => None,
+            Channel::Telegram => Some(Arc::new(telegram::Telegram {
+                client: self.client.clone(),
+                base: base.to_string(),
+                token: model::get(settings, "botToken")?.to_string(),
+            })),
+            Channel::Messenger | Channel::Instagram => None,
         }
     }
 }
