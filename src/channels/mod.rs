@@ -1,11 +1,11 @@
 //! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]), the
 //! providers' transports and their webhooks ([`webhooks`]). A channel without settings
-//! keeps the sandbox, so development needs no provider account. This version ships the
-//! WhatsApp Cloud API and the Telegram Bot API; Messenger and Instagram settings are stored
-//! and their messages still go to the sandbox.
+//! keeps the sandbox, so development needs no provider account. This version delivers on
+//! all four; webhooks exist for WhatsApp and Telegram.
 
 pub mod model;
 pub mod routes;
+pub mod send_api;
 pub mod store;
 pub mod telegram;
 pub mod webhooks;
@@ -94,7 +94,20 @@ impl Router {
                 base: base.to_string(),
                 token: model::get(settings, "botToken")?.to_string(),
             })),
-            Channel::Messenger | Channel::Instagram => None,
+            Channel::Messenger => Some(Arc::new(send_api::SendApi {
+                client: self.client.clone(),
+                base: base.to_string(),
+                sender_id: model::get(settings, "pageId")?.to_string(),
+                token: model::get(settings, "pageAccessToken")?.to_string(),
+                name: "Messenger",
+            })),
+            Channel::Instagram => Some(Arc::new(send_api::SendApi {
+                client: self.client.clone(),
+                base: base.to_string(),
+                sender_id: model::get(settings, "accountId")?.to_string(),
+                token: model::get(settings, "pageAccessToken")?.to_string(),
+                name: "Instagram",
+            })),
         }
     }
 }

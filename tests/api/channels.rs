@@ -652,3 +652,89 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
         .await;
     assert_eq!(contact["optedOut"], true, "STOP over the webhook opts out");
 }
+
+/// (path with its query, body) of each request a stand-in received.
+type Posted = Arc<Mutex<Vec<(String, Value)>>>;
+
+/// A Send API stand-in: records each request and answers with a message id.
+fn fake_send_api() -> (String, Posted) {
+    let seen: Posted = Arc::default();
+    let kept = seen.clone();
+    let server = HttpServer::new(move || {
+        App::new().app_data(web::Data::new(kept.clone())).route(
+            "/{version}/{sender}/messages",
+            web::post().to(
+                |req: HttpRequest, seen: web::Data<Posted>, body: web::Json<Value>| async move {
+                    let mut all = seen.lock().unwrap();
+                    all.push((format!("{}?{}", req.path(), req.query_string()), body.0.clone()));
+                    HttpResponse::Ok().json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_{}", all.len())}))
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    (base, seen)
+}
+
+#[tokio::test]
+async fn messenger_and_instagram_go_through_the_send_api() {
+    let (api, seen) = fake_send_api();
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let base = format!("{api}/v21.0");
+    app.ok(
+        "PUT",
+        "/v1/channels/messenger",
+        &key,
+        Some(json!({"pageId": "PAGE1", "pageAccessToken": "PAT-m", "apiBaseUrl": base})),
+    )
+    .await;
+    app.ok(
+        "PUT",
+        "/v1/channels/instagram",
+        &key,
+        Some(json!({"accountId": "IG1", "pageAccessToken": "PAT-i", "apiBaseUrl": base})),
+    )
+    .await;
+    let person = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"channelIds": {"messenger": "2481", "instagram": "1784"}})),
+        )
+        .await;
+    let person = person["id"].as_str().unwrap().to_string();
+    let card = app
+        .ok("POST", "/v1/messages/messenger/sendtemplate", &key, Some(json!({"contact": {"id": person},
+            "elements": [{"title": "Shoes", "buttons": [{"type": "web_url", "title": "Buy", "url": "https://x.example/buy"}]}]})))
+        .await;
+    let entry = until_settled(&app, &key, &person, card["id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"], "sent", "{entry}");
+    assert_eq!(entry["providerMessageId"], "m_1");
+    let text = app
+        .ok(
+            "POST",
+            "/v1/messages/instagram/sendtext",
+            &key,
+            Some(json!({"contact": {"id": person}, "textMessage": "hi"})),
+        )
+        .await;
+    until_settled(&app, &key, &person, text["id"].as_str().unwrap()).await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen[0].0, "/v21.0/PAGE1/messages?access_token=PAT-m");
+    assert_eq!(
+        seen[0].1,
+        json!({"recipient": {"id": "2481"}, "messaging_type": "RESPONSE", "message": {"attachment": {"type": "template",
+            "payload": {"template_type": "generic", "elements": [{"title": "Shoes",
+                "buttons": [{"type": "web_url", "title": "Buy", "url": "https://x.example/buy"}]}]}}}})
+    );
+    assert_eq!(seen[1].0, "/v21.0/IG1/messages?access_token=PAT-i");
+    assert_eq!(seen[1].1["message"], json!({"text": "hi"}));
+    assert_eq!(seen[1].1["recipient"], json!({"id": "1784"}));
+}
