@@ -1,4 +1,5 @@
-//! What the server writes to its log: requests, never the secrets that came with them.
+//! What the server writes to its log: requests, never the secrets that came with them
+//! (keys, passwords, session ids, channel secrets).
 
 use crate::helpers::{PASSWORD, Process};
 use reqwest::StatusCode;
@@ -6,7 +7,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 #[tokio::test]
-async fn logs_never_hold_keys_passwords_or_session_ids() {
+async fn logs_never_hold_keys_passwords_session_ids_or_channel_secrets() {
     let dir = tempfile::tempdir().unwrap();
     // Debug, the most a user would turn on, to see everything a log line could carry.
     let server = Process::serve(&dir.path().join("sb.db"), &[], "debug").await;
@@ -80,8 +81,44 @@ async fn logs_never_hold_keys_passwords_or_session_ids() {
     .await
     .unwrap();
     admin("/logout", Some(&cookie), json!({})).await.unwrap();
+    // Channel secrets, with a provider that cannot be reached (its token sits in the URL).
+    let channel = http
+        .put(url("/v1/channels/telegram"))
+        .header("x-api-key", &key)
+        .json(&json!({"botToken": "123:tg-log-secret", "webhookSecret": "hook-log-secret", "apiBaseUrl": "http://127.0.0.1:9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(channel.status(), StatusCode::OK);
+    let person: Value = http
+        .post(url("/v1/contacts"))
+        .header("x-api-key", &key)
+        .json(&json!({"channelIds": {"telegram": "5512"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = http
+        .post(url("/v1/messages/telegram/sendtext"))
+        .header("x-api-key", &key)
+        .json(&json!({"contact": {"id": person["id"]}, "textMessage": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::OK);
+    let hook = http
+        .post(url("/webhooks/telegram/1"))
+        .header("x-telegram-bot-api-secret-token", "hook-log-secret")
+        .json(&json!({"update_id": 1, "message": {"from": {"id": 5512}, "text": "hi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), StatusCode::OK);
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Long enough for the worker to try the unreachable provider.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let log = server.log.lock().unwrap().clone();
     assert!(log.contains("/v1/account"), "requests are logged:\n{log}");
     for (what, secret) in [
@@ -89,6 +126,8 @@ async fn logs_never_hold_keys_passwords_or_session_ids() {
         ("password", PASSWORD),
         ("wrong password", "not the password at all"),
         ("session id", session.as_str()),
+        ("bot token", "tg-log-secret"),
+        ("webhook secret", "hook-log-secret"),
     ] {
         assert!(!log.contains(secret), "the log holds the {what}:\n{log}");
     }
