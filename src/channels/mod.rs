@@ -4,6 +4,7 @@
 //! all four; webhooks exist for WhatsApp and Telegram.
 
 pub mod model;
+pub mod provider;
 pub mod routes;
 pub mod send_api;
 pub mod store;

@@ -1,10 +1,10 @@
 //! Messenger and Instagram through Meta's Send API: `POST {apiBaseUrl}/{page or account
 //! id}/messages?access_token=…`, the recipient by the id the person has on that channel.
 
+use super::provider;
 use crate::messages::delivery::{SendFuture, Transport};
 use crate::messages::model::Kind;
 use crate::messages::outbox::{Outgoing, Refusal};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 pub struct SendApi {
@@ -25,35 +25,11 @@ impl Transport for SendApi {
                 .map_err(|e| Refusal::permanent(format!("{} settings: {e}", self.name)))?;
             url.query_pairs_mut()
                 .append_pair("access_token", &self.token);
-            let res = self
-                .client
-                .post(url)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| {
-                    Refusal::transient(
-                        format!("{} could not be reached: {}", self.name, e.without_url()),
-                        None,
-                    )
-                })?;
-            let status = res.status();
-            let answer: Value = res.json().await.unwrap_or(Value::Null);
-            if status.is_success() {
-                return Ok(answer["message_id"].as_str().map(str::to_string));
+            let answer = provider::call(self.name, self.client.post(url).json(&body)).await?;
+            if answer.status.is_success() {
+                return Ok(answer.body["message_id"].as_str().map(str::to_string));
             }
-            let reason = format!(
-                "{} refused the message ({status}): {}",
-                self.name,
-                answer["error"]["message"]
-                    .as_str()
-                    .unwrap_or("no reason given")
-            );
-            if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                Err(Refusal::transient(reason, None))
-            } else {
-                Err(Refusal::permanent(reason))
-            }
+            Err(answer.refusal(self.name, answer.body["error"]["message"].as_str(), None))
         })
     }
 }

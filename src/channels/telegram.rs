@@ -1,6 +1,7 @@
 //! The Telegram Bot API: the transport (`{apiBaseUrl}/bot{token}/sendMessage`, `sendPhoto`,
 //! … with buttons as an inline keyboard) and the webhook's updates.
 
+use super::provider;
 use crate::messages::delivery::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind};
@@ -18,39 +19,19 @@ impl Transport for Telegram {
     fn send<'a>(&'a self, message: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(async move {
             let (method, body) = request(message).map_err(Refusal::permanent)?;
-            // The token is part of the URL: errors are reported without it.
+            // The token is part of the URL; provider::call reports errors without it.
             let url = format!("{}/bot{}/{method}", self.base, self.token);
-            let res = self
-                .client
-                .post(&url)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| {
-                    Refusal::transient(
-                        format!("Telegram could not be reached: {}", e.without_url()),
-                        None,
-                    )
-                })?;
-            let status = res.status();
-            let answer: Value = res.json().await.unwrap_or(Value::Null);
-            if answer["ok"] == true {
-                let id = &answer["result"]["message_id"];
-                return Ok((!id.is_null())
-                    .then(|| format!("{}:{id}", body["chat_id"].as_str().unwrap_or_default())));
+            let answer = provider::call("Telegram", self.client.post(&url).json(&body)).await?;
+            let chat = body["chat_id"].as_str().unwrap_or_default();
+            if answer.body["ok"] == true {
+                let id = &answer.body["result"]["message_id"];
+                return Ok((!id.is_null()).then(|| format!("{chat}:{id}")));
             }
-            let reason = format!(
-                "Telegram refused the message ({status}): {}",
-                answer["description"].as_str().unwrap_or("no description")
-            );
-            let wait = answer["parameters"]["retry_after"]
+            // The Bot API says how long to wait in its body rather than a header.
+            let wait = answer.body["parameters"]["retry_after"]
                 .as_u64()
                 .map(Duration::from_secs);
-            if status.as_u16() == 429 || status.is_server_error() {
-                Err(Refusal::transient(reason, wait))
-            } else {
-                Err(Refusal::permanent(reason))
-            }
+            Err(answer.refusal("Telegram", answer.body["description"].as_str(), wait))
         })
     }
 }

@@ -1,16 +1,15 @@
 //! The WhatsApp Cloud API: the transport (`POST {apiBaseUrl}/{phone-number-id}/messages`
 //! with the access token as a bearer token) and the webhook's signature and body.
 
+use super::provider;
 use crate::contacts::phone::PhoneRules;
 use crate::messages::delivery::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::outbox::{Outgoing, Refusal};
 use hmac::{Hmac, KeyInit, Mac};
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use std::time::Duration;
 
 pub struct WhatsApp {
     pub client: reqwest::Client,
@@ -24,40 +23,14 @@ impl Transport for WhatsApp {
         Box::pin(async move {
             let body = request_body(message).map_err(Refusal::permanent)?;
             let url = format!("{}/{}/messages", self.base, self.phone_number_id);
-            let res = self
-                .client
-                .post(&url)
-                .bearer_auth(&self.token)
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| {
-                    Refusal::transient(
-                        format!("WhatsApp could not be reached: {}", e.without_url()),
-                        None,
-                    )
-                })?;
-            let status = res.status();
-            let wait = res
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let answer: Value = res.json().await.unwrap_or(Value::Null);
-            if status.is_success() {
-                return Ok(answer["messages"][0]["id"].as_str().map(str::to_string));
+            let request = self.client.post(&url).bearer_auth(&self.token).json(&body);
+            let answer = provider::call("WhatsApp", request).await?;
+            if answer.status.is_success() {
+                return Ok(answer.body["messages"][0]["id"]
+                    .as_str()
+                    .map(str::to_string));
             }
-            let reason = match answer["error"]["message"].as_str() {
-                Some(reason) => format!("WhatsApp refused the message ({status}): {reason}"),
-                None => format!("WhatsApp refused the message ({status})"),
-            };
-            // Rate limits and the provider's own faults pass; anything else is final.
-            if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-                Err(Refusal::transient(reason, wait))
-            } else {
-                Err(Refusal::permanent(reason))
-            }
+            Err(answer.refusal("WhatsApp", answer.body["error"]["message"].as_str(), None))
         })
     }
 }
