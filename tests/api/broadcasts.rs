@@ -1,7 +1,9 @@
 //! Broadcasts (API.md §8): recipients and skip reasons, personalisation, pacing, pause,
 //! resume and cancel, schedules, STOP/START, and a SIGKILL in the middle.
 
-use crate::helpers::{PASSWORD, Process, TestApp, error_message, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, Process, TestApp, error_message, eventually, spawn_app, spawn_app_with,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -24,16 +26,18 @@ async fn segment(app: &TestApp, key: &str, tag: &str) -> String {
 
 /// Polls the broadcast until `done` holds.
 async fn until(app: &TestApp, key: &str, id: &str, done: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..200 {
-        let b = app
-            .ok("GET", &format!("/v1/broadcasts/{id}"), key, None)
-            .await;
-        if done(&b) {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("broadcast {id} never reached the expected state");
+    let done = &done;
+    eventually(
+        Duration::from_secs(10),
+        &format!("broadcast {id}"),
+        || async move {
+            let b = app
+                .ok("GET", &format!("/v1/broadcasts/{id}"), key, None)
+                .await;
+            done(&b).then_some(b)
+        },
+    )
+    .await
 }
 
 #[tokio::test]
@@ -463,14 +467,11 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
             b
         }
     };
-    let mut before = Value::Null;
-    for _ in 0..100 {
-        before = stats(base.clone()).await;
-        if before["stats"]["sent"].as_i64() >= Some(20) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let before = eventually(Duration::from_secs(5), "20 sent", || async {
+        let now = stats(base.clone()).await;
+        (now["stats"]["sent"].as_i64() >= Some(20)).then_some(now)
+    })
+    .await;
     first.child.kill().await.unwrap(); // SIGKILL
     assert!(
         before["stats"]["sent"].as_i64().unwrap() < 100,
@@ -479,15 +480,15 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
     // Bound, not dropped: the process is killed when its handle goes.
     let restarted = Process::serve(&db, &["--broadcast-rate", "40"], "warn").await;
     let base = restarted.base.clone();
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        last = stats(base.clone()).await;
-        if last["status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(last["status"], "completed", "{last}");
+    let last = eventually(
+        Duration::from_secs(10),
+        "completed after the restart",
+        || async {
+            let now = stats(base.clone()).await;
+            (now["status"] == "completed").then_some(now)
+        },
+    )
+    .await;
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (rows, people): (i64, i64) = conn
         .query_row(
@@ -545,14 +546,6 @@ async fn a_broadcast_that_cannot_fan_out_does_not_hold_up_single_sends() {
         )
         .await;
     let id = sent["id"].as_str().unwrap();
-    for _ in 0..100 {
-        let log = app
-            .ok("GET", &format!("/v1/messages/{c}"), &key, None)
-            .await;
-        if log[0]["id"] == id && log[0]["status"] == "sent" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the single send never went out");
+    app.message_when(&key, &c, id, |m| m["status"] == "sent")
+        .await;
 }

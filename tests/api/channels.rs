@@ -1,7 +1,7 @@
 //! Channel settings and the WhatsApp Cloud API transport, against a local stand-in for the
 //! Graph API that checks what the real one documents: path, bearer token, message shape.
 
-use crate::helpers::{TestApp, error_message, spawn_app};
+use crate::helpers::{TestApp, error_message, eventually, spawn_app};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -11,38 +11,19 @@ use switchboard::accounts::Plan;
 
 type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 
-/// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
-/// (and 1415555090x) as the Cloud API refuses an undeliverable number, answers 503 to the
-/// first two tries for 14155550001, and rate-limits 14155550002 for ever.
-fn fake_graph() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let kept = seen.clone();
+/// Serves `handler` for POSTs to `route` on port 0, with `state` as app data: a local
+/// stand-in for a provider's API. Its base URL.
+fn stand_in<S, F, Args>(route: &'static str, state: S, handler: F) -> String
+where
+    S: Clone + Send + 'static,
+    F: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
     let server = HttpServer::new(move || {
-        App::new().app_data(web::Data::new(kept.clone())).route(
-            "/{version}/{phone_number_id}/messages",
-            web::post().to(|req: HttpRequest, seen: web::Data<Seen>, body: web::Json<Value>| async move {
-                let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                let mut all = seen.lock().unwrap();
-                all.push((req.path().to_string(), auth, body.0.clone()));
-                let tries = all.iter().filter(|(_, _, b)| b["to"] == body["to"]).count();
-                if body["to"] == "14155550001" && tries <= 2 {
-                    return HttpResponse::ServiceUnavailable().json(json!({"error": {"message": "Service temporarily unavailable"}}));
-                }
-                if body["to"] == "14155550002" {
-                    return HttpResponse::TooManyRequests()
-                        .insert_header(("retry-after", "1"))
-                        .json(json!({"error": {"message": "(#130429) Rate limit hit"}}));
-                }
-                let to = body["to"].as_str().unwrap_or_default();
-                if to == "14155550000" || to.starts_with("141555509") {
-                    return HttpResponse::BadRequest().json(json!({"error": {
-                        "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}}));
-                }
-                HttpResponse::Ok().json(json!({"messaging_product": "whatsapp",
-                    "contacts": [{"input": body["to"], "wa_id": body["to"]}],
-                    "messages": [{"id": format!("wamid.{}", all.len())}]}))
-            }),
-        )
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route(route, web::post().to(handler.clone()))
     })
     .workers(1)
     .disable_signals()
@@ -50,22 +31,54 @@ fn fake_graph() -> (String, Seen) {
     .unwrap();
     let base = format!("http://{}", server.addrs()[0]);
     tokio::spawn(server.run());
+    base
+}
+
+/// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
+/// (and 1415555090x) as the Cloud API refuses an undeliverable number, answers 503 to the
+/// first two tries for 14155550001, and rate-limits 14155550002 for ever.
+fn fake_graph() -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let base = stand_in(
+        "/{version}/{phone_number_id}/messages",
+        seen.clone(),
+        |req: HttpRequest, seen: web::Data<Seen>, body: web::Json<Value>| async move {
+            let auth = req
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let mut all = seen.lock().unwrap();
+            all.push((req.path().to_string(), auth, body.0.clone()));
+            let tries = all.iter().filter(|(_, _, b)| b["to"] == body["to"]).count();
+            if body["to"] == "14155550001" && tries <= 2 {
+                return HttpResponse::ServiceUnavailable()
+                    .json(json!({"error": {"message": "Service temporarily unavailable"}}));
+            }
+            if body["to"] == "14155550002" {
+                return HttpResponse::TooManyRequests()
+                    .insert_header(("retry-after", "1"))
+                    .json(json!({"error": {"message": "(#130429) Rate limit hit"}}));
+            }
+            let to = body["to"].as_str().unwrap_or_default();
+            if to == "14155550000" || to.starts_with("141555509") {
+                return HttpResponse::BadRequest().json(json!({"error": {
+                        "message": "(#131026) Message undeliverable", "type": "OAuthException", "code": 131026}}));
+            }
+            HttpResponse::Ok().json(json!({"messaging_product": "whatsapp",
+                    "contacts": [{"input": body["to"], "wa_id": body["to"]}],
+                    "messages": [{"id": format!("wamid.{}", all.len())}]}))
+        },
+    );
     (base, seen)
 }
 
 async fn until_settled(app: &TestApp, key: &str, contact: &str, id: &str) -> Value {
-    for _ in 0..200 {
-        let log = app
-            .ok("GET", &format!("/v1/messages/{contact}"), key, None)
-            .await;
-        if let Some(m) = log.as_array().unwrap().iter().find(|m| m["id"] == id)
-            && (m["status"] == "sent" || m["status"] == "failed")
-        {
-            return m.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("message {id} never settled");
+    app.message_when(key, contact, id, |m| {
+        m["status"] == "sent" || m["status"] == "failed"
+    })
+    .await
 }
 
 #[tokio::test]
@@ -486,14 +499,11 @@ async fn a_broadcast_pauses_after_a_run_of_failures_and_resumes() {
         .await;
     let path = format!("/v1/broadcasts/{}", b["id"].as_str().unwrap());
     let paused = async || {
-        for _ in 0..200 {
+        eventually(Duration::from_secs(10), "the broadcast pauses", || async {
             let now = app.ok("GET", &path, &key, None).await;
-            if now["status"] == "paused" {
-                return now;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the broadcast never paused");
+            (now["status"] == "paused").then_some(now)
+        })
+        .await
     };
     let first = paused().await;
     let reason = first["pausedReason"].as_str().unwrap();
@@ -522,27 +532,21 @@ async fn a_broadcast_pauses_after_a_run_of_failures_and_resumes() {
 /// A Bot API stand-in: records (method, token, body); chat 999 does not exist.
 fn fake_telegram() -> (String, Seen) {
     let seen: Seen = Arc::default();
-    let kept = seen.clone();
-    let server = HttpServer::new(move || {
-        App::new().app_data(web::Data::new(kept.clone())).route(
-            "/bot{token}/{method}",
-            web::post().to(|path: web::Path<(String, String)>, seen: web::Data<Seen>, body: web::Json<Value>| async move {
-                let (token, method) = path.into_inner();
-                seen.lock().unwrap().push((method, token, body.0.clone()));
-                if body["chat_id"] == "999" {
-                    return HttpResponse::BadRequest()
+    let base = stand_in(
+        "/bot{token}/{method}",
+        seen.clone(),
+        |path: web::Path<(String, String)>, seen: web::Data<Seen>, body: web::Json<Value>| async move {
+            let (token, method) = path.into_inner();
+            seen.lock().unwrap().push((method, token, body.0.clone()));
+            if body["chat_id"] == "999" {
+                return HttpResponse::BadRequest()
                         .json(json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}));
-                }
-                HttpResponse::Ok().json(json!({"ok": true, "result": {"message_id": 77, "chat": {"id": body["chat_id"]}}}))
-            }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let base = format!("http://{}", server.addrs()[0]);
-    tokio::spawn(server.run());
+            }
+            HttpResponse::Ok().json(
+                json!({"ok": true, "result": {"message_id": 77, "chat": {"id": body["chat_id"]}}}),
+            )
+        },
+    );
     (base, seen)
 }
 
@@ -659,25 +663,18 @@ type Posted = Arc<Mutex<Vec<(String, Value)>>>;
 /// A Send API stand-in: records each request and answers with a message id.
 fn fake_send_api() -> (String, Posted) {
     let seen: Posted = Arc::default();
-    let kept = seen.clone();
-    let server = HttpServer::new(move || {
-        App::new().app_data(web::Data::new(kept.clone())).route(
-            "/{version}/{sender}/messages",
-            web::post().to(
-                |req: HttpRequest, seen: web::Data<Posted>, body: web::Json<Value>| async move {
-                    let mut all = seen.lock().unwrap();
-                    all.push((format!("{}?{}", req.path(), req.query_string()), body.0.clone()));
-                    HttpResponse::Ok().json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_{}", all.len())}))
-                },
-            ),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let base = format!("http://{}", server.addrs()[0]);
-    tokio::spawn(server.run());
+    let base = stand_in(
+        "/{version}/{sender}/messages",
+        seen.clone(),
+        |req: HttpRequest, seen: web::Data<Posted>, body: web::Json<Value>| async move {
+            let mut all = seen.lock().unwrap();
+            all.push((
+                format!("{}?{}", req.path(), req.query_string()),
+                body.0.clone(),
+            ));
+            HttpResponse::Ok().json(json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_{}", all.len())}))
+        },
+    );
     (base, seen)
 }
 

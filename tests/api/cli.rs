@@ -37,18 +37,17 @@ async fn switchboard(app: &TestApp, args: &[&str], stdin: &str) -> Output {
 }
 
 /// Polls until `check` holds; the server picks up other processes' changes within a second.
-async fn eventually<F, Fut>(mut check: F)
+async fn eventually<F, Fut>(check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..40 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("condition not met within 4 seconds");
+    let mut check = check;
+    crate::helpers::eventually(Duration::from_secs(4), "the server saw the change", || {
+        let held = check();
+        async move { held.await.then_some(()) }
+    })
+    .await
 }
 
 #[tokio::test]

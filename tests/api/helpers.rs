@@ -4,6 +4,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use switchboard::accounts::model::Overrides;
 use switchboard::accounts::{Email, Plan, store};
 use switchboard::auth::{keys, password};
@@ -95,6 +96,26 @@ impl TestApp {
         };
         configure(&mut config);
         start(config, dir)
+    }
+
+    /// Message `id` of a person's log, once `ready` holds for it (within 10 s).
+    pub async fn message_when(
+        &self,
+        key: &str,
+        contact: &str,
+        id: &str,
+        ready: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let ready = &ready;
+        let what = format!("message {id}");
+        eventually(Duration::from_secs(10), &what, || async move {
+            let log = self
+                .ok("GET", &format!("/v1/messages/{contact}"), key, None)
+                .await;
+            let entry = log.as_array()?.iter().find(|m| m["id"] == id)?;
+            ready(entry).then(|| entry.clone())
+        })
+        .await
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Response {
@@ -219,6 +240,27 @@ pub fn session_cookie(res: &Response) -> Option<String> {
         .find(|v| v.starts_with("sb_session="))
         .and_then(|v| v.split(';').next())
         .map(str::to_string)
+}
+
+/// Polls `check` every 50 ms until it gives a value, for at most `within`, then panics
+/// naming `what`: how a test waits for background work (delivery, fan-out, another
+/// process).
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Asserts the contract's error body and returns its message.

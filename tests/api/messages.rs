@@ -1,7 +1,7 @@
 //! Sending and receiving (API.md §7): the twelve send endpoints, the session window, the
 //! log, delivery through the worker, schedules across restarts, cancel, idempotency.
 
-use crate::helpers::{TestApp, error_message, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_message, eventually, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -25,18 +25,8 @@ async fn log(app: &TestApp, key: &str, contact: &str) -> Vec<Value> {
 
 /// Waits until the message with `id` in the person's log has `status`.
 async fn until_status(app: &TestApp, key: &str, contact: &str, id: &str, status: &str) -> Value {
-    for _ in 0..100 {
-        let entry = log(app, key, contact)
-            .await
-            .into_iter()
-            .find(|m| m["id"] == id)
-            .expect("message in the log");
-        if entry["status"] == status {
-            return entry;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("message {id} never became {status}");
+    app.message_when(key, contact, id, |m| m["status"] == status)
+        .await
 }
 
 async fn receive(app: &TestApp, key: &str, channel: &str, body: Value) -> Value {
@@ -612,12 +602,12 @@ async fn a_message_interrupted_in_its_transport_is_reported_and_never_sent_twice
         )
         .await;
     let id: i64 = sent["id"].as_str().unwrap().parse().unwrap();
-    for _ in 0..100 {
-        if holding.sent.lock().unwrap().contains_key(&id) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(
+        Duration::from_secs(5),
+        "the transport is handed the message",
+        || async { holding.sent.lock().unwrap().contains_key(&id).then_some(()) },
+    )
+    .await;
     assert_eq!(
         holding.sent.lock().unwrap().get(&id),
         Some(&1),
