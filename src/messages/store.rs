@@ -156,6 +156,7 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
             status,
             location_id: draft.location_id,
             scheduled_at: draft.scheduled_at,
+            provider_id: None,
         },
         &content,
         now,
@@ -174,9 +175,9 @@ pub fn receive(
     words: &OptWords,
     now: Timestamp,
 ) -> Result<Value> {
-    if let Some(known) = by_provider_id(conn, account_id, m.provider_id.as_deref())? {
+    if let Some((id, contact_id)) = by_provider_id(conn, account_id, m.provider_id.as_deref())? {
         // A provider delivering the same message again: it was recorded the first time.
-        return Ok(json!({"success": true, "id": known.to_string(), "status": "received"}));
+        return Ok(received(id, contact_id));
     }
     let from = match &m.sender {
         Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
@@ -185,7 +186,6 @@ pub fn receive(
             find_or_create(conn, account_id, m.channel, address, name.as_deref(), now)?
         }
     };
-    let status = Status::Received;
     let id = insert(
         conn,
         &NewMessage {
@@ -195,29 +195,35 @@ pub fn receive(
             incoming: true,
             kind: m.kind,
             sent_by: None,
-            status,
+            status: Status::Received,
             location_id: None,
             scheduled_at: None,
+            provider_id: m.provider_id.as_deref(),
         },
         &m.content,
         now,
     )?;
-    if let Some(provider_id) = &m.provider_id {
-        conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?
-            .execute(params![id, provider_id])?;
-    }
     touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
     if let Some(out) = m.content.text.as_deref().and_then(|t| words.opts_out(t)) {
         conn.prepare_cached("UPDATE contacts SET opted_out = ?2, updated_at = ?3 WHERE id = ?1")?
             .execute(params![from.id, out, now])?;
     }
-    let mut answer = Accepted { id, status }.body();
-    answer["contactId"] = json!(from.id.to_string());
-    Ok(answer)
+    Ok(received(id, from.id))
+}
+
+/// What `/receive` answers: as a send does, plus who wrote.
+fn received(id: i64, contact_id: i64) -> Value {
+    let mut answer = Accepted {
+        id,
+        status: Status::Received,
+    }
+    .body();
+    answer["contactId"] = json!(contact_id.to_string());
+    answer
 }
 
 /// The columns of a new log row besides its content.
-pub struct NewMessage {
+pub struct NewMessage<'a> {
     pub account_id: i64,
     pub contact_id: i64,
     pub channel: Channel,
@@ -227,6 +233,8 @@ pub struct NewMessage {
     pub status: Status,
     pub location_id: Option<i64>,
     pub scheduled_at: Option<Timestamp>,
+    /// The provider's id of an incoming message.
+    pub provider_id: Option<&'a str>,
 }
 
 pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) -> Result<i64> {
@@ -234,8 +242,8 @@ pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) ->
     conn.prepare_cached(
         "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status,
              text, header_text, footer_text, media_url, mime_type, options, payload, location_id,
-             created_at, scheduled_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?16)",
+             created_at, scheduled_at, updated_at, provider_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?16, ?18)",
     )?
     .execute(params![
         m.account_id,
@@ -255,6 +263,7 @@ pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) ->
         m.location_id,
         now,
         m.scheduled_at,
+        m.provider_id,
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -315,18 +324,22 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
     }))
 }
 
-/// The account's message with the provider's id `provider_id`, if any.
+/// The account's message with the provider's id `provider_id`, if any, and its person.
 fn by_provider_id(
     conn: &Connection,
     account_id: i64,
     provider_id: Option<&str>,
-) -> Result<Option<i64>> {
+) -> Result<Option<(i64, i64)>> {
     let Some(provider_id) = provider_id else {
         return Ok(None);
     };
     Ok(conn
-        .prepare_cached("SELECT id FROM messages WHERE account_id = ?1 AND provider_id = ?2")?
-        .query_row(params![account_id, provider_id], |r| r.get(0))
+        .prepare_cached(
+            "SELECT id, contact_id FROM messages WHERE account_id = ?1 AND provider_id = ?2",
+        )?
+        .query_row(params![account_id, provider_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?)
 }
 
@@ -342,7 +355,7 @@ pub fn provider_status(
     now: Timestamp,
 ) -> Result<bool> {
     match by_provider_id(conn, account_id, Some(provider_id))? {
-        Some(id) => set_status(conn, id, status, error, now),
+        Some((id, _)) => set_status(conn, id, status, error, now),
         None => Ok(false),
     }
 }
