@@ -167,10 +167,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Backup { file }) => {
             let copy = db::backup(&cli.db, &file)?;
             println!(
-                "Backed up {} to {}: {} bytes; accounts: {}, contacts and clients: {}, messages: {}; check ok.",
+                "Backed up {} to {}: {} bytes, schema version {}; accounts: {}, contacts and clients: {}, messages: {}; check ok.",
                 cli.db.display(),
                 file.display(),
                 copy.bytes,
+                copy.schema_version,
                 copy.accounts,
                 copy.contacts,
                 copy.messages

@@ -99,6 +99,7 @@ pub fn open_single(path: &Path) -> Result<Connection, String> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupSummary {
     pub bytes: u64,
+    pub schema_version: i64,
     pub accounts: i64,
     pub contacts: i64,
     pub messages: i64,
@@ -107,6 +108,8 @@ pub struct BackupSummary {
 /// Writes a consistent copy of the live database at `source` to `dest`, which must not
 /// exist. `VACUUM INTO` reads one snapshot (in WAL mode writers go on meanwhile, and unlike
 /// the page-by-page backup API it never restarts when they do), then the copy is checked.
+/// The source is copied as it is: an older schema is not migrated first, so a backup taken
+/// before an upgrade is the old file.
 pub fn backup(source: &Path, dest: &Path) -> Result<BackupSummary, String> {
     if !source.exists() {
         return Err(format!("no database at {}", source.display()));
@@ -117,7 +120,17 @@ pub fn backup(source: &Path, dest: &Path) -> Result<BackupSummary, String> {
             dest.display()
         ));
     }
-    let conn = open_single(source)?;
+    let conn = open_connection(source, false)
+        .map_err(|e| format!("cannot open database {}: {e}", source.display()))?;
+    let schema_version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if schema_version == 0 {
+        return Err(format!(
+            "{} is not a Switchboard database",
+            source.display()
+        ));
+    }
     let target = dest
         .to_str()
         .ok_or_else(|| format!("{} is not a UTF-8 path", dest.display()))?;
@@ -134,12 +147,21 @@ pub fn backup(source: &Path, dest: &Path) -> Result<BackupSummary, String> {
             dest.display()
         ));
     }
+    // Rows of a table, 0 where an older schema does not have it yet.
     let count = |table: &str| -> Result<i64, String> {
+        let exists = copy
+            .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")
+            .and_then(|mut s| s.exists([table]))
+            .map_err(|e| e.to_string())?;
+        if !exists {
+            return Ok(0);
+        }
         copy.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| e.to_string())
     };
     Ok(BackupSummary {
         bytes: std::fs::metadata(dest).map_err(|e| e.to_string())?.len(),
+        schema_version,
         accounts: count("accounts")?,
         contacts: count("contacts")?,
         messages: count("messages")?,

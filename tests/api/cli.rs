@@ -308,3 +308,38 @@ async fn backups_are_consistent_under_write_load_and_restore_as_a_working_databa
         );
     }
 }
+
+#[tokio::test]
+async fn a_backup_copies_an_older_database_as_it_is_without_migrating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, copy) = (dir.path().join("v1.db"), dir.path().join("copy.db"));
+    let conn = rusqlite_open(&old);
+    conn.execute_batch(include_str!("../../src/db/testdata/schema-v1.sql"))
+        .unwrap();
+    drop(conn);
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--db")
+        .arg(&old)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("schema version 1") && stdout.contains("check ok"),
+        "{stdout}"
+    );
+    // A backup taken before an upgrade must be the old file, and leave it old.
+    for file in [&old, &copy] {
+        let version: i64 = rusqlite_open(file)
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1, "{}", file.display());
+    }
+}
