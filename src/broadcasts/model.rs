@@ -6,7 +6,7 @@ use crate::contacts::model::Person;
 use crate::error::ApiError;
 use crate::fields::{Ref, text};
 use crate::messages::body::{MAX_TEXT, MAX_URL, SendBody, TemplateName, schedule};
-use crate::messages::model::Channel;
+use crate::messages::model::{Channel, Kind};
 use crate::messages::render::TemplateRequest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -86,6 +86,16 @@ pub struct Request {
     pub template: Option<StoredTemplate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text_message: Option<String>,
+}
+
+impl Request {
+    /// The kind of message each recipient gets.
+    pub fn kind(&self) -> Kind {
+        match self.template {
+            Some(_) => Kind::Template,
+            None => Kind::Text,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

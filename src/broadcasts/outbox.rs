@@ -7,7 +7,7 @@ use crate::clock::Timestamp;
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::store::people_where;
 use crate::error::Result;
-use crate::messages::model::{Channel, Content, Kind, Status as MessageStatus};
+use crate::messages::model::{Channel, Content, Status as MessageStatus};
 use crate::messages::outbox::Outgoing;
 use crate::segments::store as segments;
 use crate::templates::store as templates;
@@ -115,10 +115,7 @@ pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize,
         )?;
         return Ok((0, true));
     };
-    let kind = match b.request.template {
-        Some(_) => Kind::Template,
-        None => Kind::Text,
-    };
+    let kind = b.request.kind();
     let mut insert_values = vec![
         Sql::Integer(b.account_id),
         Sql::Text(b.channel.as_str().into()),
@@ -248,11 +245,7 @@ pub fn claim(
             id,
             account_id: b.account_id,
             channel: b.channel,
-            kind: if b.request.template.is_some() {
-                Kind::Template
-            } else {
-                Kind::Text
-            },
+            kind: b.request.kind(),
             to: address(person, b.channel),
             content,
         });
