@@ -260,16 +260,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/webhooks")
                 .route(
-                    "/whatsapp/{accountId}",
-                    web::get().to(webhooks::whatsapp_verify),
-                )
-                .route(
-                    "/whatsapp/{accountId}",
-                    web::post().to(webhooks::whatsapp_events),
-                )
-                .route(
                     "/telegram/{accountId}",
                     web::post().to(webhooks::telegram_update),
+                )
+                // WhatsApp, Messenger and Instagram: Meta's check and signed callbacks.
+                .route(
+                    "/{channel}/{accountId}",
+                    web::get().to(webhooks::meta_verify),
+                )
+                .route(
+                    "/{channel}/{accountId}",
+                    web::post().to(webhooks::meta_events),
                 )
                 .default_service(web::to(http::not_found)),
         )

@@ -1,8 +1,8 @@
 //! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]), the
 //! providers' transports and their webhooks ([`webhooks`]). A channel without settings
-//! keeps the sandbox, so development needs no provider account. This version delivers on
-//! all four; webhooks exist for WhatsApp and Telegram.
+//! keeps the sandbox, so development needs no provider account.
 
+pub mod meta;
 pub mod model;
 pub mod provider;
 pub mod routes;
@@ -12,13 +12,36 @@ pub mod telegram;
 pub mod webhooks;
 pub mod whatsapp;
 
+use crate::clock::Timestamp;
 use crate::db::Pool;
 use crate::messages::delivery::{Transport, Transports};
-use crate::messages::model::Channel;
+use crate::messages::incoming::Incoming;
+use crate::messages::model::{Channel, Status};
 use crate::messages::outbox::Outgoing;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What one webhook call reports: messages people sent, and status changes of ours.
+#[derive(Debug, Default, PartialEq)]
+pub struct Update {
+    pub incoming: Vec<Incoming>,
+    /// (provider message id, new status, the provider's error text)
+    pub statuses: Vec<(String, Status, Option<String>)>,
+    /// Messenger's receipts without message ids: everything sent to a person until then.
+    pub watermarks: Vec<Watermark>,
+}
+
+/// "Every message sent to `person` until `until` is now `status`" (Messenger's `read`, and
+/// `delivery` when it lists no ids).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    pub channel: Channel,
+    /// The person's id on the channel (page-scoped or Instagram-scoped).
+    pub person: String,
+    pub status: Status,
+    pub until: Timestamp,
+}
 
 /// Picks each message's transport: the provider's when its account set the channel up,
 /// otherwise the fallback (the sandbox, or a test's stand-in).
@@ -87,7 +110,7 @@ impl Router {
             Channel::WhatsApp => Some(Arc::new(whatsapp::WhatsApp {
                 client: self.client.clone(),
                 base: base.to_string(),
-                phone_number_id: model::get(settings, "phoneNumberId")?.to_string(),
+                phone_number_id: model::sender_id(channel, settings)?.to_string(),
                 token: model::get(settings, "accessToken")?.to_string(),
             })),
             Channel::Telegram => Some(Arc::new(telegram::Telegram {
@@ -98,14 +121,14 @@ impl Router {
             Channel::Messenger => Some(Arc::new(send_api::SendApi {
                 client: self.client.clone(),
                 base: base.to_string(),
-                sender_id: model::get(settings, "pageId")?.to_string(),
+                sender_id: model::sender_id(channel, settings)?.to_string(),
                 token: model::get(settings, "pageAccessToken")?.to_string(),
                 name: "Messenger",
             })),
             Channel::Instagram => Some(Arc::new(send_api::SendApi {
                 client: self.client.clone(),
                 base: base.to_string(),
-                sender_id: model::get(settings, "accountId")?.to_string(),
+                sender_id: model::sender_id(channel, settings)?.to_string(),
                 token: model::get(settings, "pageAccessToken")?.to_string(),
                 name: "Instagram",
             })),

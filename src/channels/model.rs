@@ -132,6 +132,17 @@ pub fn view(channel: Channel, stored: Option<&Map<String, Value>>) -> Value {
     view
 }
 
+/// The id our side has at the provider: the WhatsApp phone number id, the Facebook page,
+/// the Instagram account. Telegram's bot is named by its token instead.
+pub fn sender_id(channel: Channel, stored: &Map<String, Value>) -> Option<&str> {
+    match channel {
+        Channel::WhatsApp => get(stored, "phoneNumberId"),
+        Channel::Messenger => get(stored, "pageId"),
+        Channel::Instagram => get(stored, "accountId"),
+        Channel::Telegram => None,
+    }
+}
+
 /// A stored setting as text.
 pub fn get<'a>(stored: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     stored.get(name).and_then(Value::as_str)

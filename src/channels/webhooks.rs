@@ -2,7 +2,7 @@
 //! signature instead of an API key. They feed the same path as `/receive` (contacts,
 //! session window, stop words) and apply status callbacks to the logged messages.
 
-use super::{model, store, telegram, whatsapp};
+use super::{Update, meta, model, store, telegram, whatsapp};
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::Body;
@@ -48,14 +48,26 @@ fn same_secret(stored: &str, given: &str) -> bool {
         .is_ok()
 }
 
-/// `GET /webhooks/whatsapp/{accountId}`: Meta's subscription check. Answers the challenge
-/// when the verify token is the one in the channel's settings.
-pub async fn whatsapp_verify(
+/// The channels whose webhooks are Meta's: a `GET` subscription check, and `POST` bodies
+/// signed with the app secret.
+fn meta_channel(name: &str) -> Result<Channel> {
+    match Channel::in_path(name)? {
+        Channel::Telegram => Err(ApiError::not_found(
+            "Telegram's webhook takes POST only: register it with setWebhook",
+        )),
+        channel => Ok(channel),
+    }
+}
+
+/// `GET /webhooks/{whatsapp|messenger|instagram}/{accountId}`: Meta's subscription check.
+/// Answers the challenge when the verify token is the one in the channel's settings.
+pub async fn meta_verify(
     state: web::Data<AppState>,
-    account_id: web::Path<i64>,
+    path: web::Path<(String, i64)>,
     query: web::Query<Verification>,
 ) -> Result<HttpResponse> {
-    let settings = settings(&state, account_id.into_inner(), Channel::WhatsApp)?;
+    let (channel, account_id) = path.into_inner();
+    let settings = settings(&state, account_id, meta_channel(&channel)?)?;
     let expected = model::get(&settings, "verifyToken");
     let matches = query.mode.as_deref() == Some("subscribe")
         && match (expected, query.verify_token.as_deref()) {
@@ -72,32 +84,47 @@ pub async fn whatsapp_verify(
         .body(query.challenge.clone().unwrap_or_default()))
 }
 
-/// `POST /webhooks/whatsapp/{accountId}`: incoming messages and status callbacks, signed
-/// with the app secret (`X-Hub-Signature-256`). A bad signature records nothing.
-pub async fn whatsapp_events(
+/// `POST /webhooks/{whatsapp|messenger|instagram}/{accountId}`: incoming messages and
+/// status callbacks, signed with the app secret (`X-Hub-Signature-256`). A bad signature
+/// records nothing.
+pub async fn meta_events(
     state: web::Data<AppState>,
-    account_id: web::Path<i64>,
+    path: web::Path<(String, i64)>,
     req: HttpRequest,
     Body(bytes): Body,
 ) -> Result<HttpResponse> {
-    let account = account_id.into_inner();
-    let settings = settings(&state, account, Channel::WhatsApp)?;
+    let (channel, account) = path.into_inner();
+    let channel = meta_channel(&channel)?;
+    let settings = settings(&state, account, channel)?;
     let header = req
         .headers()
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
     let secret = model::get(&settings, "appSecret").unwrap_or_default();
-    if secret.is_empty() || !whatsapp::signed(secret, &bytes, header) {
+    if secret.is_empty() || !meta::signed(secret, &bytes, header) {
         return Err(ApiError::unauthorized());
     }
     let body: serde_json::Value = crate::http::json::parse(&bytes)?;
-    let update = whatsapp::parse_webhook(&body, &state.phones);
-    let (now, state2) = (clock::now(), state.clone());
+    let update = match channel {
+        Channel::WhatsApp => whatsapp::parse_webhook(&body, &state.phones),
+        _ => {
+            let own_id = model::sender_id(channel, &settings).unwrap_or_default();
+            meta::parse_messaging(channel, own_id, &body)
+        }
+    };
+    apply(&state, account, update).await?;
+    Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+/// Records a webhook's messages and applies its receipts, in one transaction: a provider
+/// that gets an error sends the whole call again, and redeliveries are recorded once.
+async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Result<()> {
+    let (now, words) = (clock::now(), state.opt_words.clone());
     state
         .writer
         .run(move |conn| {
             for incoming in &update.incoming {
-                messages::receive(conn, account, incoming, &state2.opt_words, now)?;
+                messages::receive(conn, account, incoming, &words, now)?;
             }
             for (provider_id, status, error) in &update.statuses {
                 messages::provider_status(
@@ -109,10 +136,14 @@ pub async fn whatsapp_events(
                     now,
                 )?;
             }
+            for w in &update.watermarks {
+                messages::provider_status_until(
+                    conn, account, w.channel, &w.person, w.status, w.until, now,
+                )?;
+            }
             Ok(())
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true})))
+        .await
 }
 
 /// `POST /webhooks/telegram/{accountId}`: a Bot API update, which must carry the channel's
@@ -135,12 +166,10 @@ pub async fn telegram_update(
         return Err(ApiError::unauthorized());
     }
     let update: serde_json::Value = crate::http::json::parse(&bytes)?;
-    if let Some(incoming) = telegram::parse_update(&update) {
-        let (now, state2) = (clock::now(), state.clone());
-        state
-            .writer
-            .run(move |conn| messages::receive(conn, account, &incoming, &state2.opt_words, now))
-            .await?;
-    }
+    let update = Update {
+        incoming: telegram::parse_update(&update).into_iter().collect(),
+        ..Update::default()
+    };
+    apply(&state, account, update).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
 }

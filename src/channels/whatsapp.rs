@@ -1,15 +1,14 @@
 //! The WhatsApp Cloud API: the transport (`POST {apiBaseUrl}/{phone-number-id}/messages`
 //! with the access token as a bearer token) and the webhook's signature and body.
 
+use super::Update;
 use super::provider;
 use crate::contacts::phone::PhoneRules;
 use crate::messages::delivery::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::outbox::{Outgoing, Refusal};
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 pub struct WhatsApp {
     pub client: reqwest::Client,
@@ -128,29 +127,6 @@ mod tests {
     }
 
     #[test]
-    fn signatures_are_the_hmac_of_the_raw_body() {
-        // HMAC-SHA256("secret", "{}"), as Meta computes it.
-        let header = "sha256=ebfcdb1f3e3feb4dbd9b5a6d0a0d6e8e3f9c2d1c3b7c2a5f8f2a0b1e9d8c7b6a";
-        assert!(!signed("secret", b"{}", Some(header)), "a wrong digest");
-        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
-        mac.update(b"{}");
-        let good = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
-        assert!(signed("secret", b"{}", Some(&good)));
-        assert!(
-            !signed("secret", b"{ }", Some(&good)),
-            "the raw bytes count"
-        );
-        assert!(!signed("other", b"{}", Some(&good)));
-        assert!(!signed(
-            "secret",
-            b"{}",
-            Some(good.trim_start_matches("sha256="))
-        ));
-        assert!(!signed("secret", b"{}", Some("sha256=zz")));
-        assert!(!signed("secret", b"{}", None));
-    }
-
-    #[test]
     fn webhook_bodies() {
         let phones = PhoneRules::new(None).unwrap();
         let body = json!({"entry": [{"changes": [{"value": {
@@ -231,30 +207,6 @@ mod tests {
                 {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "A-17"}]}]})
         );
     }
-}
-
-/// What one webhook call reports: messages people sent, and status changes of ours.
-#[derive(Debug, Default, PartialEq)]
-pub struct Update {
-    pub incoming: Vec<Incoming>,
-    /// (provider message id, new status, the provider's error text)
-    pub statuses: Vec<(String, Status, Option<String>)>,
-}
-
-/// Whether `header` (`X-Hub-Signature-256: sha256=<hex>`) is the HMAC-SHA256 of the raw
-/// body under the app secret, compared in constant time.
-pub fn signed(app_secret: &str, body: &[u8], header: Option<&str>) -> bool {
-    let Some(expected) = header
-        .and_then(|h| h.strip_prefix("sha256="))
-        .and_then(|h| hex::decode(h).ok())
-    else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
 }
 
 /// Reads a Cloud API webhook body (`entry[].changes[].value`).

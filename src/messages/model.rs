@@ -114,7 +114,7 @@ pub enum Status {
 }
 
 impl Status {
-    const ALL: [Status; 9] = [
+    pub const ALL: [Status; 9] = [
         Status::Scheduled,
         Status::Queued,
         Status::Sending,

@@ -360,6 +360,35 @@ pub fn provider_status(
     }
 }
 
+/// Applies a receipt that names no message: everything sent on `channel` to the person
+/// with that channel id, until `until`, moves forward to `status`. Answers how many moved.
+pub fn provider_status_until(
+    conn: &Connection,
+    account_id: i64,
+    channel: Channel,
+    person: &str,
+    status: Status,
+    until: Timestamp,
+    now: Timestamp,
+) -> Result<usize> {
+    let sql = format!(
+        "UPDATE messages SET status = ?1, updated_at = ?2
+         WHERE contact_id IN (SELECT id FROM contacts
+                              WHERE account_id = ?3 AND type IN (0, 1) AND {} = ?4)
+           AND channel = ?5 AND incoming = 0 AND sent_at <= ?6 AND status IN ({})",
+        channel.address_column(),
+        may_become(status)
+    );
+    Ok(conn.prepare_cached(&sql)?.execute(params![
+        status.code(),
+        now,
+        account_id,
+        person,
+        channel.as_str(),
+        until
+    ])?)
+}
+
 /// A broadcast's messages, oldest first, optionally of some statuses only.
 pub fn of_broadcast(
     conn: &Connection,
@@ -448,6 +477,17 @@ pub fn cancel(conn: &Connection, account_id: i64, id: i64, now: Timestamp) -> Re
     Ok(())
 }
 
+/// The status codes that may become `next`, as an SQL list: literals, so that the partial
+/// indexes on status can serve the statement.
+fn may_become(next: Status) -> String {
+    Status::ALL
+        .into_iter()
+        .filter(|s| s.can_become(next))
+        .map(|s| s.code().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Moves a message to `next` if that is forward from where it is; false if it was not.
 pub fn set_status(
     conn: &Connection,
@@ -456,16 +496,7 @@ pub fn set_status(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
-    let from: Vec<i64> = (0..=8)
-        .filter_map(Status::from_code)
-        .filter(|s| s.can_become(next))
-        .map(Status::code)
-        .collect();
-    let allowed = from
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let allowed = may_become(next);
     let changed = conn
         .prepare_cached(&format!(
             "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
