@@ -174,6 +174,12 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/keys", web::get().to(admin::list_keys))
                 .route("/keys", web::post().to(admin::create_key))
                 .route("/keys/{id}", web::delete().to(admin::revoke_key))
+                .route("/channels", web::get().to(admin::list_channels))
+                .route("/channels/{channel}", web::put().to(admin::put_channel))
+                .route(
+                    "/channels/{channel}",
+                    web::delete().to(admin::delete_channel),
+                )
                 .default_service(web::to(http::not_found)),
         )
         .service(

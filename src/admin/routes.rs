@@ -1,14 +1,17 @@
-//! The admin page's JSON API (API.md §2): sign-up, login, logout, the account, its keys.
+//! The admin page's JSON API (API.md §2): sign-up, login, logout, the account, its keys,
+//! its channel settings.
 
 use crate::accounts::routes::{account_view, load};
 use crate::accounts::store::{self, KeyRecord};
 use crate::accounts::{Email, NewPassword, Plan};
 use crate::auth::session::{self, AdminSession};
 use crate::auth::{keys, password};
+use crate::channels::routes as channels;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::housekeeping::flush_usage;
 use crate::http::Json;
+use crate::messages::model::Channel;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -216,4 +219,33 @@ pub async fn revoke_key(
         .await?;
     state.keys.forget_key(key_id);
     Ok(HttpResponse::Ok().json(json!({"success": true})))
+}
+
+/// The channel section: every channel's settings, secrets shown only as set or not.
+pub async fn list_channels(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(channels::all(&state, admin.account_id)?))
+}
+
+pub async fn put_channel(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    name: web::Path<String>,
+    Json(body): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<HttpResponse> {
+    let channel = Channel::in_path(&name)?;
+    let view = channels::change(&state, admin.account_id, channel, body).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn delete_channel(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    name: web::Path<String>,
+) -> Result<HttpResponse> {
+    let channel = Channel::in_path(&name)?;
+    let view = channels::forget(&state, admin.account_id, channel).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -1,4 +1,5 @@
-//! `/v1/channels/{channel}`: an account's provider settings. Secrets are write-only.
+//! `/v1/channels/{channel}`: an account's provider settings. Secrets are write-only. The
+//! admin page's channel section (`/admin/api/channels`) calls the same functions.
 
 use super::{model, store};
 use crate::auth::api::ApiAccount;
@@ -8,7 +9,55 @@ use crate::http::Json;
 use crate::messages::model::Channel;
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+/// The settings of every channel, as `GET` shows each, plus the form that edits them:
+/// `fields`, in order, each with whether it is a secret and required.
+pub fn all(state: &AppState, account: i64) -> Result<Vec<Value>> {
+    let conn = state.pool.get()?;
+    Channel::ALL
+        .into_iter()
+        .map(|channel| {
+            let stored = store::get(&conn, account, channel)?;
+            let mut view = model::view(channel, stored.as_ref());
+            let mut fields: Vec<Value> = model::fields(channel)
+                .iter()
+                .map(|f| json!({"name": f.name, "secret": f.secret, "required": f.required}))
+                .collect();
+            fields.push(json!({"name": "apiBaseUrl", "secret": false, "required": false}));
+            view["fields"] = json!(fields);
+            Ok(view)
+        })
+        .collect()
+}
+
+/// Merges a `PUT` body into the stored settings; answers the new view.
+pub async fn change(
+    state: &AppState,
+    account: i64,
+    channel: Channel,
+    body: Map<String, Value>,
+) -> Result<Value> {
+    let now = clock::now();
+    state
+        .writer
+        .run(move |conn| {
+            let stored = store::get(conn, account, channel)?.unwrap_or_default();
+            let settings = model::merge(channel, stored, body)?;
+            store::put(conn, account, channel, &settings, now)?;
+            Ok(model::view(channel, Some(&settings)))
+        })
+        .await
+}
+
+/// Forgets the settings: the channel goes back to the sandbox.
+pub async fn forget(state: &AppState, account: i64, channel: Channel) -> Result<Value> {
+    state
+        .writer
+        .run(move |conn| store::delete(conn, account, channel))
+        .await?;
+    Ok(model::view(channel, None))
+}
 
 pub async fn get(
     state: web::Data<AppState>,
@@ -27,16 +76,7 @@ pub async fn put(
     Json(body): Json<Map<String, Value>>,
 ) -> Result<HttpResponse> {
     let channel = Channel::in_path(&name)?;
-    let (account, now) = (caller.account_id, clock::now());
-    let view = state
-        .writer
-        .run(move |conn| {
-            let stored = store::get(conn, account, channel)?.unwrap_or_default();
-            let settings = model::merge(channel, stored, body)?;
-            store::put(conn, account, channel, &settings, now)?;
-            Ok(model::view(channel, Some(&settings)))
-        })
-        .await?;
+    let view = change(&state, caller.account_id, channel, body).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -46,10 +86,6 @@ pub async fn delete(
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
     let channel = Channel::in_path(&name)?;
-    let account = caller.account_id;
-    state
-        .writer
-        .run(move |conn| store::delete(conn, account, channel))
-        .await?;
-    Ok(HttpResponse::Ok().json(model::view(channel, None)))
+    let view = forget(&state, caller.account_id, channel).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

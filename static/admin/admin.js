@@ -5,6 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 let signingUp = false;
+let currentAccount = null;
 
 async function api(method, path, body) {
   const init = { method, headers: { "Content-Type": "application/json" }, credentials: "same-origin" };
@@ -54,7 +55,9 @@ async function showDashboard() {
   $("limit-day").textContent = limit(me.limits.perDay);
   $("limit-segments").textContent = limit(me.limits.segments);
   $("usage-today").textContent = me.usage.today.toLocaleString();
+  currentAccount = me.id;
   await loadKeys();
+  await loadChannels();
 }
 
 async function loadKeys() {
@@ -85,6 +88,121 @@ async function loadKeys() {
     body.append(row);
   }
   $("no-keys").hidden = keys.length > 0;
+}
+
+const CHANNEL_NAMES = { whatsapp: "WhatsApp", telegram: "Telegram", messenger: "Messenger", instagram: "Instagram" };
+// "phoneNumberId" → "Phone number ID"
+function label(name) {
+  const words = name.replace(/([A-Z])/g, " $1").toLowerCase()
+    .replace(/\bid\b/g, "ID").replace(/\bapi\b/g, "API").replace(/\burl\b/g, "URL");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// The view's fields in the form's order: plain ones carry their value, secrets only
+// whether they are set.
+function fieldsOf(view) {
+  return view.fields.map((f) => ({ ...f, value: view[f.name], isSet: view[f.name + "Set"] }));
+}
+
+function channelForm(view) {
+  const form = document.createElement("form");
+  form.className = "channel";
+  form.dataset.channel = view.channel;
+  const title = document.createElement("h3");
+  title.textContent = CHANNEL_NAMES[view.channel] || view.channel;
+  const status = document.createElement("span");
+  status.className = "status";
+  status.textContent = view.configured ? "delivers through the provider" : "sandbox";
+  title.append(status);
+  form.append(title);
+
+  const fields = fieldsOf(view);
+  for (const f of fields) {
+    const input = document.createElement("input");
+    input.name = f.name;
+    input.autocomplete = "off";
+    if (f.secret) {
+      input.type = "password";
+      input.placeholder = f.isSet ? "set (leave blank to keep)" : "not set";
+    } else {
+      input.value = f.name === "apiBaseUrl" || f.value === null ? "" : f.value;
+      if (f.name === "apiBaseUrl") input.placeholder = view.apiBaseUrl;
+    }
+    input.required = f.required && !f.isSet;
+    const row = document.createElement("label");
+    row.append(label(f.name) + (f.required ? "" : " (optional)"), input);
+    form.append(row);
+  }
+
+  if (view.channel !== "telegram" || view.configured) {
+    const hook = document.createElement("p");
+    hook.className = "hint";
+    const url = `${location.origin}/webhooks/${view.channel}/${currentAccount}`;
+    const code = document.createElement("code");
+    code.textContent = url;
+    hook.append(view.channel === "telegram" ? "Webhook (setWebhook with secret_token): " : "Webhook: ", code);
+    form.append(hook);
+  }
+
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.textContent = "Save";
+  actions.append(save);
+  if (view.configured) {
+    const sandbox = document.createElement("button");
+    sandbox.type = "button";
+    sandbox.className = "link";
+    sandbox.textContent = "Use the sandbox";
+    sandbox.addEventListener("click", () => forgetChannel(view.channel));
+    actions.append(sandbox);
+  }
+  const saved = document.createElement("span");
+  saved.className = "hint saved";
+  actions.append(saved);
+  form.append(actions);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("");
+    // Only what changed: a blank secret keeps the stored one, a cleared field is removed.
+    const body = {};
+    for (const f of fields) {
+      const value = form.elements[f.name].value.trim();
+      if (f.secret) {
+        if (value) body[f.name] = value;
+      } else if (f.name === "apiBaseUrl") {
+        body[f.name] = value || null;
+      } else if (value !== (f.value || "")) {
+        body[f.name] = value || null;
+      }
+    }
+    try {
+      await api("PUT", "/channels/" + view.channel, body);
+      await loadChannels();
+      document.querySelector(`form[data-channel="${view.channel}"] .saved`).textContent = "Saved.";
+    } catch (e) {
+      showError(`${title.firstChild.textContent}: ${e.message}`);
+    }
+  });
+  return form;
+}
+
+async function loadChannels() {
+  const views = await api("GET", "/channels");
+  $("channels").replaceChildren(...views.map(channelForm));
+}
+
+async function forgetChannel(channel) {
+  if (!confirm(`Forget the ${CHANNEL_NAMES[channel]} settings? Its messages go to the sandbox again.`)) return;
+  showError("");
+  try {
+    await api("DELETE", "/channels/" + channel);
+    await loadChannels();
+  } catch (e) {
+    showError(e.message);
+  }
 }
 
 async function revokeKey(key) {

@@ -288,3 +288,92 @@ async fn an_overlong_multibyte_password_is_a_plain_401_not_a_crash() {
     let res = app.login("nobody@example.com", &"€".repeat(500)).await;
     error_message(res, StatusCode::UNAUTHORIZED).await;
 }
+
+#[tokio::test]
+async fn the_channel_section_edits_the_accounts_own_settings_and_never_shows_secrets() {
+    let app = spawn_app_with(|c| c.signup.open = true).await;
+    let owner = app.signup("owner@example.com").await;
+    let other = app.signup("other@example.com").await;
+    let key = app.create_key(&owner, "k").await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let unsigned = app
+        .client
+        .get(app.url("/admin/api/channels"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+
+    let put = |cookie: &str, body: Value| {
+        app.client
+            .put(app.url("/admin/api/channels/telegram"))
+            .header("cookie", cookie)
+            .json(&body)
+            .send()
+    };
+    let res = put(
+        &owner,
+        json!({"botToken": "123:secret-token", "webhookSecret": "hook"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    assert!(!text.contains("secret-token"), "{text}");
+    let res = put(&owner, json!({"botToken": 5})).await.unwrap();
+    assert_eq!(
+        error_message(res, StatusCode::BAD_REQUEST).await,
+        "botToken: expected a string"
+    );
+
+    let list: Value = app
+        .admin_get("/channels", &owner)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["whatsapp", "telegram", "instagram", "messenger"]);
+    let telegram = &list[1];
+    assert_eq!(telegram["configured"], true);
+    assert_eq!(telegram["botTokenSet"], true);
+    assert_eq!(
+        telegram["fields"][0],
+        json!({"name": "botToken", "secret": true, "required": true})
+    );
+    assert!(!list.to_string().contains("secret-token"));
+    // The API key's view is the same settings.
+    assert_eq!(
+        app.ok("GET", "/v1/channels/telegram", &key, None).await["botTokenSet"],
+        true
+    );
+
+    let others: Value = app
+        .admin_get("/channels", &other)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(others[1]["configured"], false, "another account's settings");
+    let res = app.admin_delete("/channels/telegram", &other).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.ok("GET", "/v1/channels/telegram", &key, None).await["configured"],
+        true,
+        "another account's delete leaves ours alone"
+    );
+    let res = app.admin_delete("/channels/telegram", &owner).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["transport"], "sandbox");
+    assert_eq!(
+        app.admin_delete("/channels/sms", &owner).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,5 +1,6 @@
 // Drives the admin page in a real browser: sign up, create a key, copy it, see it listed,
-// use it, revoke it, log out. Usage: node admin.mjs http://127.0.0.1:PORT [screenshot.png]
+// use it, set a channel up and back to the sandbox, revoke the key, log out.
+// Usage: node admin.mjs http://127.0.0.1:PORT [screenshot.png]
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 
@@ -22,7 +23,14 @@ page.setDefaultTimeout(10_000);
 
 // Any console error (a CSP violation reports as one) or uncaught exception fails the run.
 const problems = [];
-page.on("console", (msg) => { if (msg.type() === "error" && !msg.text().includes("401")) problems.push(msg.text()); });
+// The browser reports every 4xx fetch as one: 401s (signed out) are expected, a 400 only
+// in the step that sends a bad field on purpose.
+let expect400 = false;
+page.on("console", (msg) => {
+  const text = msg.text();
+  if (msg.type() !== "error" || text.includes("401") || (expect400 && text.includes("400"))) return;
+  problems.push(text);
+});
 page.on("pageerror", (err) => problems.push(String(err)));
 
 let passed = 0;
@@ -84,6 +92,50 @@ await step("the key works against the API", async () => {
   const res = await fetch(base + "/v1/account", { headers: { "x-api-key": key } });
   assert.equal(res.status, 200);
   assert.equal((await res.json()).email, email);
+});
+
+const whatsapp = () => page.locator('form[data-channel="whatsapp"]');
+const channelApi = async () =>
+  (await fetch(base + "/v1/channels/whatsapp", { headers: { "x-api-key": key } })).json();
+
+await step("setting up WhatsApp stores it, and the secret is never shown again", async () => {
+  assert.ok((await whatsapp().textContent()).includes("sandbox"));
+  await whatsapp().locator('input[name="phoneNumberId"]').fill("1055001");
+  await whatsapp().locator('input[name="accessToken"]').fill("EAAG-browser-secret");
+  await whatsapp().locator('input[name="appSecret"]').fill("app-secret-value");
+  await whatsapp().locator('input[name="verifyToken"]').fill("verify-me");
+  await whatsapp().locator("button[type=submit]").click();
+  await whatsapp().locator(".saved", { hasText: "Saved." }).waitFor();
+  assert.ok((await whatsapp().textContent()).includes("delivers through the provider"));
+  assert.equal(await whatsapp().locator('input[name="accessToken"]').inputValue(), "");
+  assert.ok(!(await page.content()).includes("EAAG-browser-secret"), "secrets stay write-only");
+  const view = await channelApi();
+  assert.equal(view.phoneNumberId, "1055001");
+  assert.equal(view.accessTokenSet, true);
+  const hook = await whatsapp().locator("code").textContent();
+  assert.match(hook, /\/webhooks\/whatsapp\/\d+$/);
+});
+
+await step("a blank secret keeps the stored one; a bad field is named", async () => {
+  await whatsapp().locator('input[name="phoneNumberId"]').fill("1055002");
+  await whatsapp().locator("button[type=submit]").click();
+  await whatsapp().locator(".saved", { hasText: "Saved." }).waitFor();
+  const view = await channelApi();
+  assert.equal(view.phoneNumberId, "1055002");
+  assert.equal(view.accessTokenSet, true, "the token was kept");
+  await whatsapp().locator('input[name="apiBaseUrl"]').fill("not a url");
+  expect400 = true;
+  await whatsapp().locator("button[type=submit]").click();
+  await page.locator("#error", { hasText: "apiBaseUrl" }).waitFor();
+  expect400 = false;
+  assert.equal((await channelApi()).apiBaseUrl, "https://graph.facebook.com/v21.0", "nothing saved");
+});
+
+await step("the sandbox button forgets the settings", async () => {
+  page.once("dialog", (dialog) => dialog.accept());
+  await whatsapp().locator("button.link").click();
+  await whatsapp().locator(".status", { hasText: "sandbox" }).waitFor();
+  assert.equal((await channelApi()).configured, false);
 });
 
 await step("a reload keeps the session and shows the key's last use", async () => {
