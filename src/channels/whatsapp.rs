@@ -111,6 +111,100 @@ fn components(p: &Value, header_media: Option<&str>) -> Vec<Value> {
     out
 }
 
+/// Reads a Cloud API webhook body (`entry[].changes[].value`).
+pub fn parse_webhook(body: &Value, phones: &PhoneRules) -> Update {
+    let mut update = Update::default();
+    let values = body["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["changes"].as_array().into_iter().flatten())
+        .map(|c| &c["value"]);
+    for value in values {
+        let name_of = |wa_id: &str| {
+            value["contacts"]
+                .as_array()?
+                .iter()
+                .find(|c| c["wa_id"] == wa_id)
+                .and_then(|c| c["profile"]["name"].as_str())
+                .map(str::to_string)
+        };
+        for m in value["messages"].as_array().into_iter().flatten() {
+            let Some(from) = m["from"].as_str() else {
+                continue;
+            };
+            let Ok(phone) = phones.normalize(&format!("+{from}")) else {
+                log::warn!("WhatsApp webhook: a message from an unusable number was skipped");
+                continue;
+            };
+            let kind_name = m["type"].as_str().unwrap_or("unknown");
+            let (kind, content) = incoming_content(kind_name, m);
+            update.incoming.push(Incoming {
+                channel: Channel::WhatsApp,
+                sender: Sender::Address {
+                    address: phone,
+                    name: name_of(from),
+                },
+                kind,
+                content,
+                provider_id: m["id"].as_str().map(str::to_string),
+            });
+        }
+        for s in value["statuses"].as_array().into_iter().flatten() {
+            let status = match s["status"].as_str() {
+                Some("sent") => Status::Sent,
+                Some("delivered") => Status::Delivered,
+                Some("read") => Status::Read,
+                Some("failed") => Status::Failed,
+                _ => continue,
+            };
+            let Some(id) = s["id"].as_str() else { continue };
+            let error = s["errors"][0]["message"]
+                .as_str()
+                .or(s["errors"][0]["title"].as_str())
+                .map(str::to_string);
+            update.statuses.push((id.to_string(), status, error));
+        }
+    }
+    update
+}
+
+/// The log's kind and content of an incoming message. Media arrive as ids to fetch from the
+/// Graph API, not URLs: the log keeps their type, MIME type and caption.
+fn incoming_content(kind: &str, m: &Value) -> (Kind, Content) {
+    let text = |t: Option<&str>| Content {
+        text: t.map(str::to_string),
+        ..Content::default()
+    };
+    match kind {
+        "text" => (Kind::Text, text(m["text"]["body"].as_str())),
+        "button" => (Kind::Text, text(m["button"]["text"].as_str())),
+        "interactive" => {
+            let reply = &m["interactive"];
+            let title = reply["button_reply"]["title"]
+                .as_str()
+                .or(reply["list_reply"]["title"].as_str());
+            (Kind::Text, text(title))
+        }
+        "image" | "video" | "audio" | "document" | "sticker" => {
+            let media = &m[kind];
+            (
+                Kind::Media,
+                Content {
+                    text: Some(
+                        media["caption"]
+                            .as_str()
+                            .map_or_else(|| format!("[{kind}]"), str::to_string),
+                    ),
+                    mime_type: media["mime_type"].as_str().map(str::to_string),
+                    ..Content::default()
+                },
+            )
+        }
+        other => (Kind::Text, text(Some(&format!("[{other}]")))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,99 +300,5 @@ mod tests {
                 {"type": "body", "parameters": [{"type": "text", "text": "Asha"}, {"type": "text", "text": "A-17"}]},
                 {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "A-17"}]}]})
         );
-    }
-}
-
-/// Reads a Cloud API webhook body (`entry[].changes[].value`).
-pub fn parse_webhook(body: &Value, phones: &PhoneRules) -> Update {
-    let mut update = Update::default();
-    let values = body["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|e| e["changes"].as_array().into_iter().flatten())
-        .map(|c| &c["value"]);
-    for value in values {
-        let name_of = |wa_id: &str| {
-            value["contacts"]
-                .as_array()?
-                .iter()
-                .find(|c| c["wa_id"] == wa_id)
-                .and_then(|c| c["profile"]["name"].as_str())
-                .map(str::to_string)
-        };
-        for m in value["messages"].as_array().into_iter().flatten() {
-            let Some(from) = m["from"].as_str() else {
-                continue;
-            };
-            let Ok(phone) = phones.normalize(&format!("+{from}")) else {
-                log::warn!("WhatsApp webhook: a message from an unusable number was skipped");
-                continue;
-            };
-            let kind_name = m["type"].as_str().unwrap_or("unknown");
-            let (kind, content) = incoming_content(kind_name, m);
-            update.incoming.push(Incoming {
-                channel: Channel::WhatsApp,
-                sender: Sender::Address {
-                    address: phone,
-                    name: name_of(from),
-                },
-                kind,
-                content,
-                provider_id: m["id"].as_str().map(str::to_string),
-            });
-        }
-        for s in value["statuses"].as_array().into_iter().flatten() {
-            let status = match s["status"].as_str() {
-                Some("sent") => Status::Sent,
-                Some("delivered") => Status::Delivered,
-                Some("read") => Status::Read,
-                Some("failed") => Status::Failed,
-                _ => continue,
-            };
-            let Some(id) = s["id"].as_str() else { continue };
-            let error = s["errors"][0]["message"]
-                .as_str()
-                .or(s["errors"][0]["title"].as_str())
-                .map(str::to_string);
-            update.statuses.push((id.to_string(), status, error));
-        }
-    }
-    update
-}
-
-/// The log's kind and content of an incoming message. Media arrive as ids to fetch from the
-/// Graph API, not URLs: the log keeps their type, MIME type and caption.
-fn incoming_content(kind: &str, m: &Value) -> (Kind, Content) {
-    let text = |t: Option<&str>| Content {
-        text: t.map(str::to_string),
-        ..Content::default()
-    };
-    match kind {
-        "text" => (Kind::Text, text(m["text"]["body"].as_str())),
-        "button" => (Kind::Text, text(m["button"]["text"].as_str())),
-        "interactive" => {
-            let reply = &m["interactive"];
-            let title = reply["button_reply"]["title"]
-                .as_str()
-                .or(reply["list_reply"]["title"].as_str());
-            (Kind::Text, text(title))
-        }
-        "image" | "video" | "audio" | "document" | "sticker" => {
-            let media = &m[kind];
-            (
-                Kind::Media,
-                Content {
-                    text: Some(
-                        media["caption"]
-                            .as_str()
-                            .map_or_else(|| format!("[{kind}]"), str::to_string),
-                    ),
-                    mime_type: media["mime_type"].as_str().map(str::to_string),
-                    ..Content::default()
-                },
-            )
-        }
-        other => (Kind::Text, text(Some(&format!("[{other}]")))),
     }
 }
