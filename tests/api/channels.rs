@@ -537,7 +537,16 @@ fn fake_telegram() -> (String, Seen) {
         seen.clone(),
         |path: web::Path<(String, String)>, seen: web::Data<Seen>, body: web::Json<Value>| async move {
             let (token, method) = path.into_inner();
-            seen.lock().unwrap().push((method, token, body.0.clone()));
+            let mut all = seen.lock().unwrap();
+            all.push((method, token, body.0.clone()));
+            let tries = all
+                .iter()
+                .filter(|(_, _, b)| b["chat_id"] == body["chat_id"])
+                .count();
+            if body["chat_id"] == "429" && tries == 1 {
+                return HttpResponse::TooManyRequests().json(json!({"ok": false, "error_code": 429,
+                    "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}));
+            }
             if body["chat_id"] == "999" {
                 return HttpResponse::BadRequest()
                         .json(json!({"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}));
@@ -553,7 +562,10 @@ fn fake_telegram() -> (String, Seen) {
 #[tokio::test]
 async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
     let (bot_api, seen) = fake_telegram();
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.delivery.retries.first_wait = 1;
+    })
+    .await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let account = app.ok("GET", "/v1/account", &key, None).await["id"]
         .as_str()
@@ -616,6 +628,35 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
             .contains("chat not found"),
         "{entry}"
     );
+    let busy = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"channelIds": {"telegram": "429"}})),
+        )
+        .await;
+    let busy = busy["id"].as_str().unwrap().to_string();
+    let later = app
+        .ok(
+            "POST",
+            "/v1/messages/telegram/sendtext",
+            &key,
+            Some(json!({"contact": {"id": busy}, "textMessage": "hi"})),
+        )
+        .await;
+    let entry = until_settled(&app, &key, &busy, later["id"].as_str().unwrap()).await;
+    assert_eq!(
+        entry["status"], "sent",
+        "sent after the rate limit: {entry}"
+    );
+    let tries = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, b)| b["chat_id"] == "429")
+        .count();
+    assert_eq!(tries, 2);
 
     let hook = app.url(&format!("/webhooks/telegram/{account}"));
     let update = json!({"update_id": 41, "message": {"message_id": 5, "from": {"id": 5512, "first_name": "Asha"},
