@@ -2,7 +2,8 @@
 //! database. The contract is `API.md`; this map says where each part lives.
 //!
 //! * [`cli`] parses the command line; [`startup`] builds the server that `main` and the
-//!   tests both run; [`config`] holds its settings.
+//!   tests both run; [`config`] holds its settings. [`routes`] lists every route, and
+//!   [`openapi`] describes them (`/openapi.json`, `/docs`).
 //! * [`http`] is the edge shared by all routes (JSON extractor, 404, health, CSRF guard);
 //!   [`error::ApiError`] renders every failure as the contract's JSON body.
 //! * [`db`] owns SQLite: the read pool, the single group-committing [`db::Writer`], the
@@ -22,6 +23,9 @@
 //!   services.
 //! * [`housekeeping`] runs the server's background chores.
 
+// The OpenAPI schemas are one large `json!` literal, deeper than the default macro limit.
+#![recursion_limit = "512"]
+
 pub mod accounts;
 pub mod admin;
 pub mod auth;
@@ -40,7 +44,9 @@ pub mod http;
 pub mod idempotency;
 pub mod locations;
 pub mod messages;
+pub mod openapi;
 pub mod ratelimit;
+pub mod routes;
 pub mod segments;
 pub mod startup;
 pub mod state;

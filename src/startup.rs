@@ -1,33 +1,20 @@
 //! Builds the application: opens the database, wires the routes, binds the listener.
 //! `main` and the integration tests start the server through the same [`Application`].
 
-use crate::accounts::{self, store};
-use crate::admin::{assets, routes as admin};
-use crate::auth::api::authenticate;
+use crate::accounts::store;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
-use crate::broadcasts::routes as broadcasts;
-use crate::channels::routes as channels;
-use crate::channels::webhooks;
 use crate::clock::{self, day_of};
-use crate::compat::{segmenter, wati};
 use crate::config::Config;
-use crate::contacts::model::PersonType;
 use crate::contacts::phone::PhoneRules;
-use crate::contacts::routes as contacts;
-use crate::http::{self, require_json_for_mutations};
 use crate::idempotency::InFlight;
-use crate::locations::routes as locations;
 use crate::messages::delivery::{self, Outbox, Transports};
-use crate::messages::routes as messages;
 use crate::ratelimit::RateLimiter;
-use crate::segments::routes as segments;
 use crate::state::AppState;
-use crate::templates::routes as templates;
-use crate::{db, housekeeping};
+use crate::{db, housekeeping, routes};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Logger, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::middleware::Logger;
+use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -77,7 +64,7 @@ impl Application {
             App::new()
                 .wrap(request_logger())
                 .app_data(app_state.clone())
-                .configure(routes)
+                .configure(routes::configure)
         })
         .listen(listener)
         .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
@@ -149,144 +136,4 @@ impl Application {
 fn request_logger() -> Logger {
     Logger::new(r#"%a "%{method}xi %U" %s %b %Dms"#)
         .custom_request_replace("method", |req| req.method().to_string())
-}
-
-fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(http::query_config())
-        .app_data(http::path_config())
-        .route("/health", web::get().to(http::health))
-        .route(
-            "/",
-            web::get().to(|| async {
-                HttpResponse::Found()
-                    .insert_header(("location", "/admin"))
-                    .finish()
-            }),
-        )
-        .service(
-            web::scope("/admin/api")
-                .wrap(from_fn(require_json_for_mutations))
-                .wrap(assets::security_headers())
-                .route("/signup", web::post().to(admin::signup))
-                .route("/login", web::post().to(admin::login))
-                .route("/logout", web::post().to(admin::logout))
-                .route("/me", web::get().to(admin::me))
-                .route("/keys", web::get().to(admin::list_keys))
-                .route("/keys", web::post().to(admin::create_key))
-                .route("/keys/{id}", web::delete().to(admin::revoke_key))
-                .route("/channels", web::get().to(admin::list_channels))
-                .route("/channels/{channel}", web::put().to(admin::put_channel))
-                .route(
-                    "/channels/{channel}",
-                    web::delete().to(admin::delete_channel),
-                )
-                .default_service(web::to(http::not_found)),
-        )
-        .service(
-            web::scope("/admin")
-                .wrap(assets::security_headers())
-                .route("", web::get().to(assets::index))
-                .route("/", web::get().to(assets::index))
-                .route("/admin.js", web::get().to(assets::script))
-                .route("/admin.css", web::get().to(assets::style)),
-        )
-        .service(
-            web::scope("/v1")
-                .wrap(from_fn(authenticate))
-                .route("/account", web::get().to(accounts::routes::get_account))
-                .service(contacts::scope("/contacts", PersonType::Contact))
-                .service(contacts::scope("/clients", PersonType::Client))
-                .route("/tags", web::get().to(contacts::list_tags))
-                .route("/locations", web::post().to(locations::create))
-                .route("/locations", web::get().to(locations::list))
-                .route("/locations/{id}", web::get().to(locations::get))
-                .route("/locations/{id}", web::put().to(locations::update))
-                .route("/locations/{id}", web::delete().to(locations::delete))
-                .route("/segments", web::post().to(segments::create))
-                .route("/segments", web::get().to(segments::list))
-                .route("/segments/preview", web::post().to(segments::preview))
-                .route("/segments/{id}", web::get().to(segments::get))
-                .route("/segments/{id}", web::put().to(segments::update))
-                .route("/segments/{id}", web::delete().to(segments::delete))
-                .route(
-                    "/segments/{id}/contacts",
-                    web::post().to(segments::add_members),
-                )
-                .route(
-                    "/segments/{id}/contacts",
-                    web::delete().to(segments::remove_members),
-                )
-                .route("/segments/{id}/count", web::get().to(segments::count))
-                .route("/segments/{id}/contacts", web::get().to(segments::members))
-                .route("/templates", web::post().to(templates::create))
-                .route("/templates", web::get().to(templates::list))
-                .route("/templates/{id}", web::get().to(templates::get))
-                .route("/templates/{id}", web::put().to(templates::update))
-                .route("/templates/{id}", web::delete().to(templates::delete))
-                .route(
-                    "/messages/{channel}/receive",
-                    web::post().to(messages::receive),
-                )
-                .route("/messages/{id}/cancel", web::post().to(messages::cancel))
-                .route(
-                    "/messages/{channel}/{action}",
-                    web::post().to(messages::send),
-                )
-                .route("/messages/{contactId}", web::get().to(messages::log))
-                .route("/channels/{channel}", web::get().to(channels::get))
-                .route("/channels/{channel}", web::put().to(channels::put))
-                .route("/channels/{channel}", web::delete().to(channels::delete))
-                .route("/broadcasts", web::post().to(broadcasts::create))
-                .route("/broadcasts", web::get().to(broadcasts::list))
-                .route("/broadcasts/{id}", web::get().to(broadcasts::get))
-                .route("/broadcasts/{id}/pause", web::post().to(broadcasts::pause))
-                .route(
-                    "/broadcasts/{id}/resume",
-                    web::post().to(broadcasts::resume),
-                )
-                .route(
-                    "/broadcasts/{id}/cancel",
-                    web::post().to(broadcasts::cancel),
-                )
-                .route(
-                    "/broadcasts/{id}/messages",
-                    web::get().to(broadcasts::messages),
-                )
-                .default_service(web::to(http::not_found)),
-        )
-        .service(
-            web::scope("/api/v1")
-                .wrap(from_fn(authenticate))
-                .route(
-                    "/createCustomSegment",
-                    web::post().to(wati::create_custom_segment),
-                )
-                .default_service(web::to(http::not_found)),
-        )
-        .service(
-            web::scope("/webhooks")
-                .route(
-                    "/telegram/{accountId}",
-                    web::post().to(webhooks::telegram_update),
-                )
-                // WhatsApp, Messenger and Instagram: Meta's check and signed callbacks.
-                .route(
-                    "/{channel}/{accountId}",
-                    web::get().to(webhooks::meta_verify),
-                )
-                .route(
-                    "/{channel}/{accountId}",
-                    web::post().to(webhooks::meta_events),
-                )
-                .default_service(web::to(http::not_found)),
-        )
-        .service(
-            web::scope("/segmenter")
-                .wrap(from_fn(authenticate))
-                .route("/segments", web::post().to(segmenter::create))
-                .route("/segments/{id}", web::put().to(segmenter::update))
-                .route("/segments/{id}", web::get().to(segmenter::get))
-                .default_service(web::to(http::not_found)),
-        )
-        .default_service(web::to(http::not_found));
 }

@@ -16,24 +16,9 @@ use crate::segments::store as segments;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, Scope, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::future::{Ready, ready};
-
-/// The routes of one person type, mounted at `path`.
-pub fn scope(path: &str, kind: PersonType) -> Scope {
-    web::scope(path)
-        .app_data(kind)
-        .route("/import", web::post().to(import))
-        .route("/export", web::get().to(export))
-        .route("", web::post().to(create))
-        .route("", web::get().to(list))
-        .route("/{id}", web::get().to(get))
-        .route("/{id}", web::put().to(update))
-        .route("/{id}", web::delete().to(delete))
-        .route("/{id}/tags", web::post().to(add_tags))
-        .route("/{id}/tags", web::delete().to(remove_tags))
-}
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {

@@ -908,7 +908,11 @@ async fn messenger_and_instagram_webhooks_are_verified_signed_and_applied_once()
     let telegram = check(&app.url(&format!("/webhooks/telegram/{account}")), "x")
         .await
         .unwrap();
-    assert_eq!(telegram.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        telegram.status(),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Telegram's takes POST"
+    );
 
     let hello = json!({"object": "page", "entry": [{"id": "PAGE1", "time": 1795341600000_i64, "messaging": [
         {"sender": {"id": "PSID7"}, "recipient": {"id": "PAGE1"}, "timestamp": 1795341600000_i64,

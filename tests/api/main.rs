@@ -15,6 +15,7 @@ mod import_export;
 mod locations;
 mod logs;
 mod messages;
+mod openapi;
 mod rate_limits;
 mod segmenter;
 mod segments;

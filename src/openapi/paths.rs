@@ -1,0 +1,379 @@
+//! Every operation: its parameters, body and answers. [`crate::routes::table`] is the list
+//! this must match; a test checks both ways.
+
+use super::schemas::reference;
+use serde_json::{Map, Value, json};
+
+/// How an operation is authorised.
+#[derive(Clone, Copy)]
+enum Auth {
+    ApiKey,
+    Session,
+    None,
+}
+
+/// One operation under construction.
+struct Op {
+    method: &'static str,
+    path: String,
+    auth: Auth,
+    body: Value,
+}
+
+fn op(method: &'static str, path: impl Into<String>, tag: &str, summary: &str) -> Op {
+    Op {
+        method,
+        path: path.into(),
+        auth: Auth::ApiKey,
+        body: json!({"tags": [tag], "summary": summary, "parameters": [], "responses": {}}),
+    }
+}
+
+fn error_response(description: &str) -> Value {
+    json!({"description": description,
+           "content": {"application/json": {"schema": reference("Error")}}})
+}
+
+fn describe(status: u16) -> &'static str {
+    match status {
+        400 => "The request is malformed; the message names the field.",
+        401 => "No valid credentials.",
+        403 => "Not allowed.",
+        404 => "Nothing with that id in this account.",
+        409 => "A conflict: a duplicate, or a state that does not allow it.",
+        413 => "The body is over its limit.",
+        415 => "The body must be JSON.",
+        422 => "The idempotency key was used with another body.",
+        429 => "A quota ran out; Retry-After says when to come back.",
+        _ => "An error.",
+    }
+}
+
+impl Op {
+    fn public(mut self) -> Op {
+        self.auth = Auth::None;
+        self
+    }
+
+    fn session(mut self) -> Op {
+        self.auth = Auth::Session;
+        self
+    }
+
+    fn describe(mut self, text: &str) -> Op {
+        self.body["description"] = json!(text);
+        self
+    }
+
+    fn param(mut self, place: &str, name: &str, schema: Value, required: bool) -> Op {
+        let params = self.body["parameters"].as_array_mut().expect("an array");
+        params.push(json!({"name": name, "in": place, "required": required, "schema": schema}));
+        self
+    }
+
+    /// Path parameters: `{id}`-like ones are integers, the others as given.
+    fn path(self, name: &str, schema: Value) -> Op {
+        self.param("path", name, schema, true)
+    }
+
+    fn id(self, name: &str) -> Op {
+        self.path(name, json!({"type": "integer", "format": "int64"}))
+    }
+
+    fn query(self, name: &str, schema: Value) -> Op {
+        self.param("query", name, schema, false)
+    }
+
+    fn paged(self) -> Op {
+        self.query(
+            "limit",
+            json!({"type": "integer", "minimum": 1, "maximum": 500}),
+        )
+        .query(
+            "page",
+            json!({"type": "integer", "minimum": 1, "maximum": 4_294_967_295_u64}),
+        )
+    }
+
+    fn json_body(mut self, schema: &str) -> Op {
+        self.body["requestBody"] = json!({"required": true,
+            "content": {"application/json": {"schema": reference(schema)}}});
+        self
+    }
+
+    fn answers(mut self, status: u16, description: &str, content: Value) -> Op {
+        let mut response = json!({"description": description});
+        if !content.is_null() {
+            response["content"] = content;
+        }
+        self.body["responses"][status.to_string()] = response;
+        self
+    }
+
+    fn ok(self, schema: Value) -> Op {
+        self.answers(200, "OK", json!({"application/json": {"schema": schema}}))
+    }
+
+    fn ok_ref(self, name: &str) -> Op {
+        self.ok(reference(name))
+    }
+
+    /// A list: the bare array, the total in `X-Total-Count`.
+    fn list(mut self, item: &str) -> Op {
+        self = self.ok(json!({"type": "array", "items": reference(item)}));
+        self.body["responses"]["200"]["headers"] = json!({"X-Total-Count": {
+            "description": "How many there are in all.", "schema": {"type": "integer"}}});
+        self
+    }
+
+    fn errors(mut self, statuses: &[u16]) -> Op {
+        for &s in statuses {
+            self.body["responses"][s.to_string()] = error_response(describe(s));
+        }
+        self
+    }
+
+    fn finish(mut self) -> (String, &'static str, Value) {
+        // What any call may meet: a malformed request, and for keyed routes the key and
+        // the quotas; a body may be too large or not JSON.
+        let mut common = vec![400, 404, 413];
+        match self.auth {
+            Auth::ApiKey => {
+                common.extend([401, 429]);
+                self.body["security"] = json!([{"apiKey": []}, {"bearer": []}]);
+            }
+            Auth::Session => {
+                common.extend([401, 415]);
+                self.body["security"] = json!([{"session": []}]);
+            }
+            Auth::None => self.body["security"] = json!([]),
+        }
+        let missing: Vec<u16> = common
+            .into_iter()
+            .filter(|s| self.body["responses"].get(s.to_string()).is_none())
+            .collect();
+        self = self.errors(&missing);
+        (self.path, self.method, self.body)
+    }
+}
+
+const CHANNELS: [&str; 4] = ["whatsapp", "telegram", "instagram", "messenger"];
+
+fn channel() -> Value {
+    json!({"type": "string", "enum": CHANNELS})
+}
+
+fn text() -> Value {
+    json!({"type": "string"})
+}
+
+fn people(prefix: &str, tag: &str) -> Vec<Op> {
+    let path = |rest: &str| format!("{prefix}{rest}");
+    vec![
+        op("post", path("/import"), tag, "Import people from CSV or a JSON array")
+            .describe("CSV with a header row naming the fields (other columns become attributes; tags split on ';'), \
+                or a JSON array of people as POST takes them. Upserts by externalId, then phoneNumber. Good rows are \
+                stored even when others fail; each failed row is listed with its number. Up to 64 MiB.")
+            .answers(200, "What was created, updated and refused", json!({"application/json": {"schema": reference("ImportResult")}}))
+            .body_any(),
+        op("get", path("/export"), tag, "Export people as CSV, streamed")
+            .query("segmentId", text())
+            .answers(200, "CSV in the columns an import reads back", json!({"text/csv": {"schema": {"type": "string"}}})),
+        op("post", path(""), tag, "Create a person").json_body("PersonInput").ok_ref("Person").errors(&[409]),
+        op("get", path(""), tag, "List people")
+            .paged()
+            .query("searchText", text())
+            .query("tag", text())
+            .query("contactStage", text())
+            .query("locationId", json!({"type": "integer", "format": "int64"}))
+            .list("Person"),
+        op("get", path("/{id}"), tag, "Get a person").id("id").ok_ref("Person"),
+        op("put", path("/{id}"), tag, "Change the fields sent").id("id").json_body("PersonInput")
+            .ok_ref("Person").errors(&[409]),
+        op("delete", path("/{id}"), tag, "Delete a person, with their message log").id("id").ok_ref("Success"),
+        op("post", path("/{id}/tags"), tag, "Add tags").id("id").json_body("Tags").ok_ref("Person"),
+        op("delete", path("/{id}/tags"), tag, "Remove tags").id("id").json_body("Tags").ok_ref("Person"),
+    ]
+}
+
+impl Op {
+    /// The import's body: CSV or JSON.
+    fn body_any(mut self) -> Op {
+        self.body["requestBody"] = json!({"required": true, "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": reference("PersonInput")}}}});
+        self
+    }
+}
+
+fn operations() -> Vec<Op> {
+    let mut ops = vec![
+        op("get", "/health", "Service", "Whether the server and its database answer")
+            .public()
+            .ok_ref("Health"),
+        op("get", "/", "Service", "Redirects to the admin page")
+            .public()
+            .answers(302, "To /admin", Value::Null),
+        op("get", "/openapi.json", "Service", "This description")
+            .public()
+            .ok(json!({"type": "object"})),
+        op("get", "/docs", "Service", "This description as a page")
+            .public()
+            .answers(200, "HTML", json!({"text/html": {"schema": text()}})),
+        op("get", "/docs/docs.js", "Service", "The docs page's script")
+            .public()
+            .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
+        // The admin page and its API.
+        op("get", "/admin", "Admin", "The admin page")
+            .public()
+            .answers(200, "HTML", json!({"text/html": {"schema": text()}})),
+        op("get", "/admin/", "Admin", "The admin page")
+            .public()
+            .answers(200, "HTML", json!({"text/html": {"schema": text()}})),
+        op("get", "/admin/admin.js", "Admin", "The admin page's script")
+            .public()
+            .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
+        op("get", "/admin/admin.css", "Admin", "The admin page's style")
+            .public()
+            .answers(200, "CSS", json!({"text/css": {"schema": text()}})),
+        op("post", "/admin/api/signup", "Admin", "Create the account and sign in")
+            .public()
+            .describe("Allowed while no account exists, or when sign-up is open. Sets the session cookie.")
+            .json_body("Credentials")
+            .ok(json!({"type": "object", "required": ["id", "email", "plan"]}))
+            .errors(&[403, 409, 415, 429]),
+        op("post", "/admin/api/login", "Admin", "Sign in")
+            .public()
+            .json_body("Credentials")
+            .ok(json!({"type": "object", "required": ["id", "email", "plan"]}))
+            .errors(&[401, 415, 429]),
+        op("post", "/admin/api/logout", "Admin", "End the session")
+            .public()
+            .ok_ref("Success")
+            .errors(&[415]),
+        op("get", "/admin/api/me", "Admin", "The signed-in account").session().ok_ref("Account"),
+        op("get", "/admin/api/keys", "Admin", "The account's API keys").session()
+            .ok(json!({"type": "array", "items": reference("ApiKey")})),
+        op("post", "/admin/api/keys", "Admin", "Create an API key").session()
+            .json_body("NewKeyInput").ok_ref("NewApiKey"),
+        op("delete", "/admin/api/keys/{id}", "Admin", "Revoke an API key").session().id("id").ok_ref("Success"),
+        op("get", "/admin/api/channels", "Admin", "Every channel's settings, with the fields of its form").session()
+            .ok(json!({"type": "array", "items": reference("ChannelSettings")})),
+        op("put", "/admin/api/channels/{channel}", "Admin", "Change a channel's settings").session()
+            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings"),
+        op("delete", "/admin/api/channels/{channel}", "Admin", "Forget a channel's settings: back to the sandbox")
+            .session().path("channel", channel()).ok_ref("ChannelSettings"),
+        // The native API.
+        op("get", "/v1/account", "Account", "The key's account: plan, limits, usage").ok_ref("Account"),
+        op("get", "/v1/tags", "Contacts", "Tags with how many people carry each")
+            .ok(json!({"type": "array", "items": reference("Tag")})),
+        op("post", "/v1/locations", "Locations", "Create a location").json_body("LocationInput").ok_ref("Location"),
+        op("get", "/v1/locations", "Locations", "List locations").paged().list("Location"),
+        op("get", "/v1/locations/{id}", "Locations", "Get a location").id("id").ok_ref("Location"),
+        op("put", "/v1/locations/{id}", "Locations", "Rename a location").id("id").json_body("LocationInput").ok_ref("Location"),
+        op("delete", "/v1/locations/{id}", "Locations", "Delete a location").id("id").ok_ref("Success"),
+        op("post", "/v1/segments", "Segments", "Create a segment").json_body("SegmentInput").ok_ref("Segment")
+            .errors(&[403, 409]),
+        op("get", "/v1/segments", "Segments", "List segments")
+            .paged()
+            .query("locationId", json!({"type": "integer", "format": "int64"}))
+            .query("searchText", text())
+            .list("Segment"),
+        op("post", "/v1/segments/preview", "Segments", "Count and sample a rule without saving it")
+            .json_body("SegmentInput").ok_ref("Preview"),
+        op("get", "/v1/segments/{id}", "Segments", "Get a segment").id("id").ok_ref("Segment"),
+        op("put", "/v1/segments/{id}", "Segments", "Change a segment").id("id").json_body("SegmentInput")
+            .ok_ref("Segment").errors(&[403, 409]),
+        op("delete", "/v1/segments/{id}", "Segments", "Delete a segment").id("id").ok_ref("Success"),
+        op("get", "/v1/segments/{id}/contacts", "Segments", "Its members, by id")
+            .id("id").paged().query("after", json!({"type": "integer", "format": "int64"}))
+            .describe("after: the last id of the previous page; such pages cost the same at any depth.")
+            .list("Person"),
+        op("post", "/v1/segments/{id}/contacts", "Segments", "Add members to a static segment")
+            .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
+        op("delete", "/v1/segments/{id}/contacts", "Segments", "Remove members from a static segment")
+            .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
+        op("get", "/v1/segments/{id}/count", "Segments", "How many members now").id("id").ok_ref("Count"),
+        op("post", "/v1/templates", "Templates", "Register a template").json_body("TemplateInput")
+            .ok_ref("Template").errors(&[409]),
+        op("get", "/v1/templates", "Templates", "List templates").paged().list("Template"),
+        op("get", "/v1/templates/{id}", "Templates", "Get a template").id("id").ok_ref("Template"),
+        op("put", "/v1/templates/{id}", "Templates", "Change a template").id("id").json_body("TemplateInput")
+            .ok_ref("Template").errors(&[409]),
+        op("delete", "/v1/templates/{id}", "Templates", "Delete a template").id("id").ok_ref("Success"),
+        op("post", "/v1/messages/{channel}/receive", "Messages", "Record an incoming message")
+            .path("channel", channel()).json_body("ReceiveInput").ok_ref("Accepted"),
+        op("post", "/v1/messages/{id}/cancel", "Messages", "Cancel a scheduled or queued message")
+            .id("id").ok_ref("Accepted").errors(&[409]),
+        op("post", "/v1/messages/{channel}/{action}", "Messages", "Send a text, media or template message")
+            .path("channel", channel())
+            .path("action", json!({"type": "string", "enum": ["sendtext", "sendmedia", "sendtemplate"]}))
+            .param("header", "Idempotency-Key", text(), false)
+            .describe("With an Idempotency-Key, a repeat within 24 hours answers the first answer again and sends \
+                nothing new. WhatsApp text and media need the person's message within the last 24 hours.")
+            .json_body("SendInput").ok_ref("Accepted").errors(&[409, 422]),
+        op("get", "/v1/messages/{contactId}", "Messages", "A person's message log, newest first")
+            .id("contactId").paged().query("searchText", text())
+            .query("before", json!({"type": "integer", "format": "int64"}))
+            .list("Message"),
+        op("get", "/v1/channels/{channel}", "Channels", "A channel's settings (secrets only as set or not)")
+            .path("channel", channel()).ok_ref("ChannelSettings"),
+        op("put", "/v1/channels/{channel}", "Channels", "Change a channel's settings")
+            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings"),
+        op("delete", "/v1/channels/{channel}", "Channels", "Forget a channel's settings: back to the sandbox")
+            .path("channel", channel()).ok_ref("ChannelSettings"),
+        op("post", "/v1/broadcasts", "Broadcasts", "Send to a segment").json_body("BroadcastInput").ok_ref("Broadcast"),
+        op("get", "/v1/broadcasts", "Broadcasts", "List broadcasts").paged().list("Broadcast"),
+        op("get", "/v1/broadcasts/{id}", "Broadcasts", "A broadcast with live stats").id("id").ok_ref("Broadcast"),
+        op("post", "/v1/broadcasts/{id}/pause", "Broadcasts", "Pause").id("id").ok_ref("Broadcast").errors(&[409]),
+        op("post", "/v1/broadcasts/{id}/resume", "Broadcasts", "Resume").id("id").ok_ref("Broadcast").errors(&[409]),
+        op("post", "/v1/broadcasts/{id}/cancel", "Broadcasts", "Cancel what is not sent yet").id("id")
+            .ok_ref("Broadcast").errors(&[409]),
+        op("get", "/v1/broadcasts/{id}/messages", "Broadcasts", "Its recipients' messages")
+            .id("id").paged().query("status", text()).list("Message"),
+        // Other vendors' dialects.
+        op("post", "/api/v1/createCustomSegment", "Wati", "Create a segment, as Wati does")
+            .json_body("WatiSegmentInput")
+            .ok_ref("WatiResult")
+            .answers(400, "{\"result\": false, \"info\": reason}", json!({"application/json": {"schema": reference("WatiResult")}})),
+        op("post", "/segmenter/segments", "Segmenter", "Create a segment of persons, as Segmenter does")
+            .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
+        op("put", "/segmenter/segments/{id}", "Segmenter", "Replace its persons").id("id")
+            .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
+        op("get", "/segmenter/segments/{id}", "Segmenter", "Get it").id("id").ok_ref("SegmenterResult"),
+        // Provider webhooks: public, checked by each provider's own signature.
+        op("post", "/webhooks/telegram/{accountId}", "Webhooks", "A Telegram Bot API update")
+            .public().id("accountId")
+            .param("header", "X-Telegram-Bot-Api-Secret-Token", text(), true)
+            .json_body("JsonValue").ok_ref("Success").errors(&[401]),
+        op("get", "/webhooks/{channel}/{accountId}", "Webhooks", "Meta's subscription check")
+            .public()
+            .path("channel", json!({"type": "string", "enum": ["whatsapp", "messenger", "instagram"]}))
+            .id("accountId")
+            .query("hub.mode", text())
+            .query("hub.verify_token", text())
+            .query("hub.challenge", text())
+            .answers(200, "The challenge, when the verify token matches", json!({"text/plain": {"schema": text()}}))
+            .errors(&[403]),
+        op("post", "/webhooks/{channel}/{accountId}", "Webhooks", "Meta's signed callbacks")
+            .public()
+            .path("channel", json!({"type": "string", "enum": ["whatsapp", "messenger", "instagram"]}))
+            .id("accountId")
+            .param("header", "X-Hub-Signature-256", text(), true)
+            .json_body("JsonValue").ok_ref("Success").errors(&[401]),
+    ];
+    ops.extend(people("/v1/contacts", "Contacts"));
+    ops.extend(people("/v1/clients", "Clients"));
+    ops
+}
+
+/// `paths`: each path with its operations.
+pub fn all() -> Map<String, Value> {
+    let mut paths = Map::new();
+    for op in operations() {
+        let (path, method, body) = op.finish();
+        let entry = paths.entry(path).or_insert_with(|| json!({}));
+        entry[method] = body;
+    }
+    paths
+}

@@ -1,0 +1,304 @@
+//! Every route the server answers, as data: method, path, handler, grouped by scope. The
+//! server registers these lists, and a test checks that the OpenAPI description
+//! ([`crate::openapi`]) covers exactly them. A known path asked with another method
+//! answers `405` with `Allow`.
+
+use crate::accounts::routes as accounts;
+use crate::admin::{assets, routes as admin};
+use crate::auth::api::authenticate;
+use crate::broadcasts::routes as broadcasts;
+use crate::channels::{routes as channels, webhooks};
+use crate::compat::{segmenter, wati};
+use crate::contacts::model::PersonType;
+use crate::contacts::routes as contacts;
+use crate::error::ApiError;
+use crate::http::{self, require_json_for_mutations};
+use crate::locations::routes as locations;
+use crate::messages::routes as messages;
+use crate::openapi;
+use crate::segments::routes as segments;
+use crate::templates::routes as templates;
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::from_fn;
+use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, Route, Scope, web};
+
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    route: Route,
+}
+
+fn endpoint<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Endpoint {
+        route: web::method(method.clone()).to(handler),
+        method,
+        path,
+    }
+}
+
+macro_rules! verb {
+    ($name:ident, $method:ident) => {
+        fn $name<F, Args>(path: &'static str, handler: F) -> Endpoint
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            endpoint(Method::$method, path, handler)
+        }
+    };
+}
+verb!(get, GET);
+verb!(post, POST);
+verb!(put, PUT);
+verb!(delete, DELETE);
+
+/// One resource per path, in the order paths first appear (actix tries them in order), each
+/// answering `405` with `Allow` for the methods it lacks.
+fn resources(endpoints: Vec<Endpoint>) -> Vec<Resource> {
+    let mut paths: Vec<(&'static str, Vec<Endpoint>)> = Vec::new();
+    for e in endpoints {
+        match paths.iter_mut().find(|(p, _)| *p == e.path) {
+            Some((_, list)) => list.push(e),
+            None => paths.push((e.path, vec![e])),
+        }
+    }
+    paths
+        .into_iter()
+        .map(|(path, list)| {
+            let allow = list
+                .iter()
+                .map(|e| e.method.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut resource = web::resource(path).default_service(web::to(move || {
+                let allow = allow.clone();
+                async move {
+                    let error =
+                        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("use {allow}"));
+                    let mut response = actix_web::ResponseError::error_response(&error);
+                    response.headers_mut().insert(
+                        header::ALLOW,
+                        header::HeaderValue::from_str(&allow).expect("method names are ASCII"),
+                    );
+                    response
+                }
+            }));
+            for e in list {
+                resource = resource.route(e.route);
+            }
+            resource
+        })
+        .collect()
+}
+
+fn scope(prefix: &str, endpoints: Vec<Endpoint>) -> Scope {
+    resources(endpoints)
+        .into_iter()
+        .fold(web::scope(prefix), Scope::service)
+        .default_service(web::to(http::not_found))
+}
+
+fn root() -> Vec<Endpoint> {
+    vec![
+        get("/health", http::health),
+        get("/", || async {
+            HttpResponse::Found()
+                .insert_header(("location", "/admin"))
+                .finish()
+        }),
+        get("/openapi.json", openapi::document),
+        get("/docs", openapi::page),
+        get("/docs/docs.js", openapi::script),
+    ]
+}
+
+fn admin_api() -> Vec<Endpoint> {
+    vec![
+        post("/signup", admin::signup),
+        post("/login", admin::login),
+        post("/logout", admin::logout),
+        get("/me", admin::me),
+        get("/keys", admin::list_keys),
+        post("/keys", admin::create_key),
+        delete("/keys/{id}", admin::revoke_key),
+        get("/channels", admin::list_channels),
+        put("/channels/{channel}", admin::put_channel),
+        delete("/channels/{channel}", admin::delete_channel),
+    ]
+}
+
+fn admin_page() -> Vec<Endpoint> {
+    vec![
+        get("", assets::index),
+        get("/", assets::index),
+        get("/admin.js", assets::script),
+        get("/admin.css", assets::style),
+    ]
+}
+
+fn v1() -> Vec<Endpoint> {
+    vec![
+        get("/account", accounts::get_account),
+        get("/tags", contacts::list_tags),
+        post("/locations", locations::create),
+        get("/locations", locations::list),
+        get("/locations/{id}", locations::get),
+        put("/locations/{id}", locations::update),
+        delete("/locations/{id}", locations::delete),
+        post("/segments", segments::create),
+        get("/segments", segments::list),
+        post("/segments/preview", segments::preview),
+        get("/segments/{id}", segments::get),
+        put("/segments/{id}", segments::update),
+        delete("/segments/{id}", segments::delete),
+        get("/segments/{id}/contacts", segments::members),
+        post("/segments/{id}/contacts", segments::add_members),
+        delete("/segments/{id}/contacts", segments::remove_members),
+        get("/segments/{id}/count", segments::count),
+        post("/templates", templates::create),
+        get("/templates", templates::list),
+        get("/templates/{id}", templates::get),
+        put("/templates/{id}", templates::update),
+        delete("/templates/{id}", templates::delete),
+        post("/messages/{channel}/receive", messages::receive),
+        post("/messages/{id}/cancel", messages::cancel),
+        post("/messages/{channel}/{action}", messages::send),
+        get("/messages/{contactId}", messages::log),
+        get("/channels/{channel}", channels::get),
+        put("/channels/{channel}", channels::put),
+        delete("/channels/{channel}", channels::delete),
+        post("/broadcasts", broadcasts::create),
+        get("/broadcasts", broadcasts::list),
+        get("/broadcasts/{id}", broadcasts::get),
+        post("/broadcasts/{id}/pause", broadcasts::pause),
+        post("/broadcasts/{id}/resume", broadcasts::resume),
+        post("/broadcasts/{id}/cancel", broadcasts::cancel),
+        get("/broadcasts/{id}/messages", broadcasts::messages),
+    ]
+}
+
+/// `/v1/contacts` and `/v1/clients`: the same routes over the two person types.
+fn people() -> Vec<Endpoint> {
+    vec![
+        post("/import", contacts::import),
+        get("/export", contacts::export),
+        post("", contacts::create),
+        get("", contacts::list),
+        get("/{id}", contacts::get),
+        put("/{id}", contacts::update),
+        delete("/{id}", contacts::delete),
+        post("/{id}/tags", contacts::add_tags),
+        delete("/{id}/tags", contacts::remove_tags),
+    ]
+}
+
+fn wati() -> Vec<Endpoint> {
+    vec![post("/createCustomSegment", wati::create_custom_segment)]
+}
+
+fn webhooks() -> Vec<Endpoint> {
+    vec![
+        post("/telegram/{accountId}", webhooks::telegram_update),
+        // WhatsApp, Messenger and Instagram: Meta's check and signed callbacks.
+        get("/{channel}/{accountId}", webhooks::meta_verify),
+        post("/{channel}/{accountId}", webhooks::meta_events),
+    ]
+}
+
+fn segmenter() -> Vec<Endpoint> {
+    vec![
+        post("/segments", segmenter::create),
+        put("/segments/{id}", segmenter::update),
+        get("/segments/{id}", segmenter::get),
+    ]
+}
+
+/// Who may call a scope's routes.
+#[derive(Clone, Copy)]
+enum Access {
+    /// An API key (and the account's rate limits).
+    ApiKey,
+    /// The admin session cookie; mutations must be JSON (the CSRF guard).
+    AdminApi,
+    /// The admin page's files, with its security headers.
+    AdminPage,
+    /// Anyone: provider webhooks, checked by their own signatures.
+    Public,
+}
+
+struct Group {
+    prefix: &'static str,
+    access: Access,
+    /// The person type of `/v1/contacts` and `/v1/clients`.
+    kind: Option<PersonType>,
+    endpoints: Vec<Endpoint>,
+}
+
+fn group(prefix: &'static str, access: Access, endpoints: Vec<Endpoint>) -> Group {
+    Group {
+        prefix,
+        access,
+        kind: None,
+        endpoints,
+    }
+}
+
+/// The scopes, in the order they are tried.
+fn groups() -> Vec<Group> {
+    let people = |prefix, kind| Group {
+        kind: Some(kind),
+        ..group(prefix, Access::ApiKey, people())
+    };
+    vec![
+        group("/admin/api", Access::AdminApi, admin_api()),
+        group("/admin", Access::AdminPage, admin_page()),
+        people("/v1/contacts", PersonType::Contact),
+        people("/v1/clients", PersonType::Client),
+        group("/v1", Access::ApiKey, v1()),
+        group("/api/v1", Access::ApiKey, wati()),
+        group("/webhooks", Access::Public, webhooks()),
+        group("/segmenter", Access::ApiKey, segmenter()),
+    ]
+}
+
+/// Every endpoint as (method, full path): what the OpenAPI description must cover.
+pub fn table() -> Vec<(Method, String)> {
+    let root = root().into_iter().map(|e| (e.method, e.path.to_string()));
+    let scoped = groups().into_iter().flat_map(|g| {
+        g.endpoints
+            .into_iter()
+            .map(move |e| (e.method, format!("{}{}", g.prefix, e.path)))
+    });
+    root.chain(scoped).collect()
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(http::query_config())
+        .app_data(http::path_config());
+    for resource in resources(root()) {
+        cfg.service(resource);
+    }
+    for g in groups() {
+        let mut scope = scope(g.prefix, g.endpoints);
+        if let Some(kind) = g.kind {
+            scope = scope.app_data(kind);
+        }
+        match g.access {
+            Access::ApiKey => cfg.service(scope.wrap(from_fn(authenticate))),
+            Access::AdminApi => cfg.service(
+                scope
+                    .wrap(from_fn(require_json_for_mutations))
+                    .wrap(assets::security_headers()),
+            ),
+            Access::AdminPage => cfg.service(scope.wrap(assets::security_headers())),
+            Access::Public => cfg.service(scope),
+        };
+    }
+    cfg.default_service(web::to(http::not_found));
+}
