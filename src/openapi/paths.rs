@@ -175,7 +175,8 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
                 or a JSON array of people as POST takes them. Upserts by externalId, then phoneNumber. Good rows are \
                 stored even when others fail; each failed row is listed with its number. Up to 64 MiB.")
             .answers(200, "What was created, updated and refused", json!({"application/json": {"schema": reference("ImportResult")}}))
-            .body_any(),
+            .body_any()
+            .errors(&[415]),
         op("get", path("/export"), tag, "Export people as CSV, streamed")
             .query("segmentId", text())
             .answers(200, "CSV in the columns an import reads back", json!({"text/csv": {"schema": {"type": "string"}}})),
@@ -199,9 +200,11 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
 impl Op {
     /// The import's body: CSV or JSON.
     fn body_any(mut self) -> Op {
+        // Rows are judged one by one: a bad row is listed in `failed`, never the whole body.
         self.body["requestBody"] = json!({"required": true, "content": {
-            "text/csv": {"schema": {"type": "string"}},
-            "application/json": {"schema": {"type": "array", "items": reference("PersonInput")}}}});
+            "text/csv": {"schema": {"description": "CSV text; the header row names the fields."}},
+            "application/json": {"schema": {"type": "array",
+                "items": {"description": "A person as POST takes it (PersonInput)."}}}}});
         self
     }
 }

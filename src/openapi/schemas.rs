@@ -19,12 +19,16 @@ fn strings() -> Value {
 
 /// Ids in bodies: a positive integer or its digits as a string.
 fn id_input() -> Value {
-    json!({"anyOf": [{"type": "integer", "minimum": 1},
-                     {"type": "string", "pattern": "^\\s*[0-9]+\\s*$"}]})
+    json!({"type": ["integer", "string"], "minimum": 1, "pattern": "^\\s*[0-9]+\\s*$"})
 }
 
 fn id_ref() -> Value {
     json!({"type": "object", "required": ["id"], "properties": {"id": id_input()}})
+}
+
+/// `{"id": …}` or `null`.
+fn optional_ref() -> Value {
+    json!({"type": ["object", "null"], "required": ["id"], "properties": {"id": id_input()}})
 }
 
 fn time() -> Value {
@@ -81,7 +85,7 @@ pub fn all() -> Value {
                 "contactStage": nullable("string"), "channel": nullable("string"),
                 "channelIds": {"type": ["object", "null"], "properties": {
                     "telegram": nullable("string"), "instagram": nullable("string"), "messenger": nullable("string")}},
-                "location": {"anyOf": [{"type": "null"}, id_ref()]},
+                "location": optional_ref(),
                 "tags": {"type": ["array", "null"], "items": {"type": "string"}},
                 "attributes": {"type": ["object", "null"],
                     "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
@@ -126,7 +130,7 @@ pub fn all() -> Value {
                 "criteria": {"type": ["object", "null"]}, "groups": {"type": ["array", "null"]},
                 "groupLogic": {"type": ["string", "null"]},
                 "contactIds": {"type": ["array", "null"], "items": id_input()},
-                "location": {"anyOf": [{"type": "null"}, id_ref()]}
+                "location": optional_ref()
             }
         },
         "Members": {"type": "object", "required": ["contactIds"],
@@ -165,11 +169,11 @@ pub fn all() -> Value {
                 textMessage; sendmedia mediaUrl and mimeType; sendtemplate on WhatsApp a registered template and its \
                 parameters, on Telegram textMessage with headerType and buttons, on Instagram and Messenger elements.",
             "properties": {
-                "contact": {"anyOf": [{"type": "null"}, id_ref()]},
-                "client": {"anyOf": [{"type": "null"}, id_ref()]},
+                "contact": optional_ref(),
+                "client": optional_ref(),
                 "recepient": reference("Recipient"), "recipient": reference("Recipient"),
                 "scheduleDateTime": nullable("string"),
-                "location": {"anyOf": [{"type": "null"}, id_ref()]},
+                "location": optional_ref(),
                 "textMessage": nullable("string"), "mediaUrl": nullable("string"), "mimeType": nullable("string"),
                 "template": {"type": ["object", "null"], "properties": {
                     "name": nullable("string"), "language": nullable("string")}},
@@ -187,8 +191,8 @@ pub fn all() -> Value {
             "type": "object",
             "description": "Exactly one of contact, client or sender; textMessage, or mediaUrl with mimeType.",
             "properties": {
-                "contact": {"anyOf": [{"type": "null"}, id_ref()]},
-                "client": {"anyOf": [{"type": "null"}, id_ref()]},
+                "contact": optional_ref(),
+                "client": optional_ref(),
                 "sender": {"type": ["object", "null"], "properties": {
                     "phoneNumber": nullable("string"), "channelUserId": nullable("string"), "name": nullable("string")}},
                 "textMessage": nullable("string"), "mediaUrl": nullable("string"), "mimeType": nullable("string")
@@ -255,7 +259,7 @@ pub fn all() -> Value {
             "description": "A WhatsApp template (with parameters, which may hold {{firstName}}, {{attributes.x}}, \
                 {{x|default}}) or, on the other channels, textMessage.",
             "properties": {
-                "name": nullable("string"), "segment": {"anyOf": [{"type": "null"}, id_ref()]},
+                "name": nullable("string"), "segment": optional_ref(),
                 "channel": nullable("string"),
                 "template": {"type": ["object", "null"], "properties": {
                     "name": nullable("string"), "language": nullable("string")}},
