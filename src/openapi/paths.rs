@@ -76,8 +76,11 @@ impl Op {
         self.param("path", name, schema, true)
     }
 
-    fn id(self, name: &str) -> Op {
-        self.path(name, json!({"type": "integer", "format": "int64"}))
+    fn id(mut self, name: &str) -> Op {
+        self = self.path(name, json!({"type": "integer", "format": "int64"}));
+        let params = self.body["parameters"].as_array_mut().expect("an array");
+        params.last_mut().expect("just added")["example"] = json!(1);
+        self
     }
 
     fn query(self, name: &str, schema: Value) -> Op {
