@@ -2,15 +2,12 @@
 //! resume and cancel, schedules, STOP/START, and a SIGKILL in the middle.
 
 use crate::helpers::{
-    PASSWORD, Process, TestApp, error_message, eventually, spawn_app, spawn_app_with,
+    PASSWORD, Process, TestApp, cli, error_message, eventually, spawn_app, spawn_app_with,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::process::Stdio;
 use std::time::Duration;
 use switchboard::accounts::Plan;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 
 async fn add(app: &TestApp, key: &str, body: Value) -> String {
     let created = app.ok("POST", "/v1/contacts", key, Some(body)).await;
@@ -388,27 +385,6 @@ async fn stop_opts_out_of_broadcasts_start_opts_back_in_and_schedules_survive_a_
     .await;
     assert_eq!(done["stats"]["sent"], 1);
     assert!(done["startedAt"].is_string());
-}
-
-async fn cli(db: &std::path::Path, args: &[&str], stdin: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .await
-        .unwrap();
-    let out = child.wait_with_output().await.unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Channel settings and the WhatsApp Cloud API transport, against a local stand-in for the
 //! Graph API that checks what the real one documents: path, bearer token, message shape.
 
-use crate::helpers::{TestApp, error_message, eventually, spawn_app};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use crate::helpers::{TestApp, error_message, eventually, spawn_app, stand_in};
+use actix_web::{HttpRequest, HttpResponse, web};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -10,29 +10,6 @@ use std::time::Duration;
 use switchboard::accounts::Plan;
 
 type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
-
-/// Serves `handler` for POSTs to `route` on port 0, with `state` as app data: a local
-/// stand-in for a provider's API. Its base URL.
-fn stand_in<S, F, Args>(route: &'static str, state: S, handler: F) -> String
-where
-    S: Clone + Send + 'static,
-    F: actix_web::Handler<Args> + Clone + Send + 'static,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .route(route, web::post().to(handler.clone()))
-    })
-    .workers(1)
-    .disable_signals()
-    .bind("127.0.0.1:0")
-    .unwrap();
-    let base = format!("http://{}", server.addrs()[0]);
-    tokio::spawn(server.run());
-    base
-}
 
 /// A Graph API stand-in on port 0: records each request; refuses messages to 14155550000
 /// (and 1415555090x) as the Cloud API refuses an undeliverable number, answers 503 to the

@@ -1,5 +1,6 @@
 //! `spawn_app()` and the small vocabulary the tests share.
 
+use actix_web::{App, HttpServer, web};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -318,4 +319,50 @@ impl Process {
         }
         panic!("the server did not start");
     }
+}
+
+/// Runs the binary's command line on `db` with `stdin`; its standard output.
+pub async fn cli(db: &Path, args: &[&str], stdin: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .await
+        .unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Serves `handler` for POSTs to `route` on port 0, with `state` as app data: a local
+/// stand-in for a provider's API. Its base URL.
+pub fn stand_in<S, F, Args>(route: &'static str, state: S, handler: F) -> String
+where
+    S: Clone + Send + 'static,
+    F: actix_web::Handler<Args> + Clone + Send + 'static,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route(route, web::post().to(handler.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let base = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    base
 }

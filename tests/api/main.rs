@@ -9,6 +9,7 @@ mod broadcasts;
 mod channels;
 mod cli;
 mod contacts;
+mod crash;
 mod errors;
 mod health;
 mod import_export;
