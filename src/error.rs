@@ -103,11 +103,21 @@ impl ResponseError for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked, DiskFull, ReadOnly};
+        use rusqlite::ErrorCode::{
+            CannotOpen, DatabaseBusy, DatabaseLocked, DiskFull, ReadOnly, SystemIoFailure,
+        };
         match err.sqlite_error_code() {
-            Some(DiskFull | ReadOnly) => {
+            // The storage, not the request: a full or read-only disk, an I/O error. Nothing
+            // was written; the same request succeeds once the disk is back.
+            Some(DiskFull | ReadOnly | SystemIoFailure | CannotOpen) => {
                 log::error!("database cannot be written: {err}");
-                ApiError::unavailable("the database cannot be written right now; try again later")
+                ApiError {
+                    retry_after: Some(30),
+                    ..ApiError::unavailable(
+                        "the database cannot be written right now (the disk is full or \
+                         read-only); nothing was changed, try again later",
+                    )
+                }
             }
             Some(DatabaseBusy | DatabaseLocked) => {
                 log::warn!("database busy: {err}");
@@ -137,6 +147,27 @@ impl From<actix_web::error::BlockingError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_database_is_503_not_500() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let conn = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let err: ApiError = conn
+            .execute("INSERT INTO t VALUES (1)", [])
+            .unwrap_err()
+            .into();
+        assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(err.retry_after, Some(30));
+    }
 
     #[test]
     fn body_has_the_contract_shape() {

@@ -21,6 +21,7 @@ mod rate_limits;
 mod segmenter;
 mod segments;
 mod shutdown;
+mod storage;
 mod templates;
 mod tenancy;
 mod wati;
