@@ -240,8 +240,11 @@ pub fn read_csv(
     csv.headers()
         .map_err(|e| ApiError::bad_request(format!("body: {e}")))?; // rows are numbered after it
     let mut record = csv::StringRecord::new();
+    let mut number = 1;
     loop {
-        let number = csv.position().line() as usize;
+        // The spreadsheet's row: the line a record starts on (a quoted multi-line cell is
+        // one row), and never the same twice (a lone `\r` ends a record but not a line).
+        number = (csv.position().line() as usize).max(number + 1);
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -454,6 +457,28 @@ mod tests {
             rows[1].number, 3,
             "spreadsheet rows: a multi-line cell is one row"
         );
+    }
+
+    #[test]
+    fn rows_ended_by_a_lone_carriage_return_are_numbered_apart() {
+        // Found by `fuzz/fuzz_targets/import.rs`: an unreadable row ended by `\r` alone and
+        // the row after it were both reported as row 3.
+        let csv = b"phoneNumber,name\n+919876543210,A\n\xff\r+14155552671,B\rC,\"D\"\"\"\n";
+        let phones = PhoneRules::new(None).unwrap();
+        let ctx = Context {
+            phones: &phones,
+            today: date!(2026 - 11 - 22),
+            kinds: HashMap::new(),
+        };
+        let mut numbers = Vec::new();
+        let failures = read_csv(csv, &ctx, |batch| {
+            numbers.extend(batch.iter().map(|r| r.number));
+            Ok(())
+        })
+        .unwrap();
+        numbers.extend(failures.iter().map(|f| f.row));
+        numbers.sort();
+        assert_eq!(numbers, vec![2, 3, 4, 5], "{failures:?}");
     }
 
     #[test]
