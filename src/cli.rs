@@ -48,6 +48,19 @@ enum Command {
         /// Where the copy goes; must not exist.
         file: PathBuf,
     },
+    /// Fill an account with demo people (names, phones, emails, tags, attributes,
+    /// locations, stages, birth dates, some WhatsApp history). The account is created, with
+    /// a password and an API key printed, if it does not exist.
+    Demo {
+        /// How many people to add.
+        #[arg(long, default_value_t = 1000)]
+        contacts: u64,
+        #[arg(long, default_value = "demo@example.com")]
+        email: String,
+        /// The same seed and count give the same people.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -164,6 +177,11 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Serve(args)) => serve(&cli.db, args),
         Some(Command::Account(cmd)) => account(&cli.db, cmd),
         Some(Command::Key(cmd)) => key(&cli.db, cmd),
+        Some(Command::Demo {
+            contacts,
+            email,
+            seed,
+        }) => demo(&cli.db, &email, contacts, seed),
         Some(Command::Backup { file }) => {
             let copy = db::backup(&cli.db, &file)?;
             println!(
@@ -179,6 +197,25 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> Result<(), String> {
+    let conn = db::open_single(db)?;
+    let started = std::time::Instant::now();
+    let filled = crate::demo::fill(&conn, email, contacts, seed)?;
+    println!(
+        "Added {} demo people and {} messages to account {} ({email}) in {:.1} s.",
+        filled.people,
+        filled.messages,
+        filled.account_id,
+        started.elapsed().as_secs_f64()
+    );
+    if let (Some(password), Some(key)) = (filled.created_account, filled.key) {
+        println!("Created the account: sign in on the admin page with password {password}");
+        println!("Its API key (shown only now):");
+        println!("{key}");
+    }
+    Ok(())
 }
 
 fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {

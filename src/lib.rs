@@ -21,7 +21,7 @@
 //!   settings and the providers' transports.
 //! * [`compat`] translates the other vendors' dialects (Wati, Segmenter) onto the native
 //!   services.
-//! * [`housekeeping`] runs the server's background chores.
+//! * [`housekeeping`] runs the server's background chores; [`demo`] makes demo data.
 
 // The OpenAPI schemas are one large `json!` literal, deeper than the default macro limit.
 #![recursion_limit = "512"]
@@ -37,6 +37,7 @@ pub mod compat;
 pub mod config;
 pub mod contacts;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod fields;
 pub mod housekeeping;

@@ -343,3 +343,71 @@ async fn a_backup_copies_an_older_database_as_it_is_without_migrating_it() {
         assert_eq!(version, 1, "{}", file.display());
     }
 }
+
+#[tokio::test]
+async fn demo_fills_an_account_that_the_api_then_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let out = crate::helpers::cli(&db, &["demo", "--contacts", "300", "--seed", "4"], "").await;
+    assert!(out.contains("Added 300 demo people"), "{out}");
+    let key = out.lines().last().unwrap().trim().to_string();
+    assert!(key.starts_with("sb_live_"), "{out}");
+    // A second run adds to the same account, with new phone numbers.
+    let again = crate::helpers::cli(&db, &["demo", "--contacts", "200"], "").await;
+    assert!(again.contains("Added 200 demo people"), "{again}");
+    assert!(
+        !again.contains("sb_live_"),
+        "no new account, no new key: {again}"
+    );
+
+    let server = crate::helpers::Process::serve(&db, &[], "warn").await;
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        http.get(format!("{}{path}", server.base))
+            .header("x-api-key", &key)
+            .send()
+    };
+    let res = get("/v1/contacts?limit=500".into()).await.unwrap();
+    assert_eq!(res.headers()["x-total-count"], "500");
+    let people: Value = res.json().await.unwrap();
+    let with_history = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["lastActivityAt"].is_string())
+        .expect("some people have message history");
+    for field in [
+        "name",
+        "phoneNumber",
+        "email",
+        "gender",
+        "birthDate",
+        "contactStage",
+        "location",
+    ] {
+        assert!(!with_history[field].is_null(), "{field}: {with_history}");
+    }
+    assert!(with_history["attributes"]["city"].is_string());
+    let id = with_history["id"].as_str().unwrap();
+    let log: Value = get(format!("/v1/messages/{id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
+    assert_eq!(log[1]["isIncoming"], true);
+    let tags: Value = get("/v1/tags".into()).await.unwrap().json().await.unwrap();
+    assert!(tags.as_array().unwrap().len() >= 10, "{tags}");
+    let locations: Value = get("/v1/locations".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        locations.as_array().unwrap().len(),
+        5,
+        "made once per account"
+    );
+}
