@@ -579,24 +579,31 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
         json!({"chat_id": "5512", "photo": "https://x.example/a.png", "caption": "Sale today",
                "reply_markup": {"inline_keyboard": [[{"text": "Later", "callback_data": "LATER"}]]}})
     );
-    let nobody = app
-        .ok(
-            "POST",
-            "/v1/contacts",
-            &key,
-            Some(json!({"channelIds": {"telegram": "999"}})),
-        )
-        .await;
-    let nobody = nobody["id"].as_str().unwrap().to_string();
-    let lost = app
-        .ok(
-            "POST",
-            "/v1/messages/telegram/sendtext",
-            &key,
-            Some(json!({"contact": {"id": nobody}, "textMessage": "hi"})),
-        )
-        .await;
-    let entry = until_settled(&app, &key, &nobody, lost["id"].as_str().unwrap()).await;
+    // A contact with that Telegram id, sent a text: its log entry once settled.
+    let text_to = |chat: &'static str| {
+        let (app, key) = (&app, &key);
+        async move {
+            let c = app
+                .ok(
+                    "POST",
+                    "/v1/contacts",
+                    key,
+                    Some(json!({"channelIds": {"telegram": chat}})),
+                )
+                .await;
+            let c = c["id"].as_str().unwrap().to_string();
+            let m = app
+                .ok(
+                    "POST",
+                    "/v1/messages/telegram/sendtext",
+                    key,
+                    Some(json!({"contact": {"id": c}, "textMessage": "hi"})),
+                )
+                .await;
+            until_settled(app, key, &c, m["id"].as_str().unwrap()).await
+        }
+    };
+    let entry = text_to("999").await;
     assert_eq!(entry["status"], "failed");
     assert!(
         entry["errorMessage"]
@@ -605,24 +612,7 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
             .contains("chat not found"),
         "{entry}"
     );
-    let busy = app
-        .ok(
-            "POST",
-            "/v1/contacts",
-            &key,
-            Some(json!({"channelIds": {"telegram": "429"}})),
-        )
-        .await;
-    let busy = busy["id"].as_str().unwrap().to_string();
-    let later = app
-        .ok(
-            "POST",
-            "/v1/messages/telegram/sendtext",
-            &key,
-            Some(json!({"contact": {"id": busy}, "textMessage": "hi"})),
-        )
-        .await;
-    let entry = until_settled(&app, &key, &busy, later["id"].as_str().unwrap()).await;
+    let entry = text_to("429").await;
     assert_eq!(
         entry["status"], "sent",
         "sent after the rate limit: {entry}"
