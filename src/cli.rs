@@ -210,7 +210,7 @@ fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> Result<(
         filled.account_id,
         started.elapsed().as_secs_f64()
     );
-    if let (Some(password), Some(key)) = (filled.created_account, filled.key) {
+    if let (Some(password), Some(key)) = (filled.password, filled.key) {
         println!("Created the account: sign in on the admin page with password {password}");
         println!("Its API key (shown only now):");
         println!("{key}");

@@ -5,17 +5,17 @@
 use crate::accounts::{Email, Plan, store as accounts};
 use crate::auth::{keys, password, random_hex};
 use crate::clock::{self, SECONDS_PER_DAY, Timestamp};
-use crate::contacts::bulk;
 use crate::contacts::import::Row;
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType};
 use crate::contacts::phone::PhoneRules;
+use crate::contacts::{bulk, store as contacts};
 use crate::locations::store as locations;
 use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::store::{self as messages, NewMessage};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
 const FIRST: &[&str] = &[
@@ -111,7 +111,8 @@ fn ascii(name: &str) -> String {
 
 pub struct Filled {
     pub account_id: i64,
-    pub created_account: Option<String>,
+    /// The new account's password, when the demo made the account.
+    pub password: Option<String>,
     pub key: Option<String>,
     pub people: usize,
     pub messages: usize,
@@ -123,43 +124,28 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Fil
     let now = clock::now();
     let email = Email::parse(email).map_err(|e| e.message)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let (account_id, created_account, key) =
-        match accounts::find_account_by_email(conn, email.as_str()).map_err(|e| e.message)? {
-            Some((account, _)) => (account.id, None, None),
-            None => {
-                let secret = random_hex(10);
-                let hash = password::hash(&secret).map_err(|e| e.message)?;
-                let account = accounts::create_account(conn, &email, &hash, Plan::Unlimited, now)
-                    .map_err(|e| e.message)?;
-                let key =
-                    keys::issue(conn, account.id, Some("demo"), now).map_err(|e| e.message)?;
-                (account.id, Some(secret), Some(key.secret))
-            }
-        };
+    let (account_id, password, key) = match accounts::find_account_by_email(conn, email.as_str())
+        .map_err(|e| e.message)?
+    {
+        Some((account, _)) => (account.id, None, None),
+        None => {
+            let secret = random_hex(10);
+            let hash = password::hash(&secret).map_err(|e| e.message)?;
+            let account = accounts::create_account(conn, &email, &hash, Plan::Unlimited, now)
+                .map_err(|e| e.message)?;
+            let key = keys::issue(conn, account.id, Some("demo"), now).map_err(|e| e.message)?;
+            (account.id, Some(secret), Some(key.secret))
+        }
+    };
     // The demo's locations, made once per account.
-    let mut location_ids = Vec::new();
-    for title in LOCATIONS {
-        let found: Option<i64> = conn
-            .query_row(
-                "SELECT id FROM locations WHERE account_id = ?1 AND title = ?2",
-                rusqlite::params![account_id, title],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| e.to_string())?;
-        let id = match found {
-            Some(id) => id,
-            None => locations::insert(conn, account_id, title, now).map_err(|e| e.message)?,
-        };
-        location_ids.push(id);
-    }
+    let location_ids = LOCATIONS
+        .iter()
+        .map(|title| locations::find_or_insert(conn, account_id, title, now))
+        .collect::<crate::error::Result<Vec<i64>>>()
+        .map_err(|e| e.message)?;
     let phones = PhoneRules::new(None).map_err(|e| e.to_string())?;
     let today = clock::date_of(now);
-    let first_id: i64 = conn
-        .query_row("SELECT coalesce(max(id), 0) FROM contacts", [], |r| {
-            r.get(0)
-        })
-        .map_err(|e| e.to_string())?;
+    let first_id = contacts::last_id(conn).map_err(|e| e.message)?;
     let offset = first_id as u64; // distinct phones when demo runs twice on one file
     let mut people = 0;
     let mut start = 0;
@@ -191,7 +177,7 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Fil
     let messages = history(conn, account_id, first_id, &mut rng, now)?;
     Ok(Filled {
         account_id,
-        created_account,
+        password,
         key,
         people,
         messages,
@@ -218,15 +204,7 @@ fn history(
     rng: &mut StdRng,
     now: Timestamp,
 ) -> Result<usize, String> {
-    let ids: Vec<i64> = {
-        let mut stmt = conn
-            .prepare("SELECT id FROM contacts WHERE account_id = ?1 AND id > ?2 ORDER BY id")
-            .map_err(|e| e.to_string())?;
-        stmt.query_map([account_id, after_id], |r| r.get(0))
-            .map_err(|e| e.to_string())?
-            .collect::<rusqlite::Result<_>>()
-            .map_err(|e| e.to_string())?
-    };
+    let ids = contacts::ids_after(conn, account_id, after_id).map_err(|e| e.message)?;
     let mut chosen: Vec<(i64, Timestamp)> = Vec::new();
     for id in ids {
         if rng.random_bool(0.1) {

@@ -96,14 +96,7 @@ mod tests {
     use crate::messages::model::{Channel, Content};
 
     fn outgoing(kind: Kind, content: Content) -> Outgoing {
-        Outgoing {
-            id: 1,
-            account_id: 1,
-            channel: Channel::Messenger,
-            kind,
-            to: Some("2481".into()),
-            content,
-        }
+        Outgoing::sample(Channel::Messenger, "2481", kind, content)
     }
 
     #[test]

@@ -134,14 +134,7 @@ mod tests {
     use super::*;
 
     fn outgoing(kind: Kind, content: Content) -> Outgoing {
-        Outgoing {
-            id: 1,
-            account_id: 1,
-            channel: Channel::Telegram,
-            kind,
-            to: Some("5512".into()),
-            content,
-        }
+        Outgoing::sample(Channel::Telegram, "5512", kind, content)
     }
 
     #[test]

@@ -210,14 +210,7 @@ mod tests {
     use super::*;
 
     fn outgoing(kind: Kind, content: Content) -> Outgoing {
-        Outgoing {
-            id: 1,
-            account_id: 1,
-            channel: Channel::WhatsApp,
-            kind,
-            to: Some("+919876543210".into()),
-            content,
-        }
+        Outgoing::sample(Channel::WhatsApp, "+919876543210", kind, content)
     }
 
     #[test]

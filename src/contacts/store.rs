@@ -407,6 +407,23 @@ fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
     })
 }
 
+/// The highest person id in the file (any account): later ids are new people.
+pub fn last_id(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT coalesce(max(id), 0) FROM contacts", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// The account's people with ids above `after`, in id order.
+pub fn ids_after(conn: &Connection, account_id: i64, after: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id FROM contacts WHERE account_id = ?1 AND id > ?2 ORDER BY id")?;
+    let ids = stmt.query_map(params![account_id, after], |r| r.get(0))?;
+    Ok(ids.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<Person> {
     let keys = attribute_keys(conn, account_id)?;
     let sql = format!(

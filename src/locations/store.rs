@@ -42,6 +42,23 @@ pub fn insert(conn: &Connection, account_id: i64, title: &str, now: Timestamp) -
     Ok(conn.last_insert_rowid())
 }
 
+/// The id of the account's location with this title, made if there is none.
+pub fn find_or_insert(
+    conn: &Connection,
+    account_id: i64,
+    title: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    let found = conn
+        .prepare_cached("SELECT id FROM locations WHERE account_id = ?1 AND title = ?2")?
+        .query_row(params![account_id, title], |r| r.get(0))
+        .optional()?;
+    match found {
+        Some(id) => Ok(id),
+        None => insert(conn, account_id, title, now),
+    }
+}
+
 pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Value> {
     conn.prepare_cached(
         "SELECT id, title, created_at, updated_at FROM locations WHERE id = ?1 AND account_id = ?2",

@@ -27,6 +27,21 @@ pub struct Outgoing {
     pub content: Content,
 }
 
+#[cfg(test)]
+impl Outgoing {
+    /// Message 1 of account 1 to `to`, for the transports' unit tests.
+    pub fn sample(channel: Channel, to: &str, kind: Kind, content: Content) -> Outgoing {
+        Outgoing {
+            id: 1,
+            account_id: 1,
+            channel,
+            kind,
+            to: Some(to.to_string()),
+            content,
+        }
+    }
+}
+
 /// Ends every message left `sending` by a previous run: the transport may have taken it, so
 /// sending it again could deliver it twice. Run once before the worker starts.
 pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {

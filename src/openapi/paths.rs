@@ -34,7 +34,7 @@ fn error_response(description: &str) -> Value {
            "content": {"application/json": {"schema": reference("Error")}}})
 }
 
-fn describe(status: u16) -> &'static str {
+fn meaning(status: u16) -> &'static str {
     match status {
         400 => "The request is malformed; the message names the field.",
         401 => "No valid credentials.",
@@ -131,7 +131,7 @@ impl Op {
 
     fn errors(mut self, statuses: &[u16]) -> Op {
         for &s in statuses {
-            self.body["responses"][s.to_string()] = error_response(describe(s));
+            self.body["responses"][s.to_string()] = error_response(meaning(s));
         }
         self
     }

@@ -34,9 +34,10 @@ impl Drop for Tmpfs {
 fn fill(dir: &Path) -> PathBuf {
     let path = dir.join("filler");
     let mut file = std::fs::File::create(&path).unwrap();
-    let chunk = vec![0u8; 16 * 1024];
-    while file.write_all(&chunk).is_ok() {}
-    let _ = file.write_all(&[0]);
+    for size in [16 * 1024, 512, 1] {
+        let chunk = vec![0u8; size];
+        while file.write_all(&chunk).is_ok() {}
+    }
     path
 }
 
