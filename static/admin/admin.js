@@ -166,6 +166,7 @@ function channelForm(view) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showError("");
+    saved.textContent = ""; // "Saved." is this save's, never a previous one's
     // Only what changed: a blank secret keeps the stored one, a cleared field is removed.
     const body = {};
     for (const f of fields) {
