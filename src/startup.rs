@@ -46,6 +46,7 @@ impl Application {
             pool,
             writer,
             keys: KeyCache::new(epoch),
+            attribute_names: Default::default(),
             limiter,
             login_throttle: LoginThrottle::default(),
             signup: config.signup,

@@ -3,17 +3,20 @@
 use crate::accounts::Plan;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
+use crate::contacts::names::AttributeNames;
 use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
 use crate::idempotency::InFlight;
 use crate::messages::delivery::Outbox;
 use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
+use std::sync::Arc;
 
 pub struct AppState {
     pub pool: Pool,
     pub writer: Writer,
     pub keys: KeyCache,
+    pub attribute_names: Arc<AttributeNames>,
     pub limiter: RateLimiter,
     pub login_throttle: LoginThrottle,
     pub signup: SignupPolicy,

@@ -5,6 +5,7 @@
 use super::model::{Request, Status, personalize};
 use crate::clock::Timestamp;
 use crate::contacts::model::{Person, PersonType};
+use crate::contacts::names::AttributeNames;
 use crate::contacts::store::people_where;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Status as MessageStatus};
@@ -180,6 +181,7 @@ pub fn claim(
     let ids: Vec<String> = queued.iter().map(|(_, c)| c.to_string()).collect();
     let people: HashMap<i64, Person> = people_where(
         conn,
+        &AttributeNames::default(),
         b.account_id,
         b.kind,
         "c.id IN (SELECT value FROM json_each(?))",

@@ -7,6 +7,7 @@ use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::contacts::bulk;
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, attribute_name};
+use crate::contacts::names::AttributeNames;
 use crate::error::{ApiError, Result};
 use crate::fields::Id;
 use crate::http::Json;
@@ -185,7 +186,13 @@ async fn save(
 fn people_view(conn: &rusqlite::Connection, account: i64, ids: &[i64]) -> Result<Vec<Value>> {
     ids.iter()
         .map(|id| {
-            let p = crate::contacts::store::get(conn, account, PersonType::Contact, *id)?;
+            let p = crate::contacts::store::get(
+                conn,
+                &AttributeNames::default(),
+                account,
+                PersonType::Contact,
+                *id,
+            )?;
             Ok(json!({"id": p.id, "externalId": p.external_id, "email": p.email}))
         })
         .collect()
@@ -225,7 +232,16 @@ pub async fn get(
         let segment = store::get(&conn, account, id)?;
         let now = clock::now();
         let count = store::count(&conn, account, &segment, now)?;
-        let members = store::members(&conn, account, &segment, now, 0, 0, SHOWN_MEMBERS)?;
+        let members = store::members(
+            &conn,
+            &state.attribute_names,
+            account,
+            &segment,
+            now,
+            0,
+            0,
+            SHOWN_MEMBERS,
+        )?;
         let extra = segment.extra.clone().unwrap_or(Value::Null);
         let persons: Vec<Value> = members
             .iter()

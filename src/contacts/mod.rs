@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod names;
 pub mod phone;
 pub mod routes;
 pub mod store;

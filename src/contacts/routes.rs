@@ -9,6 +9,7 @@ use super::store::{self, ListFilter};
 use super::tags;
 use crate::auth::api::ApiAccount;
 use crate::clock;
+use crate::db;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
 use crate::http::{ChannelBody, Json, paged};
@@ -52,11 +53,12 @@ pub async fn create(
         )));
     }
     let (account, now) = (caller.account_id, clock::now());
+    let names = state.attribute_names.clone();
     let person = state
         .writer
         .run(move |conn| {
             let id = store::insert(conn, account, kind, &changes, now)?;
-            store::get(conn, account, kind, id)
+            store::get(conn, &names, account, kind, id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -71,11 +73,12 @@ pub async fn update(
 ) -> Result<HttpResponse> {
     let changes = parse(&state, input)?;
     let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
+    let names = state.attribute_names.clone();
     let person = state
         .writer
         .run(move |conn| {
             store::update(conn, account, kind, id, &changes, now)?;
-            store::get(conn, account, kind, id)
+            store::get(conn, &names, account, kind, id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -89,6 +92,7 @@ pub async fn get(
 ) -> Result<HttpResponse> {
     let person = store::get(
         &*state.pool.get()?,
+        &state.attribute_names,
         caller.account_id,
         kind,
         id.into_inner(),
@@ -138,7 +142,16 @@ pub async fn list(
     };
     // Counting and searching can scan: off the async workers.
     let (people, total) = web::block(move || {
-        store::list(&*state.pool.get()?, caller.account_id, kind, &filter, page)
+        db::snapshot(&*state.pool.get()?, |conn| {
+            store::list(
+                conn,
+                &state.attribute_names,
+                caller.account_id,
+                kind,
+                &filter,
+                page,
+            )
+        })
     })
     .await??;
     Ok(paged(people, total))
@@ -191,11 +204,12 @@ async fn change_tags(
 ) -> Result<HttpResponse> {
     let names = tags(&body.tags)?;
     let (account, now) = (caller.account_id, clock::now());
+    let attribute_names = state.attribute_names.clone();
     let person = state
         .writer
         .run(move |conn| {
             change(conn, account, kind, id, &names, now)?;
-            store::get(conn, account, kind, id)
+            store::get(conn, &attribute_names, account, kind, id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(person))
@@ -309,6 +323,7 @@ pub async fn export(
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse> {
     let (account, pool) = (caller.account_id, state.pool.clone());
+    let names = state.attribute_names.clone();
     // Only a segment of this account and of this kind of person can be exported here.
     let segment = match &query.segment_id {
         None => None,
@@ -333,6 +348,7 @@ pub async fn export(
         let page = |after| match &segment {
             None => store::people_where(
                 &*pool.get()?,
+                &names,
                 account,
                 kind,
                 "1",
@@ -343,6 +359,7 @@ pub async fn export(
             ),
             Some(s) => segments::members(
                 &*pool.get()?,
+                &names,
                 account,
                 s,
                 clock::now(),

@@ -8,9 +8,10 @@
 use super::model::{
     AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, Person, PersonChanges, PersonType,
 };
-use super::tags::{attach, set_tags, tags_of};
+use super::names::{AttributeNames, Names};
+use super::tags::set_tags;
 use crate::clock::{self, Timestamp};
-use crate::db::is_unique_violation;
+use crate::db::{self, is_unique_violation};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
@@ -25,12 +26,24 @@ const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email,
      opted_out, last_activity_at, created_at, updated_at";
 const BASE_COUNT: usize = 20;
 
-/// `a1, a2, …, a64`: every value column, in slot order.
-static SLOT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    (1..=MAX_ATTRIBUTES)
-        .map(|i| format!("a{i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The columns a person is read with, over `contacts c`: the built-in fields, the tag names
+/// as a JSON array (so one statement reads a person whole), then the value slots `a1..a64`.
+static PERSON_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    let slots: Vec<String> = (1..=MAX_ATTRIBUTES).map(|i| format!("c.a{i}")).collect();
+    format!(
+        "{BASE_COLUMNS}, (SELECT json_group_array(t.name ORDER BY t.name) FROM contact_tags ct \
+         JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), {}",
+        slots.join(", ")
+    )
+});
+const TAGS_COLUMN: usize = BASE_COUNT;
+const FIRST_SLOT_COLUMN: usize = BASE_COUNT + 1;
+
+static GET_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM contacts c WHERE c.id = ?1 AND c.account_id = ?2 AND c.type = ?3",
+        *PERSON_COLUMNS
+    )
 });
 
 pub fn attribute_keys(conn: &Connection, account_id: i64) -> Result<Vec<AttrKey>> {
@@ -366,7 +379,14 @@ pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> 
         .ok_or_else(|| not_found(kind, id))
 }
 
-fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
+/// A person from a row of [`PERSON_COLUMNS`]; `None` when the row has a value in a slot
+/// `names` does not name (they are behind: see [`AttributeNames`]).
+fn person_from_row(row: &Row, names: &Names) -> rusqlite::Result<Option<Person>> {
+    for slot in 1..=MAX_ATTRIBUTES {
+        if !names.names(slot) && row.get_ref(FIRST_SLOT_COLUMN + slot - 1)? != ValueRef::Null {
+            return Ok(None);
+        }
+    }
     let text = |i: usize| row.get::<_, Option<String>>(i);
     let kind: i64 = row.get(1)?;
     let mut channel_ids = Map::new();
@@ -376,12 +396,19 @@ fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
         }
     }
     let mut attributes = Map::new();
-    for key in keys {
-        if let Some(v) = attr_of(row.get_ref(BASE_COUNT + key.slot - 1)?, key.kind) {
+    for key in &names.keys {
+        if let Some(v) = attr_of(row.get_ref(FIRST_SLOT_COLUMN + key.slot - 1)?, key.kind) {
             attributes.insert(key.name.clone(), v.to_json());
         }
     }
-    Ok(Person {
+    let tags = serde_json::from_str(row.get_ref(TAGS_COLUMN)?.as_str()?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(
+            TAGS_COLUMN,
+            rusqlite::types::Type::Text,
+            e.into(),
+        )
+    })?;
+    Ok(Some(Person {
         id: row.get::<_, i64>(0)?.to_string(),
         kind: if kind == 1 { "client" } else { "contact" },
         name: text(2)?,
@@ -398,13 +425,31 @@ fn person_from_row(row: &Row, keys: &[AttrKey]) -> rusqlite::Result<Person> {
         location: row
             .get::<_, Option<i64>>(15)?
             .map(|id| json!({"id": id.to_string()})),
-        tags: Vec::new(),
+        tags,
         attributes,
         opted_out: row.get(16)?,
         last_activity_at: row.get::<_, Option<i64>>(17)?.map(clock::rfc3339),
         created_at: clock::rfc3339(row.get(18)?),
         updated_at: clock::rfc3339(row.get(19)?),
-    })
+    }))
+}
+
+/// Runs `read` with the account's kept attribute names and, when a row shows them behind,
+/// once more with names reloaded from the same snapshot.
+fn with_names<T>(
+    conn: &Connection,
+    names: &AttributeNames,
+    account_id: i64,
+    read: impl Fn(&Names) -> Result<Option<T>>,
+) -> Result<T> {
+    if conn.is_autocommit() {
+        return db::snapshot(conn, |conn| with_names(conn, names, account_id, read));
+    }
+    if let Some(out) = read(&*names.get(conn, account_id)?)? {
+        return Ok(out);
+    }
+    read(&*names.reload(conn, account_id)?)?
+        .ok_or_else(|| ApiError::internal("a custom attribute value has no name"))
 }
 
 /// The highest person id in the file (any account): later ids are new people.
@@ -424,21 +469,21 @@ pub fn ids_after(conn: &Connection, account_id: i64, after: i64) -> Result<Vec<i
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<Person> {
-    let keys = attribute_keys(conn, account_id)?;
-    let sql = format!(
-        "SELECT {BASE_COLUMNS}, {} FROM contacts WHERE id = ?1 AND account_id = ?2 AND type = ?3",
-        *SLOT_COLUMNS
-    );
-    let mut person = conn
-        .prepare_cached(&sql)?
-        .query_row(params![id, account_id, kind.code()], |row| {
-            person_from_row(row, &keys)
-        })
-        .optional()?
-        .ok_or_else(|| not_found(kind, id))?;
-    person.tags = tags_of(conn, id)?;
-    Ok(person)
+pub fn get(
+    conn: &Connection,
+    names: &AttributeNames,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+) -> Result<Person> {
+    with_names(conn, names, account_id, |names| {
+        conn.prepare_cached(&GET_SQL)?
+            .query_row(params![id, account_id, kind.code()], |row| {
+                person_from_row(row, names)
+            })
+            .optional()?
+            .ok_or_else(|| not_found(kind, id))
+    })
 }
 
 /// People of an account and type matching `condition` (an SQL condition over `contacts c`
@@ -447,6 +492,7 @@ pub fn get(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Res
 #[allow(clippy::too_many_arguments)]
 pub fn people_where(
     conn: &Connection,
+    names: &AttributeNames,
     account_id: i64,
     kind: PersonType,
     condition: &str,
@@ -455,11 +501,10 @@ pub fn people_where(
     offset: i64,
     limit: u32,
 ) -> Result<Vec<Person>> {
-    let keys = attribute_keys(conn, account_id)?;
     let sql = format!(
-        "SELECT {BASE_COLUMNS}, {} FROM contacts c WHERE c.account_id = ? AND c.type = ? AND c.id > ? \
+        "SELECT {} FROM contacts c WHERE c.account_id = ? AND c.type = ? AND c.id > ? \
          AND {condition} ORDER BY c.id LIMIT {limit} OFFSET {offset}",
-        *SLOT_COLUMNS
+        *PERSON_COLUMNS
     );
     let mut values = vec![
         Sql::Integer(account_id),
@@ -467,11 +512,22 @@ pub fn people_where(
         Sql::Integer(after),
     ];
     values.extend(params.iter().cloned());
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| person_from_row(row, &keys))?;
-    let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    attach(conn, &mut people)?;
-    Ok(people)
+    with_names(conn, names, account_id, |names| {
+        people_of(conn, &sql, &values, names)
+    })
+}
+
+/// The people `sql` (selecting [`PERSON_COLUMNS`]) reads; `None` if `names` are behind.
+fn people_of(
+    conn: &Connection,
+    sql: &str,
+    values: &[Sql],
+    names: &Names,
+) -> Result<Option<Vec<Person>>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| person_from_row(row, names))?;
+    let people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(people.into_iter().collect())
 }
 
 /// Filters of `GET /v1/contacts`.
@@ -486,6 +542,7 @@ pub struct ListFilter {
 /// A page of people in creation order, and how many match in all.
 pub fn list(
     conn: &Connection,
+    names: &AttributeNames,
     account_id: i64,
     kind: PersonType,
     filter: &ListFilter,
@@ -524,17 +581,13 @@ pub fn list(
         ))?
         .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
 
-    let keys = attribute_keys(conn, account_id)?;
     let sql = format!(
-        "SELECT {BASE_COLUMNS}, {} FROM contacts c WHERE {filter_sql} ORDER BY c.id LIMIT {} OFFSET {}",
-        *SLOT_COLUMNS, page.limit, page.offset
+        "SELECT {} FROM contacts c WHERE {filter_sql} ORDER BY c.id LIMIT {} OFFSET {}",
+        *PERSON_COLUMNS, page.limit, page.offset
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values.iter()), |row| {
-        person_from_row(row, &keys)
+    let people = with_names(conn, names, account_id, |names| {
+        people_of(conn, &sql, &values, names)
     })?;
-    let mut people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    attach(conn, &mut people)?;
     Ok((people, total))
 }
 

@@ -1,12 +1,11 @@
 //! SQL for tags: names per account (case-insensitive), links to people, counts.
 
-use super::model::{MAX_TAGS, Person, PersonType};
+use super::model::{MAX_TAGS, PersonType};
 use super::store::exists;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 pub(super) fn tag_id(conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
     let existing = conn
@@ -99,15 +98,6 @@ fn touch(conn: &Connection, id: i64, now: Timestamp) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn tags_of(conn: &Connection, contact_id: i64) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_id = ?1 ORDER BY t.name",
-    )?;
-    let rows = stmt.query_map([contact_id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// Every tag of the account with the number of people (contacts and clients) carrying it.
 pub fn tag_counts(conn: &Connection, account_id: i64) -> Result<Vec<Value>> {
     let mut stmt = conn.prepare_cached(
@@ -118,32 +108,4 @@ pub fn tag_counts(conn: &Connection, account_id: i64) -> Result<Vec<Value>> {
         Ok(json!({"name": r.get::<_, String>(0)?, "count": r.get::<_, i64>(1)?}))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Fills in the tags of a page of people with one query.
-pub(super) fn attach(conn: &Connection, people: &mut [Person]) -> Result<()> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<i64> = people
-        .iter()
-        .map(|p| p.id.parse().unwrap_or_default())
-        .collect();
-    let sql = format!(
-        "SELECT ct.contact_id, t.name FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
-         WHERE ct.contact_id IN ({}) ORDER BY ct.contact_id, t.name",
-        vec!["?"; ids.len()].join(", ")
-    );
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut stmt = conn.prepare_cached(&sql)?;
-    for row in stmt.query_map(params_from_iter(&ids), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })? {
-        let (id, name) = row?;
-        tags.entry(id).or_default().push(name);
-    }
-    for (person, id) in people.iter_mut().zip(ids) {
-        person.tags = tags.remove(&id).unwrap_or_default();
-    }
-    Ok(())
 }

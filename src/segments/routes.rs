@@ -223,6 +223,7 @@ pub async fn members(
         let now = clock::now();
         let people = store::members(
             &conn,
+            &state.attribute_names,
             account,
             &segment,
             now,
@@ -245,7 +246,14 @@ pub async fn preview(
     let def = Definition::parse(body)?;
     let account = caller.account_id;
     let (count, sample) = web::block(move || {
-        store::preview(&*state.pool.get()?, account, &def, clock::now(), SAMPLE)
+        store::preview(
+            &*state.pool.get()?,
+            &state.attribute_names,
+            account,
+            &def,
+            clock::now(),
+            SAMPLE,
+        )
     })
     .await??;
     Ok(HttpResponse::Ok().json(json!({"count": count, "sample": sample})))

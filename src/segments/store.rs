@@ -5,6 +5,7 @@ use super::compile::{compile, only_tags};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{Person, PersonType};
+use crate::contacts::names::AttributeNames;
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
@@ -380,8 +381,10 @@ fn count_tagged(
 
 /// Members in id order: after `after` (a cursor that costs the same at any depth), then
 /// skipping `offset` (for `page`), at most `limit`.
+#[allow(clippy::too_many_arguments)]
 pub fn members(
     conn: &Connection,
+    names: &AttributeNames,
     account_id: i64,
     segment: &Segment,
     now: Timestamp,
@@ -392,6 +395,7 @@ pub fn members(
     let (condition, params) = members_condition(conn, account_id, segment, now)?;
     people_where(
         conn,
+        names,
         account_id,
         segment.kind,
         &condition,
@@ -405,6 +409,7 @@ pub fn members(
 /// Count and first members of a definition that is not stored (`/v1/segments/preview`).
 pub fn preview(
     conn: &Connection,
+    names: &AttributeNames,
     account_id: i64,
     def: &Definition,
     now: Timestamp,
@@ -432,7 +437,9 @@ pub fn preview(
         } else {
             format!("c.id IN ({placeholders})")
         };
-        let people = people_where(conn, account_id, def.kind, &condition, &ids, 0, 0, sample)?;
+        let people = people_where(
+            conn, names, account_id, def.kind, &condition, &ids, 0, 0, sample,
+        )?;
         let sql = format!(
             "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
         );
@@ -443,6 +450,6 @@ pub fn preview(
     }
     Ok((
         count(conn, account_id, &segment, now)?,
-        members(conn, account_id, &segment, now, 0, 0, sample)?,
+        members(conn, names, account_id, &segment, now, 0, 0, sample)?,
     ))
 }

@@ -344,3 +344,59 @@ async fn a_segment_exports_only_its_members() {
         .unwrap();
     error_message(res, StatusCode::NOT_FOUND).await;
 }
+
+/// Reads keep each account's attribute names in memory; names added later, by the writer
+/// or by another process on the same file, must show on the next read.
+#[tokio::test]
+async fn attributes_named_after_a_read_show_on_the_next_read() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let first = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "A", "attributes": {"plan": "pro"}})),
+        )
+        .await;
+    let path = format!("/v1/contacts/{}", first["id"].as_str().unwrap());
+    assert_eq!(
+        app.ok("GET", &path, &key, None).await["attributes"],
+        json!({"plan": "pro"})
+    );
+
+    import_ok(
+        &app,
+        &key,
+        "/v1/contacts/import",
+        "text/csv",
+        "name,city\nB,Pune\n",
+    )
+    .await;
+    let people = everyone(&app, &key, "/v1/contacts").await;
+    assert_eq!(people[1]["attributes"], json!({"city": "Pune"}));
+    assert_eq!(
+        app.ok("GET", &path, &key, None).await["attributes"],
+        json!({"plan": "pro"})
+    );
+
+    // Another process adds people with four more attribute names while the server runs.
+    let db = app.db_path.clone();
+    let out = crate::helpers::cli(
+        &db,
+        &["demo", "--contacts", "3", "--email", "a@example.com"],
+        "",
+    )
+    .await;
+    assert!(out.contains("Added 3 demo people"), "{out}");
+    let people = everyone(&app, &key, "/v1/contacts").await;
+    assert_eq!(people.len(), 5);
+    let last = format!("/v1/contacts/{}", people[4]["id"].as_str().unwrap());
+    let attributes = app.ok("GET", &last, &key, None).await["attributes"].clone();
+    for name in ["city", "member", "orders", "plan"] {
+        assert!(
+            attributes.get(name).is_some(),
+            "{name} missing from {attributes}"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! Each account's custom attribute names, kept in memory for reading people.
+//!
+//! Decoding a person's value slots needs the names; asking SQLite for them on every read
+//! cost a point lookup about a fifth of its time. Names are append-only: once a slot has a
+//! name and kind it keeps them (nothing updates or deletes `attribute_keys`, and accounts
+//! are never deleted). So a kept list is right for every slot it names and can only lack
+//! newer ones. A row with a value in a slot the list does not name shows it is behind, and
+//! the reader reloads it from its own snapshot, where that slot's name was committed with
+//! the value or before it. Only committed names are kept: a list read inside a write
+//! transaction, which may still roll back, serves that read and is not stored.
+
+use super::model::AttrKey;
+use super::store::attribute_keys;
+use crate::error::Result;
+use rusqlite::{Connection, MAIN_DB, TransactionState};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// One account's attribute names as of some snapshot.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub keys: Vec<AttrKey>,
+    /// Bit `slot - 1` is set for each named slot.
+    named: u64,
+}
+
+impl Names {
+    pub fn new(keys: Vec<AttrKey>) -> Self {
+        let named = keys.iter().fold(0, |bits, k| bits | 1 << (k.slot - 1));
+        Names { keys, named }
+    }
+
+    pub fn names(&self, slot: usize) -> bool {
+        self.named & 1 << (slot - 1) != 0
+    }
+}
+
+/// The names of every account read so far. `AttributeNames::default()` is an empty one,
+/// which reads through to SQLite on first use, for callers without the shared one.
+#[derive(Debug, Default)]
+pub struct AttributeNames {
+    accounts: RwLock<HashMap<i64, Arc<Names>>>,
+}
+
+impl AttributeNames {
+    /// The account's names, read through `conn` the first time.
+    pub fn get(&self, conn: &Connection, account_id: i64) -> Result<Arc<Names>> {
+        let kept = self
+            .accounts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&account_id)
+            .cloned();
+        match kept {
+            Some(names) => Ok(names),
+            None => self.reload(conn, account_id),
+        }
+    }
+
+    /// Reads the account's names again through `conn`, keeping them unless `conn` is inside
+    /// a write transaction. Of two concurrent reloads the longer (newer) list stays.
+    pub fn reload(&self, conn: &Connection, account_id: i64) -> Result<Arc<Names>> {
+        let names = Arc::new(Names::new(attribute_keys(conn, account_id)?));
+        if conn.transaction_state(Some(MAIN_DB))? != TransactionState::Write {
+            let mut accounts = self
+                .accounts
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            let kept = accounts.entry(account_id).or_default();
+            if kept.keys.len() <= names.keys.len() {
+                *kept = names.clone();
+            }
+        }
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contacts::model::AttrKind;
+
+    fn key(conn: &Connection, slot: i64, name: &str) {
+        conn.execute(
+            "INSERT INTO attribute_keys (account_id, slot, name, kind) VALUES (1, ?1, ?2, 'string')",
+            rusqlite::params![slot, name],
+        )
+        .unwrap();
+    }
+
+    fn setup() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::prepare_schema(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES (1, 'a@b.c', 'x', 'trial', 0)",
+            [],
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn names_mark_their_slots() {
+        let names = Names::new(vec![
+            AttrKey {
+                slot: 1,
+                name: "a".into(),
+                kind: AttrKind::String,
+            },
+            AttrKey {
+                slot: 64,
+                name: "z".into(),
+                kind: AttrKind::Number,
+            },
+        ]);
+        assert!(names.names(1) && names.names(64));
+        assert!(!names.names(2) && !names.names(63));
+    }
+
+    #[test]
+    fn a_kept_list_is_served_until_reloaded() {
+        let conn = setup();
+        key(&conn, 1, "plan");
+        let cache = AttributeNames::default();
+        assert_eq!(cache.get(&conn, 1).unwrap().keys.len(), 1);
+        key(&conn, 2, "city");
+        assert_eq!(cache.get(&conn, 1).unwrap().keys.len(), 1, "kept");
+        assert_eq!(cache.reload(&conn, 1).unwrap().keys.len(), 2);
+        assert_eq!(cache.get(&conn, 1).unwrap().keys.len(), 2);
+    }
+
+    #[test]
+    fn names_read_inside_a_write_are_not_kept() {
+        let conn = setup();
+        let cache = AttributeNames::default();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        key(&conn, 1, "maybe");
+        assert_eq!(cache.reload(&conn, 1).unwrap().keys.len(), 1);
+        conn.execute_batch("ROLLBACK").unwrap();
+        assert!(cache.get(&conn, 1).unwrap().keys.is_empty());
+    }
+
+    #[test]
+    fn an_older_list_does_not_replace_a_newer_one() {
+        let conn = setup();
+        key(&conn, 1, "plan");
+        let cache = AttributeNames::default();
+        cache.reload(&conn, 1).unwrap();
+        conn.execute("DELETE FROM attribute_keys", []).unwrap(); // an older snapshot
+        cache.reload(&conn, 1).unwrap();
+        assert_eq!(cache.get(&conn, 1).unwrap().keys.len(), 1);
+    }
+}
