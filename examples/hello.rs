@@ -1,4 +1,4 @@
-//! The baseline of `benches/requests.sh`: an actix-web hello-world answering a small JSON
+//! The baseline of `benches/suite.sh`: an actix-web hello-world answering a small JSON
 //! body, with the same worker count as the server (one per core).
 //!
 //! Usage: cargo run --release --example hello -- PORT

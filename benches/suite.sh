@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# The benchmark suite of issue 8: one release server on a fresh database filled by
+# `switchboard demo --contacts N`, every figure beside its baseline measured in the same run,
+# written as a table to BENCHMARKS.md (and printed). One server serves the whole suite, so
+# its peak RSS (VmHWM) covers every figure.
+#
+#  1. GET /v1/contacts/{id} (wrk -t2 -c64, ids spread over the people) against an actix-web
+#     hello-world (examples/hello.rs);
+#  2. POST /v1/contacts with unique bodies (64 connections, synchronous=FULL), then a check
+#     that every 200 is stored; against one-row transactions into SQLite from 64 threads;
+#  3. /count of dynamic segments over indexed fields and tags, and over five custom-attribute
+#     conditions (median of 11), against sqlite3's hand-written count(*) over a plain table
+#     of the same people (median of 5); the counts must agree;
+#  4. fan-out of a WhatsApp template broadcast to a segment of everyone (unpaced, sandbox
+#     transport), against sqlite3 INSERT … SELECT of the same rows;
+#  5. CSV import of N generated contacts (benches/gen_contacts.py) over HTTP into a second
+#     account, against sqlite3 .import of the same file into a plain indexed table.
+#
+# Usage: benches/suite.sh [N] [SECONDS]   (defaults 1000000, 10; needs wrk, sqlite3, curl,
+#        python3; about 6 minutes at a million on 2 cores; OUT=file to write elsewhere)
+set -euo pipefail
+n=${1:-1000000}
+secs=${2:-10}
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${OUT:-$root/BENCHMARKS.md}
+work=$(mktemp -d)
+port=${PORT:-18231}
+server=
+hello=
+trap 'kill $server $hello 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$root"
+cargo build --release --quiet --bin switchboard --example hello
+bin=target/release/switchboard
+url="http://127.0.0.1:$port"
+rows=()   # table rows: figure | ours | baseline | ratio | target | met
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); echo "$1: $2 (baseline $3, ratio $4; target $5: $6)"; }
+py() { python3 -c "$1"; }
+n() { py "print(f'{$1:,}')"; }  # 1234567 -> 1,234,567
+wait_for() { for _ in $(seq 100); do curl -fs "$1" >/dev/null && return; sleep 0.1; done; echo "no answer from $1"; exit 1; }
+
+# The data: N demo people in account 1.
+start=$(date +%s.%N)
+key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | tail -1)
+end=$(date +%s.%N)
+echo "demo: $n people in $(py "print(f'{$end-$start:.1f}')") s"
+RUST_LOG=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" --broadcast-rate 0 >"$work/server.log" 2>&1 &
+server=$!
+target/release/examples/hello $((port + 1)) &
+hello=$!
+wait_for "$url/health"
+wait_for "http://127.0.0.1:$((port + 1))/hello"
+
+# 1. Point reads against a hello-world.
+cat > "$work/get.lua" <<LUA
+local n = 0
+wrk.headers["x-api-key"] = "$key"
+request = function()
+  n = n + 7919
+  return wrk.format("GET", "/v1/contacts/" .. ((n % $n) + 1))
+end
+LUA
+rate() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+base=$(wrk -t2 -c64 -d"${secs}s" "http://127.0.0.1:$((port + 1))/hello" | rate)
+ours=$(wrk -t2 -c64 -d"${secs}s" -s "$work/get.lua" "$url" | tee "$work/get.txt" | rate)
+kill $hello; hello=
+if grep -q Non-2xx "$work/get.txt"; then echo "GET answered non-2xx:"; cat "$work/get.txt"; exit 1; fi
+ratio=$(py "print(f'{$ours/$base:.2f}')")
+row 'GET /v1/contacts/{id}, 64 connections' "$(n "$ours") req/s" "$(n "$base") req/s (hello-world)" "$ratio" '≥ 0.5 ×' \
+  "$(py "print('yes' if $ratio >= 0.5 else 'no')")"
+
+# 2. Unique creates, every 200 stored.
+cat > "$work/post.lua" <<LUA
+local n = 0
+local thread_id = 0
+setup = function(thread) thread_id = thread_id + 1; thread:set("tid", thread_id) end
+wrk.method = "POST"
+wrk.headers["x-api-key"] = "$key"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  local id = tid .. "-" .. n
+  return wrk.format(nil, "/v1/contacts", nil,
+    '{"externalId":"bench-' .. id .. '","name":"Bench ' .. id .. '","tags":["bench"],"attributes":{"source":"wrk"}}')
+end
+LUA
+before=$(sqlite3 "$work/sb.db" "SELECT count(*) FROM contacts")
+wrk -t2 -c64 -d"${secs}s" --latency -s "$work/post.lua" "$url" > "$work/post.txt"
+sleep 1  # requests in flight when wrk stopped
+answered=$(awk '/requests in/ {print $1}' "$work/post.txt")
+non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/post.txt"); non2xx=${non2xx:-0}
+stored=$(( $(sqlite3 "$work/sb.db" "SELECT count(*) FROM contacts") - before ))
+ours=$(rate < "$work/post.txt")
+p99=$(awk '/ 99%/ {print $2}' "$work/post.txt")
+base=$(python3 - "$work/plain-writes.db" "$secs" <<'PY'
+import sqlite3, sys, threading, time
+path, secs = sys.argv[1], float(sys.argv[2])
+setup = sqlite3.connect(path)
+setup.execute("PRAGMA journal_mode=WAL")
+setup.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, name TEXT, data TEXT)")
+setup.commit()
+count = [0] * 64
+def work(t):
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.execute("PRAGMA synchronous=FULL")
+    end, i = time.time() + secs, 0
+    while time.time() < end:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO people (external_id, name, data) VALUES (?, ?, ?)", (f"{t}-{i}", f"Bench {t}-{i}", '{"source":"wrk"}'))
+        db.execute("COMMIT")
+        i += 1
+    count[t] = i
+threads = [threading.Thread(target=work, args=(t,)) for t in range(64)]
+start = time.time()
+for th in threads: th.start()
+for th in threads: th.join()
+print(f"{sum(count) / (time.time() - start):.0f}")
+PY
+)
+met=$(py "print('yes' if $ours >= 10000 and $non2xx == 0 and $stored >= $answered else 'no')")
+row 'POST /v1/contacts unique bodies, 64 connections, synchronous=FULL' \
+  "$(n "$ours") req/s, p99 $p99; $(n "$answered") answered, $non2xx non-2xx, $(n "$stored") stored" \
+  "$(n "$base") rows/s (one-row transactions)" "$(py "print(f'{$ours/$base:.2f}')")" '≥ 10,000/s, p99 ≤ 100 ms' "$met"
+
+# 3. Segment counts, against count(*) over a plain table of the same people.
+slot() { sqlite3 "$work/sb.db" "SELECT 'a' || slot FROM attribute_keys WHERE account_id = 1 AND name = '$1'"; }
+sqlite3 "$work/sb.db" <<SQL
+ATTACH '$work/plain.db' AS plain;
+CREATE TABLE plain.people AS
+SELECT c.phone, c.email, c.gender, c.contact_stage AS stage, c.birth_date AS birth,
+       (SELECT ';' || group_concat(t.name, ';') || ';' FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
+         WHERE ct.contact_id = c.id) AS tags,
+       c.$(slot city) AS city, c.$(slot orders) AS orders, c.$(slot member) AS member, c.$(slot plan) AS plan
+FROM contacts c WHERE c.account_id = 1;
+SQL
+api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; }
+# Ages as the server reckons them (UTC today): 30 to 40 years old.
+read -r oldest youngest <<<"$(py "
+import datetime
+t = datetime.datetime.now(datetime.timezone.utc).date()
+def back(y):
+    try: return t.replace(year=t.year - y)
+    except ValueError: return t.replace(year=t.year - y, day=28)
+print(back(41) + datetime.timedelta(days=1), back(30))")"
+cond() { printf '{"attribute":"%s","operator":"%s","value":%s}' "$1" "$2" "$3"; }
+# kind | name | conditions (AND) | the same count over the plain table
+cases=(
+  "indexed|tag vip|$(cond tags has '"vip"')|tags LIKE '%;vip;%'"
+  "indexed|gender Female and stage Lead|$(cond gender == '"Female"'),$(cond contactStage == '"Lead"')|gender = 'Female' AND stage = 'Lead'"
+  "indexed|age 30 to 40|$(cond age '>=' 30),$(cond age '<=' 40)|birth >= '$oldest' AND birth <= '$youngest'"
+  "custom|5 custom-attribute conditions|$(cond plan != '"free"'),$(cond member == true),$(cond orders '>=' 20),$(cond orders '<' 50),$(cond city in '["Pune","Mumbai","Delhi"]')|plan <> 'free' AND member = 1 AND orders >= 20 AND orders < 50 AND city IN ('Pune','Mumbai','Delhi')"
+)
+for case in "${cases[@]}"; do
+  IFS='|' read -r kind name conditions sql <<<"$case"
+  id=$(api -d "{\"name\":\"$name\",\"groups\":[{\"conditions\":[$conditions]}]}" "$url/v1/segments" \
+    | py 'import json,sys; print(json.load(sys.stdin)["id"])')
+  ms=$(for _ in $(seq 11); do curl -s -o "$work/count.json" -w '%{time_total}\n' -H "x-api-key: $key" "$url/v1/segments/$id/count"; done \
+    | sort -n | sed -n 6p | awk '{printf "%.1f", $1*1000}')
+  count=$(py "import json; print(json.load(open('$work/count.json'))['count'])")
+  expected=$(sqlite3 "$work/plain.db" "SELECT count(*) FROM people WHERE $sql")
+  [ "$count" = "$expected" ] || { echo "$name: /count says $count, sqlite3 $expected"; exit 1; }
+  base=$(for _ in $(seq 5); do printf '.timer on\nSELECT count(*) FROM people WHERE %s;\n' "$sql" | sqlite3 "$work/plain.db" \
+    | awk '/Run Time/ {print $4}'; done | sort -n | sed -n 3p | awk '{printf "%.1f", $1*1000}')
+  limit=$([ "$kind" = indexed ] && echo 10 || echo 150)
+  row "/count: $name ($(n "$count") members)" "$ms ms" "$base ms (count(*))" "$(py "print(f'{$ms/max($base,0.1):.2f}')")" \
+    "≤ $limit ms" "$(py "print('yes' if $ms <= $limit else 'no')")"
+done
+
+# 4. Broadcast fan-out to everyone demo made.
+api -d '{"name":"promo","language":"en","body":"Hi {{1}}, use code {{2}}"}' "$url/v1/templates" >/dev/null
+# Everyone demo made (they have phones; the people POSTed above do not).
+everyone=$(api -d "{\"name\":\"everyone\",\"groups\":[{\"conditions\":[$(cond phoneNumber starts_with '"+91"')]}]}" "$url/v1/segments" \
+  | py 'import json,sys; print(json.load(sys.stdin)["id"])')
+members=$(api "$url/v1/segments/$everyone/count" | py 'import json,sys; print(json.load(sys.stdin)["count"])')
+bid=$(api -d "{\"name\":\"bench\",\"segment\":{\"id\":\"$everyone\"},\"channel\":\"whatsapp\",\"template\":{\"name\":\"promo\",\"language\":\"en\"},\"bodyTextParameters\":[\"{{firstName|there}}\",\"FREESHIP\"]}" \
+  "$url/v1/broadcasts" | py 'import json,sys; print(json.load(sys.stdin)["id"])')
+for _ in $(seq 1200); do grep -q "broadcast $bid: fanned out" "$work/server.log" && break; sleep 0.1; done
+read -r queued ms <<<"$(grep "broadcast $bid: fanned out" "$work/server.log" \
+  | sed 's/.*fanned out, \([0-9]*\) messages queued in \([0-9]*\) ms/\1 \2/')"
+sqlite3 "$work/plain.db" <<SQL
+CREATE TABLE messages (id INTEGER PRIMARY KEY, account_id, contact_id, channel, incoming, kind,
+                       sent_by, status, broadcast_id, created_at, updated_at);
+CREATE INDEX messages_by_contact ON messages (contact_id, id);
+SQL
+secs_base=$(printf '.timer on\nINSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status, broadcast_id, created_at, updated_at) SELECT 1, rowid, %s, 0, %s, %s, 1, 1, 0, 0 FROM people;\n' "'whatsapp'" "'template'" "'broadcast'" \
+  | sqlite3 "$work/plain.db" | awk '/Run Time/ {print $4}')
+ours=$(py "print(f'{$queued / ($ms / 1000):.0f}')")
+base=$(py "print(f'{$members / $secs_base:.0f}')")
+row "broadcast fan-out to $(n "$queued") members" "$(n "$ours") recipients/s" "$(n "$base") rows/s (INSERT … SELECT)" \
+  "$(py "print(f'{$ours/$base:.2f}')")" '≥ 500,000/s' "$(py "print('yes' if $ours >= 500000 else 'no')")"
+while :; do  # let the sandbox send them all before the import
+  status=$(api "$url/v1/broadcasts/$bid" | py 'import json,sys; print(json.load(sys.stdin)["status"])')
+  [ "$status" = completed ] && break
+  sleep 1
+done
+
+# 5. Import of N generated contacts into a second account.
+python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
+start=$(date +%s.%N)
+sqlite3 "$work/import-baseline.db" >/dev/null <<SQL
+PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+CREATE TABLE contacts (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
+CREATE UNIQUE INDEX contacts_phone ON contacts (phoneNumber);
+.mode csv
+.import --skip 1 $work/contacts.csv contacts
+SQL
+end=$(date +%s.%N)
+base=$(py "print(f'{$n/($end-$start):.0f}')")
+echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email import@example.com --plan unlimited >/dev/null
+import_key=$($bin --db "$work/sb.db" key create --email import@example.com | tail -1)
+start=$(date +%s.%N)
+answer=$(curl -s -H "x-api-key: $import_key" -H 'Content-Type: text/csv' --data-binary "@$work/contacts.csv" "$url/v1/contacts/import")
+end=$(date +%s.%N)
+created=$(echo "$answer" | py 'import json,sys; a=json.load(sys.stdin); print(a["created"], len(a["failed"]))')
+[ "$created" = "$n 0" ] || { echo "import answered: $(echo "$answer" | cut -c1-200)"; exit 1; }
+ours=$(py "print(f'{$n/($end-$start):.0f}')")
+row "CSV import of $(n "$n") contacts over HTTP" "$(n "$ours") rows/s" "$(n "$base") rows/s (sqlite3 .import)" \
+  "$(py "print(f'{$ours/$base:.2f}')")" '≥ 300,000/s' "$(py "print('yes' if $ours >= 300000 else 'no')")"
+
+rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status")
+row 'server peak RSS over the whole suite' "$rss MB" '—' '—' '≤ 100 MB' "$(py "print('yes' if $rss <= 100 else 'no')")"
+
+{
+  echo '# Benchmarks'
+  echo
+  echo "Written by \`benches/suite.sh $n $secs\` on $(date -u +%Y-%m-%d): $(nproc) cores,"
+  echo "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)."
+  echo "One release server on a fresh database of $(n "$n") demo people served every figure; each"
+  echo 'baseline ran on the same machine in the same run. The load generator (wrk) shares the'
+  echo 'two cores with the server. What each figure measures is described at the top of the script.'
+  echo 'The ratio is ours ÷ baseline: above 1 is better for rates, below 1 for times.'
+  echo
+  echo '| figure | Switchboard | baseline, same run | ratio | target | met |'
+  echo '| --- | --- | --- | --- | --- | --- |'
+  printf '%s\n' "${rows[@]}"
+} > "$out"
+echo "wrote $out"
