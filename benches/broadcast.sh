@@ -17,6 +17,7 @@ mkdir -p "$work"
 port=${PORT:-18201}
 trap 'kill $server 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$root"
+. benches/baselines.sh
 cargo build --release --quiet
 bin=target/release/switchboard
 python3 benches/gen_people.py "$n" > "$work/people.csv"
@@ -81,12 +82,8 @@ CREATE TABLE people (phone TEXT, email TEXT, gender TEXT, stage TEXT, birth TEXT
                      city TEXT, country TEXT, orders INTEGER, member TEXT, plan TEXT);
 .mode csv
 .import --skip 1 $work/people.csv people
-CREATE TABLE messages (id INTEGER PRIMARY KEY, account_id, contact_id, channel, incoming, kind,
-                       sent_by, status, broadcast_id, created_at, updated_at);
-CREATE INDEX messages_by_contact ON messages (contact_id, id);
 SQL
-base=$(printf '.timer on\nINSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status, broadcast_id, created_at, updated_at) SELECT 1, rowid, %s, 0, %s, %s, 1, 1, 0, 0 FROM people;\n' "'whatsapp'" "'template'" "'broadcast'" \
-  | sqlite3 "$work/plain.db" | awk '/Run Time/ {print $4}')
+base=$(fanout_baseline "$work/plain.db")
 python3 - <<PY
 ours = $queued / ($ms / 1000)
 base = $n / $base

@@ -12,6 +12,7 @@ work=$(mktemp -d)
 port=${PORT:-18199}
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
+. benches/baselines.sh
 cargo build --release --quiet
 bin=target/release/switchboard
 
@@ -19,17 +20,8 @@ python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
 echo "contacts: $n, file: $(du -h "$work/contacts.csv" | cut -f1)"
 
 # Baseline: sqlite3 .import into a plain indexed table (WAL, synchronous=FULL, as we run).
-start=$(date +%s.%N)
-sqlite3 "$work/baseline.db" <<SQL
-PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-CREATE TABLE contacts (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
-CREATE UNIQUE INDEX contacts_phone ON contacts (phoneNumber);
-.mode csv
-.import --skip 1 $work/contacts.csv contacts
-SQL
-end=$(date +%s.%N)
-baseline=$(python3 -c "print(f'{$n/($end-$start):.0f}')")
-echo "sqlite3 .import: $(python3 -c "print(f'{$end-$start:.2f}')") s, $baseline rows/s"
+baseline=$(import_baseline "$work/contacts.csv" "$work/baseline.db" "$n")
+echo "sqlite3 .import: $baseline rows/s"
 
 echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email bench@example.com --plan unlimited >/dev/null
 key=$($bin --db "$work/sb.db" key create --email bench@example.com | tail -1)

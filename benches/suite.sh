@@ -29,6 +29,7 @@ server=
 hello=
 trap 'kill $server $hello 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
+. benches/baselines.sh
 cargo build --release --quiet --bin switchboard --example hello
 bin=target/release/switchboard
 url="http://127.0.0.1:$port"
@@ -176,13 +177,7 @@ bid=$(api -d "{\"name\":\"bench\",\"segment\":{\"id\":\"$everyone\"},\"channel\"
 for _ in $(seq 1200); do grep -q "broadcast $bid: fanned out" "$work/server.log" && break; sleep 0.1; done
 read -r queued ms <<<"$(grep "broadcast $bid: fanned out" "$work/server.log" \
   | sed 's/.*fanned out, \([0-9]*\) messages queued in \([0-9]*\) ms/\1 \2/')"
-sqlite3 "$work/plain.db" <<SQL
-CREATE TABLE messages (id INTEGER PRIMARY KEY, account_id, contact_id, channel, incoming, kind,
-                       sent_by, status, broadcast_id, created_at, updated_at);
-CREATE INDEX messages_by_contact ON messages (contact_id, id);
-SQL
-secs_base=$(printf '.timer on\nINSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status, broadcast_id, created_at, updated_at) SELECT 1, rowid, %s, 0, %s, %s, 1, 1, 0, 0 FROM people;\n' "'whatsapp'" "'template'" "'broadcast'" \
-  | sqlite3 "$work/plain.db" | awk '/Run Time/ {print $4}')
+secs_base=$(fanout_baseline "$work/plain.db")
 ours=$(py "print(f'{$queued / ($ms / 1000):.0f}')")
 base=$(py "print(f'{$members / $secs_base:.0f}')")
 row "broadcast fan-out to $(n "$queued") members" "$(n "$ours") recipients/s" "$(n "$base") rows/s (INSERT … SELECT)" \
@@ -195,16 +190,7 @@ done
 
 # 5. Import of N generated contacts into a second account.
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
-start=$(date +%s.%N)
-sqlite3 "$work/import-baseline.db" >/dev/null <<SQL
-PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-CREATE TABLE contacts (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
-CREATE UNIQUE INDEX contacts_phone ON contacts (phoneNumber);
-.mode csv
-.import --skip 1 $work/contacts.csv contacts
-SQL
-end=$(date +%s.%N)
-base=$(py "print(f'{$n/($end-$start):.0f}')")
+base=$(import_baseline "$work/contacts.csv" "$work/import-baseline.db" "$n")
 echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email import@example.com --plan unlimited >/dev/null
 import_key=$($bin --db "$work/sb.db" key create --email import@example.com | tail -1)
 start=$(date +%s.%N)
