@@ -44,7 +44,9 @@ start=$(date +%s.%N)
 key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | tail -1)
 end=$(date +%s.%N)
 echo "demo: $n people in $(py "print(f'{$end-$start:.1f}')") s"
-RUST_LOG=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" --broadcast-rate 0 >"$work/server.log" 2>&1 &
+# Request logs off (they would load the figures); the fan-out's own line is read below.
+RUST_LOG=warn,switchboard::messages::delivery=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" \
+  --broadcast-rate 0 >"$work/server.log" 2>&1 &
 server=$!
 target/release/examples/hello $((port + 1)) &
 hello=$!
@@ -92,6 +94,7 @@ non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/post.txt"); non2xx=${non2xx:-0}
 stored=$(( $(sqlite3 "$work/sb.db" "SELECT count(*) FROM contacts") - before ))
 ours=$(rate < "$work/post.txt")
 p99=$(awk '/ 99%/ {print $2}' "$work/post.txt")
+p99_ms=$(py "import re; v, u = re.fullmatch(r'([0-9.]+)(us|ms|s)', '$p99').groups(); print(float(v) * {'us': 0.001, 'ms': 1, 's': 1000}[u])")
 base=$(python3 - "$work/plain-writes.db" "$secs" <<'PY'
 import sqlite3, sys, threading, time
 path, secs = sys.argv[1], float(sys.argv[2])
@@ -117,7 +120,7 @@ for th in threads: th.join()
 print(f"{sum(count) / (time.time() - start):.0f}")
 PY
 )
-met=$(py "print('yes' if $ours >= 10000 and $non2xx == 0 and $stored >= $answered else 'no')")
+met=$(py "print('yes' if $ours >= 10000 and $p99_ms <= 100 and $non2xx == 0 and $stored >= $answered else 'no')")
 row 'POST /v1/contacts unique bodies, 64 connections, synchronous=FULL' \
   "$(n "$ours") req/s, p99 $p99; $(n "$answered") answered, $non2xx non-2xx, $(n "$stored") stored" \
   "$(n "$base") rows/s (one-row transactions)" "$(py "print(f'{$ours/$base:.2f}')")" '≥ 10,000/s, p99 ≤ 100 ms' "$met"

@@ -58,6 +58,31 @@ async fn until_settled(app: &TestApp, key: &str, contact: &str, id: &str) -> Val
     .await
 }
 
+/// Creates a contact with `channel_ids`, sends it `body` through `POST /v1/messages/{send}`
+/// (the contact filled in), and returns the log entry once settled.
+async fn send_to_new_contact(
+    app: &TestApp,
+    key: &str,
+    channel_ids: Value,
+    send: &str,
+    mut body: Value,
+) -> Value {
+    let contact = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            key,
+            Some(json!({"channelIds": channel_ids})),
+        )
+        .await;
+    let contact = contact["id"].as_str().unwrap();
+    body["contact"] = json!({"id": contact});
+    let sent = app
+        .ok("POST", &format!("/v1/messages/{send}"), key, Some(body))
+        .await;
+    until_settled(app, key, contact, sent["id"].as_str().unwrap()).await
+}
+
 #[tokio::test]
 async fn whatsapp_messages_go_to_the_cloud_api_once_the_channel_is_set_up() {
     let (graph, seen) = fake_graph();
@@ -581,27 +606,14 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
     );
     // A contact with that Telegram id, sent a text: its log entry once settled.
     let text_to = |chat: &'static str| {
-        let (app, key) = (&app, &key);
-        async move {
-            let c = app
-                .ok(
-                    "POST",
-                    "/v1/contacts",
-                    key,
-                    Some(json!({"channelIds": {"telegram": chat}})),
-                )
-                .await;
-            let c = c["id"].as_str().unwrap().to_string();
-            let m = app
-                .ok(
-                    "POST",
-                    "/v1/messages/telegram/sendtext",
-                    key,
-                    Some(json!({"contact": {"id": c}, "textMessage": "hi"})),
-                )
-                .await;
-            until_settled(app, key, &c, m["id"].as_str().unwrap()).await
-        }
+        let body = json!({"textMessage": "hi"});
+        send_to_new_contact(
+            &app,
+            &key,
+            json!({"telegram": chat}),
+            "telegram/sendtext",
+            body,
+        )
     };
     let entry = text_to("999").await;
     assert_eq!(entry["status"], "failed");
@@ -764,29 +776,9 @@ async fn messenger_and_instagram_go_through_the_send_api() {
 
     // Media, a provider fault retried, and a refusal in the provider's words.
     let send_media = |messenger_id: &'static str| {
-        let (app, key) = (&app, &key);
-        async move {
-            let c = app
-                .ok(
-                    "POST",
-                    "/v1/contacts",
-                    key,
-                    Some(json!({"channelIds": {"messenger": messenger_id}})),
-                )
-                .await;
-            let c = c["id"].as_str().unwrap().to_string();
-            let m = app
-                .ok(
-                    "POST",
-                    "/v1/messages/messenger/sendmedia",
-                    key,
-                    Some(json!({"contact": {"id": c},
-                    "mediaUrl": "https://x.example/menu.pdf", "mimeType": "application/pdf"})),
-                )
-                .await;
-            let id = m["id"].as_str().unwrap().to_string();
-            until_settled(app, key, &c, &id).await
-        }
+        let body = json!({"mediaUrl": "https://x.example/menu.pdf", "mimeType": "application/pdf"});
+        let ids = json!({"messenger": messenger_id});
+        send_to_new_contact(&app, &key, ids, "messenger/sendmedia", body)
     };
     let flaky = send_media("5030").await;
     assert_eq!(flaky["status"], "sent", "sent on the second try: {flaky}");

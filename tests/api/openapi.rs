@@ -1,7 +1,7 @@
 //! The OpenAPI description: it names exactly the routes the server serves, each of them
 //! answers at the path it gives, and the docs page renders it.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -22,9 +22,8 @@ fn operations(doc: &Value) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_description_covers_every_route_and_nothing_else() {
-    let app = spawn_app().await;
+/// `GET /openapi.json`, which needs no key.
+async fn description(app: &TestApp) -> Value {
     let res = app
         .client
         .get(app.url("/openapi.json"))
@@ -32,7 +31,13 @@ async fn the_description_covers_every_route_and_nothing_else() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let doc: Value = res.json().await.unwrap();
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_description_covers_every_route_and_nothing_else() {
+    let app = spawn_app().await;
+    let doc = description(&app).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let described = operations(&doc);
     let served: BTreeSet<(String, String)> = switchboard::routes::table()
@@ -66,15 +71,7 @@ async fn the_description_covers_every_route_and_nothing_else() {
 async fn every_described_path_reaches_a_handler() {
     let app = spawn_app().await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = description(&app).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
