@@ -13,7 +13,7 @@ use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{db, housekeeping, routes};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::Logger;
+use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
 use std::time::Duration;
@@ -61,9 +61,13 @@ impl Application {
             .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let app_state = state.clone();
+        // The logger formats each request's line before the log level can drop it: with
+        // request logs off it cost 7% of a contact read's instructions, so it is left out.
+        let logs_requests =
+            log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
         let mut server = HttpServer::new(move || {
             App::new()
-                .wrap(request_logger())
+                .wrap(Condition::new(logs_requests, request_logger()))
                 .app_data(app_state.clone())
                 .configure(routes::configure)
         })

@@ -33,6 +33,11 @@ impl Names {
     pub fn names(&self, slot: usize) -> bool {
         self.named & 1 << (slot - 1) != 0
     }
+
+    /// The highest named slot, 0 when none is.
+    pub fn last_slot(&self) -> usize {
+        (u64::BITS - self.named.leading_zeros()) as usize
+    }
 }
 
 /// The names of every account read so far. `AttributeNames::default()` is an empty one,
@@ -78,6 +83,18 @@ impl AttributeNames {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_last_slot_is_the_highest_named() {
+        let key = |slot| AttrKey {
+            slot,
+            name: format!("a{slot}"),
+            kind: crate::contacts::model::AttrKind::String,
+        };
+        assert_eq!(Names::new(vec![]).last_slot(), 0);
+        assert_eq!(Names::new(vec![key(1), key(2), key(3)]).last_slot(), 3);
+        assert_eq!(Names::new(vec![key(64), key(2)]).last_slot(), 64);
+    }
     use crate::contacts::model::AttrKind;
 
     fn key(conn: &Connection, slot: i64, name: &str) {
