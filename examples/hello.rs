@@ -1,9 +1,16 @@
 //! The baseline of `benches/suite.sh`: an actix-web hello-world answering a small JSON
-//! body, with the same worker count as the server (one per core).
+//! body, with the same worker count as the server (one per core). It answers
+//! `/v1/contacts/{id}` too, so that wrk can drive it with the very script (key header,
+//! a new id per request) that drives the server: the client's own cost is then the same
+//! on both sides of the ratio.
 //!
 //! Usage: cargo run --release --example hello -- PORT
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+
+async fn hello() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"hello": "world"}))
+}
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
@@ -12,11 +19,9 @@ async fn main() -> std::io::Result<()> {
         .and_then(|p| p.parse().ok())
         .expect("PORT");
     HttpServer::new(|| {
-        App::new().route(
-            "/hello",
-            web::get()
-                .to(|| async { HttpResponse::Ok().json(serde_json::json!({"hello": "world"})) }),
-        )
+        App::new()
+            .route("/hello", web::get().to(hello))
+            .route("/v1/contacts/{id}", web::get().to(hello))
     })
     .bind(("127.0.0.1", port))?
     .run()
