@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where a contact read's time goes (README, "Measured"): GET /v1/contacts/{id} under
 # wrk -t2 -c64 on a database of N demo people, with two HTTP workers and with one, and the
-# actix-web hello-world (examples/hello.rs) likewise. For each: requests/s, the server's CPU
+# actix-web hello-world (examples/hello.rs) driven by the same wrk script. For each: requests/s, the server's CPU
 # time per request (user + system, from /proc/PID/stat) and its context switches per
 # request (summed over its threads).
 #
@@ -55,4 +55,4 @@ for workers in 2 1; do
 done
 target/release/examples/hello "$port" &
 pid=$!
-measure 'hello-world, one worker a core (2)' "http://127.0.0.1:$port/hello"
+measure 'hello-world, one worker a core (2), same script' "http://127.0.0.1:$port/hello" -s "$work/get.lua"

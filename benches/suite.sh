@@ -17,7 +17,7 @@
 #     account, against sqlite3 .import of the same file into a plain indexed table.
 #
 # Usage: benches/suite.sh [N] [SECONDS]   (defaults 1000000, 10; needs wrk, sqlite3, curl,
-#        python3; about 6 minutes at a million on 2 cores; OUT=file to write elsewhere)
+#        python3; about 9 minutes at a million on 2 cores; OUT=file to write elsewhere)
 set -euo pipefail
 n=${1:-1000000}
 secs=${2:-10}
