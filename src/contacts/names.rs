@@ -4,10 +4,11 @@
 //! was 12–15% of a point lookup's profile. Names are append-only: once a slot has a
 //! name and kind it keeps them (nothing updates or deletes `attribute_keys`, and accounts
 //! are never deleted). So a kept list is right for every slot it names and can only lack
-//! newer ones. A row with a value in a slot the list does not name shows it is behind, and
-//! the reader reloads it from its own snapshot, where that slot's name was committed with
-//! the value or before it. Only committed names are kept: a list read inside a write
-//! transaction, which may still roll back, serves that read and is not stored.
+//! newer ones. Each read of a person also counts the account's names in its own snapshot;
+//! a count above the list's length shows it is behind, and the reader reloads it in one
+//! snapshot with the row, where every name a value of the row needs was committed. Only
+//! committed names are kept: a list read inside a write transaction, which may still roll
+//! back, serves that read and is not stored.
 
 use super::model::AttrKey;
 use super::store::attribute_keys;
@@ -20,23 +21,18 @@ use std::sync::{Arc, PoisonError, RwLock};
 #[derive(Debug, Default)]
 pub struct Names {
     pub keys: Vec<AttrKey>,
-    /// Bit `slot - 1` is set for each named slot.
-    named: u64,
+    /// The highest named slot, 0 when none is: a read selects the slots up to it.
+    last_slot: usize,
 }
 
 impl Names {
     pub fn new(keys: Vec<AttrKey>) -> Self {
-        let named = keys.iter().fold(0, |bits, k| bits | 1 << (k.slot - 1));
-        Names { keys, named }
+        let last_slot = keys.iter().map(|k| k.slot).max().unwrap_or(0);
+        Names { keys, last_slot }
     }
 
-    pub fn names(&self, slot: usize) -> bool {
-        self.named & 1 << (slot - 1) != 0
-    }
-
-    /// The highest named slot, 0 when none is.
     pub fn last_slot(&self) -> usize {
-        (u64::BITS - self.named.leading_zeros()) as usize
+        self.last_slot
     }
 }
 
@@ -83,18 +79,6 @@ impl AttributeNames {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_last_slot_is_the_highest_named() {
-        let key = |slot| AttrKey {
-            slot,
-            name: format!("a{slot}"),
-            kind: crate::contacts::model::AttrKind::String,
-        };
-        assert_eq!(Names::new(vec![]).last_slot(), 0);
-        assert_eq!(Names::new(vec![key(1), key(2), key(3)]).last_slot(), 3);
-        assert_eq!(Names::new(vec![key(64), key(2)]).last_slot(), 64);
-    }
     use crate::contacts::model::AttrKind;
 
     fn key(conn: &Connection, slot: i64, name: &str) {
@@ -117,21 +101,15 @@ mod tests {
     }
 
     #[test]
-    fn names_mark_their_slots() {
-        let names = Names::new(vec![
-            AttrKey {
-                slot: 1,
-                name: "a".into(),
-                kind: AttrKind::String,
-            },
-            AttrKey {
-                slot: 64,
-                name: "z".into(),
-                kind: AttrKind::Number,
-            },
-        ]);
-        assert!(names.names(1) && names.names(64));
-        assert!(!names.names(2) && !names.names(63));
+    fn the_last_slot_is_the_highest_named() {
+        let key = |slot| AttrKey {
+            slot,
+            name: format!("a{slot}"),
+            kind: AttrKind::String,
+        };
+        assert_eq!(Names::new(vec![]).last_slot(), 0);
+        assert_eq!(Names::new(vec![key(1), key(2), key(3)]).last_slot(), 3);
+        assert_eq!(Names::new(vec![key(64), key(2)]).last_slot(), 64);
     }
 
     #[test]
