@@ -7,8 +7,8 @@
 # counts hardly move with the machine's load, unlike requests per second; they leave out
 # the kernel (sockets, pread, fcntl).
 #
-# Usage: benches/instructions.sh [N] [SECONDS]   (defaults 200000, 10; needs valgrind,
-#        wrk, curl)
+# Usage: [BIN=build] benches/instructions.sh [N] [SECONDS]   (defaults 200000, 10; needs
+#        valgrind, wrk, curl)
 set -euo pipefail
 n=${1:-200000}
 secs=${2:-10}
@@ -19,16 +19,9 @@ pid=
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
 cargo build --release --quiet --bin switchboard --example hello
-bin=target/release/switchboard
+bin=${BIN:-target/release/switchboard}  # BIN=another build, to compare versions
 key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | tail -1)
-cat > "$work/get.lua" <<LUA
-local n = 0
-wrk.headers["x-api-key"] = "$key"
-request = function()
-  n = n + 7919
-  return wrk.format("GET", "/v1/contacts/" .. ((n % $n) + 1))
-end
-LUA
+export SB_KEY=$key SB_PEOPLE=$n  # for benches/get.lua
 
 count() {  # count NAME PROBE COMMAND...: instructions a request of the server COMMAND starts
   local name=$1 probe=$2 out done total; shift 2
@@ -37,9 +30,9 @@ count() {  # count NAME PROBE COMMAND...: instructions a request of the server C
     --callgrind-out-file="$work/cg.%p" "$@" >"$work/valgrind.log" 2>&1 &
   pid=$!
   for _ in $(seq 200); do curl -fs -o /dev/null "http://127.0.0.1:$port$probe" && break; sleep 0.2; done
-  wrk -t1 -c4 -d3s -s "$work/get.lua" "http://127.0.0.1:$port" >/dev/null  # warm the caches
+  wrk -t1 -c4 -d3s -s benches/get.lua "http://127.0.0.1:$port" >/dev/null  # warm the caches
   callgrind_control -i on "$pid" >/dev/null 2>&1
-  out=$(wrk -t1 -c4 -d"${secs}s" -s "$work/get.lua" "http://127.0.0.1:$port")
+  out=$(wrk -t1 -c4 -d"${secs}s" -s benches/get.lua "http://127.0.0.1:$port")
   callgrind_control -i off "$pid" >/dev/null 2>&1
   callgrind_control -d "$pid" >/dev/null 2>&1
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -18,14 +18,7 @@ cd "$root"
 cargo build --release --quiet --bin switchboard --example hello
 bin=target/release/switchboard
 key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | tail -1)
-cat > "$work/get.lua" <<LUA
-local n = 0
-wrk.headers["x-api-key"] = "$key"
-request = function()
-  n = n + 7919
-  return wrk.format("GET", "/v1/contacts/" .. ((n % $n) + 1))
-end
-LUA
+export SB_KEY=$key SB_PEOPLE=$n  # for benches/get.lua
 
 cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }  # clock ticks
 switches() { cat /proc/"$pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
@@ -50,9 +43,9 @@ echo '| --- | --- | --- | --- |'
 for workers in 2 1; do
   RUST_LOG=warn $bin --db "$work/sb.db" --bind "127.0.0.1:$port" --workers "$workers" >"$work/server.log" 2>&1 &
   pid=$!
-  measure "GET /v1/contacts/{id}, --workers $workers" "http://127.0.0.1:$port/health" -s "$work/get.lua"
+  measure "GET /v1/contacts/{id}, --workers $workers" "http://127.0.0.1:$port/health" -s benches/get.lua
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done
 target/release/examples/hello "$port" &
 pid=$!
-measure 'hello-world, one worker a core (2), same script' "http://127.0.0.1:$port/hello" -s "$work/get.lua"
+measure 'hello-world, one worker a core (2), same script' "http://127.0.0.1:$port/hello" -s benches/get.lua

@@ -57,19 +57,12 @@ wait_for "http://127.0.0.1:$((port + 1))/hello"
 # header, a new id per request): wrk's Lua costs it a third of its rate, and that cost must
 # fall on both sides of the ratio. Three alternating rounds, so the machine's drift does too.
 # The hello-world's rate for one fixed request is printed beside it, as earlier tables used.
-cat > "$work/get.lua" <<LUA
-local n = 0
-wrk.headers["x-api-key"] = "$key"
-request = function()
-  n = n + 7919
-  return wrk.format("GET", "/v1/contacts/" .. ((n % $n) + 1))
-end
-LUA
+export SB_KEY=$key SB_PEOPLE=$n  # for benches/get.lua
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
 base_rates=(); our_rates=()
 for _ in 1 2 3; do
-  base_rates+=("$(wrk -t2 -c64 -d"${secs}s" -s "$work/get.lua" "http://127.0.0.1:$((port + 1))" | rate)")
-  our_rates+=("$(wrk -t2 -c64 -d"${secs}s" -s "$work/get.lua" "$url" | tee -a "$work/get.txt" | rate)")
+  base_rates+=("$(wrk -t2 -c64 -d"${secs}s" -s benches/get.lua "http://127.0.0.1:$((port + 1))" | rate)")
+  our_rates+=("$(wrk -t2 -c64 -d"${secs}s" -s benches/get.lua "$url" | tee -a "$work/get.txt" | rate)")
 done
 fixed=$(wrk -t2 -c64 -d"${secs}s" "http://127.0.0.1:$((port + 1))/hello" | rate)
 kill $hello; hello=

@@ -93,9 +93,9 @@ pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
     Ok((pool, Writer::start(conn)))
 }
 
-/// Runs `read` in one read transaction. Its queries see one snapshot, and the WAL read
-/// lock (a process-wide mutex, often an `fcntl`) is taken once instead of per statement:
-/// taken per statement, it was a quarter of a point lookup's profile with two workers.
+/// Runs `read` in one read transaction: its statements see one snapshot, and the WAL read
+/// lock (a process-wide mutex, often with an `fcntl`) is taken once, not per statement.
+/// A single statement needs none: it reads one snapshot on its own.
 pub fn snapshot<T, E>(
     conn: &Connection,
     read: impl FnOnce(&Connection) -> Result<T, E>,
