@@ -2,14 +2,16 @@
 //! people read in id order for a streaming export.
 
 use super::import::{Failure, Row};
-use super::model::{AttrKind, AttrValue, PersonChanges, PersonType};
+use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonType};
 use super::store::{self, attribute_keys, check_location, insert_row, resolve_slots, update_row};
 use super::tags::tag_id;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Outcome {
@@ -21,6 +23,9 @@ pub struct Outcome {
 /// Upserts a batch: each row updates the person with its `externalId`, else with its phone,
 /// else becomes a new one. Tags are added (never removed); attributes and fields a row does
 /// not carry are left as they are. A row that fails changes nothing and is reported.
+///
+/// Rows go first to [`Fresh`], which inserts them many to a statement and lets the unique
+/// indexes find the ones that exist already; only those take the row-by-row path.
 pub fn upsert(
     conn: &Connection,
     account_id: i64,
@@ -43,19 +48,65 @@ pub fn upsert(
             return Ok(outcome);
         }
     };
+    let changes: Vec<&PersonChanges> = rows.iter().map(|r| &r.changes).collect();
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &changes);
     let mut tags = TagLinks::default();
-    let sql = BulkSql::new(slots.values().copied().max().unwrap_or(0));
+    let mut fresh = Fresh::default();
     for row in rows {
-        match upsert_row(
+        if let Err(e) = check_location(conn, account_id, &row.changes) {
+            outcome.failed.push(Failure {
+                row: row.number,
+                message: e.message,
+            });
+        } else if clears_something(&row.changes) || !fresh.admit(&row.changes) {
+            // Rows before it must be applied first: it may name the same person.
+            fresh.flush(&batch, &mut outcome, &mut tags)?;
+            batch.apply(row, &mut outcome, &mut tags)?;
+        } else {
+            fresh.rows.push(row);
+            if fresh.rows.len() == Fresh::ROWS {
+                fresh.flush(&batch, &mut outcome, &mut tags)?;
+            }
+        }
+    }
+    fresh.flush(&batch, &mut outcome, &mut tags)?;
+    tags.write(conn, kind)?;
+    Ok(outcome)
+}
+
+/// What every row of one batch shares.
+struct Batch<'a> {
+    conn: &'a Connection,
+    account_id: i64,
+    kind: PersonType,
+    now: Timestamp,
+    slots: &'a HashMap<String, usize>,
+    sql: BulkSql,
+}
+
+impl<'a> Batch<'a> {
+    fn new(
+        conn: &'a Connection,
+        account_id: i64,
+        kind: PersonType,
+        now: Timestamp,
+        slots: &'a HashMap<String, usize>,
+        rows: &[&PersonChanges],
+    ) -> Self {
+        let sql = BulkSql::new(rows, slots);
+        Batch {
             conn,
             account_id,
             kind,
-            &row.changes,
-            &slots,
-            &sql,
-            &mut tags,
             now,
-        ) {
+            slots,
+            sql,
+        }
+    }
+
+    /// Upserts one row on the general path, recording what became of it.
+    fn apply(&self, row: Row, outcome: &mut Outcome, tags: &mut TagLinks) -> Result<()> {
+        match self.upsert_row(&row.changes, tags) {
             Ok((_, true)) => outcome.created += 1,
             Ok((_, false)) => outcome.updated += 1,
             Err(e) => outcome.failed.push(Failure {
@@ -63,9 +114,96 @@ pub fn upsert(
                 message: e.message,
             }),
         }
+        Ok(())
     }
-    tags.write(conn, kind)?;
-    Ok(outcome)
+}
+
+/// Rows that look new, inserted many to a statement with ids given in order and
+/// `ON CONFLICT DO NOTHING`: the rows the unique indexes (phone, externalId) turn away name
+/// someone stored already, and take the general path. Within one statement no two rows
+/// share a phone or an externalId, so what each row finds is what it would find alone.
+#[derive(Default)]
+struct Fresh {
+    rows: Vec<Row>,
+    /// Hashes of the keys of `rows`; a collision only sends a row the general way.
+    keys: HashSet<u64>,
+}
+
+impl Fresh {
+    /// Rows per INSERT: one statement opens its cursors on the table and on each index
+    /// once for all of them.
+    const ROWS: usize = 64;
+
+    /// False when the row shares a phone or an externalId with a row waiting here.
+    fn admit(&mut self, changes: &PersonChanges) -> bool {
+        let keys = [(b'p', &changes.phone), (b'x', &changes.external_id)];
+        let hashes: Vec<u64> = keys
+            .into_iter()
+            .filter_map(|(tag, value)| {
+                let value = value.as_ref()?.as_deref()?;
+                Some(self.keys.hasher().hash_one((tag, value)))
+            })
+            .collect();
+        if hashes.iter().any(|h| self.keys.contains(h)) {
+            return false;
+        }
+        self.keys.extend(hashes);
+        true
+    }
+
+    fn flush(&mut self, batch: &Batch, outcome: &mut Outcome, tags: &mut TagLinks) -> Result<()> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        self.keys.clear();
+        let conn = batch.conn;
+        let first: i64 = conn
+            .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM contacts")?
+            .query_row([], |r| r.get(0))?;
+        let inserted = match self.insert(batch, first) {
+            Ok(inserted) => inserted,
+            // A constraint no model check foresaw: each row then fails (or not) alone.
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                vec![false; self.rows.len()]
+            }
+            Err(e) => return Err(e.into()),
+        };
+        for (row, (id, inserted)) in self.rows.drain(..).zip((first..).zip(inserted)) {
+            if inserted {
+                outcome.created += 1;
+                tags.add(conn, batch.account_id, id, &row.changes)?;
+            } else {
+                batch.apply(row, outcome, tags)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Inserts the rows with ids from `first`; says which were stored.
+    fn insert(&self, batch: &Batch, first: i64) -> rusqlite::Result<Vec<bool>> {
+        let sql = &batch.sql;
+        let mut stmt = match self.rows.len() {
+            Fresh::ROWS => batch.conn.prepare_cached(&sql.insert_full)?,
+            rows => batch.conn.prepare_cached(&sql.insert_many(rows))?,
+        };
+        stmt.raw_bind_parameter(1, batch.account_id)?;
+        stmt.raw_bind_parameter(2, batch.kind.code())?;
+        stmt.raw_bind_parameter(3, batch.now)?;
+        for (k, row) in self.rows.iter().enumerate() {
+            let at = 4 + k * sql.per_row();
+            stmt.raw_bind_parameter(at, first + k as i64)?;
+            sql.bind_row(&mut stmt, at + 1, &row.changes, batch.slots)?;
+        }
+        let mut inserted = vec![false; self.rows.len()];
+        let mut ids = stmt.raw_query();
+        while let Some(r) = ids.next()? {
+            let id: i64 = r.get(0)?;
+            inserted[(id - first) as usize] = true;
+        }
+        Ok(inserted)
+    }
 }
 
 /// Tag links of a batch, written together at its end: sorted and many to a statement, so
@@ -79,6 +217,33 @@ struct TagLinks {
 
 impl TagLinks {
     const PER_STATEMENT: usize = 500;
+
+    /// Queues links from person `id` to the tags a row names, making tags new to the account.
+    fn add(
+        &mut self,
+        conn: &Connection,
+        account_id: i64,
+        id: i64,
+        changes: &PersonChanges,
+    ) -> Result<()> {
+        for name in changes.tags.iter().flatten() {
+            let tag = match self
+                .ids
+                .get(name)
+                .or_else(|| self.ids.get(&name.to_lowercase()))
+            {
+                Some(tag) => *tag,
+                None => {
+                    let tag = tag_id(conn, account_id, name)?;
+                    self.ids.insert(name.clone(), tag);
+                    self.ids.insert(name.to_lowercase(), tag);
+                    tag
+                }
+            };
+            self.links.push((id, tag));
+        }
+        Ok(())
+    }
 
     fn write(mut self, conn: &Connection, kind: PersonType) -> Result<()> {
         self.links.sort_unstable();
@@ -115,24 +280,17 @@ pub fn upsert_people(
         .map(|(number, changes)| Row { number, changes })
         .collect();
     let slots = batch_slots(conn, account_id, &rows)?;
-    let sql = BulkSql::new(slots.values().copied().max().unwrap_or(0));
+    let changes: Vec<&PersonChanges> = rows.iter().map(|r| &r.changes).collect();
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &changes);
     let mut tags = TagLinks::default();
     let mut ids = Vec::with_capacity(rows.len());
     for row in &rows {
-        let (id, _) = upsert_row(
-            conn,
-            account_id,
-            kind,
-            &row.changes,
-            &slots,
-            &sql,
-            &mut tags,
-            now,
-        )
-        .map_err(|e| ApiError {
-            message: format!("persons[{}].{}", row.number, e.message),
-            ..e
-        })?;
+        let (id, _) = batch
+            .upsert_row(&row.changes, &mut tags)
+            .map_err(|e| ApiError {
+                message: format!("persons[{}].{}", row.number, e.message),
+                ..e
+            })?;
         ids.push(id);
     }
     tags.write(conn, kind)?;
@@ -159,7 +317,7 @@ fn batch_slots(conn: &Connection, account_id: i64, rows: &[Row]) -> Result<HashM
     Ok(slots)
 }
 
-/// The columns a bulk row may set, in parameter order (after account, type and time).
+/// The built-in columns a bulk row may set.
 const BULK_COLUMNS: [&str; 15] = [
     "name",
     "first_name",
@@ -177,105 +335,209 @@ const BULK_COLUMNS: [&str; 15] = [
     "location_id",
     "opted_out",
 ];
-/// Parameter number of the first value column: after ?1 account, ?2 type, ?3 time and the
-/// built-in columns.
-const FIRST_SLOT_PARAM: usize = 4 + BULK_COLUMNS.len();
 
-/// The two statements of a batch. Every row binds every parameter: an INSERT stores NULL
-/// for what a row lacks, an UPDATE keeps the old value (`coalesce`), so one prepared
-/// statement serves all rows and nothing is formatted per row.
+/// The value a row sets for `BULK_COLUMNS[i]`, if it sets one.
+fn field(c: &PersonChanges, i: usize) -> Option<ToSqlOutput<'_>> {
+    fn text(v: &Option<Option<String>>) -> Option<ToSqlOutput<'_>> {
+        let v = v.as_ref()?.as_deref()?;
+        Some(ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())))
+    }
+    let int = |v: Option<i64>| v.map(|v| ToSqlOutput::Owned(Value::Integer(v)));
+    match i {
+        0 => text(&c.name),
+        1 => text(&c.first_name),
+        2 => text(&c.last_name),
+        3 => text(&c.phone),
+        4 => text(&c.email),
+        5 => text(&c.external_id),
+        6 => c
+            .gender
+            .flatten()
+            .map(|g| ToSqlOutput::Borrowed(ValueRef::Text(g.as_str().as_bytes()))),
+        7 => text(&c.birth_date),
+        8 => text(&c.contact_stage),
+        9 => text(&c.channel),
+        10 => text(&c.telegram_id),
+        11 => text(&c.instagram_id),
+        12 => text(&c.messenger_id),
+        13 => int(c.location_id.flatten()),
+        14 => int(c.opted_out.map(i64::from)),
+        _ => None,
+    }
+}
+
+/// A column the statements of a batch set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Column {
+    /// `BULK_COLUMNS[i]`
+    Field(usize),
+    /// The value column `a{slot}`.
+    Slot(usize),
+}
+
+/// The statements of a batch, naming only the columns some row of it sets (an import of
+/// phones and emails binds two built-in values a row, not fifteen). Every row binds every
+/// named column: an INSERT stores NULL for what a row lacks, an UPDATE keeps the old value
+/// (`coalesce`), so one prepared statement serves all rows and nothing is formatted per
+/// row. Parameters ?1, ?2 and ?3 are the account, the type and the time; a row's own start
+/// at ?4 with its id.
 struct BulkSql {
+    columns: Vec<Column>,
+    /// Where each slot's value goes among a row's parameters, by slot number.
+    slot_at: [Option<usize>; MAX_ATTRIBUTES + 1],
+    /// One row, its id bound NULL (SQLite picks it).
     insert: String,
+    /// [`Self::insert_many`] of [`Fresh::ROWS`], made once.
+    insert_full: String,
     update: String,
-    /// Value columns a1..a{slots} are bound after the built-in columns.
-    slots: usize,
 }
 
 impl BulkSql {
-    fn new(slots: usize) -> BulkSql {
-        let slot_names: Vec<String> = (1..=slots).map(|i| format!("a{i}")).collect();
-        let mut columns = vec!["account_id", "type", "created_at", "updated_at"];
-        columns.extend(BULK_COLUMNS);
-        columns.extend(slot_names.iter().map(String::as_str));
-        let mut values = vec!["?1".to_string(), "?2".into(), "?3".into(), "?3".into()];
-        for (i, column) in BULK_COLUMNS.iter().enumerate() {
-            values.push(match *column {
-                "opted_out" => format!("coalesce(?{}, 0)", i + 4),
-                _ => format!("?{}", i + 4),
-            });
+    fn new(rows: &[&PersonChanges], slots: &HashMap<String, usize>) -> BulkSql {
+        let mut columns: Vec<Column> = (0..BULK_COLUMNS.len())
+            .filter(|&i| rows.iter().any(|c| field(c, i).is_some()))
+            .map(Column::Field)
+            .collect();
+        let mut used: Vec<usize> = slots.values().copied().collect();
+        used.sort_unstable();
+        used.dedup();
+        let mut slot_at = [None; MAX_ATTRIBUTES + 1];
+        for slot in used {
+            slot_at[slot] = Some(columns.len());
+            columns.push(Column::Slot(slot));
         }
-        values.extend((0..slots).map(|i| format!("?{}", FIRST_SLOT_PARAM + i)));
-        let insert = format!(
-            "INSERT INTO contacts ({}) VALUES ({})",
-            columns.join(", "),
-            values.join(", ")
+        let names: Vec<String> = columns.iter().map(|c| c.name()).collect();
+        let sets: Vec<String> = std::iter::once("updated_at = ?3".to_string())
+            .chain(
+                names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| format!("{name} = coalesce(?{}, {name})", 5 + i)),
+            )
+            .collect();
+        let mut sql = BulkSql {
+            columns,
+            slot_at,
+            insert: String::new(),
+            insert_full: String::new(),
+            update: format!("UPDATE contacts SET {} WHERE id = ?4", sets.join(", ")),
+        };
+        sql.insert = format!(
+            "INSERT INTO contacts {} VALUES {}",
+            sql.names(),
+            sql.values(4)
         );
-        let mut sets = vec!["updated_at = ?3".to_string()];
-        for (i, column) in BULK_COLUMNS.iter().enumerate() {
-            sets.push(format!("{column} = coalesce(?{}, {column})", i + 4));
-        }
-        for (i, column) in slot_names.iter().enumerate() {
-            sets.push(format!(
-                "{column} = coalesce(?{}, {column})",
-                FIRST_SLOT_PARAM + i
-            ));
-        }
-        let update = format!(
-            "UPDATE contacts SET {} WHERE id = ?{}",
-            sets.join(", "),
-            FIRST_SLOT_PARAM + slots
-        );
-        BulkSql {
-            insert,
-            update,
-            slots,
-        }
+        sql.insert_full = sql.insert_many(Fresh::ROWS);
+        sql
     }
 
-    /// Binds a row's values to one of this batch's statements.
+    fn names(&self) -> String {
+        let mut names = vec!["id", "account_id", "type", "created_at", "updated_at"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        names.extend(self.columns.iter().map(|c| c.name()));
+        format!("({})", names.join(", "))
+    }
+
+    /// Parameters a row binds: its id and its columns.
+    fn per_row(&self) -> usize {
+        1 + self.columns.len()
+    }
+
+    /// The VALUES tuple of a row whose parameters start at `at`.
+    fn values(&self, at: usize) -> String {
+        let mut values = vec![
+            format!("?{at}"),
+            "?1".into(),
+            "?2".into(),
+            "?3".into(),
+            "?3".into(),
+        ];
+        for (i, column) in self.columns.iter().enumerate() {
+            let n = at + 1 + i;
+            values.push(match column {
+                Column::Field(14) => format!("coalesce(?{n}, 0)"), // opted_out
+                _ => format!("?{n}"),
+            });
+        }
+        format!("({})", values.join(", "))
+    }
+
+    /// An INSERT of `rows` rows that skips those a unique index already holds and returns
+    /// the ids it stored.
+    fn insert_many(&self, rows: usize) -> String {
+        let values: Vec<String> = (0..rows)
+            .map(|k| self.values(4 + k * self.per_row()))
+            .collect();
+        format!(
+            "INSERT INTO contacts {} VALUES {} ON CONFLICT DO NOTHING RETURNING id",
+            self.names(),
+            values.join(", ")
+        )
+    }
+
+    /// Binds the shared parameters and one row's (the single-row statements).
     fn bind(
         &self,
         stmt: &mut rusqlite::Statement,
-        account_id: i64,
-        kind: PersonType,
-        now: Timestamp,
+        batch: &Batch,
+        id: Option<i64>,
         changes: &PersonChanges,
-        placed: &[(usize, Option<AttrValue>)],
     ) -> rusqlite::Result<()> {
-        fn text(v: &Option<Option<String>>) -> Option<&str> {
-            v.as_ref().and_then(|v| v.as_deref())
+        stmt.raw_bind_parameter(1, batch.account_id)?;
+        stmt.raw_bind_parameter(2, batch.kind.code())?;
+        stmt.raw_bind_parameter(3, batch.now)?;
+        stmt.raw_bind_parameter(4, id)?;
+        self.bind_row(stmt, 5, changes, batch.slots)
+    }
+
+    /// Binds a row's columns from parameter `at` on. Attribute names are looked up as the
+    /// row spells them, then lowercased.
+    fn bind_row(
+        &self,
+        stmt: &mut rusqlite::Statement,
+        at: usize,
+        changes: &PersonChanges,
+        slots: &HashMap<String, usize>,
+    ) -> rusqlite::Result<()> {
+        let mut attributes: Vec<Option<&AttrValue>> = vec![None; self.columns.len()];
+        for (name, value) in &changes.attributes {
+            let slot = slots.get(name).or_else(|| slots.get(&name.to_lowercase()));
+            if let Some(i) = slot.and_then(|&slot| self.slot_at[slot]) {
+                attributes[i] = value.as_ref();
+            }
         }
-        stmt.raw_bind_parameter(1, account_id)?;
-        stmt.raw_bind_parameter(2, kind.code())?;
-        stmt.raw_bind_parameter(3, now)?;
-        let texts = [
-            &changes.name,
-            &changes.first_name,
-            &changes.last_name,
-            &changes.phone,
-            &changes.email,
-            &changes.external_id,
-        ];
-        for (i, value) in texts.into_iter().enumerate() {
-            stmt.raw_bind_parameter(4 + i, text(value))?;
-        }
-        stmt.raw_bind_parameter(10, changes.gender.flatten().map(|g| g.as_str()))?;
-        stmt.raw_bind_parameter(11, text(&changes.birth_date))?;
-        stmt.raw_bind_parameter(12, text(&changes.contact_stage))?;
-        stmt.raw_bind_parameter(13, text(&changes.channel))?;
-        stmt.raw_bind_parameter(14, text(&changes.telegram_id))?;
-        stmt.raw_bind_parameter(15, text(&changes.instagram_id))?;
-        stmt.raw_bind_parameter(16, text(&changes.messenger_id))?;
-        stmt.raw_bind_parameter(17, changes.location_id.flatten())?;
-        stmt.raw_bind_parameter(18, changes.opted_out)?;
-        for slot in 1..=self.slots {
-            let value = placed
-                .iter()
-                .find(|(s, _)| *s == slot)
-                .and_then(|(_, v)| v.as_ref());
-            stmt.raw_bind_parameter(FIRST_SLOT_PARAM + slot - 1, value.map(store::sql_of))?;
+        for (i, column) in self.columns.iter().enumerate() {
+            match column {
+                Column::Field(f) => stmt.raw_bind_parameter(at + i, field(changes, *f))?,
+                Column::Slot(_) => stmt.raw_bind_parameter(at + i, attributes[i].map(Bound))?,
+            }
         }
         Ok(())
+    }
+}
+
+impl Column {
+    fn name(self) -> String {
+        match self {
+            Column::Field(i) => BULK_COLUMNS[i].to_string(),
+            Column::Slot(slot) => format!("a{slot}"),
+        }
+    }
+}
+
+/// An attribute value bound without copying its text.
+struct Bound<'a>(&'a AttrValue);
+
+impl ToSql for Bound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            AttrValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            AttrValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
+            AttrValue::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
+            AttrValue::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
+        })
     }
 }
 
@@ -307,99 +569,68 @@ const FIND_BY_EXTERNAL_ID: &str =
 const FIND_BY_PHONE: &str =
     "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND phone = ?3";
 
-fn find(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    sql: &str,
-    value: &Option<Option<String>>,
-) -> Result<Option<i64>> {
+fn find(batch: &Batch, sql: &str, value: &Option<Option<String>>) -> Result<Option<i64>> {
     let Some(Some(value)) = value else {
         return Ok(None);
     };
-    Ok(conn
+    Ok(batch
+        .conn
         .prepare_cached(sql)?
-        .query_row(params![account_id, kind.code(), value], |r| r.get(0))
+        .query_row(params![batch.account_id, batch.kind.code(), value], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
-/// The person's id, and whether it was created (else updated).
-#[allow(clippy::too_many_arguments)]
-fn upsert_row(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    changes: &PersonChanges,
-    slots: &HashMap<String, usize>,
-    sql: &BulkSql,
-    tags: &mut TagLinks,
-    now: Timestamp,
-) -> Result<(i64, bool)> {
-    check_location(conn, account_id, changes)?;
-    let placed: Vec<(usize, Option<AttrValue>)> = changes
-        .attributes
-        .iter()
-        .filter_map(|(name, value)| {
-            let slot = slots
-                .get(name)
-                .or_else(|| slots.get(&name.to_lowercase()))?;
-            Some((*slot, value.clone()))
-        })
-        .collect();
-    let existing = match find(
-        conn,
-        account_id,
-        kind,
-        FIND_BY_EXTERNAL_ID,
-        &changes.external_id,
-    )? {
-        Some(id) => Some(id),
-        None => find(conn, account_id, kind, FIND_BY_PHONE, &changes.phone)?,
-    };
-    let general = clears_something(changes);
-    let conflict = |e| store::conflict(conn, account_id, kind, changes, e);
-    let (id, created) = match existing {
-        Some(id) if general => {
-            update_row(conn, account_id, kind, id, changes, &placed, now)?;
-            (id, false)
-        }
-        Some(id) => {
-            let mut stmt = conn.prepare_cached(&sql.update)?;
-            sql.bind(&mut stmt, account_id, kind, now, changes, &placed)?;
-            stmt.raw_bind_parameter(FIRST_SLOT_PARAM + sql.slots, id)?;
-            stmt.raw_execute().map_err(conflict)?;
-            (id, false)
-        }
-        None if general => (
-            insert_row(conn, account_id, kind, changes, &placed, now)?,
-            true,
-        ),
-        None => {
-            let mut stmt = conn.prepare_cached(&sql.insert)?;
-            sql.bind(&mut stmt, account_id, kind, now, changes, &placed)?;
-            stmt.raw_execute().map_err(conflict)?;
-            (conn.last_insert_rowid(), true)
-        }
-    };
-    if let Some(names) = &changes.tags {
-        for name in names {
-            let tag = match tags
-                .ids
-                .get(name)
-                .or_else(|| tags.ids.get(&name.to_lowercase()))
-            {
-                Some(tag) => *tag,
-                None => {
-                    let tag = tag_id(conn, account_id, name)?;
-                    tags.ids.insert(name.clone(), tag);
-                    tags.ids.insert(name.to_lowercase(), tag);
-                    tag
+impl Batch<'_> {
+    /// Upserts one row on the general path: its person is looked up by `externalId`, then
+    /// by phone. Returns the person's id, and whether it was created (else updated).
+    fn upsert_row(&self, changes: &PersonChanges, tags: &mut TagLinks) -> Result<(i64, bool)> {
+        let (conn, account_id, kind, now) = (self.conn, self.account_id, self.kind, self.now);
+        check_location(conn, account_id, changes)?;
+        let existing = match find(self, FIND_BY_EXTERNAL_ID, &changes.external_id)? {
+            Some(id) => Some(id),
+            None => find(self, FIND_BY_PHONE, &changes.phone)?,
+        };
+        let conflict = |e| store::conflict(conn, account_id, kind, changes, e);
+        let (id, created) = if clears_something(changes) {
+            let placed: Vec<(usize, Option<AttrValue>)> = changes
+                .attributes
+                .iter()
+                .filter_map(|(name, value)| {
+                    let slot = self
+                        .slots
+                        .get(name)
+                        .or_else(|| self.slots.get(&name.to_lowercase()))?;
+                    Some((*slot, value.clone()))
+                })
+                .collect();
+            match existing {
+                Some(id) => {
+                    update_row(conn, account_id, kind, id, changes, &placed, now)?;
+                    (id, false)
                 }
+                None => (
+                    insert_row(conn, account_id, kind, changes, &placed, now)?,
+                    true,
+                ),
+            }
+        } else {
+            let (sql, created) = match existing {
+                Some(_) => (&self.sql.update, false),
+                None => (&self.sql.insert, true),
             };
-            tags.links.push((id, tag));
-        }
+            let mut stmt = conn.prepare_cached(sql)?;
+            self.sql.bind(&mut stmt, self, existing, changes)?;
+            stmt.raw_execute().map_err(conflict)?;
+            (
+                existing.unwrap_or_else(|| conn.last_insert_rowid()),
+                created,
+            )
+        };
+        tags.add(conn, account_id, id, changes)?;
+        Ok((id, created))
     }
-    Ok((id, created))
 }
 
 /// The account's attribute names in slot order: the export's extra columns.

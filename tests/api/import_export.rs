@@ -87,6 +87,34 @@ async fn a_reimport_updates_instead_of_duplicating() {
     assert_eq!(people[1]["contactStage"], "Customer");
 }
 
+/// Rows of one file that name the same person apply in file order, as if each were
+/// imported alone, whether they share a phone or an externalId, near each other or not.
+#[tokio::test]
+async fn rows_of_one_file_naming_one_person_apply_in_order() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let mut csv = String::from("externalId,name,phone,tags\n");
+    csv.push_str(",First,+14155550101,a\n"); // creates A
+    csv.push_str("x9,Second,+14155550101,b\n"); // A, found by phone, takes x9
+    csv.push_str("x9,Third,+14155550102,c\n"); // A, found by x9, takes a new phone
+    for i in 0..200 {
+        csv.push_str(&format!(",Filler {i},+1415666{i:04},\n"));
+    }
+    csv.push_str(",Fourth,+14155550102,d\n"); // A again, by its new phone, far below
+    csv.push_str("x9,Fifth,,e\n"); // and by x9 once more
+    let outcome = import_ok(&app, &key, "/v1/contacts/import", "text/csv", csv).await;
+    assert_eq!(outcome, json!({"created": 201, "updated": 4, "failed": []}));
+    let people = everyone(&app, &key, "/v1/contacts").await;
+    assert_eq!(people.len(), 201);
+    let a = &people[0];
+    assert_eq!(
+        (&a["name"], &a["externalId"], &a["phoneNumber"]),
+        (&json!("Fifth"), &json!("x9"), &json!("+14155550102"))
+    );
+    assert_eq!(a["tags"], json!(["a", "b", "c", "d", "e"]));
+    assert_eq!(people[1]["name"], "Filler 0");
+}
+
 #[tokio::test]
 async fn ten_thousand_rows_with_some_bad_ones() {
     let app = spawn_app().await;
