@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Import benchmark (issue 3): N generated contacts (phone, email, 2 tags, 3 attributes) as one
 # CSV through POST /v1/contacts/import on a release server, against sqlite3's own `.import`
-# of the same file into a plain table with an index on phone, in the same run. Then the
+# of the same file into a plain table with an index on phone, and beside SQLite's own floor for
+# our schema (benches/baselines.sh, import_floor), in the same run. Then the
 # latency of small writes before and after the import (the WAL must not make them crawl).
 #
 # Usage: benches/import.sh [N]        (default 1,000,000; needs sqlite3, curl, python3)
@@ -22,6 +23,9 @@ echo "contacts: $n, file: $(du -h "$work/contacts.csv" | cut -f1)"
 # Baseline: sqlite3 .import into a plain indexed table (WAL, synchronous=FULL, as we run).
 baseline=$(import_baseline "$work/contacts.csv" "$work/baseline.db" "$n")
 echo "sqlite3 .import: $baseline rows/s"
+echo 'benchmark passphrase' | $bin --db "$work/floor.db" account create --email floor@example.com --plan unlimited >/dev/null
+floor=$(import_floor "$work/contacts.csv" "$work/floor.db" "$n")
+echo "SQLite's floor for our schema (INSERT … SELECT of the same rows and tag links): $floor rows/s"
 
 echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email bench@example.com --plan unlimited >/dev/null
 key=$($bin --db "$work/sb.db" key create --email bench@example.com | tail -1)
@@ -44,6 +48,6 @@ end=$(date +%s.%N)
 echo "import answer: $(echo "$result" | cut -c1-120)"
 ours=$(python3 -c "print(f'{$n/($end-$start):.0f}')")
 echo "switchboard import: $(python3 -c "print(f'{$end-$start:.2f}')") s, $ours rows/s"
-echo "ratio to sqlite3 .import: $(python3 -c "print(f'{$ours/$baseline:.2f}')")"
+echo "ratio to sqlite3 .import: $(python3 -c "print(f'{$ours/$baseline:.2f}')"), to the floor: $(python3 -c "print(f'{$ours/$floor:.2f}')")"
 echo "small writes after the import:  $(small_writes after)"
 echo "peak server RSS: $(grep VmHWM /proc/$server/status | awk '{print $2/1024 " MB"}')"
