@@ -7,8 +7,9 @@ use super::store::{self, attribute_keys, check_location, insert_row, resolve_slo
 use super::tags::tag_id;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
-use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use crate::fields::Patch;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
@@ -48,8 +49,7 @@ pub fn upsert(
             return Ok(outcome);
         }
     };
-    let changes: Vec<&PersonChanges> = rows.iter().map(|r| &r.changes).collect();
-    let batch = Batch::new(conn, account_id, kind, now, &slots, &changes);
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
     let mut tags = TagLinks::default();
     let mut fresh = Fresh::default();
     for row in rows {
@@ -91,7 +91,7 @@ impl<'a> Batch<'a> {
         kind: PersonType,
         now: Timestamp,
         slots: &'a HashMap<String, usize>,
-        rows: &[&PersonChanges],
+        rows: &[Row],
     ) -> Self {
         let sql = BulkSql::new(rows, slots);
         Batch {
@@ -116,6 +116,55 @@ impl<'a> Batch<'a> {
         }
         Ok(())
     }
+
+    /// Upserts one row on the general path: its person is looked up by `externalId`, then
+    /// by phone (its location is checked already). Returns the person's id, and whether it
+    /// was created (else updated).
+    fn upsert_row(&self, changes: &PersonChanges, tags: &mut TagLinks) -> Result<(i64, bool)> {
+        let (conn, account_id, kind, now) = (self.conn, self.account_id, self.kind, self.now);
+        let existing = match find(self, FIND_BY_EXTERNAL_ID, &changes.external_id)? {
+            Some(id) => Some(id),
+            None => find(self, FIND_BY_PHONE, &changes.phone)?,
+        };
+        let conflict = |e| store::conflict(conn, account_id, kind, changes, e);
+        let (id, created) = if clears_something(changes) {
+            let placed: Vec<(usize, Option<AttrValue>)> = changes
+                .attributes
+                .iter()
+                .filter_map(|(name, value)| {
+                    let slot = self
+                        .slots
+                        .get(name)
+                        .or_else(|| self.slots.get(&name.to_lowercase()))?;
+                    Some((*slot, value.clone()))
+                })
+                .collect();
+            match existing {
+                Some(id) => {
+                    update_row(conn, account_id, kind, id, changes, &placed, now)?;
+                    (id, false)
+                }
+                None => (
+                    insert_row(conn, account_id, kind, changes, &placed, now)?,
+                    true,
+                ),
+            }
+        } else {
+            let (sql, created) = match existing {
+                Some(_) => (&self.sql.update, false),
+                None => (&self.sql.insert, true),
+            };
+            let mut stmt = conn.prepare_cached(sql)?;
+            self.sql.bind(&mut stmt, self, existing, changes)?;
+            stmt.raw_execute().map_err(conflict)?;
+            (
+                existing.unwrap_or_else(|| conn.last_insert_rowid()),
+                created,
+            )
+        };
+        tags.add(conn, account_id, id, changes)?;
+        Ok((id, created))
+    }
 }
 
 /// Rows that look new, inserted many to a statement with ids given in order and
@@ -136,18 +185,14 @@ impl Fresh {
 
     /// False when the row shares a phone or an externalId with a row waiting here.
     fn admit(&mut self, changes: &PersonChanges) -> bool {
-        let keys = [(b'p', &changes.phone), (b'x', &changes.external_id)];
-        let hashes: Vec<u64> = keys
-            .into_iter()
-            .filter_map(|(tag, value)| {
-                let value = value.as_ref()?.as_deref()?;
-                Some(self.keys.hasher().hash_one((tag, value)))
-            })
-            .collect();
-        if hashes.iter().any(|h| self.keys.contains(h)) {
+        let keys = [(b'p', &changes.phone), (b'x', &changes.external_id)].map(|(tag, value)| {
+            let value = value.as_ref()?.as_deref()?;
+            Some(self.keys.hasher().hash_one((tag, value)))
+        });
+        if keys.iter().flatten().any(|h| self.keys.contains(h)) {
             return false;
         }
-        self.keys.extend(hashes);
+        self.keys.extend(keys.into_iter().flatten());
         true
     }
 
@@ -280,13 +325,12 @@ pub fn upsert_people(
         .map(|(number, changes)| Row { number, changes })
         .collect();
     let slots = batch_slots(conn, account_id, &rows)?;
-    let changes: Vec<&PersonChanges> = rows.iter().map(|r| &r.changes).collect();
-    let batch = Batch::new(conn, account_id, kind, now, &slots, &changes);
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
     let mut tags = TagLinks::default();
     let mut ids = Vec::with_capacity(rows.len());
     for row in &rows {
-        let (id, _) = batch
-            .upsert_row(&row.changes, &mut tags)
+        let (id, _) = check_location(conn, account_id, &row.changes)
+            .and_then(|()| batch.upsert_row(&row.changes, &mut tags))
             .map_err(|e| ApiError {
                 message: format!("persons[{}].{}", row.number, e.message),
                 ..e
@@ -317,59 +361,61 @@ fn batch_slots(conn: &Connection, account_id: i64, rows: &[Row]) -> Result<HashM
     Ok(slots)
 }
 
-/// The built-in columns a bulk row may set.
-const BULK_COLUMNS: [&str; 15] = [
-    "name",
-    "first_name",
-    "last_name",
-    "phone",
-    "email",
-    "external_id",
-    "gender",
-    "birth_date",
-    "contact_stage",
-    "channel",
-    "telegram_id",
-    "instagram_id",
-    "messenger_id",
-    "location_id",
-    "opted_out",
+/// What a change does to a column: `None` leaves it, `Some(None)` clears it.
+type Change<'c> = Option<Option<ValueRef<'c>>>;
+/// Reads one column's change off a row.
+type Get = for<'c> fn(&'c PersonChanges) -> Change<'c>;
+
+/// The built-in columns an import row may write, each with its value in a change.
+const FIELDS: [(&str, Get); 15] = [
+    ("name", |c| text(&c.name)),
+    ("first_name", |c| text(&c.first_name)),
+    ("last_name", |c| text(&c.last_name)),
+    ("phone", |c| text(&c.phone)),
+    ("email", |c| text(&c.email)),
+    ("external_id", |c| text(&c.external_id)),
+    ("gender", |c| {
+        c.gender
+            .map(|g| g.map(|g| ValueRef::Text(g.as_str().as_bytes())))
+    }),
+    ("birth_date", |c| text(&c.birth_date)),
+    ("contact_stage", |c| text(&c.contact_stage)),
+    ("channel", |c| text(&c.channel)),
+    ("telegram_id", |c| text(&c.telegram_id)),
+    ("instagram_id", |c| text(&c.instagram_id)),
+    ("messenger_id", |c| text(&c.messenger_id)),
+    ("location_id", |c| {
+        c.location_id.map(|l| l.map(ValueRef::Integer))
+    }),
+    ("opted_out", |c| {
+        c.opted_out.map(|o| Some(ValueRef::Integer(i64::from(o))))
+    }),
 ];
 
-/// The value a row sets for `BULK_COLUMNS[i]`, if it sets one.
-fn field(c: &PersonChanges, i: usize) -> Option<ToSqlOutput<'_>> {
-    fn text(v: &Option<Option<String>>) -> Option<ToSqlOutput<'_>> {
-        let v = v.as_ref()?.as_deref()?;
-        Some(ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())))
-    }
-    let int = |v: Option<i64>| v.map(|v| ToSqlOutput::Owned(Value::Integer(v)));
-    match i {
-        0 => text(&c.name),
-        1 => text(&c.first_name),
-        2 => text(&c.last_name),
-        3 => text(&c.phone),
-        4 => text(&c.email),
-        5 => text(&c.external_id),
-        6 => c
-            .gender
-            .flatten()
-            .map(|g| ToSqlOutput::Borrowed(ValueRef::Text(g.as_str().as_bytes()))),
-        7 => text(&c.birth_date),
-        8 => text(&c.contact_stage),
-        9 => text(&c.channel),
-        10 => text(&c.telegram_id),
-        11 => text(&c.instagram_id),
-        12 => text(&c.messenger_id),
-        13 => int(c.location_id.flatten()),
-        14 => int(c.opted_out.map(i64::from)),
-        _ => None,
+fn text(v: &Patch<String>) -> Change<'_> {
+    v.as_ref()
+        .map(|v| v.as_deref().map(|s| ValueRef::Text(s.as_bytes())))
+}
+
+/// The value a row sets for `FIELDS[i]`, if it sets one.
+fn field(c: &PersonChanges, i: usize) -> Option<ValueRef<'_>> {
+    (FIELDS[i].1)(c).flatten()
+}
+
+/// An attribute value as SQLite stores it, its text not copied.
+fn value_ref(value: &AttrValue) -> ValueRef<'_> {
+    match value {
+        AttrValue::Text(s) => ValueRef::Text(s.as_bytes()),
+        AttrValue::Int(i) => ValueRef::Integer(*i),
+        AttrValue::Real(f) => ValueRef::Real(*f),
+        AttrValue::Bool(b) => ValueRef::Integer(i64::from(*b)),
     }
 }
 
 /// A column the statements of a batch set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Column {
-    /// `BULK_COLUMNS[i]`
+    /// `FIELDS[i]`
     Field(usize),
     /// The value column `a{slot}`.
     Slot(usize),
@@ -393,9 +439,9 @@ struct BulkSql {
 }
 
 impl BulkSql {
-    fn new(rows: &[&PersonChanges], slots: &HashMap<String, usize>) -> BulkSql {
-        let mut columns: Vec<Column> = (0..BULK_COLUMNS.len())
-            .filter(|&i| rows.iter().any(|c| field(c, i).is_some()))
+    fn new(rows: &[Row], slots: &HashMap<String, usize>) -> BulkSql {
+        let mut columns: Vec<Column> = (0..FIELDS.len())
+            .filter(|&i| rows.iter().any(|r| field(&r.changes, i).is_some()))
             .map(Column::Field)
             .collect();
         let mut used: Vec<usize> = slots.values().copied().collect();
@@ -457,7 +503,7 @@ impl BulkSql {
         for (i, column) in self.columns.iter().enumerate() {
             let n = at + 1 + i;
             values.push(match column {
-                Column::Field(14) => format!("coalesce(?{n}, 0)"), // opted_out
+                Column::Field(i) if FIELDS[*i].0 == "opted_out" => format!("coalesce(?{n}, 0)"),
                 _ => format!("?{n}"),
             });
         }
@@ -510,8 +556,13 @@ impl BulkSql {
         }
         for (i, column) in self.columns.iter().enumerate() {
             match column {
-                Column::Field(f) => stmt.raw_bind_parameter(at + i, field(changes, *f))?,
-                Column::Slot(_) => stmt.raw_bind_parameter(at + i, attributes[i].map(Bound))?,
+                Column::Field(f) => {
+                    stmt.raw_bind_parameter(at + i, field(changes, *f).map(ToSqlOutput::Borrowed))?
+                }
+                Column::Slot(_) => stmt.raw_bind_parameter(
+                    at + i,
+                    attributes[i].map(|v| ToSqlOutput::Borrowed(value_ref(v))),
+                )?,
             }
         }
         Ok(())
@@ -521,46 +572,16 @@ impl BulkSql {
 impl Column {
     fn name(self) -> String {
         match self {
-            Column::Field(i) => BULK_COLUMNS[i].to_string(),
+            Column::Field(i) => FIELDS[i].0.to_string(),
             Column::Slot(slot) => format!("a{slot}"),
         }
-    }
-}
-
-/// An attribute value bound without copying its text.
-struct Bound<'a>(&'a AttrValue);
-
-impl ToSql for Bound<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            AttrValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            AttrValue::Int(i) => ToSqlOutput::Owned(Value::Integer(*i)),
-            AttrValue::Real(f) => ToSqlOutput::Owned(Value::Real(*f)),
-            AttrValue::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(*b))),
-        })
     }
 }
 
 /// True when a change clears a field (`null` in a JSON import): the bulk statements cannot
 /// say "clear", so such rows take the general path.
 fn clears_something(c: &PersonChanges) -> bool {
-    let texts = [
-        &c.name,
-        &c.first_name,
-        &c.last_name,
-        &c.phone,
-        &c.email,
-        &c.external_id,
-        &c.birth_date,
-        &c.contact_stage,
-        &c.channel,
-        &c.telegram_id,
-        &c.instagram_id,
-        &c.messenger_id,
-    ];
-    texts.iter().any(|v| matches!(v, Some(None)))
-        || matches!(c.gender, Some(None))
-        || matches!(c.location_id, Some(None))
+    FIELDS.iter().any(|(_, get)| matches!(get(c), Some(None)))
         || c.attributes.iter().any(|(_, v)| v.is_none())
 }
 
@@ -580,57 +601,6 @@ fn find(batch: &Batch, sql: &str, value: &Option<Option<String>>) -> Result<Opti
             r.get(0)
         })
         .optional()?)
-}
-
-impl Batch<'_> {
-    /// Upserts one row on the general path: its person is looked up by `externalId`, then
-    /// by phone. Returns the person's id, and whether it was created (else updated).
-    fn upsert_row(&self, changes: &PersonChanges, tags: &mut TagLinks) -> Result<(i64, bool)> {
-        let (conn, account_id, kind, now) = (self.conn, self.account_id, self.kind, self.now);
-        check_location(conn, account_id, changes)?;
-        let existing = match find(self, FIND_BY_EXTERNAL_ID, &changes.external_id)? {
-            Some(id) => Some(id),
-            None => find(self, FIND_BY_PHONE, &changes.phone)?,
-        };
-        let conflict = |e| store::conflict(conn, account_id, kind, changes, e);
-        let (id, created) = if clears_something(changes) {
-            let placed: Vec<(usize, Option<AttrValue>)> = changes
-                .attributes
-                .iter()
-                .filter_map(|(name, value)| {
-                    let slot = self
-                        .slots
-                        .get(name)
-                        .or_else(|| self.slots.get(&name.to_lowercase()))?;
-                    Some((*slot, value.clone()))
-                })
-                .collect();
-            match existing {
-                Some(id) => {
-                    update_row(conn, account_id, kind, id, changes, &placed, now)?;
-                    (id, false)
-                }
-                None => (
-                    insert_row(conn, account_id, kind, changes, &placed, now)?,
-                    true,
-                ),
-            }
-        } else {
-            let (sql, created) = match existing {
-                Some(_) => (&self.sql.update, false),
-                None => (&self.sql.insert, true),
-            };
-            let mut stmt = conn.prepare_cached(sql)?;
-            self.sql.bind(&mut stmt, self, existing, changes)?;
-            stmt.raw_execute().map_err(conflict)?;
-            (
-                existing.unwrap_or_else(|| conn.last_insert_rowid()),
-                created,
-            )
-        };
-        tags.add(conn, account_id, id, changes)?;
-        Ok((id, created))
-    }
 }
 
 /// The account's attribute names in slot order: the export's extra columns.
