@@ -15,6 +15,7 @@ use crate::templates::store as templates;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params, params_from_iter};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 /// Contacts considered per fan-out step: bounds how long one step holds the writer.
 pub const FANOUT_CHUNK: i64 = 50_000;
@@ -98,17 +99,28 @@ pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize,
         Sql::Integer(b.fanout_after),
     ];
     values.extend(condition_params);
-    // This step's members: the last id, how many, and how many of them are skipped.
-    let (last, members, opted_out, unreachable): (Option<i64>, i64, i64, i64) = conn
-        .prepare_cached(&format!(
-            "SELECT max(id), count(*), coalesce(sum(opted_out), 0),
-                    coalesce(sum(opted_out = 0 AND address IS NULL), 0)
-             FROM (SELECT c.id, c.opted_out, {address} AS address FROM contacts c
-                   WHERE {scope} AND {condition} ORDER BY c.id LIMIT {FANOUT_CHUNK})"
-        ))?
-        .query_row(params_from_iter(values.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
+    // This step's members, each judged once: the rule is evaluated here and the insert
+    // below reads the chosen ids back from an array, not from the contacts again.
+    let (mut members, mut opted_out, mut unreachable) = (0, 0, 0);
+    let mut recipients = Vec::new();
+    let mut last = None;
+    {
+        let mut select = conn.prepare_cached(&format!(
+            "SELECT c.id, c.opted_out, {address} IS NULL FROM contacts c
+             WHERE {scope} AND {condition} ORDER BY c.id LIMIT {FANOUT_CHUNK}"
+        ))?;
+        let mut rows = select.query(params_from_iter(values.iter()))?;
+        while let Some(row) = rows.next()? {
+            let (id, out, no_address): (i64, bool, bool) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            members += 1;
+            last = Some(id);
+            match (out, no_address) {
+                (true, _) => opted_out += 1,
+                (false, true) => unreachable += 1,
+                (false, false) => recipients.push(Sql::Integer(id)),
+            }
+        }
+    }
     let Some(last) = last else {
         conn.execute(
             "UPDATE broadcasts SET fanout_done = 1, updated_at = ?2 WHERE id = ?1",
@@ -117,27 +129,21 @@ pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize,
         return Ok((0, true));
     };
     let kind = b.request.kind();
-    let mut insert_values = vec![
-        Sql::Integer(b.account_id),
-        Sql::Text(b.channel.as_str().into()),
-        Sql::Text(kind.as_str().into()),
-        Sql::Integer(MessageStatus::Queued.code()),
-        Sql::Integer(b.id),
-        Sql::Integer(now),
-        Sql::Integer(now),
-    ];
-    insert_values.extend(values);
-    insert_values.push(Sql::Integer(last));
     let created = conn
-        .prepare_cached(&format!(
+        .prepare_cached(
             "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status,
                  broadcast_id, created_at, updated_at)
-             SELECT ?, c.id, ?, 0, ?, 'broadcast', ?, ?, ?, ? FROM contacts c
-             WHERE {scope} AND {condition} AND c.id <= ? AND c.opted_out = 0
-                   AND {address} IS NOT NULL
-             ORDER BY c.id"
-        ))?
-        .execute(params_from_iter(insert_values))?;
+             SELECT ?1, value, ?2, 0, ?3, 'broadcast', ?4, ?5, ?6, ?6 FROM rarray(?7)",
+        )?
+        .execute(params![
+            b.account_id,
+            b.channel.as_str(),
+            kind.as_str(),
+            MessageStatus::Queued.code(),
+            b.id,
+            now,
+            Rc::new(recipients)
+        ])?;
     conn.prepare_cached(
         "UPDATE broadcasts SET fanout_after = ?2, fanout_done = ?3,
              skipped_opted_out = skipped_opted_out + ?4,

@@ -7,11 +7,14 @@
 //! * The command line opens its own plain connection; `busy_timeout` lets it share the
 //!   file with a running server.
 
+mod checkpointer;
 mod schema;
 mod writer;
 
 pub use schema::{SCHEMA_VERSION, prepare_schema};
 pub use writer::Writer;
+
+use checkpointer::Checkpointer;
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -44,6 +47,9 @@ pub fn open_connection(path: &Path, query_only: bool) -> rusqlite::Result<Connec
     )?;
     if query_only {
         conn.execute_batch("PRAGMA query_only = ON;")?;
+    } else {
+        // `rarray(?)`: a bound list of values as a table (the broadcast fan-out's recipients).
+        rusqlite::vtab::array::load_module(&conn)?;
     }
     // STAT4 (on in the bundled build) marks statements whose plan could depend on a bound
     // value, and SQLite then re-prepares them on every new binding: a cached point lookup
@@ -82,6 +88,8 @@ pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
     let mut conn = open_connection(path, false)
         .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
     prepare_schema(&mut conn).map_err(|e| format!("database {}: {e}", path.display()))?;
+    let checkpointer = Checkpointer::start(&mut conn, path)
+        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
     let pool = r2d2::Pool::builder()
         .max_size(READ_POOL_SIZE)
         .min_idle(Some(2))
@@ -90,7 +98,7 @@ pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
             path: path.to_path_buf(),
         })
         .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-    Ok((pool, Writer::start(conn)))
+    Ok((pool, Writer::start(conn, checkpointer)))
 }
 
 /// Runs `read` in one read transaction: its statements see one snapshot, and the WAL read

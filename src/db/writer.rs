@@ -6,6 +6,7 @@
 //! thus serves many requests, `synchronous=FULL` stays affordable, and there is never a
 //! second writer to meet `SQLITE_BUSY`.
 
+use super::checkpointer::Checkpointer;
 use crate::error::ApiError;
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -89,11 +90,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn start(conn: Connection) -> Writer {
+    pub fn start(conn: Connection, checkpointer: Checkpointer) -> Writer {
         let (queue, inbox) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, inbox))
+            .spawn(move || run(conn, inbox, checkpointer))
             .expect("cannot start the writer thread");
         Writer {
             queue,
@@ -150,13 +151,13 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>) {
+fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Checkpointer) {
     let mut stopping = false;
     while !stopping {
         let mut batch = match inbox.recv() {
             Ok(Message::Job(job)) => vec![job],
             Ok(Message::Checkpoint) => {
-                checkpoint(&conn);
+                checkpointer.truncate();
                 continue;
             }
             Ok(Message::Stop) | Err(_) => break,
@@ -175,21 +176,11 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>) {
         }
         commit_batch(&mut conn, batch);
         if then_checkpoint {
-            checkpoint(&conn);
+            checkpointer.truncate();
         }
     }
     if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
         log::warn!("PRAGMA optimize at shutdown failed: {e}");
-    }
-}
-
-fn checkpoint(conn: &Connection) {
-    match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-        r.get::<_, i64>(0)
-    }) {
-        Ok(0) => {}
-        Ok(_) => log::info!("WAL checkpoint incomplete: readers were busy; SQLite will finish it"),
-        Err(e) => log::warn!("WAL checkpoint failed: {e}"),
     }
 }
 
@@ -234,10 +225,12 @@ mod tests {
 
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let conn = crate::db::open_connection(&dir.path().join("w.db"), false).unwrap();
+        let path = dir.path().join("w.db");
+        let mut conn = crate::db::open_connection(&path, false).unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)")
             .unwrap();
-        (Writer::start(conn), dir)
+        let checkpointer = Checkpointer::start(&mut conn, &path).unwrap();
+        (Writer::start(conn, checkpointer), dir)
     }
 
     #[tokio::test]
