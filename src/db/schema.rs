@@ -3,13 +3,16 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// Migrations from version `n` to `n + 1`, applied in order, each in its own transaction.
 /// Index 0 upgrades version 1 to 2, and so on; a new migration also updates schema.sql.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/002.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/002.sql"),
+    include_str!("migrations/003.sql"),
+];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
 pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {

@@ -149,6 +149,41 @@ pub fn only_tags(rule: &Rule) -> Option<Vec<String>> {
     }
 }
 
+/// Whether every condition of `rule` (at any depth, with any logic) compares the birth
+/// date, `age` or `birthDate`, in a way nobody without one meets. Such a rule holds alike
+/// for everyone born on one day, so it can be counted from the people per day
+/// (`birth_date_counts`, aliased `c`: its compiled SQL reads `c.birth_date` alone).
+pub fn only_birth_dates(rule: &Rule) -> bool {
+    fn group(g: &Group) -> bool {
+        !g.items.is_empty()
+            && g.items.iter().all(|item| match item {
+                Node::Condition(c) => condition(c),
+                Node::Group(g) => group(g),
+            })
+    }
+    fn condition(c: &Condition) -> bool {
+        // Negative operators also match people lacking the date (API.md §5): not these.
+        let positive = matches!(
+            c.op,
+            Op::Eq
+                | Op::Gt
+                | Op::Ge
+                | Op::Lt
+                | Op::Le
+                | Op::Before
+                | Op::After
+                | Op::WithinLastDays
+                | Op::Exists
+        );
+        positive
+            && matches!(
+                field(&c.attribute, &[]),
+                Field::Age | Field::Date("c.birth_date")
+            )
+    }
+    !rule.groups.is_empty() && rule.groups.iter().all(group)
+}
+
 fn join(parts: Vec<String>, logic: Logic) -> String {
     let glue = match logic {
         Logic::And => " AND ",

@@ -387,3 +387,32 @@ fn the_compiled_sql_holds_no_input_text() {
     );
     assert_eq!(compiled.params, vec![Sql::Text("%x' OR 1=1%".into())]);
 }
+
+#[test]
+fn only_rules_that_nobody_without_a_birth_date_meets_count_by_day() {
+    let cond = |a: &str, o: &str, v: Value| json!({"attribute": a, "operator": o, "value": v});
+    let by_day = |groups: Value| only_birth_dates(&Rule::parse(&groups, None, "").unwrap());
+    let one = |c: Value| json!([{"conditions": [c]}]);
+    assert!(by_day(one(cond("age", ">=", json!(30)))));
+    assert!(by_day(one(cond(
+        "birthDate",
+        "before",
+        json!("2000-01-01")
+    ))));
+    assert!(by_day(one(cond("BIRTHDATE", "exists", json!(null)))));
+    assert!(by_day(json!([
+        {"logic": "or", "conditions": [cond("age", "<", json!(20)), cond("age", ">", json!(60))]},
+        {"conditions": [cond("birthDate", "within_last_days", json!(30))]}
+    ])));
+    // Negative operators and absence also match people without a date; other fields are
+    // not a date at all.
+    assert!(!by_day(one(cond("age", "!=", json!(30)))));
+    assert!(!by_day(one(cond("birthDate", "not_exists", json!(null)))));
+    assert!(!by_day(json!([{"conditions": [
+        cond("age", ">=", json!(30)), cond("gender", "==", json!("Female"))]}])));
+    assert!(!by_day(one(cond(
+        "createdAt",
+        "before",
+        json!("2000-01-01")
+    ))));
+}

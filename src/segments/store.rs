@@ -1,7 +1,7 @@
 //! SQL for segments: their definitions, static members, and membership through the rule
 //! compiler. Every function takes the account.
 
-use super::compile::{compile, only_tags};
+use super::compile::{compile, only_birth_dates, only_tags};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{Person, PersonType};
@@ -343,9 +343,17 @@ pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timesta
         return count_tagged(conn, account_id, segment.kind, &names);
     }
     let (condition, params) = members_condition(conn, account_id, segment, now)?;
-    let sql = format!(
-        "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
-    );
+    let by_day = matches!(&stored, Membership::Dynamic(Some(rule)) if only_birth_dates(rule));
+    let sql = if by_day {
+        format!(
+            "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
+             WHERE c.account_id = ? AND c.type = ? AND {condition}"
+        )
+    } else {
+        format!(
+            "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
+        )
+    };
     let mut values = vec![Sql::Integer(account_id), Sql::Integer(segment.kind.code())];
     values.extend(params);
     Ok(conn

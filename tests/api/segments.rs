@@ -549,3 +549,125 @@ async fn tag_only_counts_agree_with_the_general_rule_and_keep_contacts_and_clien
     );
     assert_eq!(count(general(json!(["vip"])), "client").await, 1);
 }
+
+#[tokio::test]
+async fn birth_date_counts_follow_every_change_and_agree_with_the_general_rule() {
+    let w = world().await;
+    // Decoys: a client, and a contact of another account, born on days the rules take.
+    w.app
+        .ok(
+            "POST",
+            "/v1/clients",
+            &w.key,
+            Some(json!({"name": "Cli", "birthDate": "1990-04-02"})),
+        )
+        .await;
+    let other = w.app.create_account("b@example.com", Plan::Unlimited).key;
+    w.app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &other,
+            Some(json!({"name": "Out", "birthDate": "1990-04-02"})),
+        )
+        .await;
+    let count = |conditions: Value, logic: &'static str| {
+        let w = &w;
+        async move {
+            let groups = json!([{"logic": logic, "conditions": conditions}]);
+            let s = w.create(json!({"name": "b", "groups": groups})).await;
+            let id = s["id"].as_str().unwrap();
+            let n = w
+                .app
+                .ok("GET", &format!("/v1/segments/{id}/count"), &w.key, None)
+                .await["count"]
+                .as_i64()
+                .unwrap();
+            assert_eq!(s["memberCount"].as_i64().unwrap(), n);
+            n
+        }
+    };
+    let cond = |attribute: &str, op: &str, value: Value| json!({"attribute": attribute, "operator": op, "value": value});
+    // Each rule beside the same rule ORed with a condition that is never true, which keeps
+    // it off the per-day counts: both must agree, and with the expected answer.
+    let never = cond("name", "==", json!("no such name"));
+    let rules = || {
+        [
+            (
+                json!([cond("birthDate", "before", json!("1995-01-01"))]),
+                "and",
+            ),
+            (
+                json!([
+                    cond("age", ">=", json!(20)),
+                    cond("birthDate", "after", json!("1970-01-01"))
+                ]),
+                "and",
+            ),
+            (
+                json!([
+                    cond("birthDate", "==", json!("2000-01-01")),
+                    cond("age", ">", json!(60))
+                ]),
+                "or",
+            ),
+            (json!([cond("birthDate", "exists", json!(null))]), "and"),
+        ]
+    };
+    let answers = async || {
+        let mut out = Vec::new();
+        for (conditions, logic) in rules() {
+            let fast = count(conditions.clone(), logic).await;
+            let general = match logic {
+                "or" => {
+                    let mut all = conditions.as_array().unwrap().clone();
+                    all.push(never.clone());
+                    count(Value::Array(all), "or").await
+                }
+                _ => {
+                    let groups = json!([{"logic": "or", "conditions": [never.clone()]},
+                                        {"logic": logic, "conditions": conditions}]);
+                    let s = w
+                        .create(json!({"name": "g", "groupLogic": "or", "groups": groups}))
+                        .await;
+                    s["memberCount"].as_i64().unwrap()
+                }
+            };
+            assert_eq!(fast, general, "{conditions}");
+            out.push(fast);
+        }
+        out
+    };
+    // Asha 1990-04-02, Bob 2000-01-01, Dana 1960-06-06; Chen and Eve have no birth date.
+    assert_eq!(answers().await, [2, 2, 2, 3]);
+    // Bob moves to 1961, Asha's date is removed, Dana is deleted, Eve gains one by PUT and
+    // Fay arrives by import.
+    let put = async |id: &str, body: Value| {
+        w.app
+            .ok("PUT", &format!("/v1/contacts/{id}"), &w.key, Some(body))
+            .await
+    };
+    put(&w.ids[1], json!({"birthDate": "1961-01-01"})).await;
+    put(&w.ids[0], json!({"birthDate": null})).await;
+    put(&w.ids[4], json!({"birthDate": "1999-09-09"})).await;
+    w.app
+        .ok(
+            "DELETE",
+            &format!("/v1/contacts/{}", w.ids[3]),
+            &w.key,
+            None,
+        )
+        .await;
+    w.app
+        .ok(
+            "POST",
+            "/v1/contacts/import",
+            &w.key,
+            Some(
+                json!([{"name": "Fay", "phoneNumber": "+14155550123", "birthDate": "1950-01-01"}]),
+            ),
+        )
+        .await;
+    // Bob 1961-01-01, Eve 1999-09-09, Fay 1950-01-01.
+    assert_eq!(answers().await, [2, 1, 2, 3]);
+}
