@@ -4,6 +4,8 @@
 //!   to go through the writer fails loudly instead of racing it.
 //! * Writes go through the single [`Writer`], which commits every write waiting in its
 //!   queue in one transaction (group commit).
+//! * The WAL is copied back into the file by a thread of its own (`checkpointer`), woken
+//!   by the writer's commits, so that no commit waits for it.
 //! * The command line opens its own plain connection; `busy_timeout` lets it share the
 //!   file with a running server.
 
