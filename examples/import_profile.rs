@@ -14,10 +14,14 @@ fn main() {
     };
     let t = Instant::now();
     let mut batches = Vec::new();
-    let failures = import::read_csv(&bytes, &ctx, |b| {
-        batches.push(b);
-        Ok(())
-    })
+    let failures = import::read_csv(
+        || Ok(&bytes[..]),
+        &ctx,
+        |b| {
+            batches.push(b);
+            Ok(())
+        },
+    )
     .unwrap();
     let rows: usize = batches.iter().map(Vec::len).sum();
     println!(

@@ -55,6 +55,10 @@ impl Application {
             outbox: Outbox::default(),
             idempotency: InFlight::default(),
             opt_words: config.opt_words.clone(),
+            uploads: match config.db.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => ".".into(),
+            },
         });
 
         let listener = TcpListener::bind(&config.bind)

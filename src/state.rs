@@ -10,6 +10,7 @@ use crate::idempotency::InFlight;
 use crate::messages::delivery::Outbox;
 use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -24,6 +25,9 @@ pub struct AppState {
     pub outbox: Outbox,
     pub idempotency: InFlight,
     pub opt_words: OptWords,
+    /// Where large uploads wait while they are read: the database's directory (on disk,
+    /// where `/tmp` may be memory).
+    pub uploads: PathBuf,
 }
 
 /// Who may create an account on the admin page.

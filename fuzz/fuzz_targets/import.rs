@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(())
     };
     let read = if choice % 2 == 0 {
-        import::read_csv(body, &ctx, emit)
+        import::read_csv(|| Ok(body), &ctx, emit)
     } else {
         import::read_json(body, &ctx, emit)
     };

@@ -10,6 +10,7 @@ use crate::fields::{Id, Ref};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::io::{self, Read};
 use time::Date;
 
 /// Rows per writer job: large enough to amortise a commit, small enough to keep memory flat.
@@ -180,19 +181,34 @@ fn typed(cell: &str, kind: AttrKind, name: &str) -> std::result::Result<Value, S
     }
 }
 
-fn reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    csv::ReaderBuilder::new().flexible(true).from_reader(bytes)
+/// A CSV reader over `body`, past a UTF-8 byte-order mark if it starts with one.
+fn reader<R: Read>(mut body: R) -> io::Result<csv::Reader<io::Chain<io::Cursor<Vec<u8>>, R>>> {
+    let mut head = Vec::with_capacity(3);
+    (&mut body).take(3).read_to_end(&mut head)?;
+    if head == "\u{feff}".as_bytes() {
+        head.clear();
+    }
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(64 * 1024)
+        .from_reader(io::Cursor::new(head).chain(body)))
 }
 
 /// Reads a CSV import, calling `emit` with each batch of valid rows; returns the rows that
 /// failed validation. `emit` may fail (the writer is gone): the import stops there.
-pub fn read_csv(
-    bytes: &[u8],
+/// `open` gives the file from its start each time it is called (kinds of new attribute
+/// columns take one pass of their own).
+pub fn read_csv<R: Read>(
+    mut open: impl FnMut() -> io::Result<R>,
     ctx: &Context,
     emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
-    let headers = reader(bytes)
+    let mut reader = || {
+        open()
+            .and_then(reader)
+            .map_err(|e| ApiError::unavailable(format!("cannot read the upload: {e}")))
+    };
+    let headers = reader()?
         .headers()
         .map_err(|e| ApiError::bad_request(format!("body: cannot read the CSV header: {e}")))?
         .clone();
@@ -225,7 +241,7 @@ pub fn read_csv(
         .collect();
     if !new.is_empty() {
         let mut seen: Vec<Kinds> = vec![Kinds::default(); new.len()];
-        for record in reader(bytes).records().filter_map(|r| r.ok()) {
+        for record in reader()?.records().filter_map(|r| r.ok()) {
             for (k, &i) in new.iter().enumerate() {
                 seen[k].see(record.get(i).unwrap_or("").trim());
             }
@@ -236,7 +252,7 @@ pub fn read_csv(
     }
 
     let mut batches = Batches::new(ctx, emit);
-    let mut csv = reader(bytes);
+    let mut csv = reader()?;
     csv.headers()
         .map_err(|e| ApiError::bad_request(format!("body: {e}")))?; // rows are numbered after it
     let mut record = csv::StringRecord::new();
@@ -429,10 +445,14 @@ mod tests {
             kinds: HashMap::new(),
         };
         let mut rows = Vec::new();
-        let failures = read_csv(csv.as_ref(), &ctx, |batch| {
-            rows.extend(batch);
-            Ok(())
-        })
+        let failures = read_csv(
+            || Ok(csv.as_ref()),
+            &ctx,
+            |batch| {
+                rows.extend(batch);
+                Ok(())
+            },
+        )
         .unwrap();
         (rows, failures)
     }
@@ -535,9 +555,9 @@ mod tests {
             today: date!(2026 - 11 - 22),
             kinds: HashMap::new(),
         };
-        let err = read_csv(b"name,Name\nA,B\n", &ctx, |_| Ok(())).unwrap_err();
+        let err = read_csv(|| Ok(&b"name,Name\nA,B\n"[..]), &ctx, |_| Ok(())).unwrap_err();
         assert!(err.message.contains("appears twice"), "{err}");
-        let err = read_csv(b"", &ctx, |_| Ok(())).unwrap_err();
+        let err = read_csv(|| Ok(&b""[..]), &ctx, |_| Ok(())).unwrap_err();
         assert!(err.message.contains("no header"), "{err}");
     }
 

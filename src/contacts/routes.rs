@@ -12,7 +12,7 @@ use crate::clock;
 use crate::db;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
-use crate::http::{ChannelBody, Json, paged};
+use crate::http::{ChannelBody, Json, paged, spool};
 use crate::segments::store as segments;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -20,6 +20,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::future::{Ready, ready};
+use std::io::{Read, Seek, SeekFrom};
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {
@@ -253,11 +254,8 @@ pub async fn import(
             ));
         }
     };
-    let body = payload
-        .to_bytes_limited(IMPORT_LIMIT)
-        .await
-        .map_err(|_| ApiError::payload_too_large(IMPORT_LIMIT))?
-        .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+    // To a file, not memory: a 64 MiB body would be most of the server's memory budget.
+    let body = spool::to_file(payload, IMPORT_LIMIT, &state.uploads).await?;
 
     let (account, now) = (caller.account_id, clock::now());
     let kinds = store::attribute_keys(&*state.pool.get()?, account)?
@@ -281,10 +279,20 @@ pub async fn import(
                 None => Ok(()),
             }
         };
+        let rewound = || -> std::io::Result<&std::fs::File> {
+            let mut file = &body;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(file)
+        };
         let invalid = if csv {
-            import::read_csv(&body, &ctx, emit)?
+            import::read_csv(rewound, &ctx, emit)?
         } else {
-            import::read_json(&body, &ctx, emit)?
+            // An array's elements are taken apart in memory (each fails alone).
+            let mut bytes = Vec::new();
+            rewound()
+                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .map_err(|e| ApiError::unavailable(format!("cannot read the upload: {e}")))?;
+            import::read_json(&bytes, &ctx, emit)?
         };
         if let Some(last) = pending {
             merge(&mut total, last.wait()?)?;

@@ -2,6 +2,7 @@
 //! catch-all 404, the health check, and the CSRF guard of the admin API.
 
 pub mod json;
+pub mod spool;
 
 pub use json::{Body, Json};
 

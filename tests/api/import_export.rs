@@ -224,6 +224,13 @@ async fn bad_imports_are_refused_whole() {
     let res = import(&app, &key, "/v1/contacts/import", "text/csv", big).await;
     error_message(res, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert!(everyone(&app, &key, "/v1/contacts").await.is_empty());
+    // Uploads wait in unnamed files beside the database: none is left behind.
+    let left: Vec<_> = std::fs::read_dir(app.db_path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with("switchboard.db"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 #[tokio::test]
