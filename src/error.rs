@@ -64,6 +64,18 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
+    /// The disk, not the request: `what` cannot be written (full, read-only, failing).
+    /// Nothing was changed, and the same request succeeds once the disk is back.
+    pub fn storage(what: &str) -> Self {
+        ApiError {
+            retry_after: Some(30),
+            ..ApiError::unavailable(format!(
+                "{what} cannot be written right now (the disk is full or read-only); \
+                 nothing was changed, try again later"
+            ))
+        }
+    }
+
     /// A fault on our side. The cause goes to the log; the client learns only that it happened.
     pub fn internal(cause: impl fmt::Display) -> Self {
         log::error!("internal error: {cause}");
@@ -111,13 +123,7 @@ impl From<rusqlite::Error> for ApiError {
             // was written; the same request succeeds once the disk is back.
             Some(DiskFull | ReadOnly | SystemIoFailure | CannotOpen) => {
                 log::error!("database cannot be written: {err}");
-                ApiError {
-                    retry_after: Some(30),
-                    ..ApiError::unavailable(
-                        "the database cannot be written right now (the disk is full or \
-                         read-only); nothing was changed, try again later",
-                    )
-                }
+                ApiError::storage("the database")
             }
             Some(DatabaseBusy | DatabaseLocked) => {
                 log::warn!("database busy: {err}");

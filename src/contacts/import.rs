@@ -206,7 +206,7 @@ pub fn read_csv<R: Read>(
     let mut reader = || {
         open()
             .and_then(reader)
-            .map_err(|e| ApiError::unavailable(format!("cannot read the upload: {e}")))
+            .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))
     };
     let headers = reader()?
         .headers()

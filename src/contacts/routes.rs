@@ -291,7 +291,7 @@ pub async fn import(
             let mut bytes = Vec::new();
             rewound()
                 .and_then(|mut f| f.read_to_end(&mut bytes))
-                .map_err(|e| ApiError::unavailable(format!("cannot read the upload: {e}")))?;
+                .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))?;
             import::read_json(&bytes, &ctx, emit)?
         };
         if let Some(last) = pending {

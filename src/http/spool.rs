@@ -12,8 +12,10 @@ use std::pin::Pin;
 /// A body over `limit` bytes is refused with `413`. The writes run on a blocking thread,
 /// fed chunk by chunk, so the worker that receives them never waits on the disk.
 pub async fn to_file(mut payload: web::Payload, limit: usize, dir: &Path) -> Result<File> {
-    let trouble =
-        |e: std::io::Error| ApiError::unavailable(format!("cannot store the upload: {e}"));
+    let trouble = |e: std::io::Error| {
+        log::error!("cannot spool an upload in {}: {e}", dir.display());
+        ApiError::storage("the upload")
+    };
     let file = tempfile::tempfile_in(dir).map_err(trouble)?;
     let (chunks, mut received) = tokio::sync::mpsc::channel::<web::Bytes>(16);
     let writing = web::block(move || -> std::io::Result<File> {
