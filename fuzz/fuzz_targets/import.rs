@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let read = if choice % 2 == 0 {
         import::read_csv(|| Ok(body), &ctx, emit)
     } else {
-        import::read_json(body, &ctx, emit)
+        import::read_json(|| Ok(body), &ctx, emit)
     };
     match read {
         Ok(failed) => {

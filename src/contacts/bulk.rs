@@ -3,7 +3,9 @@
 
 use super::import::{Failure, Row};
 use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonType};
-use super::store::{self, attribute_keys, check_location, insert_row, resolve_slots, update_row};
+use super::store::{
+    self, attribute_keys, check_location, insert_row, resolve_slots, update_row, value_ref,
+};
 use super::tags::tag_id;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
@@ -131,13 +133,7 @@ impl<'a> Batch<'a> {
             let placed: Vec<(usize, Option<AttrValue>)> = changes
                 .attributes
                 .iter()
-                .filter_map(|(name, value)| {
-                    let slot = self
-                        .slots
-                        .get(name)
-                        .or_else(|| self.slots.get(&name.to_lowercase()))?;
-                    Some((*slot, value.clone()))
-                })
+                .filter_map(|(name, value)| Some((*by_name(self.slots, name)?, value.clone())))
                 .collect();
             match existing {
                 Some(id) => {
@@ -272,11 +268,7 @@ impl TagLinks {
         changes: &PersonChanges,
     ) -> Result<()> {
         for name in changes.tags.iter().flatten() {
-            let tag = match self
-                .ids
-                .get(name)
-                .or_else(|| self.ids.get(&name.to_lowercase()))
-            {
+            let tag = match by_name(&self.ids, name) {
                 Some(tag) => *tag,
                 None => {
                     let tag = tag_id(conn, account_id, name)?;
@@ -402,14 +394,10 @@ fn field(c: &PersonChanges, i: usize) -> Option<ValueRef<'_>> {
     (FIELDS[i].1)(c).flatten()
 }
 
-/// An attribute value as SQLite stores it, its text not copied.
-fn value_ref(value: &AttrValue) -> ValueRef<'_> {
-    match value {
-        AttrValue::Text(s) => ValueRef::Text(s.as_bytes()),
-        AttrValue::Int(i) => ValueRef::Integer(*i),
-        AttrValue::Real(f) => ValueRef::Real(*f),
-        AttrValue::Bool(b) => ValueRef::Integer(i64::from(*b)),
-    }
+/// A name's entry as the row spells it, else lowercased (tags and attribute names are
+/// case-insensitive; the maps hold both spellings they met).
+fn by_name<'m, V>(map: &'m HashMap<String, V>, name: &str) -> Option<&'m V> {
+    map.get(name).or_else(|| map.get(&name.to_lowercase()))
 }
 
 /// A column the statements of a batch set.
@@ -538,8 +526,7 @@ impl BulkSql {
         self.bind_row(stmt, 5, changes, batch.slots)
     }
 
-    /// Binds a row's columns from parameter `at` on. Attribute names are looked up as the
-    /// row spells them, then lowercased.
+    /// Binds a row's columns from parameter `at` on.
     fn bind_row(
         &self,
         stmt: &mut rusqlite::Statement,
@@ -549,8 +536,7 @@ impl BulkSql {
     ) -> rusqlite::Result<()> {
         let mut attributes: Vec<Option<&AttrValue>> = vec![None; self.columns.len()];
         for (name, value) in &changes.attributes {
-            let slot = slots.get(name).or_else(|| slots.get(&name.to_lowercase()));
-            if let Some(i) = slot.and_then(|&slot| self.slot_at[slot]) {
+            if let Some(i) = by_name(slots, name).and_then(|&slot| self.slot_at[slot]) {
                 attributes[i] = value.as_ref();
             }
         }

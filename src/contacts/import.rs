@@ -7,7 +7,7 @@ use super::model::{AttrKind, PersonChanges, PersonInput};
 use super::phone::PhoneRules;
 use crate::error::{ApiError, Result};
 use crate::fields::{Id, Ref};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -354,27 +354,70 @@ fn csv_input(
 }
 
 /// Reads a JSON import (an array of contacts as `POST /v1/contacts` takes them), one
-/// element at a time, so a malformed element fails alone.
-pub fn read_json(
-    bytes: &[u8],
+/// element at a time, so a malformed element fails alone and memory holds one element, not
+/// the array. `open` gives the body from its start: a first pass checks the whole
+/// document's syntax, so a broken one stores nothing.
+pub fn read_json<R: Read>(
+    mut open: impl FnMut() -> io::Result<R>,
     ctx: &Context,
     emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
-    let elements: Vec<Box<serde_json::value::RawValue>> =
-        serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::bad_request(if e.is_data() {
-                "body: expected a JSON array of contacts".to_string()
-            } else {
-                format!("malformed JSON: {e}")
+    let mut document = || {
+        open()
+            .map(|r| {
+                serde_json::Deserializer::from_reader(io::BufReader::with_capacity(64 * 1024, r))
             })
-        })?;
+            .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))
+    };
+    let bad = |e: serde_json::Error| {
+        ApiError::bad_request(if e.is_data() {
+            "body: expected a JSON array of contacts".to_string()
+        } else {
+            format!("malformed JSON: {e}")
+        })
+    };
+    let mut de = document()?;
+    serde::de::IgnoredAny::deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(bad)?;
     let mut batches = Batches::new(ctx, emit);
-    for (i, element) in elements.iter().enumerate() {
-        let input = crate::http::json::parse::<PersonInput>(element.get().as_bytes())
-            .map_err(|e| e.message);
-        batches.push(i + 1, input)?;
-    }
+    let mut stopped = None;
+    let mut de = document()?;
+    de.deserialize_seq(Elements {
+        batches: &mut batches,
+        stopped: &mut stopped,
+    })
+    .map_err(|e| stopped.take().unwrap_or_else(|| bad(e)))?;
     batches.finish()
+}
+
+/// Hands each element of the array to the batches as it is read.
+struct Elements<'b, 'c, F> {
+    batches: &'b mut Batches<'c, F>,
+    /// Why the import stopped, when the batches refused (the writer is gone).
+    stopped: &'b mut Option<ApiError>,
+}
+
+impl<'de, F: FnMut(Vec<Row>) -> Result<()>> serde::de::Visitor<'de> for Elements<'_, '_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of contacts")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut number = 0;
+        while let Some(element) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+            number += 1;
+            let input = crate::http::json::parse::<PersonInput>(element.get().as_bytes())
+                .map_err(|e| e.message);
+            if let Err(e) = self.batches.push(number, input) {
+                *self.stopped = Some(e);
+                return Err(serde::de::Error::custom("the import stopped"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Validates rows and hands them on in batches, keeping the failures.
@@ -571,10 +614,14 @@ mod tests {
         };
         let mut rows = Vec::new();
         let json = br#"[{"name": "A"}, {"name": 5}, "text", {"email": "bad"}, {"name": "B", "tags": ["x"]}]"#;
-        let failures = read_json(json, &ctx, |b| {
-            rows.extend(b);
-            Ok(())
-        })
+        let failures = read_json(
+            || Ok(&json[..]),
+            &ctx,
+            |b| {
+                rows.extend(b);
+                Ok(())
+            },
+        )
         .unwrap();
         assert_eq!(
             rows.iter().map(|r| r.number).collect::<Vec<_>>(),
@@ -586,16 +633,29 @@ mod tests {
         );
         assert!(failures[0].message.starts_with("name: invalid type"));
         assert!(
-            read_json(b"{}", &ctx, |_| Ok(()))
+            read_json(|| Ok(&b"{}"[..]), &ctx, |_| Ok(()))
                 .unwrap_err()
                 .message
                 .contains("JSON array")
         );
         assert!(
-            read_json(b"[", &ctx, |_| Ok(()))
+            read_json(|| Ok(&b"["[..]), &ctx, |_| Ok(()))
                 .unwrap_err()
                 .message
                 .starts_with("malformed JSON")
         );
+        // A document broken after more than a batch of good elements stores none of them.
+        let broken = format!("[{}] oops", vec![r#"{"name": "A"}"#; BATCH + 1].join(","));
+        let mut emitted = 0;
+        let read = read_json(
+            || Ok(broken.as_bytes()),
+            &ctx,
+            |b| {
+                emitted += b.len();
+                Ok(())
+            },
+        );
+        assert!(read.unwrap_err().message.starts_with("malformed JSON"));
+        assert_eq!(emitted, 0);
     }
 }

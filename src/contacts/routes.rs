@@ -20,7 +20,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::future::{Ready, ready};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {
@@ -287,12 +287,7 @@ pub async fn import(
         let invalid = if csv {
             import::read_csv(rewound, &ctx, emit)?
         } else {
-            // An array's elements are taken apart in memory (each fails alone).
-            let mut bytes = Vec::new();
-            rewound()
-                .and_then(|mut f| f.read_to_end(&mut bytes))
-                .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))?;
-            import::read_json(&bytes, &ctx, emit)?
+            import::read_json(rewound, &ctx, emit)?
         };
         if let Some(last) = pending {
             merge(&mut total, last.wait()?)?;

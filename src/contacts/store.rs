@@ -152,6 +152,17 @@ fn slots_for(
         .collect())
 }
 
+/// An attribute value as SQLite stores it, its text not copied (the import binds these);
+/// [`sql_of`] is the owned form. The two must agree.
+pub(super) fn value_ref(value: &AttrValue) -> ValueRef<'_> {
+    match value {
+        AttrValue::Text(s) => ValueRef::Text(s.as_bytes()),
+        AttrValue::Int(i) => ValueRef::Integer(*i),
+        AttrValue::Real(f) => ValueRef::Real(*f),
+        AttrValue::Bool(b) => ValueRef::Integer(i64::from(*b)),
+    }
+}
+
 pub(super) fn sql_of(value: &AttrValue) -> Sql {
     match value {
         AttrValue::Text(s) => Sql::Text(s.clone()),
@@ -641,6 +652,23 @@ pub fn escape_like(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn borrowed_and_owned_attribute_values_agree() {
+        for value in [
+            AttrValue::Text("Pune".into()),
+            AttrValue::Int(-3),
+            AttrValue::Real(2.5),
+            AttrValue::Bool(true),
+            AttrValue::Bool(false),
+        ] {
+            assert_eq!(
+                value_ref(&value),
+                ValueRef::from(&sql_of(&value)),
+                "{value:?}"
+            );
+        }
+    }
 
     #[test]
     fn like_patterns_are_escaped() {

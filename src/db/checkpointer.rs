@@ -5,8 +5,8 @@
 //! pages back after every few batches: a fifth of a broadcast fan-out's time went there
 //! (README, "Measured"). Instead the writer's WAL hook wakes this thread, which
 //! checkpoints from its own connection on the other core. PASSIVE checkpoints never wait
-//! for, nor block, the writer or the readers; SQLite's documentation suggests this split
-//! for applications that care about write latency.
+//! for, nor block, the writer or the readers; SQLite's WAL documentation names running
+//! checkpoints "in a separate thread" as one way to take them out of the commits.
 //!
 //! The WAL restarts from its beginning only when a write starts after every frame was
 //! copied back. A writer that never pauses can outrun that moment, so past
