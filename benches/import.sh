@@ -5,7 +5,9 @@
 # our schema (benches/baselines.sh, import_floor), in the same run. Then the
 # latency of small writes before and after the import (the WAL must not make them crawl).
 #
-# Usage: benches/import.sh [N]        (default 1,000,000; needs sqlite3, curl, python3)
+# Usage: [JSON=1] [BIN=build] benches/import.sh [N]   (default 1,000,000; needs sqlite3, curl,
+#        python3). JSON=1 imports the same rows as a JSON array of contacts (the baselines
+#        stay the CSV's); BIN= another build, to compare versions.
 set -euo pipefail
 n=${1:-1000000}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +17,22 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
 . benches/baselines.sh
 cargo build --release --quiet
-bin=target/release/switchboard
+bin=${BIN:-target/release/switchboard}
 
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
 echo "contacts: $n, file: $(du -h "$work/contacts.csv" | cut -f1)"
+body=$work/contacts.csv type=text/csv
+if [ -n "${JSON:-}" ]; then
+  python3 - "$work/contacts.csv" > "$work/contacts.json" <<'PY'
+import csv, json, sys
+rows = [{"phoneNumber": r["phoneNumber"], "email": r["email"], "tags": r["tags"].split(";"),
+         "attributes": {"city": r["city"], "orders": int(r["orders"]), "member": r["member"] == "true"}}
+        for r in csv.DictReader(open(sys.argv[1]))]
+json.dump(rows, sys.stdout)
+PY
+  body=$work/contacts.json type=application/json
+  echo "as JSON: $(du -h "$body" | cut -f1)"
+fi
 
 # Baseline: sqlite3 .import into a plain indexed table (WAL, synchronous=FULL, as we run).
 baseline=$(import_baseline "$work/contacts.csv" "$work/baseline.db" "$n")
@@ -42,7 +56,7 @@ small_writes() {  # prints the median and p99 of 200 sequential creates, in ms
 echo "small writes before the import: $(small_writes before)"
 
 start=$(date +%s.%N)
-result=$(curl -s -H "x-api-key: $key" -H 'Content-Type: text/csv' --data-binary "@$work/contacts.csv" \
+result=$(curl -s -H "x-api-key: $key" -H "Content-Type: $type" --data-binary "@$body" \
   "http://127.0.0.1:$port/v1/contacts/import")
 end=$(date +%s.%N)
 echo "import answer: $(echo "$result" | cut -c1-120)"
