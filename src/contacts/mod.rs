@@ -10,3 +10,4 @@ pub mod phone;
 pub mod routes;
 pub mod store;
 pub mod tags;
+pub mod view;

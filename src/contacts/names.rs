@@ -20,13 +20,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 /// One account's attribute names as of some snapshot.
 #[derive(Debug, Default)]
 pub struct Names {
+    /// In name order, the order answers list attributes in.
     pub keys: Vec<AttrKey>,
     /// The highest named slot, 0 when none is: a read selects the slots up to it.
     last_slot: usize,
 }
 
 impl Names {
-    pub fn new(keys: Vec<AttrKey>) -> Self {
+    pub fn new(mut keys: Vec<AttrKey>) -> Self {
+        keys.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let last_slot = keys.iter().map(|k| k.slot).max().unwrap_or(0);
         Names { keys, last_slot }
     }

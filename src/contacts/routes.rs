@@ -16,7 +16,8 @@ use crate::http::{ChannelBody, Json, paged, spool};
 use crate::segments::store as segments;
 use crate::state::AppState;
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use std::future::{Ready, ready};
@@ -91,14 +92,22 @@ pub async fn get(
     kind: PersonType,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    let person = store::get(
+    // Written straight from the row: no owned copy of the person is made.
+    let body = store::get_with(
         &*state.pool.get()?,
         &state.attribute_names,
         caller.account_id,
         kind,
         id.into_inner(),
-    )?;
-    Ok(HttpResponse::Ok().json(person))
+        |person| {
+            let mut body = Vec::with_capacity(1024);
+            serde_json::to_writer(&mut body, &person).map(|()| body)
+        },
+    )?
+    .map_err(|e| ApiError::internal(format!("writing a person: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
 }
 
 pub async fn delete(

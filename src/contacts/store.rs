@@ -10,21 +10,20 @@ use super::model::{
 };
 use super::names::{AttributeNames, Names};
 use super::tags::set_tags;
-use crate::clock::{self, Timestamp};
+use super::view::PersonView;
+use crate::clock::Timestamp;
 use crate::db::{self, is_unique_violation};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
-use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
 const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email, external_id, gender, \
      birth_date, contact_stage, channel, telegram_id, instagram_id, messenger_id, location_id, \
      opted_out, last_activity_at, created_at, updated_at";
-const BASE_COUNT: usize = 20;
 
 /// The columns a person is read with, over `contacts c`, by the account's last named slot
 /// `m` ([`person_columns`]): the built-in fields, the tag names as a JSON array (so one
@@ -32,7 +31,7 @@ const BASE_COUNT: usize = 20;
 /// the account has in the same snapshot: more than the reader knows means its names are
 /// behind. (Reading all 64 slots to look for values in unnamed ones was a tenth of a point
 /// lookup's instructions.) The tag array is unordered: an `ORDER BY` inside the aggregate
-/// builds and drops a temporary B-tree on every read, so [`sorted_tags`] orders the names.
+/// builds and drops a temporary B-tree on every read, so [`PersonView`] orders the names.
 static PERSON_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
     (0..=MAX_ATTRIBUTES)
         .map(|m| {
@@ -46,8 +45,6 @@ static PERSON_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
         })
         .collect()
 });
-const TAGS_COLUMN: usize = BASE_COUNT;
-const FIRST_SLOT_COLUMN: usize = BASE_COUNT + 1;
 
 /// The columns of [`PERSON_COLUMNS`] for people read with `names`.
 fn person_columns(names: &Names) -> &'static str {
@@ -170,18 +167,6 @@ pub(super) fn sql_of(value: &AttrValue) -> Sql {
         AttrValue::Real(f) => Sql::Real(*f),
         AttrValue::Bool(b) => Sql::Integer(i64::from(*b)),
     }
-}
-
-fn attr_of(value: ValueRef, kind: AttrKind) -> Option<AttrValue> {
-    Some(match (value, kind) {
-        (ValueRef::Null, _) => return None,
-        (ValueRef::Integer(i), AttrKind::Boolean) => AttrValue::Bool(i != 0),
-        (ValueRef::Integer(i), _) => AttrValue::Int(i),
-        (ValueRef::Real(f), _) => AttrValue::Real(f),
-        (ValueRef::Text(t) | ValueRef::Blob(t), _) => {
-            AttrValue::Text(String::from_utf8_lossy(t).into_owned())
-        }
-    })
 }
 
 /// The columns a change writes, with their values (`Null` clears).
@@ -409,68 +394,9 @@ pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> 
         .ok_or_else(|| not_found(kind, id))
 }
 
-/// A person from a row of [`person_columns`]; `None` when the account has names that
-/// `names` lacks (they are behind: see [`AttributeNames`]).
+/// A person from a row of [`person_columns`]; `None` when `names` are behind.
 fn person_from_row(row: &Row, names: &Names) -> rusqlite::Result<Option<Person>> {
-    // Names are append-only, so as many names as the reader knows means the same names.
-    if row.get::<_, i64>(FIRST_SLOT_COLUMN + names.last_slot())? != names.keys.len() as i64 {
-        return Ok(None);
-    }
-    let text = |i: usize| row.get::<_, Option<String>>(i);
-    let kind: i64 = row.get(1)?;
-    let mut channel_ids = Map::new();
-    for (i, channel) in [(12, "telegram"), (13, "instagram"), (14, "messenger")] {
-        if let Some(v) = text(i)? {
-            channel_ids.insert(channel.into(), Value::String(v));
-        }
-    }
-    let mut attributes = Map::new();
-    for key in &names.keys {
-        if let Some(v) = attr_of(row.get_ref(FIRST_SLOT_COLUMN + key.slot - 1)?, key.kind) {
-            attributes.insert(key.name.clone(), v.to_json());
-        }
-    }
-    let tags = serde_json::from_str(row.get_ref(TAGS_COLUMN)?.as_str()?).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(
-            TAGS_COLUMN,
-            rusqlite::types::Type::Text,
-            e.into(),
-        )
-    })?;
-    let tags = sorted_tags(tags);
-    Ok(Some(Person {
-        id: row.get::<_, i64>(0)?.to_string(),
-        kind: if kind == 1 { "client" } else { "contact" },
-        name: text(2)?,
-        first_name: text(3)?,
-        last_name: text(4)?,
-        phone_number: text(5)?,
-        email: text(6)?,
-        external_id: text(7)?,
-        gender: text(8)?,
-        birth_date: text(9)?,
-        contact_stage: text(10)?,
-        channel: text(11)?,
-        channel_ids,
-        location: row
-            .get::<_, Option<i64>>(15)?
-            .map(|id| json!({"id": id.to_string()})),
-        tags,
-        attributes,
-        opted_out: row.get(16)?,
-        last_activity_at: row.get::<_, Option<i64>>(17)?.map(clock::rfc3339),
-        created_at: clock::rfc3339(row.get(18)?),
-        updated_at: clock::rfc3339(row.get(19)?),
-    }))
-}
-
-/// Tag names in the order of the `tags.name` column (`NOCASE`: ASCII letters folded).
-fn sorted_tags(mut tags: Vec<String>) -> Vec<String> {
-    fn folded(s: &str) -> impl Iterator<Item = u8> + '_ {
-        s.bytes().map(|b| b.to_ascii_lowercase())
-    }
-    tags.sort_unstable_by(|a, b| folded(a).cmp(folded(b)));
-    tags
+    Ok(PersonView::read(row, names)?.map(|p| p.to_person()))
 }
 
 /// Runs `read` (one statement) with the account's kept attribute names and, when a row
@@ -520,10 +446,22 @@ pub fn get(
     kind: PersonType,
     id: i64,
 ) -> Result<Person> {
+    get_with(conn, names, account_id, kind, id, |p| p.to_person())
+}
+
+/// What `make` makes of the person, read without copying it out of SQLite's buffers.
+pub fn get_with<T>(
+    conn: &Connection,
+    names: &AttributeNames,
+    account_id: i64,
+    kind: PersonType,
+    id: i64,
+    make: impl Fn(PersonView) -> T,
+) -> Result<T> {
     with_names(conn, names, account_id, |names| {
         conn.prepare_cached(&GET_SQL[names.last_slot()])?
             .query_row(params![id, account_id, kind.code()], |row| {
-                person_from_row(row, names)
+                Ok(PersonView::read(row, names)?.map(&make))
             })
             .optional()?
             .ok_or_else(|| not_found(kind, id))
@@ -673,14 +611,5 @@ mod tests {
     #[test]
     fn like_patterns_are_escaped() {
         assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
-    }
-
-    #[test]
-    fn tags_sort_as_sqlite_nocase_does() {
-        let tags = ["vip", "Beta", "alpha", "Été", "zeta", "10"].map(String::from);
-        assert_eq!(
-            sorted_tags(tags.to_vec()),
-            ["10", "alpha", "Beta", "vip", "zeta", "Été"]
-        );
     }
 }
