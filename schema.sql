@@ -161,7 +161,12 @@ CREATE TABLE contacts (
     a64 COLLATE NOCASE,
     -- Version 2 (appended, as its migration adds it): the last incoming WhatsApp message,
     -- which opens the 24-hour window for free-form sends.
-    whatsapp_inbound_at INTEGER
+    whatsapp_inbound_at INTEGER,
+    -- Version 4 (appended): the names of the person's tags as a JSON array, in the order
+    -- answers list them (`tags.name` order), copied from its contact_tags links whenever
+    -- they change (tags are never renamed). A read of one person then touches its own
+    -- row only; the links' leaf was a second random page on every read.
+    tag_names TEXT NOT NULL DEFAULT '[]'
 );
 CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
 CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
@@ -388,4 +393,4 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

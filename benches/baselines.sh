@@ -51,13 +51,16 @@ CREATE TABLE links AS
   ON t.account_id = 1 AND t.name IN (substr(s.tags, 1, instr(s.tags, ';') - 1),
                                      substr(s.tags, instr(s.tags, ';') + 1))
   ORDER BY 1, 2;
+ALTER TABLE stage ADD COLUMN tag_names TEXT;
+UPDATE stage SET tag_names = json_array(substr(tags, 1, instr(tags, ';') - 1),
+                                        substr(tags, instr(tags, ';') + 1));
 SQL
   start=$(date +%s.%N)
   sqlite3 "$2" >/dev/null <<SQL
 PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;
 BEGIN;
-INSERT INTO contacts (id, account_id, type, phone, email, a1, a2, a3, created_at, updated_at)
-  SELECT rowid, 1, 0, phoneNumber, email, city, CAST(orders AS INTEGER), member = 'true', 0, 0
+INSERT INTO contacts (id, account_id, type, phone, email, a1, a2, a3, tag_names, created_at, updated_at)
+  SELECT rowid, 1, 0, phoneNumber, email, city, CAST(orders AS INTEGER), member = 'true', tag_names, 0, 0
   FROM stage ORDER BY rowid;
 INSERT INTO contact_tags (contact_id, tag_id, type) SELECT contact_id, tag_id, 0 FROM links ORDER BY rowid;
 COMMIT;

@@ -6,7 +6,7 @@ use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonTyp
 use super::store::{
     self, attribute_keys, check_location, insert_row, resolve_slots, update_row, value_ref,
 };
-use super::tags::tag_id;
+use super::tags::{copy_names, names_json, tag};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use crate::fields::Patch;
@@ -158,7 +158,7 @@ impl<'a> Batch<'a> {
                 created,
             )
         };
-        tags.add(conn, account_id, id, changes)?;
+        tags.add(conn, account_id, id, changes, false)?;
         Ok((id, created))
     }
 }
@@ -201,7 +201,10 @@ impl Fresh {
         let first: i64 = conn
             .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM contacts")?
             .query_row([], |r| r.get(0))?;
-        let inserted = match self.insert(batch, first) {
+        let names = (self.rows.iter())
+            .map(|row| tags.names_json(conn, batch.account_id, &row.changes))
+            .collect::<Result<Vec<_>>>()?;
+        let inserted = match self.insert(batch, first, &names) {
             Ok(inserted) => inserted,
             // A constraint no model check foresaw: each row then fails (or not) alone.
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -214,7 +217,7 @@ impl Fresh {
         for (row, (id, inserted)) in self.rows.drain(..).zip((first..).zip(inserted)) {
             if inserted {
                 outcome.created += 1;
-                tags.add(conn, batch.account_id, id, &row.changes)?;
+                tags.add(conn, batch.account_id, id, &row.changes, true)?;
             } else {
                 batch.apply(row, outcome, tags)?;
             }
@@ -222,8 +225,13 @@ impl Fresh {
         Ok(())
     }
 
-    /// Inserts the rows with ids from `first`; says which were stored.
-    fn insert(&self, batch: &Batch, first: i64) -> rusqlite::Result<Vec<bool>> {
+    /// Inserts the rows with ids from `first` and their `tag_names`; says which were stored.
+    fn insert(
+        &self,
+        batch: &Batch,
+        first: i64,
+        names: &[Option<String>],
+    ) -> rusqlite::Result<Vec<bool>> {
         let sql = &batch.sql;
         let mut stmt = match self.rows.len() {
             Fresh::ROWS => batch.conn.prepare_cached(&sql.insert_full)?,
@@ -232,10 +240,16 @@ impl Fresh {
         stmt.raw_bind_parameter(1, batch.account_id)?;
         stmt.raw_bind_parameter(2, batch.kind.code())?;
         stmt.raw_bind_parameter(3, batch.now)?;
-        for (k, row) in self.rows.iter().enumerate() {
+        for (k, (row, names)) in self.rows.iter().zip(names).enumerate() {
             let at = 4 + k * sql.per_row();
             stmt.raw_bind_parameter(at, first + k as i64)?;
-            sql.bind_row(&mut stmt, at + 1, &row.changes, batch.slots)?;
+            sql.bind_row(
+                &mut stmt,
+                at + 1,
+                &row.changes,
+                names.as_deref(),
+                batch.slots,
+            )?;
         }
         let mut inserted = vec![false; self.rows.len()];
         let mut ids = stmt.raw_query();
@@ -249,35 +263,64 @@ impl Fresh {
 
 /// Tag links of a batch, written together at its end: sorted and many to a statement, so
 /// SQLite appends to its B-trees instead of descending them from the root for each link.
+/// A person the batch inserts gets its `tag_names` with its row; the others' are copied
+/// from their links once these are written.
 #[derive(Default)]
 struct TagLinks {
-    /// Tag ids by name as spelled, and lowercased.
-    ids: HashMap<String, i64>,
+    /// Tags by name as spelled, and lowercased: the id and the account's spelling.
+    ids: HashMap<String, (i64, String)>,
     links: Vec<(i64, i64)>,
+    /// People whose `tag_names` must be copied from their links.
+    stale: Vec<i64>,
 }
 
 impl TagLinks {
     const PER_STATEMENT: usize = 500;
 
+    /// The tag of that name, making it if new to the account.
+    fn tag(&mut self, conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
+        if let Some((id, _)) = by_name(&self.ids, name) {
+            return Ok(*id);
+        }
+        let tag = tag(conn, account_id, name)?;
+        self.ids.insert(name.to_lowercase(), tag.clone());
+        self.ids.insert(name.to_owned(), tag.clone());
+        Ok(tag.0)
+    }
+
+    /// The `tag_names` of a new person with the row's tags, `None` without tags.
+    fn names_json(
+        &mut self,
+        conn: &Connection,
+        account_id: i64,
+        changes: &PersonChanges,
+    ) -> Result<Option<String>> {
+        let Some(names) = changes.tags.as_ref().filter(|t| !t.is_empty()) else {
+            return Ok(None);
+        };
+        for name in names {
+            self.tag(conn, account_id, name)?;
+        }
+        let spelled = names.iter().filter_map(|n| by_name(&self.ids, n));
+        Ok(Some(names_json(spelled.map(|(_, s)| s.as_str()).collect())))
+    }
+
     /// Queues links from person `id` to the tags a row names, making tags new to the account.
+    /// `copied`: the person's row holds these names already ([`Self::names_json`]).
     fn add(
         &mut self,
         conn: &Connection,
         account_id: i64,
         id: i64,
         changes: &PersonChanges,
+        copied: bool,
     ) -> Result<()> {
         for name in changes.tags.iter().flatten() {
-            let tag = match by_name(&self.ids, name) {
-                Some(tag) => *tag,
-                None => {
-                    let tag = tag_id(conn, account_id, name)?;
-                    self.ids.insert(name.clone(), tag);
-                    self.ids.insert(name.to_lowercase(), tag);
-                    tag
-                }
-            };
+            let tag = self.tag(conn, account_id, name)?;
             self.links.push((id, tag));
+        }
+        if !copied && changes.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+            self.stale.push(id);
         }
         Ok(())
     }
@@ -298,7 +341,9 @@ impl TagLinks {
             }
             stmt.raw_execute()?;
         }
-        Ok(())
+        self.stale.sort_unstable();
+        self.stale.dedup();
+        copy_names(conn, self.stale)
     }
 }
 
@@ -407,6 +452,8 @@ enum Column {
     Field(usize),
     /// The value column `a{slot}`.
     Slot(usize),
+    /// `tag_names`, set by inserts of new people ([`TagLinks::names_json`]).
+    TagNames,
 }
 
 /// The statements of a batch, naming only the columns some row of it sets (an import of
@@ -432,6 +479,12 @@ impl BulkSql {
             .filter(|&i| rows.iter().any(|r| field(&r.changes, i).is_some()))
             .map(Column::Field)
             .collect();
+        if rows
+            .iter()
+            .any(|r| r.changes.tags.as_ref().is_some_and(|t| !t.is_empty()))
+        {
+            columns.push(Column::TagNames);
+        }
         let mut used: Vec<usize> = slots.values().copied().collect();
         used.sort_unstable();
         used.dedup();
@@ -492,6 +545,7 @@ impl BulkSql {
             let n = at + 1 + i;
             values.push(match column {
                 Column::Field(i) if FIELDS[*i].0 == "opted_out" => format!("coalesce(?{n}, 0)"),
+                Column::TagNames => format!("coalesce(?{n}, '[]')"),
                 _ => format!("?{n}"),
             });
         }
@@ -523,15 +577,17 @@ impl BulkSql {
         stmt.raw_bind_parameter(2, batch.kind.code())?;
         stmt.raw_bind_parameter(3, batch.now)?;
         stmt.raw_bind_parameter(4, id)?;
-        self.bind_row(stmt, 5, changes, batch.slots)
+        self.bind_row(stmt, 5, changes, None, batch.slots)
     }
 
-    /// Binds a row's columns from parameter `at` on.
+    /// Binds a row's columns from parameter `at` on; `tag_names` (NULL: an insert stores
+    /// no names, an update keeps the old ones, which [`TagLinks`] then copies anew).
     fn bind_row(
         &self,
         stmt: &mut rusqlite::Statement,
         at: usize,
         changes: &PersonChanges,
+        tag_names: Option<&str>,
         slots: &HashMap<String, usize>,
     ) -> rusqlite::Result<()> {
         let mut attributes: Vec<Option<&AttrValue>> = vec![None; self.columns.len()];
@@ -549,6 +605,7 @@ impl BulkSql {
                     at + i,
                     attributes[i].map(|v| ToSqlOutput::Borrowed(value_ref(v))),
                 )?,
+                Column::TagNames => stmt.raw_bind_parameter(at + i, tag_names)?,
             }
         }
         Ok(())
@@ -560,6 +617,7 @@ impl Column {
         match self {
             Column::Field(i) => FIELDS[i].0.to_string(),
             Column::Slot(slot) => format!("a{slot}"),
+            Column::TagNames => "tag_names".to_string(),
         }
     }
 }

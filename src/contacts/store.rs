@@ -26,19 +26,16 @@ const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email,
      opted_out, last_activity_at, created_at, updated_at";
 
 /// The columns a person is read with, over `contacts c`, by the account's last named slot
-/// `m` ([`person_columns`]): the built-in fields, the tag names as a JSON array (so one
-/// statement reads a person whole), the value slots `a1..am`, and how many attribute names
-/// the account has in the same snapshot: more than the reader knows means its names are
-/// behind. (Reading all 64 slots to look for values in unnamed ones was a tenth of a point
-/// lookup's instructions.) The tag array is unordered: an `ORDER BY` inside the aggregate
-/// builds and drops a temporary B-tree on every read, so [`PersonView`] orders the names.
+/// `m` ([`person_columns`]): the built-in fields, the tag names, the value slots `a1..am`,
+/// and how many attribute names the account has in the same snapshot: more than the
+/// reader knows means its names are behind. (Reading all 64 slots to look for values in
+/// unnamed ones was a tenth of a point lookup's instructions.)
 static PERSON_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
     (0..=MAX_ATTRIBUTES)
         .map(|m| {
             let named: Vec<String> = (1..=m).map(|i| format!("c.a{i}, ")).collect();
             format!(
-                "{BASE_COLUMNS}, (SELECT json_group_array(t.name) FROM contact_tags ct \
-                 JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), {}\
+                "{BASE_COLUMNS}, c.tag_names, {}\
                  (SELECT count(*) FROM attribute_keys k WHERE k.account_id = c.account_id)",
                 named.concat()
             )
@@ -396,7 +393,9 @@ pub fn delete(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> 
 
 /// A person from a row of [`person_columns`]; `None` when `names` are behind.
 fn person_from_row(row: &Row, names: &Names) -> rusqlite::Result<Option<Person>> {
-    Ok(PersonView::read(row, names)?.map(|p| p.to_person()))
+    PersonView::read(row, names)?
+        .map(|p| p.to_person())
+        .transpose()
 }
 
 /// Runs `read` (one statement) with the account's kept attribute names and, when a row
@@ -446,7 +445,9 @@ pub fn get(
     kind: PersonType,
     id: i64,
 ) -> Result<Person> {
-    get_with(conn, names, account_id, kind, id, |p| p.to_person())
+    Ok(get_with(conn, names, account_id, kind, id, |p| {
+        p.to_person()
+    })??)
 }
 
 /// What `make` makes of the person, read without copying it out of SQLite's buffers.

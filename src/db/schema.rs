@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -12,6 +12,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002.sql"),
     include_str!("migrations/003.sql"),
+    include_str!("migrations/004.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -132,6 +133,31 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn migrating_copies_each_persons_tag_names_into_its_row_in_name_order() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(include_str!("testdata/schema-v1.sql"))
+            .unwrap();
+        old.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
+             INSERT INTO contacts (id, account_id, type, created_at, updated_at)
+                 VALUES (1, 1, 0, 0, 0), (2, 1, 0, 0, 0);
+             INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 1, 'Beta'), (3, 1, 'a\"b');
+             INSERT INTO contact_tags VALUES (1, 1), (1, 2), (1, 3);",
+        )
+        .unwrap();
+        prepare_schema(&mut old).unwrap();
+        let names: Vec<String> = old
+            .prepare("SELECT tag_names FROM contacts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(names, [r#"["a\"b","Beta","vip"]"#, "[]"]);
     }
 
     #[test]

@@ -435,3 +435,100 @@ async fn attributes_named_after_a_read_show_on_the_next_read() {
         );
     }
 }
+
+/// Each person's tags are read from a copy in its row; every writer of tag links keeps
+/// that copy equal to the links, which the `?tag=` filter reads.
+#[tokio::test]
+async fn every_writer_of_tags_keeps_the_row_copy_equal_to_the_links() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let a = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "A", "tags": ["vip", "Beta"]})),
+        )
+        .await;
+    let a = a["id"].as_str().unwrap().to_string();
+    app.ok(
+        "PUT",
+        &format!("/v1/contacts/{a}"),
+        &key,
+        Some(json!({"tags": ["x", "zeta"]})),
+    )
+    .await;
+    app.ok(
+        "POST",
+        &format!("/v1/contacts/{a}/tags"),
+        &key,
+        Some(json!({"tags": ["VIP"]})),
+    )
+    .await;
+    app.ok(
+        "DELETE",
+        &format!("/v1/contacts/{a}/tags"),
+        &key,
+        Some(json!({"tags": ["x"]})),
+    )
+    .await;
+    // New rows, a row updating A's sibling by phone, a phone repeated within the file,
+    // and an existing tag in another spelling.
+    app.ok(
+        "POST",
+        "/v1/contacts",
+        &key,
+        Some(json!({"name": "B", "phoneNumber": "+14155550100"})),
+    )
+    .await;
+    let mut csv = String::from("name,phone,tags\n");
+    for i in 0..150 {
+        csv.push_str(&format!("P{i},+1415777{i:04},NEWS;beta\n"));
+    }
+    csv.push_str("B,+14155550100,vip;news\n");
+    csv.push_str("P7,+14157770007,late\n");
+    import_ok(&app, &key, "/v1/contacts/import", "text/csv", csv).await;
+    let json = json!([
+        {"name": "C", "phoneNumber": "+14155550199", "email": null, "tags": ["vip"]},
+        {"name": "P8", "phoneNumber": "+14157770008", "tags": ["Zeta"]}
+    ]);
+    let body = json.to_string();
+    import_ok(&app, &key, "/v1/contacts/import", "application/json", body).await;
+
+    let people = everyone(&app, &key, "/v1/contacts").await;
+    let mut linked: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for tag in app
+        .ok("GET", "/v1/tags", &key, None)
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let name = tag["name"].as_str().unwrap();
+        let path = format!("/v1/contacts?tag={name}&limit=500");
+        for person in app.ok("GET", &path, &key, None).await.as_array().unwrap() {
+            let id = person["id"].as_str().unwrap().to_string();
+            linked.entry(id).or_default().push(name.to_string());
+        }
+    }
+    for person in &people {
+        let id = person["id"].as_str().unwrap();
+        let mut copied: Vec<String> = serde_json::from_value(person["tags"].clone()).unwrap();
+        copied.sort();
+        let mut links = linked.get(id).cloned().unwrap_or_default();
+        links.sort();
+        assert_eq!(copied, links, "{person}");
+    }
+    let tags_of = |name: &str| {
+        let p = people.iter().find(|p| p["name"] == name).unwrap();
+        p["tags"].clone()
+    };
+    assert_eq!(tags_of("A"), json!(["vip", "zeta"]));
+    assert_eq!(
+        tags_of("B"),
+        json!(["NEWS", "vip"]),
+        "the first spelling stays"
+    );
+    assert_eq!(tags_of("P7"), json!(["Beta", "late", "NEWS"]));
+    assert_eq!(tags_of("P8"), json!(["Beta", "NEWS", "zeta"]));
+    assert_eq!(tags_of("C"), json!(["vip"]));
+}
