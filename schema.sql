@@ -225,6 +225,12 @@ CREATE TABLE tags (
     id         INTEGER PRIMARY KEY,
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     name       TEXT    NOT NULL COLLATE NOCASE,
+    -- Version 5 (appended): the contacts and the clients carrying the tag, so that "everyone
+    -- tagged X" and `GET /v1/tags` read a number instead of counting index entries (about
+    -- 50 ns each: 9 ms for 167,000 people). The code that inserts links adds them (an insert
+    -- trigger cost SQLite a quarter of an import's time); contact_tags_uncount subtracts.
+    contact_count INTEGER NOT NULL DEFAULT 0,
+    client_count  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (account_id, name)
 );
 -- Links are written only by code holding ids of the same account; triggers (not foreign
@@ -241,6 +247,11 @@ CREATE TABLE contact_tags (
 CREATE INDEX contact_tags_by_tag ON contact_tags (tag_id, type, contact_id);
 CREATE TRIGGER contacts_drop_tag_links AFTER DELETE ON contacts BEGIN
     DELETE FROM contact_tags WHERE contact_id = old.id;
+END;
+CREATE TRIGGER contact_tags_uncount AFTER DELETE ON contact_tags BEGIN
+    UPDATE tags SET contact_count = contact_count - (old.type = 0),
+                    client_count = client_count - (old.type = 1)
+    WHERE id = old.tag_id;
 END;
 CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
     DELETE FROM contact_tags WHERE tag_id = old.id;
@@ -393,4 +404,4 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -6,7 +6,7 @@ use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonTyp
 use super::store::{
     self, attribute_keys, check_location, insert_row, resolve_slots, update_row, value_ref,
 };
-use super::tags::{copy_names, names_json, tag};
+use super::tags::{copy_names, count_links, names_json, tag};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use crate::fields::Patch;
@@ -158,7 +158,12 @@ impl<'a> Batch<'a> {
                 created,
             )
         };
-        tags.add(conn, account_id, id, changes, false)?;
+        let whose = if created {
+            Whose::Created
+        } else {
+            Whose::Updated
+        };
+        tags.add(conn, account_id, id, changes, whose)?;
         Ok((id, created))
     }
 }
@@ -217,7 +222,7 @@ impl Fresh {
         for (row, (id, inserted)) in self.rows.drain(..).zip((first..).zip(inserted)) {
             if inserted {
                 outcome.created += 1;
-                tags.add(conn, batch.account_id, id, &row.changes, true)?;
+                tags.add(conn, batch.account_id, id, &row.changes, Whose::Fresh)?;
             } else {
                 batch.apply(row, outcome, tags)?;
             }
@@ -272,6 +277,19 @@ struct TagLinks {
     links: Vec<(i64, i64)>,
     /// People whose `tag_names` must be copied from their links.
     stale: Vec<i64>,
+    /// People this batch created: none of their links can exist yet.
+    created: HashSet<i64>,
+}
+
+/// Whose tags [`TagLinks::add`] queues.
+#[derive(Clone, Copy, PartialEq)]
+enum Whose {
+    /// A person inserted with its `tag_names` ([`TagLinks::names_json`]).
+    Fresh,
+    /// A person created one by one: its names are copied once the links are written.
+    Created,
+    /// Someone stored before: the links may exist already, and its names are copied.
+    Updated,
 }
 
 impl TagLinks {
@@ -306,20 +324,22 @@ impl TagLinks {
     }
 
     /// Queues links from person `id` to the tags a row names, making tags new to the account.
-    /// `copied`: the person's row holds these names already ([`Self::names_json`]).
     fn add(
         &mut self,
         conn: &Connection,
         account_id: i64,
         id: i64,
         changes: &PersonChanges,
-        copied: bool,
+        whose: Whose,
     ) -> Result<()> {
         for name in changes.tags.iter().flatten() {
             let tag = self.tag(conn, account_id, name)?;
             self.links.push((id, tag));
         }
-        if !copied && changes.tags.as_ref().is_some_and(|t| !t.is_empty()) {
+        if whose != Whose::Updated {
+            self.created.insert(id);
+        }
+        if whose != Whose::Fresh && changes.tags.as_ref().is_some_and(|t| !t.is_empty()) {
             self.stale.push(id);
         }
         Ok(())
@@ -328,22 +348,59 @@ impl TagLinks {
     fn write(mut self, conn: &Connection, kind: PersonType) -> Result<()> {
         self.links.sort_unstable();
         self.links.dedup();
-        for chunk in self.links.chunks(Self::PER_STATEMENT) {
+        let (new, old): (Vec<_>, Vec<_>) =
+            (self.links.iter()).partition(|(contact, _)| self.created.contains(contact));
+        let mut added: HashMap<i64, i64> = HashMap::new();
+        for (_, tag) in &new {
+            *added.entry(*tag).or_default() += 1;
+        }
+        Self::insert(conn, kind, &new, None)?;
+        Self::insert(conn, kind, &old, Some(&mut added))?;
+        for (tag, n) in added {
+            count_links(conn, kind, tag, n)?;
+        }
+        self.stale.sort_unstable();
+        self.stale.dedup();
+        copy_names(conn, self.stale)
+    }
+
+    /// Inserts links, skipping those stored already; with `added`, counts the others by
+    /// tag (`RETURNING` names only the rows it inserted).
+    fn insert(
+        conn: &Connection,
+        kind: PersonType,
+        links: &[(i64, i64)],
+        mut added: Option<&mut HashMap<i64, i64>>,
+    ) -> Result<()> {
+        for chunk in links.chunks(Self::PER_STATEMENT) {
             let one = format!("(?, ?, {})", kind.code());
             let values = vec![one.as_str(); chunk.len()].join(", ");
+            let returning = if added.is_some() {
+                " RETURNING tag_id"
+            } else {
+                ""
+            };
             let sql = format!(
-                "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES {values}"
+                "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES {values}{returning}"
             );
             let mut stmt = conn.prepare_cached(&sql)?;
             for (i, (contact, tag)) in chunk.iter().enumerate() {
                 stmt.raw_bind_parameter(2 * i + 1, contact)?;
                 stmt.raw_bind_parameter(2 * i + 2, tag)?;
             }
-            stmt.raw_execute()?;
+            match added.as_deref_mut() {
+                None => {
+                    stmt.raw_execute()?;
+                }
+                Some(added) => {
+                    let mut rows = stmt.raw_query();
+                    while let Some(row) = rows.next()? {
+                        *added.entry(row.get(0)?).or_default() += 1;
+                    }
+                }
+            }
         }
-        self.stale.sort_unstable();
-        self.stale.dedup();
-        copy_names(conn, self.stale)
+        Ok(())
     }
 }
 

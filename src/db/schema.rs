@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002.sql"),
     include_str!("migrations/003.sql"),
     include_str!("migrations/004.sql"),
+    include_str!("migrations/005.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -136,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn migrating_copies_each_persons_tag_names_into_its_row_in_name_order() {
+    fn migrating_copies_tag_names_into_each_person_and_counts_into_each_tag() {
         let mut old = Connection::open_in_memory().unwrap();
         old.execute_batch(include_str!("testdata/schema-v1.sql"))
             .unwrap();
@@ -158,6 +159,14 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(names, [r#"["a\"b","Beta","vip"]"#, "[]"]);
+        let counts: Vec<(i64, i64)> = old
+            .prepare("SELECT contact_count, client_count FROM tags ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(counts, [(1, 0), (1, 0), (1, 0)]);
     }
 
     #[test]

@@ -436,49 +436,48 @@ async fn attributes_named_after_a_read_show_on_the_next_read() {
     }
 }
 
-/// Each person's tags are read from a copy in its row; every writer of tag links keeps
-/// that copy equal to the links, which the `?tag=` filter reads.
+/// Each person's tags are read from a copy in its row, and each tag's people from counts in
+/// the tag's row; every writer of tag links keeps both equal to the links, which the
+/// `?tag=` filter reads.
 #[tokio::test]
-async fn every_writer_of_tags_keeps_the_row_copy_equal_to_the_links() {
+async fn every_writer_of_tags_keeps_the_copies_and_counts_equal_to_the_links() {
     let app = spawn_app().await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
-    let a = app
-        .ok(
-            "POST",
-            "/v1/contacts",
-            &key,
-            Some(json!({"name": "A", "tags": ["vip", "Beta"]})),
-        )
-        .await;
+    let call = |method: &'static str, path: String, body: Value| {
+        let (app, key) = (&app, &key);
+        async move { app.ok(method, &path, key, Some(body)).await }
+    };
+    let a = call(
+        "POST",
+        "/v1/contacts".into(),
+        json!({"name": "A", "tags": ["vip", "Beta"]}),
+    )
+    .await;
     let a = a["id"].as_str().unwrap().to_string();
-    app.ok(
+    call(
         "PUT",
-        &format!("/v1/contacts/{a}"),
-        &key,
-        Some(json!({"tags": ["x", "zeta"]})),
+        format!("/v1/contacts/{a}"),
+        json!({"tags": ["x", "zeta"]}),
     )
     .await;
-    app.ok(
+    call(
         "POST",
-        &format!("/v1/contacts/{a}/tags"),
-        &key,
-        Some(json!({"tags": ["VIP"]})),
+        format!("/v1/contacts/{a}/tags"),
+        json!({"tags": ["VIP"]}),
     )
     .await;
-    app.ok(
+    call(
         "DELETE",
-        &format!("/v1/contacts/{a}/tags"),
-        &key,
-        Some(json!({"tags": ["x"]})),
+        format!("/v1/contacts/{a}/tags"),
+        json!({"tags": ["x"]}),
     )
     .await;
-    // New rows, a row updating A's sibling by phone, a phone repeated within the file,
-    // and an existing tag in another spelling.
-    app.ok(
+    // New rows, a row updating B by phone, a phone repeated within the file, and an
+    // existing tag in another spelling.
+    call(
         "POST",
-        "/v1/contacts",
-        &key,
-        Some(json!({"name": "B", "phoneNumber": "+14155550100"})),
+        "/v1/contacts".into(),
+        json!({"name": "B", "phoneNumber": "+14155550100"}),
     )
     .await;
     let mut csv = String::from("name,phone,tags\n");
@@ -494,21 +493,53 @@ async fn every_writer_of_tags_keeps_the_row_copy_equal_to_the_links() {
     ]);
     let body = json.to_string();
     import_ok(&app, &key, "/v1/contacts/import", "application/json", body).await;
+    // Tags a person has already are not counted twice; clients count apart; a deleted
+    // person takes its links out of the counts.
+    let again = "phone,tags\n+14157770001,beta;news\n";
+    import_ok(&app, &key, "/v1/contacts/import", "text/csv", again).await;
+    let client = "phone,tags\n+14157770001,vip\n";
+    import_ok(&app, &key, "/v1/clients/import", "text/csv", client).await;
+    let gone = call(
+        "POST",
+        "/v1/contacts".into(),
+        json!({"name": "Gone", "tags": ["vip", "late"]}),
+    )
+    .await;
+    app.ok(
+        "DELETE",
+        &format!("/v1/contacts/{}", gone["id"].as_str().unwrap()),
+        &key,
+        None,
+    )
+    .await;
 
     let people = everyone(&app, &key, "/v1/contacts").await;
     let mut linked: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for tag in app
-        .ok("GET", "/v1/tags", &key, None)
-        .await
-        .as_array()
-        .unwrap()
-    {
+    let tags = app.ok("GET", "/v1/tags", &key, None).await;
+    for tag in tags.as_array().unwrap() {
         let name = tag["name"].as_str().unwrap();
         let path = format!("/v1/contacts?tag={name}&limit=500");
-        for person in app.ok("GET", &path, &key, None).await.as_array().unwrap() {
+        let contacts = app.ok("GET", &path, &key, None).await;
+        for person in contacts.as_array().unwrap() {
             let id = person["id"].as_str().unwrap().to_string();
             linked.entry(id).or_default().push(name.to_string());
         }
+        let path = format!("/v1/clients?tag={name}&limit=500");
+        let clients = app.ok("GET", &path, &key, None).await;
+        let (contacts, clients) = (
+            contacts.as_array().unwrap().len(),
+            clients.as_array().unwrap().len(),
+        );
+        assert_eq!(tag["count"], contacts + clients, "{tag}");
+        let has = json!({"attribute": "tags", "operator": "has", "value": name});
+        let rule = json!({"name": format!("tagged {name}"), "groups": [{"conditions": [has]}]});
+        let segment = call("POST", "/v1/segments".into(), rule).await;
+        let path = format!("/v1/segments/{}/count", segment["id"].as_str().unwrap());
+        assert_eq!(
+            app.ok("GET", &path, &key, None).await["count"],
+            contacts,
+            "{tag}"
+        );
     }
     for person in &people {
         let id = person["id"].as_str().unwrap();
@@ -528,7 +559,19 @@ async fn every_writer_of_tags_keeps_the_row_copy_equal_to_the_links() {
         json!(["NEWS", "vip"]),
         "the first spelling stays"
     );
+    assert_eq!(tags_of("P1"), json!(["Beta", "NEWS"]));
     assert_eq!(tags_of("P7"), json!(["Beta", "late", "NEWS"]));
     assert_eq!(tags_of("P8"), json!(["Beta", "NEWS", "zeta"]));
     assert_eq!(tags_of("C"), json!(["vip"]));
+    let count_of = |name: &str| {
+        let tag = tags
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap();
+        tag["count"].clone()
+    };
+    assert_eq!(count_of("vip"), 4, "A, B, C and the client");
+    assert_eq!(count_of("late"), 1, "P7; Gone is deleted");
 }
