@@ -6,7 +6,6 @@ use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonTyp
 use super::store::{
     self, attribute_keys, check_location, insert_row, resolve_slots, update_row, value_ref,
 };
-use super::tags::{copy_names, count_links, names_json, tag};
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use crate::fields::Patch;
@@ -15,6 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
+
+mod links;
+use links::{TagLinks, Whose};
 
 #[derive(Debug, Default, Serialize)]
 pub struct Outcome {
@@ -266,144 +268,6 @@ impl Fresh {
     }
 }
 
-/// Tag links of a batch, written together at its end: sorted and many to a statement, so
-/// SQLite appends to its B-trees instead of descending them from the root for each link.
-/// A person the batch inserts gets its `tag_names` with its row; the others' are copied
-/// from their links once these are written.
-#[derive(Default)]
-struct TagLinks {
-    /// Tags by name as spelled, and lowercased: the id and the account's spelling.
-    ids: HashMap<String, (i64, String)>,
-    links: Vec<(i64, i64)>,
-    /// People whose `tag_names` must be copied from their links.
-    stale: Vec<i64>,
-    /// People this batch created: none of their links can exist yet.
-    created: HashSet<i64>,
-}
-
-/// Whose tags [`TagLinks::add`] queues.
-#[derive(Clone, Copy, PartialEq)]
-enum Whose {
-    /// A person inserted with its `tag_names` ([`TagLinks::names_json`]).
-    Fresh,
-    /// A person created one by one: its names are copied once the links are written.
-    Created,
-    /// Someone stored before: the links may exist already, and its names are copied.
-    Updated,
-}
-
-impl TagLinks {
-    const PER_STATEMENT: usize = 500;
-
-    /// The tag of that name, making it if new to the account.
-    fn tag(&mut self, conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
-        if let Some((id, _)) = by_name(&self.ids, name) {
-            return Ok(*id);
-        }
-        let tag = tag(conn, account_id, name)?;
-        self.ids.insert(name.to_lowercase(), tag.clone());
-        self.ids.insert(name.to_owned(), tag.clone());
-        Ok(tag.0)
-    }
-
-    /// The `tag_names` of a new person with the row's tags, `None` without tags.
-    fn names_json(
-        &mut self,
-        conn: &Connection,
-        account_id: i64,
-        changes: &PersonChanges,
-    ) -> Result<Option<String>> {
-        let Some(names) = changes.tags.as_ref().filter(|t| !t.is_empty()) else {
-            return Ok(None);
-        };
-        for name in names {
-            self.tag(conn, account_id, name)?;
-        }
-        let spelled = names.iter().filter_map(|n| by_name(&self.ids, n));
-        Ok(Some(names_json(spelled.map(|(_, s)| s.as_str()).collect())))
-    }
-
-    /// Queues links from person `id` to the tags a row names, making tags new to the account.
-    fn add(
-        &mut self,
-        conn: &Connection,
-        account_id: i64,
-        id: i64,
-        changes: &PersonChanges,
-        whose: Whose,
-    ) -> Result<()> {
-        for name in changes.tags.iter().flatten() {
-            let tag = self.tag(conn, account_id, name)?;
-            self.links.push((id, tag));
-        }
-        if whose != Whose::Updated {
-            self.created.insert(id);
-        }
-        if whose != Whose::Fresh && changes.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            self.stale.push(id);
-        }
-        Ok(())
-    }
-
-    fn write(mut self, conn: &Connection, kind: PersonType) -> Result<()> {
-        self.links.sort_unstable();
-        self.links.dedup();
-        let (new, old): (Vec<_>, Vec<_>) =
-            (self.links.iter()).partition(|(contact, _)| self.created.contains(contact));
-        let mut added: HashMap<i64, i64> = HashMap::new();
-        for (_, tag) in &new {
-            *added.entry(*tag).or_default() += 1;
-        }
-        Self::insert(conn, kind, &new, None)?;
-        Self::insert(conn, kind, &old, Some(&mut added))?;
-        for (tag, n) in added {
-            count_links(conn, kind, tag, n)?;
-        }
-        self.stale.sort_unstable();
-        self.stale.dedup();
-        copy_names(conn, self.stale)
-    }
-
-    /// Inserts links, skipping those stored already; with `added`, counts the others by
-    /// tag (`RETURNING` names only the rows it inserted).
-    fn insert(
-        conn: &Connection,
-        kind: PersonType,
-        links: &[(i64, i64)],
-        mut added: Option<&mut HashMap<i64, i64>>,
-    ) -> Result<()> {
-        for chunk in links.chunks(Self::PER_STATEMENT) {
-            let one = format!("(?, ?, {})", kind.code());
-            let values = vec![one.as_str(); chunk.len()].join(", ");
-            let returning = if added.is_some() {
-                " RETURNING tag_id"
-            } else {
-                ""
-            };
-            let sql = format!(
-                "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES {values}{returning}"
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            for (i, (contact, tag)) in chunk.iter().enumerate() {
-                stmt.raw_bind_parameter(2 * i + 1, contact)?;
-                stmt.raw_bind_parameter(2 * i + 2, tag)?;
-            }
-            match added.as_deref_mut() {
-                None => {
-                    stmt.raw_execute()?;
-                }
-                Some(added) => {
-                    let mut rows = stmt.raw_query();
-                    while let Some(row) = rows.next()? {
-                        *added.entry(row.get(0)?).or_default() += 1;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Upserts people as an import does, all or nothing: the first failure (prefixed with
 /// `persons[i].`) fails the whole call. Returns their ids in order.
 pub fn upsert_people(
@@ -498,7 +362,7 @@ fn field(c: &PersonChanges, i: usize) -> Option<ValueRef<'_>> {
 
 /// A name's entry as the row spells it, else lowercased (tags and attribute names are
 /// case-insensitive; the maps hold both spellings they met).
-fn by_name<'m, V>(map: &'m HashMap<String, V>, name: &str) -> Option<&'m V> {
+pub(super) fn by_name<'m, V>(map: &'m HashMap<String, V>, name: &str) -> Option<&'m V> {
     map.get(name).or_else(|| map.get(&name.to_lowercase()))
 }
 

@@ -29,7 +29,8 @@ const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email,
 /// `m` ([`person_columns`]): the built-in fields, the tag names, the value slots `a1..am`,
 /// and how many attribute names the account has in the same snapshot: more than the
 /// reader knows means its names are behind. (Reading all 64 slots to look for values in
-/// unnamed ones was a tenth of a point lookup's instructions.)
+/// unnamed ones was a tenth of a point lookup's instructions.) [`PersonView::read`] takes
+/// them by position.
 static PERSON_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
     (0..=MAX_ATTRIBUTES)
         .map(|m| {
