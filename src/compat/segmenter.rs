@@ -231,7 +231,7 @@ pub async fn get(
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
         let now = clock::now();
-        let count = store::count(&conn, account, &segment, now)?;
+        let count = store::count(&conn, Some(&state.pool), account, &segment, now)?;
         let members = store::members(
             &conn,
             &state.attribute_names,

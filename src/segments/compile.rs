@@ -184,6 +184,25 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
     !rule.groups.is_empty() && rule.groups.iter().all(group)
 }
 
+/// The value slots `contacts_by_attributes` carries beside the account, type and id
+/// (schema.sql).
+pub const NARROW_SLOTS: usize = 8;
+
+/// Whether every condition of `rule` (at any depth, with any logic) reads a custom
+/// attribute among the first [`NARROW_SLOTS`]: such a rule is counted from the narrow
+/// index alone, and any range of ids from it.
+pub fn only_narrow_attributes(rule: &Rule, keys: &[AttrKey]) -> bool {
+    fn group(g: &Group, keys: &[AttrKey]) -> bool {
+        !g.items.is_empty() && g.items.iter().all(|item| match item {
+            Node::Condition(c) => {
+                matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS)
+            }
+            Node::Group(g) => group(g, keys),
+        })
+    }
+    !rule.groups.is_empty() && rule.groups.iter().all(|g| group(g, keys))
+}
+
 fn join(parts: Vec<String>, logic: Logic) -> String {
     let glue = match logic {
         Logic::And => " AND ",

@@ -416,3 +416,29 @@ fn only_rules_that_nobody_without_a_birth_date_meets_count_by_day() {
         json!("2000-01-01")
     ))));
 }
+
+#[test]
+fn only_rules_over_the_first_eight_attributes_read_the_narrow_index_alone() {
+    let key = |slot: usize, name: &str| AttrKey {
+        slot,
+        name: name.into(),
+        kind: AttrKind::Number,
+    };
+    let keys = [key(1, "orders"), key(8, "score"), key(9, "late")];
+    let cond = |a: &str| json!({"attribute": a, "operator": ">", "value": 3});
+    let narrow =
+        |groups: Value| only_narrow_attributes(&Rule::parse(&groups, None, "").unwrap(), &keys);
+    assert!(narrow(
+        json!([{"conditions": [cond("orders"), cond("SCORE")]}])
+    ));
+    assert!(narrow(json!([
+        {"logic": "or", "conditions": [cond("orders"), {"conditions": [cond("score")]}]}
+    ])));
+    assert!(!narrow(
+        json!([{"conditions": [cond("orders"), cond("late")]}])
+    ));
+    assert!(!narrow(
+        json!([{"conditions": [cond("orders"), cond("age")]}])
+    ));
+    assert!(!narrow(json!([{"conditions": [cond("unknown")]}])));
+}

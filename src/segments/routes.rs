@@ -35,7 +35,7 @@ async fn read(state: web::Data<AppState>, account: i64, id: i64) -> Result<HttpR
     let view = web::block(move || -> Result<_> {
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
-        let count = store::count(&conn, account, &segment, clock::now())?;
+        let count = store::count(&conn, Some(&state.pool), account, &segment, clock::now())?;
         Ok(segment.view(count))
     })
     .await??;
@@ -172,7 +172,7 @@ pub async fn list(
         let now = clock::now();
         let views = segments
             .iter()
-            .map(|s| store::count(&conn, account, s, now).map(|n| s.view(n)))
+            .map(|s| store::count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n)))
             .collect::<Result<Vec<_>>>()?;
         Ok((views, total))
     })
@@ -189,7 +189,7 @@ pub async fn count(
     let count = web::block(move || -> Result<_> {
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
-        store::count(&conn, account, &segment, clock::now())
+        store::count(&conn, Some(&state.pool), account, &segment, clock::now())
     })
     .await??;
     Ok(HttpResponse::Ok().json(json!({"count": count})))
@@ -231,7 +231,10 @@ pub async fn members(
             page.offset,
             page.limit,
         )?;
-        Ok((people, store::count(&conn, account, &segment, now)?))
+        Ok((
+            people,
+            store::count(&conn, Some(&state.pool), account, &segment, now)?,
+        ))
     })
     .await??;
     Ok(paged(people, total))

@@ -1,12 +1,13 @@
 //! SQL for segments: their definitions, static members, and membership through the rule
 //! compiler. Every function takes the account.
 
-use super::compile::{compile, only_birth_dates, only_tags};
+use super::compile::{compile, only_birth_dates, only_narrow_attributes, only_tags};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::names::AttributeNames;
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
+use crate::db::Pool;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
@@ -330,8 +331,19 @@ pub fn members_condition(
     })
 }
 
-/// How many people are in the segment now.
-pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timestamp) -> Result<i64> {
+/// A count over the narrow attribute index spanning at least this many ids runs as two
+/// halves at once (see [`count_in_halves`]).
+const SPLIT_IDS: i64 = 100_000;
+
+/// How many people are in the segment now. With `spare`, a long scan may take a second
+/// reader from it.
+pub fn count(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+) -> Result<i64> {
     let stored = membership(
         segment.dynamic,
         segment.criteria.as_ref(),
@@ -343,6 +355,12 @@ pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timesta
         return count_tagged(conn, account_id, segment.kind, &names);
     }
     let (condition, params) = members_condition(conn, account_id, segment, now)?;
+    if let (Membership::Dynamic(Some(rule)), Some(pool)) = (&stored, spare)
+        && only_narrow_attributes(rule, &attribute_keys(conn, account_id)?)
+    {
+        let (kind, split) = (segment.kind, SPLIT_IDS);
+        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
+    }
     let by_day = matches!(&stored, Membership::Dynamic(Some(rule)) if only_birth_dates(rule));
     let sql = if by_day {
         format!(
@@ -359,6 +377,67 @@ pub fn count(conn: &Connection, account_id: i64, segment: &Segment, now: Timesta
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// Everyone of `kind` meeting `condition` (over custom attributes the narrow index carries),
+/// counted from that index. A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
+/// halves read at once, the upper one by a second reader from `pool` on its own thread,
+/// when one is free: each core of a small server then scans half (five conditions over a
+/// million people took 143–192 ms in one scan). The halves read two snapshots, so a write
+/// committed between their starts may be counted in one half only.
+fn count_in_halves(
+    conn: &Connection,
+    pool: &Pool,
+    account_id: i64,
+    kind: PersonType,
+    condition: &str,
+    params: &[Sql],
+    split: i64,
+) -> Result<i64> {
+    // Apart, min and max are one descent of the index each; together, a scan of it.
+    let (lo, hi): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT (SELECT min(id) FROM contacts WHERE account_id = ?1 AND type = ?2),
+                    (SELECT max(id) FROM contacts WHERE account_id = ?1 AND type = ?2)",
+        )?
+        .query_row(params![account_id, kind.code()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let (Some(lo), Some(hi)) = (lo, hi) else {
+        return Ok(0);
+    };
+    let sql = format!(
+        "SELECT count(*) FROM contacts c INDEXED BY contacts_by_attributes
+         WHERE c.account_id = ? AND c.type = ? AND c.id BETWEEN ? AND ? AND {condition}"
+    );
+    let run = |conn: &Connection, from: i64, to: i64| -> Result<i64> {
+        let mut values = vec![
+            Sql::Integer(account_id),
+            Sql::Integer(kind.code()),
+            Sql::Integer(from),
+            Sql::Integer(to),
+        ];
+        values.extend_from_slice(params);
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row(params_from_iter(values), |r| r.get(0))?)
+    };
+    let second = if hi - lo >= split {
+        pool.try_get()
+    } else {
+        None
+    };
+    let Some(second) = second else {
+        return run(conn, lo, hi);
+    };
+    let mid = lo + (hi - lo) / 2;
+    std::thread::scope(|s| {
+        let upper = s.spawn(move || run(&second, mid + 1, hi));
+        let lower = run(conn, lo, mid);
+        let upper =
+            (upper.join()).map_err(|_| ApiError::internal("a count's upper half panicked"))?;
+        Ok(lower? + upper?)
+    })
 }
 
 /// Everyone of `kind` with any of the tags: the common segment "everyone tagged X" reads
@@ -462,7 +541,63 @@ pub fn preview(
         return Ok((total, people));
     }
     Ok((
-        count(conn, account_id, &segment, now)?,
+        count(conn, None, account_id, &segment, now)?,
         members(conn, names, account_id, &segment, now, 0, 0, sample)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Halves of any size add up to the one-scan count, whatever the rule, account or type.
+    #[test]
+    fn a_count_in_halves_equals_the_count_in_one_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sb.db");
+        let (pool, _writer) = crate::db::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
+                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
+             INSERT INTO contacts (id, account_id, type, a1, a2, created_at, updated_at)
+                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0, i % 50, i % 2, 0, 0 FROM n;",
+        )
+        .unwrap();
+        let reader = pool.get().unwrap();
+        for (condition, params) in [
+            ("c.a1 >= ?", vec![Sql::Integer(20)]),
+            (
+                "(c.a1 < ? OR c.a2 = ?)",
+                vec![Sql::Integer(5), Sql::Integer(1)],
+            ),
+            ("c.a1 = ?", vec![Sql::Integer(99)]),
+        ] {
+            for (account, kind) in [
+                (1, PersonType::Contact),
+                (1, PersonType::Client),
+                (2, PersonType::Contact),
+            ] {
+                let one: i64 = conn
+                    .query_row(
+                        &format!("SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"),
+                        params_from_iter([Sql::Integer(account), Sql::Integer(kind.code())].into_iter().chain(params.clone())),
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                for split in [1, 10, 1_000] {
+                    let halves =
+                        count_in_halves(&reader, &pool, account, kind, condition, &params, split);
+                    assert_eq!(
+                        halves.unwrap(),
+                        one,
+                        "{condition} {account} {kind:?} {split}"
+                    );
+                }
+            }
+        }
+        let none = count_in_halves(&reader, &pool, 3, PersonType::Contact, "1", &[], 1);
+        assert_eq!(none.unwrap(), 0);
+    }
 }
