@@ -194,6 +194,11 @@ fn reader<R: Read>(mut body: R) -> io::Result<csv::Reader<io::Chain<io::Cursor<V
         .from_reader(io::Cursor::new(head).chain(body)))
 }
 
+/// The upload could not be read back from its file: our fault, not the client's.
+fn unreadable(e: io::Error) -> ApiError {
+    ApiError::internal(format!("reading the spooled upload: {e}"))
+}
+
 /// Reads a CSV import, calling `emit` with each batch of valid rows; returns the rows that
 /// failed validation. `emit` may fail (the writer is gone): the import stops there.
 /// `open` gives the file from its start each time it is called (kinds of new attribute
@@ -203,11 +208,7 @@ pub fn read_csv<R: Read>(
     ctx: &Context,
     emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
-    let mut reader = || {
-        open()
-            .and_then(reader)
-            .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))
-    };
+    let mut reader = || open().and_then(reader).map_err(unreadable);
     let headers = reader()?
         .headers()
         .map_err(|e| ApiError::bad_request(format!("body: cannot read the CSV header: {e}")))?
@@ -363,11 +364,9 @@ pub fn read_json<R: Read>(
     emit: impl FnMut(Vec<Row>) -> Result<()>,
 ) -> Result<Vec<Failure>> {
     let mut document = || {
-        open()
-            .map(|r| {
-                serde_json::Deserializer::from_reader(io::BufReader::with_capacity(64 * 1024, r))
-            })
-            .map_err(|e| ApiError::internal(format!("reading the spooled upload: {e}")))
+        let body = open().map_err(unreadable)?;
+        let body = io::BufReader::with_capacity(64 * 1024, body);
+        Ok::<_, ApiError>(serde_json::Deserializer::from_reader(body))
     };
     let bad = |e: serde_json::Error| {
         ApiError::bad_request(if e.is_data() {

@@ -149,19 +149,25 @@ pub fn only_tags(rule: &Rule) -> Option<Vec<String>> {
     }
 }
 
+/// Whether `rule` has conditions and every one of them, at any depth and with any logic,
+/// meets `test`.
+fn every_condition(rule: &Rule, test: &impl Fn(&Condition) -> bool) -> bool {
+    fn group(g: &Group, test: &impl Fn(&Condition) -> bool) -> bool {
+        !g.items.is_empty()
+            && g.items.iter().all(|item| match item {
+                Node::Condition(c) => test(c),
+                Node::Group(g) => group(g, test),
+            })
+    }
+    !rule.groups.is_empty() && rule.groups.iter().all(|g| group(g, test))
+}
+
 /// Whether every condition of `rule` (at any depth, with any logic) compares the birth
 /// date, `age` or `birthDate`, in a way nobody without one meets. Such a rule holds alike
 /// for everyone born on one day, so it can be counted from the people per day
 /// (`birth_date_counts`, aliased `c`: its compiled SQL reads `c.birth_date` alone).
 pub fn only_birth_dates(rule: &Rule) -> bool {
-    fn group(g: &Group) -> bool {
-        !g.items.is_empty()
-            && g.items.iter().all(|item| match item {
-                Node::Condition(c) => condition(c),
-                Node::Group(g) => group(g),
-            })
-    }
-    fn condition(c: &Condition) -> bool {
+    every_condition(rule, &|c| {
         // Negative operators also match people lacking the date (API.md §5): not these.
         let positive = matches!(
             c.op,
@@ -180,8 +186,7 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
                 field(&c.attribute, &[]),
                 Field::Age | Field::Date("c.birth_date")
             )
-    }
-    !rule.groups.is_empty() && rule.groups.iter().all(group)
+    })
 }
 
 /// The value slots `contacts_by_attributes` carries beside the account, type and id
@@ -192,15 +197,10 @@ pub const NARROW_SLOTS: usize = 8;
 /// attribute among the first [`NARROW_SLOTS`]: such a rule is counted from the narrow
 /// index alone, and any range of ids from it.
 pub fn only_narrow_attributes(rule: &Rule, keys: &[AttrKey]) -> bool {
-    fn group(g: &Group, keys: &[AttrKey]) -> bool {
-        !g.items.is_empty() && g.items.iter().all(|item| match item {
-            Node::Condition(c) => {
-                matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS)
-            }
-            Node::Group(g) => group(g, keys),
-        })
-    }
-    !rule.groups.is_empty() && rule.groups.iter().all(|g| group(g, keys))
+    every_condition(
+        rule,
+        &|c| matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),
+    )
 }
 
 fn join(parts: Vec<String>, logic: Logic) -> String {

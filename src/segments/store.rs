@@ -4,7 +4,7 @@
 use super::compile::{compile, only_birth_dates, only_narrow_attributes, only_tags};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
-use crate::contacts::model::{Person, PersonType};
+use crate::contacts::model::{AttrKey, Person, PersonType};
 use crate::contacts::names::AttributeNames;
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
 use crate::db::Pool;
@@ -313,19 +313,43 @@ pub fn members_condition(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<(String, Vec<Sql>)> {
-    let stored = membership(
+    let stored = stored_membership(segment)?;
+    let keys = rule_keys(conn, account_id, &stored)?;
+    condition(&stored, &keys, segment.id, account_id, now)
+}
+
+fn stored_membership(segment: &Segment) -> Result<Membership> {
+    membership(
         segment.dynamic,
         segment.criteria.as_ref(),
         segment.rule.as_ref(),
-    )?;
+    )
+}
+
+/// The account's attribute names when the membership is a rule, which may name them.
+fn rule_keys(conn: &Connection, account_id: i64, stored: &Membership) -> Result<Vec<AttrKey>> {
+    match stored {
+        Membership::Dynamic(Some(_)) => attribute_keys(conn, account_id),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// [`members_condition`] of a membership already read, with its rule's attribute names.
+fn condition(
+    stored: &Membership,
+    keys: &[AttrKey],
+    segment_id: i64,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<(String, Vec<Sql>)> {
     Ok(match stored {
         Membership::Static => (
             "c.id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)".into(),
-            vec![Sql::Integer(segment.id)],
+            vec![Sql::Integer(segment_id)],
         ),
         Membership::Dynamic(None) => ("1".into(), Vec::new()),
         Membership::Dynamic(Some(rule)) => {
-            let compiled = compile(&rule, &attribute_keys(conn, account_id)?, account_id, now)?;
+            let compiled = compile(rule, keys, account_id, now)?;
             (compiled.sql, compiled.params)
         }
     })
@@ -344,25 +368,23 @@ pub fn count(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<i64> {
-    let stored = membership(
-        segment.dynamic,
-        segment.criteria.as_ref(),
-        segment.rule.as_ref(),
-    )?;
-    if let Membership::Dynamic(Some(rule)) = &stored
-        && let Some(names) = only_tags(rule)
-    {
+    let stored = stored_membership(segment)?;
+    let rule = match &stored {
+        Membership::Dynamic(Some(rule)) => Some(rule),
+        _ => None,
+    };
+    if let Some(names) = rule.and_then(only_tags) {
         return count_tagged(conn, account_id, segment.kind, &names);
     }
-    let (condition, params) = members_condition(conn, account_id, segment, now)?;
-    if let (Membership::Dynamic(Some(rule)), Some(pool)) = (&stored, spare)
-        && only_narrow_attributes(rule, &attribute_keys(conn, account_id)?)
+    let keys = rule_keys(conn, account_id, &stored)?;
+    let (condition, params) = condition(&stored, &keys, segment.id, account_id, now)?;
+    if let (Some(rule), Some(pool)) = (rule, spare)
+        && only_narrow_attributes(rule, &keys)
     {
         let (kind, split) = (segment.kind, SPLIT_IDS);
         return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
     }
-    let by_day = matches!(&stored, Membership::Dynamic(Some(rule)) if only_birth_dates(rule));
-    let sql = if by_day {
+    let sql = if rule.is_some_and(only_birth_dates) {
         format!(
             "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
              WHERE c.account_id = ? AND c.type = ? AND {condition}"
