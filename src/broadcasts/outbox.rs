@@ -161,9 +161,10 @@ pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize,
     Ok((created, members < FANOUT_CHUNK))
 }
 
-/// Takes up to `limit` of the broadcast's queued messages, fills each in for its
-/// recipient, and marks them `sending` (committed before any transport sees them). A
-/// message that cannot be filled in (its template was deleted) fails with the reason.
+/// Takes up to `limit` of the broadcast's queued messages (by recipient, its index's order),
+/// fills each in for its recipient, and marks them `sending` (committed before any
+/// transport sees them). A message that cannot be filled in (its template was deleted)
+/// fails with the reason.
 pub fn claim(
     conn: &Connection,
     b: &Running,
@@ -174,7 +175,7 @@ pub fn claim(
         .prepare_cached(
             "SELECT id, contact_id FROM messages WHERE broadcast_id = ?1 AND status = ?2
                  AND (retry_at IS NULL OR retry_at <= ?4)
-             ORDER BY id LIMIT ?3",
+             ORDER BY contact_id, id LIMIT ?3",
         )?
         .query_map(
             params![b.id, MessageStatus::Queued.code(), limit as i64, now],

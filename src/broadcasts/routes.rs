@@ -114,7 +114,7 @@ pub struct MessagesQuery {
     status: Option<String>,
 }
 
-/// `GET /v1/broadcasts/{id}/messages?status=`: its recipients' messages, oldest first.
+/// `GET /v1/broadcasts/{id}/messages?status=`: its recipients' messages, by recipient.
 pub async fn messages(
     state: web::Data<AppState>,
     caller: ApiAccount,

@@ -371,13 +371,16 @@ pub fn provider_status_until(
     until: Timestamp,
     now: Timestamp,
 ) -> Result<usize> {
+    let statuses = may_become(status);
+    let whose = format!(
+        "IN (SELECT id FROM contacts WHERE account_id = ?3 AND type IN (0, 1) AND {} = ?4)",
+        channel.address_column()
+    );
     let sql = format!(
-        "UPDATE messages SET status = ?1, updated_at = ?2
-         WHERE contact_id IN (SELECT id FROM contacts
-                              WHERE account_id = ?3 AND type IN (0, 1) AND {} = ?4)
-           AND channel = ?5 AND incoming = 0 AND sent_at <= ?6 AND status IN ({})",
-        channel.address_column(),
-        may_become(status)
+        "UPDATE messages AS m SET status = ?1, updated_at = ?2
+         WHERE {} AND m.channel = ?5 AND m.incoming = 0 AND m.sent_at <= ?6
+           AND m.status IN ({statuses})",
+        of_person(&whose, "?3", &statuses)
     );
     Ok(conn.prepare_cached(&sql)?.execute(params![
         status.code(),
@@ -389,7 +392,8 @@ pub fn provider_status_until(
     ])?)
 }
 
-/// A broadcast's messages, oldest first, optionally of some statuses only.
+/// A broadcast's messages by recipient (the order the fan-out created them in, so oldest
+/// first, and its index's order for one status), optionally of some statuses only.
 pub fn of_broadcast(
     conn: &Connection,
     broadcast_id: i64,
@@ -406,7 +410,7 @@ pub fn of_broadcast(
         .query_row([broadcast_id], |r| r.get(0))?;
     let sql = format!(
         "SELECT {VIEW_COLUMNS} FROM messages m JOIN contacts c ON c.id = m.contact_id
-         WHERE {filter} ORDER BY m.id LIMIT {} OFFSET {}",
+         WHERE {filter} ORDER BY m.contact_id, m.id LIMIT {} OFFSET {}",
         page.limit, page.offset
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -436,8 +440,9 @@ pub fn log(
             "no contact or client with id {contact_id}"
         )));
     }
-    let mut filter = String::from("m.contact_id = ? AND m.account_id = ?");
-    let mut values = vec![Sql::Integer(contact_id), Sql::Integer(account_id)];
+    let every = Status::ALL.map(|s| s.code().to_string()).join(", ");
+    let mut filter = format!("m.account_id = ?1 AND {}", of_person("= ?2", "?1", &every));
+    let mut values = vec![Sql::Integer(account_id), Sql::Integer(contact_id)];
     if let Some(search) = search {
         filter.push_str(" AND m.text LIKE ? ESCAPE '\\'");
         values.push(Sql::Text(format!("%{}%", contacts::escape_like(search))));
@@ -479,6 +484,17 @@ pub fn cancel(conn: &Connection, account_id: i64, id: i64, now: Timestamp) -> Re
 
 /// The status codes that may become `next`, as an SQL list: literals, so that the partial
 /// indexes on status can serve the statement.
+/// Whether message `m` is to or from the person `person` picks out (`= ?2`, `IN (…)`),
+/// asked of both halves the indexes keep apart (schema.sql): direct messages by person, and
+/// each of the account's broadcasts by status (`statuses`, codes) and then person.
+fn of_person(person: &str, account: &str, statuses: &str) -> String {
+    format!(
+        "((m.broadcast_id IS NULL AND m.contact_id {person})
+          OR (m.broadcast_id IN (SELECT id FROM broadcasts WHERE account_id = {account})
+              AND m.status IN ({statuses}) AND m.contact_id {person}))"
+    )
+}
+
 fn may_become(next: Status) -> String {
     Status::ALL
         .into_iter()
@@ -507,3 +523,7 @@ pub fn set_status(
         .execute(params![id, next.code(), error, now])?;
     Ok(changed == 1)
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
