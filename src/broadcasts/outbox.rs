@@ -1,6 +1,6 @@
-//! The delivery worker's side of broadcasts, in SQL: starting scheduled ones, fanning a
-//! segment out into queued messages set-wise, claiming paced batches (filled in per
-//! recipient), and completing the ones with nothing left to send.
+//! The delivery worker's side of broadcasts, in SQL: starting scheduled ones, claiming
+//! paced batches (filled in per recipient), and completing the ones with nothing left to
+//! send. The fan-out into queued messages is [`super::fanout`].
 
 use super::model::{Request, Status, personalize};
 use crate::clock::Timestamp;
@@ -10,15 +10,10 @@ use crate::contacts::store::people_where;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Status as MessageStatus};
 use crate::messages::outbox::Outgoing;
-use crate::segments::store as segments;
 use crate::templates::store as templates;
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, params};
 use std::collections::HashMap;
-use std::rc::Rc;
-
-/// Contacts considered per fan-out step: bounds how long one step holds the writer.
-pub const FANOUT_CHUNK: i64 = 50_000;
 
 /// A running broadcast, as the worker needs it.
 #[derive(Debug, Clone)]
@@ -68,97 +63,6 @@ pub fn running(conn: &Connection) -> Result<Vec<Running>> {
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Creates the queued messages of the next `FANOUT_CHUNK` segment members (in contact id
-/// order, after the broadcast's cursor) and counts the skipped ones by reason, all in the
-/// caller's transaction with the cursor: a step is done whole or not at all. Returns how
-/// many messages it created, and whether the fan-out is complete.
-pub fn fan_out(conn: &Connection, b: &Running, now: Timestamp) -> Result<(usize, bool)> {
-    let segment = match segments::get(conn, b.account_id, b.segment_id) {
-        Ok(segment) => segment,
-        Err(_) => {
-            log::warn!(
-                "broadcast {}: its segment is gone; no more recipients",
-                b.id
-            );
-            conn.execute(
-                "UPDATE broadcasts SET fanout_done = 1 WHERE id = ?1",
-                [b.id],
-            )?;
-            return Ok((0, true));
-        }
-    };
-    let (condition, condition_params) =
-        segments::members_condition(conn, b.account_id, &segment, now)?;
-    let address = format!("c.{}", b.channel.address_column());
-    let scope = "c.account_id = ? AND c.type = ? AND c.id > ?";
-    let mut values = vec![
-        Sql::Integer(b.account_id),
-        Sql::Integer(b.kind.code()),
-        Sql::Integer(b.fanout_after),
-    ];
-    values.extend(condition_params);
-    // This step's members, each judged once: the rule is evaluated here and the insert
-    // below reads the chosen ids back from an array, not from the contacts again.
-    let (mut members, mut opted_out, mut unreachable) = (0, 0, 0);
-    let mut recipients = Vec::new();
-    let mut last = None;
-    {
-        let mut select = conn.prepare_cached(&format!(
-            "SELECT c.id, c.opted_out, {address} IS NULL FROM contacts c
-             WHERE {scope} AND {condition} ORDER BY c.id LIMIT {FANOUT_CHUNK}"
-        ))?;
-        let mut rows = select.query(params_from_iter(values.iter()))?;
-        while let Some(row) = rows.next()? {
-            let (id, out, no_address): (i64, bool, bool) = (row.get(0)?, row.get(1)?, row.get(2)?);
-            members += 1;
-            last = Some(id);
-            match (out, no_address) {
-                (true, _) => opted_out += 1,
-                (false, true) => unreachable += 1,
-                (false, false) => recipients.push(Sql::Integer(id)),
-            }
-        }
-    }
-    let Some(last) = last else {
-        conn.execute(
-            "UPDATE broadcasts SET fanout_done = 1, updated_at = ?2 WHERE id = ?1",
-            params![b.id, now],
-        )?;
-        return Ok((0, true));
-    };
-    let kind = b.request.kind();
-    let created = conn
-        .prepare_cached(
-            "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, sent_by, status,
-                 broadcast_id, created_at, updated_at)
-             SELECT ?1, value, ?2, 0, ?3, 'broadcast', ?4, ?5, ?6, ?6 FROM rarray(?7)",
-        )?
-        .execute(params![
-            b.account_id,
-            b.channel.as_str(),
-            kind.as_str(),
-            MessageStatus::Queued.code(),
-            b.id,
-            now,
-            Rc::new(recipients)
-        ])?;
-    conn.prepare_cached(
-        "UPDATE broadcasts SET fanout_after = ?2, fanout_done = ?3,
-             skipped_opted_out = skipped_opted_out + ?4,
-             skipped_unreachable = skipped_unreachable + ?5, updated_at = ?6
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        b.id,
-        last,
-        members < FANOUT_CHUNK,
-        opted_out,
-        unreachable,
-        now
-    ])?;
-    Ok((created, members < FANOUT_CHUNK))
 }
 
 /// Takes up to `limit` of the broadcast's queued messages (by recipient, its index's order),

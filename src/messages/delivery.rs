@@ -11,12 +11,13 @@
 
 use super::model::Channel;
 use super::outbox::{self, Outcome, Outgoing, Refusal, Retries};
+use crate::broadcasts::fanout::{self, FANOUT_CHUNK, Step};
 use crate::broadcasts::model::Pacer;
 use crate::broadcasts::outbox as broadcasts;
 use crate::channels::Router;
 use crate::clock::{self, Timestamp};
 use crate::db::Pool;
-use crate::error::Result;
+use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use std::collections::HashMap;
 use std::fmt;
@@ -196,7 +197,7 @@ struct Round {
 async fn take_work(
     state: &AppState,
     pacer: &mut Pacer,
-    fanouts: &mut HashMap<i64, (Instant, usize)>,
+    fanouts: &mut HashMap<i64, FanOut>,
 ) -> Result<Round> {
     let now = clock::now();
     let (running, singles) = state
@@ -213,6 +214,13 @@ async fn take_work(
         fanning_out: false,
         broadcasting: !running.is_empty(),
     };
+    // A step judged ahead for a broadcast that stopped running (paused, cancelled) would be
+    // stale by the time it resumes.
+    for (id, fanout) in fanouts.iter_mut() {
+        if !running.iter().any(|b| b.id == *id) {
+            fanout.next = None;
+        }
+    }
     // One broadcast's failure (logged) must not strand the single sends claimed above.
     for b in running {
         let id = b.id;
@@ -225,32 +233,65 @@ async fn take_work(
     Ok(round)
 }
 
+/// A broadcast's fan-out in progress: when it began, what it queued so far, and its next
+/// step being judged on a reader (after which cursor) while the writer queues this one.
+struct FanOut {
+    started: Instant,
+    queued: usize,
+    next: Option<(i64, tokio::task::JoinHandle<Result<Step>>)>,
+}
+
+/// Judges a broadcast's step after `after` on a reader, off the async workers.
+fn judge_on_reader(
+    state: &AppState,
+    b: &broadcasts::Running,
+    after: i64,
+    now: Timestamp,
+) -> tokio::task::JoinHandle<Result<Step>> {
+    let (pool, b) = (state.pool.clone(), b.clone());
+    tokio::task::spawn_blocking(move || fanout::judge(&*pool.get()?, &b, after, FANOUT_CHUNK, now))
+}
+
 /// A running broadcast's share of a round: its next fan-out step (`None` while steps
 /// remain: set-wise steps back to back are the fan-out's fast path), then what the pacer
 /// grants of its queue.
 async fn broadcast_work(
     state: &AppState,
     pacer: &mut Pacer,
-    fanouts: &mut HashMap<i64, (Instant, usize)>,
+    fanouts: &mut HashMap<i64, FanOut>,
     b: broadcasts::Running,
     now: Timestamp,
 ) -> Result<Option<Vec<Outgoing>>> {
     if !b.fanout_done {
-        let step = b.clone();
-        fanouts.entry(b.id).or_insert((Instant::now(), 0));
+        let fanout = fanouts.entry(b.id).or_insert_with(|| FanOut {
+            started: Instant::now(),
+            queued: 0,
+            next: None,
+        });
+        let judging = match fanout.next.take() {
+            Some((after, judging)) if after == b.fanout_after => judging,
+            _ => judge_on_reader(state, &b, b.fanout_after, now),
+        };
+        let step = judging
+            .await
+            .map_err(|e| ApiError::internal(format!("judging a fan-out step: {e}")))??;
+        if let (Some(last), true) = (step.last, step.full(FANOUT_CHUNK)) {
+            fanout.next = Some((last, judge_on_reader(state, &b, last, now)));
+        }
+        let run = b.clone();
         let (created, done) = state
             .writer
-            .run(move |c| broadcasts::fan_out(c, &step, now))
+            .run(move |c| fanout::queue(c, &run, step, FANOUT_CHUNK, now))
             .await?;
-        let (started, queued) = fanouts.entry(b.id).or_insert((Instant::now(), 0));
-        *queued += created;
+        fanout.queued += created;
         if !done {
             return Ok(None);
         }
         log::info!(
-            "broadcast {}: fanned out, {queued} messages queued in {} ms",
+            "broadcast {}: fanned out, {} messages queued in {} ms",
             b.id,
-            started.elapsed().as_millis()
+            fanout.queued,
+            fanout.started.elapsed().as_millis()
         );
         fanouts.remove(&b.id);
     }
