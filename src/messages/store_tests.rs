@@ -30,6 +30,16 @@ fn log_of_two() -> Connection {
     conn
 }
 
+/// The ids of the messages `filter` (a `WHERE` clause or nothing) keeps, in order.
+fn message_ids(conn: &Connection, filter: &str) -> Vec<i64> {
+    conn.prepare(&format!("SELECT id FROM messages {filter} ORDER BY id"))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 fn ids(entries: &[Value]) -> Vec<&str> {
     entries.iter().map(|m| m["id"].as_str().unwrap()).collect()
 }
@@ -56,14 +66,7 @@ fn a_read_watermark_reaches_the_persons_broadcast_messages_too() {
     let conn = log_of_two();
     let moved = provider_status_until(&conn, 1, Channel::Telegram, "t1", Status::Read, 10, 20);
     assert_eq!(moved.unwrap(), 2, "messages 1 and 3, not the incoming one");
-    let read: Vec<i64> = conn
-        .prepare("SELECT id FROM messages WHERE status = 5 ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(read, [1, 3]);
+    assert_eq!(message_ids(&conn, "WHERE status = 5"), [1, 3]);
 }
 
 #[test]
@@ -73,14 +76,7 @@ fn deleting_a_person_deletes_both_halves_of_its_log_without_a_scan() {
     delete.execute([]).unwrap();
     // Counts the steps of full scans in the statement and the triggers it fired.
     assert_eq!(delete.get_status(StatementStatus::FullscanStep), 0);
-    let left: Vec<i64> = conn
-        .prepare("SELECT id FROM messages ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(left, [2, 4]);
+    assert_eq!(message_ids(&conn, ""), [2, 4]);
 }
 
 #[test]
