@@ -220,6 +220,42 @@ CREATE TRIGGER contacts_recount_birth_date AFTER UPDATE OF birth_date ON contact
         ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
+-- Version 7: people per stage and gender, for those with either set, kept by the triggers
+-- below: a rule over stage and gender alone that nobody without both matches is summed
+-- from these rows (a few per account) instead of counted from contacts_by_stage, one entry
+-- per person (README, "Segment counts"). '' stands for none (neither may be stored empty).
+CREATE TABLE stage_gender_counts (
+    account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    type          INTEGER NOT NULL,
+    contact_stage TEXT    NOT NULL COLLATE NOCASE,
+    gender        TEXT    NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (account_id, type, contact_stage, gender)
+) WITHOUT ROWID;
+CREATE TRIGGER contacts_count_stage AFTER INSERT ON contacts
+    WHEN new.contact_stage IS NOT NULL OR new.gender IS NOT NULL BEGIN
+    INSERT INTO stage_gender_counts VALUES (new.account_id, new.type,
+        coalesce(new.contact_stage, ''), coalesce(new.gender, ''), 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER contacts_uncount_stage AFTER DELETE ON contacts
+    WHEN old.contact_stage IS NOT NULL OR old.gender IS NOT NULL BEGIN
+    UPDATE stage_gender_counts SET n = n - 1
+    WHERE account_id = old.account_id AND type = old.type
+      AND contact_stage = coalesce(old.contact_stage, '') AND gender = coalesce(old.gender, '');
+END;
+CREATE TRIGGER contacts_recount_stage AFTER UPDATE OF contact_stage, gender ON contacts
+    WHEN old.contact_stage IS NOT new.contact_stage OR old.gender IS NOT new.gender BEGIN
+    UPDATE stage_gender_counts SET n = n - 1
+    WHERE (old.contact_stage IS NOT NULL OR old.gender IS NOT NULL)
+      AND account_id = old.account_id AND type = old.type
+      AND contact_stage = coalesce(old.contact_stage, '') AND gender = coalesce(old.gender, '');
+    INSERT INTO stage_gender_counts SELECT new.account_id, new.type,
+        coalesce(new.contact_stage, ''), coalesce(new.gender, ''), 1
+        WHERE new.contact_stage IS NOT NULL OR new.gender IS NOT NULL
+        ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
 -- Tags: names per account (case-insensitive), and which person carries which.
 CREATE TABLE tags (
     id         INTEGER PRIMARY KEY,
@@ -412,4 +448,4 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
 
-PRAGMA user_version = 6;
+PRAGMA user_version = 7;

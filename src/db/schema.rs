@@ -3,7 +3,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004.sql"),
     include_str!("migrations/005.sql"),
     include_str!("migrations/006.sql"),
+    include_str!("migrations/007.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -168,6 +169,42 @@ mod tests {
             .map(Result::unwrap)
             .collect();
         assert_eq!(counts, [(1, 0), (1, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn migrating_counts_people_by_stage_and_gender() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(include_str!("testdata/schema-v1.sql"))
+            .unwrap();
+        old.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
+             INSERT INTO contacts (id, account_id, type, contact_stage, gender, created_at, updated_at)
+                 VALUES (1, 1, 0, 'Lead', 'Female', 0, 0), (2, 1, 0, 'lead', 'Female', 0, 0),
+                        (3, 1, 0, NULL, 'Male', 0, 0), (4, 1, 1, 'Lead', NULL, 0, 0),
+                        (5, 1, 0, NULL, NULL, 0, 0);",
+        )
+        .unwrap();
+        prepare_schema(&mut old).unwrap();
+        let rows: Vec<(i64, String, String, i64)> = old
+            .prepare(
+                "SELECT type, contact_stage, gender, n FROM stage_gender_counts
+                 ORDER BY type, contact_stage, gender",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let row = |t: i64, s: &str, g: &str, n: i64| (t, s.to_string(), g.to_string(), n);
+        assert_eq!(
+            rows,
+            [
+                row(0, "", "Male", 1),
+                row(0, "Lead", "Female", 2),
+                row(1, "Lead", "", 1)
+            ]
+        );
     }
 
     #[test]

@@ -203,6 +203,18 @@ pub fn only_narrow_attributes(rule: &Rule, keys: &[AttrKey]) -> bool {
     )
 }
 
+/// Whether every condition of `rule` (at any depth, with any logic) reads the stage or
+/// the gender: such a rule holds alike for everyone with one stage and gender, so it can
+/// be summed from `stage_gender_counts` (when nobody with neither set matches it).
+pub fn only_stage_and_gender(rule: &Rule) -> bool {
+    every_condition(rule, &|c| {
+        matches!(
+            field(&c.attribute, &[]),
+            Field::Gender | Field::Text("c.contact_stage")
+        )
+    })
+}
+
 fn join(parts: Vec<String>, logic: Logic) -> String {
     let glue = match logic {
         Logic::And => " AND ",

@@ -1,7 +1,9 @@
 //! SQL for segments: their definitions, static members, and membership through the rule
 //! compiler. Every function takes the account.
 
-use super::compile::{compile, only_birth_dates, only_narrow_attributes, only_tags};
+use super::compile::{
+    compile, only_birth_dates, only_narrow_attributes, only_stage_and_gender, only_tags,
+};
 use super::model::{Definition, Membership, membership};
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{AttrKey, Person, PersonType};
@@ -384,6 +386,11 @@ pub fn count(
         let (kind, split) = (segment.kind, SPLIT_IDS);
         return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
     }
+    if rule.is_some_and(only_stage_and_gender)
+        && let Some(count) = count_by_stage(conn, account_id, segment.kind, &condition, &params)?
+    {
+        return Ok(count);
+    }
     let sql = if rule.is_some_and(only_birth_dates) {
         format!(
             "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
@@ -399,6 +406,39 @@ pub fn count(
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// Everyone of `kind` meeting `condition` (over stage and gender alone), summed from the
+/// people per stage and gender; `None` when the condition holds for someone with neither
+/// set, whom that table leaves out.
+fn count_by_stage(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    condition: &str,
+    params: &[Sql],
+) -> Result<Option<i64>> {
+    let nobody: bool = conn
+        .prepare_cached(&format!(
+            "SELECT coalesce({condition}, 0) FROM (SELECT NULL AS contact_stage, NULL AS gender) c"
+        ))?
+        .query_row(params_from_iter(params), |r| r.get(0))?;
+    if nobody {
+        return Ok(None);
+    }
+    let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
+    values.extend_from_slice(params);
+    let sql = format!(
+        "SELECT coalesce(sum(c.n), 0) FROM (
+             SELECT account_id, type, nullif(contact_stage, '') AS contact_stage,
+                    nullif(gender, '') AS gender, n
+             FROM stage_gender_counts WHERE account_id = ?1 AND type = ?2) c
+         WHERE {condition}"
+    );
+    Ok(Some(
+        conn.prepare_cached(&sql)?
+            .query_row(params_from_iter(values), |r| r.get(0))?,
+    ))
 }
 
 /// Everyone of `kind` meeting `condition` (over custom attributes the narrow index carries),
@@ -571,6 +611,85 @@ pub fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::segments::compile::compile;
+    use crate::segments::rules::Rule;
+    use serde_json::json;
+
+    /// Sums from the people per stage and gender equal the count of the rows, after inserts,
+    /// changes (case only, to and from none) and deletes; rules that match people with
+    /// neither set are left to the rows.
+    #[test]
+    fn stage_and_gender_sums_equal_the_count_of_the_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
+                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+             INSERT INTO contacts (id, account_id, type, contact_stage, gender, created_at, updated_at)
+                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
+                        CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' WHEN 2 THEN 'lead'
+                                   WHEN 3 THEN 'Customer' ELSE 'Churned' END,
+                        CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Male' WHEN 2 THEN 'Female'
+                                   ELSE 'Other' END, 0, 0 FROM n;
+             UPDATE contacts SET contact_stage = 'LEAD' WHERE id % 11 = 1;
+             UPDATE contacts SET contact_stage = NULL WHERE id % 13 = 2;
+             UPDATE contacts SET contact_stage = 'Lead', gender = 'Female' WHERE id % 17 = 0;
+             UPDATE contacts SET gender = NULL WHERE id % 19 = 3;
+             DELETE FROM contacts WHERE id % 23 = 4;",
+        )
+        .unwrap();
+        let cond = |a: &str, o: &str, v: serde_json::Value| json!({"attribute": a, "operator": o, "value": v});
+        let rules = [
+            (
+                json!([{"conditions": [cond("contactStage", "==", json!("lead"))]}]),
+                true,
+            ),
+            (
+                json!([{"conditions": [cond("gender", "==", json!("Female")),
+                                       cond("contactStage", "==", json!("Lead"))]}]),
+                true,
+            ),
+            (
+                json!([{"logic": "or", "conditions": [cond("gender", "==", json!("Other")),
+                                                      cond("contactStage", "starts_with", json!("ch"))]}]),
+                true,
+            ),
+            (
+                json!([{"conditions": [cond("contactStage", "exists", json!(null))]}]),
+                true,
+            ),
+            (
+                json!([{"conditions": [cond("contactStage", "!=", json!("Lead"))]}]),
+                false,
+            ),
+            (
+                json!([{"conditions": [cond("gender", "not_exists", json!(null))]}]),
+                false,
+            ),
+        ];
+        for (groups, summed) in rules {
+            let rule = Rule::parse(&groups, None, "").unwrap();
+            assert!(only_stage_and_gender(&rule));
+            let compiled = compile(&rule, &[], 1, 0).unwrap();
+            for (account, kind) in [
+                (1, PersonType::Contact),
+                (1, PersonType::Client),
+                (2, PersonType::Contact),
+            ] {
+                let rows: i64 = conn
+                    .query_row(
+                        &format!("SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}", compiled.sql),
+                        params_from_iter([Sql::Integer(account), Sql::Integer(kind.code())].into_iter().chain(compiled.params.clone())),
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                let sum =
+                    count_by_stage(&conn, account, kind, &compiled.sql, &compiled.params).unwrap();
+                assert_eq!(sum, summed.then_some(rows), "{groups} {account} {kind:?}");
+            }
+        }
+    }
 
     /// Halves of any size add up to the one-scan count, whatever the rule, account or type.
     #[test]

@@ -660,3 +660,80 @@ async fn birth_date_counts_follow_every_change_and_agree_with_the_general_rule()
     // Bob 1961-01-01, Eve 1999-09-09, Fay 1950-01-01.
     assert_eq!(answers().await, [2, 1, 2, 3]);
 }
+
+#[tokio::test]
+async fn stage_and_gender_counts_follow_every_change_and_agree_with_the_general_rule() {
+    let w = world().await;
+    // Decoys: a client, and a contact of another account, with the stage and gender taken.
+    let decoy = json!({"name": "Out", "gender": "Female", "contactStage": "Subscriber"});
+    w.app
+        .ok("POST", "/v1/clients", &w.key, Some(decoy.clone()))
+        .await;
+    let other = w.app.create_account("b@example.com", Plan::Unlimited).key;
+    w.app.ok("POST", "/v1/contacts", &other, Some(decoy)).await;
+    let cond = |attribute: &str, op: &str, value: Value| json!({"attribute": attribute, "operator": op, "value": value});
+    // Each rule beside itself ORed with a group that is never true, which keeps it off the
+    // people per stage and gender: both must agree, and with the expected answer.
+    let never = json!({"conditions": [cond("name", "==", json!("no such name"))]});
+    let rules = [
+        json!([cond("contactStage", "==", json!("subscriber"))]),
+        json!([
+            cond("gender", "==", json!("Female")),
+            cond("contactStage", "==", json!("Subscriber"))
+        ]),
+        json!([{"logic": "or", "conditions": [cond("gender", "==", json!("Other")),
+                                              cond("contactStage", "==", json!("Lead"))]}]),
+        json!([cond("contactStage", "exists", json!(null))]),
+        json!([cond("gender", "!=", json!("Male"))]),
+    ];
+    let answers = async || {
+        let mut out = Vec::new();
+        for conditions in &rules {
+            let fast = w
+                .count(json!([{"conditions": conditions}]), "contact")
+                .await;
+            let general = w
+                .count(json!([never, {"conditions": conditions}]), "contact")
+                .await;
+            assert_eq!(fast, general, "{conditions}");
+            out.push(fast);
+        }
+        out
+    };
+    // Asha Female Subscriber, Bob Male Lead, Chen Other Subscriber, Dana Female, Eve neither.
+    assert_eq!(answers().await, [2, 1, 2, 3, 4]);
+    let put = async |id: &str, body: Value| {
+        w.app
+            .ok("PUT", &format!("/v1/contacts/{id}"), &w.key, Some(body))
+            .await
+    };
+    put(&w.ids[1], json!({"contactStage": "SUBSCRIBER"})).await;
+    put(&w.ids[0], json!({"gender": null})).await;
+    put(
+        &w.ids[4],
+        json!({"gender": "Female", "contactStage": "Lead"}),
+    )
+    .await;
+    w.app
+        .ok(
+            "DELETE",
+            &format!("/v1/contacts/{}", w.ids[2]),
+            &w.key,
+            None,
+        )
+        .await;
+    w.app
+        .ok(
+            "POST",
+            "/v1/contacts/import",
+            &w.key,
+            Some(
+                json!([{"name": "Fay", "phoneNumber": "+14155550124", "gender": "Female",
+                         "contactStage": "Subscriber"}]),
+            ),
+        )
+        .await;
+    // Asha Subscriber, Bob Male SUBSCRIBER, Dana Female, Eve Female Lead, Fay Female
+    // Subscriber.
+    assert_eq!(answers().await, [3, 1, 1, 4, 4]);
+}
