@@ -138,21 +138,29 @@ mod tests {
         assert_eq!(version, SCHEMA_VERSION);
     }
 
-    #[test]
-    fn migrating_copies_tag_names_into_each_person_and_counts_into_each_tag() {
+    /// A version 1 file with account 1 and the rows `sql` adds, upgraded.
+    fn migrated_from_v1(sql: &str) -> Connection {
         let mut old = Connection::open_in_memory().unwrap();
         old.execute_batch(include_str!("testdata/schema-v1.sql"))
             .unwrap();
         old.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, plan, created_at)
-                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
-             INSERT INTO contacts (id, account_id, type, created_at, updated_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);",
+        )
+        .unwrap();
+        old.execute_batch(sql).unwrap();
+        prepare_schema(&mut old).unwrap();
+        old
+    }
+
+    #[test]
+    fn migrating_copies_tag_names_into_each_person_and_counts_into_each_tag() {
+        let old = migrated_from_v1(
+            "INSERT INTO contacts (id, account_id, type, created_at, updated_at)
                  VALUES (1, 1, 0, 0, 0), (2, 1, 0, 0, 0);
              INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 1, 'Beta'), (3, 1, 'a\"b');
              INSERT INTO contact_tags VALUES (1, 1), (1, 2), (1, 3);",
-        )
-        .unwrap();
-        prepare_schema(&mut old).unwrap();
+        );
         let names: Vec<String> = old
             .prepare("SELECT tag_names FROM contacts ORDER BY id")
             .unwrap()
@@ -173,19 +181,12 @@ mod tests {
 
     #[test]
     fn migrating_counts_people_by_stage_and_gender() {
-        let mut old = Connection::open_in_memory().unwrap();
-        old.execute_batch(include_str!("testdata/schema-v1.sql"))
-            .unwrap();
-        old.execute_batch(
-            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
-                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
-             INSERT INTO contacts (id, account_id, type, contact_stage, gender, created_at, updated_at)
+        let old = migrated_from_v1(
+            "INSERT INTO contacts (id, account_id, type, contact_stage, gender, created_at, updated_at)
                  VALUES (1, 1, 0, 'Lead', 'Female', 0, 0), (2, 1, 0, 'lead', 'Female', 0, 0),
                         (3, 1, 0, NULL, 'Male', 0, 0), (4, 1, 1, 'Lead', NULL, 0, 0),
                         (5, 1, 0, NULL, NULL, 0, 0);",
-        )
-        .unwrap();
-        prepare_schema(&mut old).unwrap();
+        );
         let rows: Vec<(i64, String, String, i64)> = old
             .prepare(
                 "SELECT type, contact_stage, gender, n FROM stage_gender_counts

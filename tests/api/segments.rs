@@ -70,6 +70,23 @@ impl World {
         n
     }
 
+    async fn put_person(&self, index: usize, body: Value) {
+        let path = format!("/v1/contacts/{}", self.ids[index]);
+        self.app.ok("PUT", &path, &self.key, Some(body)).await;
+    }
+
+    async fn delete_person(&self, index: usize) {
+        let path = format!("/v1/contacts/{}", self.ids[index]);
+        self.app.ok("DELETE", &path, &self.key, None).await;
+    }
+
+    /// Imports `rows` (a JSON array of people) as contacts.
+    async fn import(&self, rows: Value) {
+        self.app
+            .ok("POST", "/v1/contacts/import", &self.key, Some(rows))
+            .await;
+    }
+
     async fn count_of(&self, criteria: Value) -> i64 {
         let created = self
             .create(json!({"name": "s", "type": "contact", "criteria": criteria}))
@@ -631,31 +648,11 @@ async fn birth_date_counts_follow_every_change_and_agree_with_the_general_rule()
     assert_eq!(answers().await, [2, 2, 2, 3]);
     // Bob moves to 1961, Asha's date is removed, Dana is deleted, Eve gains one by PUT and
     // Fay arrives by import.
-    let put = async |id: &str, body: Value| {
-        w.app
-            .ok("PUT", &format!("/v1/contacts/{id}"), &w.key, Some(body))
-            .await
-    };
-    put(&w.ids[1], json!({"birthDate": "1961-01-01"})).await;
-    put(&w.ids[0], json!({"birthDate": null})).await;
-    put(&w.ids[4], json!({"birthDate": "1999-09-09"})).await;
-    w.app
-        .ok(
-            "DELETE",
-            &format!("/v1/contacts/{}", w.ids[3]),
-            &w.key,
-            None,
-        )
-        .await;
-    w.app
-        .ok(
-            "POST",
-            "/v1/contacts/import",
-            &w.key,
-            Some(
-                json!([{"name": "Fay", "phoneNumber": "+14155550123", "birthDate": "1950-01-01"}]),
-            ),
-        )
+    w.put_person(1, json!({"birthDate": "1961-01-01"})).await;
+    w.put_person(0, json!({"birthDate": null})).await;
+    w.put_person(4, json!({"birthDate": "1999-09-09"})).await;
+    w.delete_person(3).await;
+    w.import(json!([{"name": "Fay", "phoneNumber": "+14155550123", "birthDate": "1950-01-01"}]))
         .await;
     // Bob 1961-01-01, Eve 1999-09-09, Fay 1950-01-01.
     assert_eq!(answers().await, [2, 1, 2, 3]);
@@ -702,37 +699,16 @@ async fn stage_and_gender_counts_follow_every_change_and_agree_with_the_general_
     };
     // Asha Female Subscriber, Bob Male Lead, Chen Other Subscriber, Dana Female, Eve neither.
     assert_eq!(answers().await, [2, 1, 2, 3, 4]);
-    let put = async |id: &str, body: Value| {
-        w.app
-            .ok("PUT", &format!("/v1/contacts/{id}"), &w.key, Some(body))
-            .await
-    };
-    put(&w.ids[1], json!({"contactStage": "SUBSCRIBER"})).await;
-    put(&w.ids[0], json!({"gender": null})).await;
-    put(
-        &w.ids[4],
-        json!({"gender": "Female", "contactStage": "Lead"}),
+    w.put_person(1, json!({"contactStage": "SUBSCRIBER"})).await;
+    w.put_person(0, json!({"gender": null})).await;
+    w.put_person(4, json!({"gender": "Female", "contactStage": "Lead"}))
+        .await;
+    w.delete_person(2).await;
+    w.import(
+        json!([{"name": "Fay", "phoneNumber": "+14155550124", "gender": "Female",
+                     "contactStage": "Subscriber"}]),
     )
     .await;
-    w.app
-        .ok(
-            "DELETE",
-            &format!("/v1/contacts/{}", w.ids[2]),
-            &w.key,
-            None,
-        )
-        .await;
-    w.app
-        .ok(
-            "POST",
-            "/v1/contacts/import",
-            &w.key,
-            Some(
-                json!([{"name": "Fay", "phoneNumber": "+14155550124", "gender": "Female",
-                         "contactStage": "Subscriber"}]),
-            ),
-        )
-        .await;
     // Asha Subscriber, Bob Male SUBSCRIBER, Dana Female, Eve Female Lead, Fay Female
     // Subscriber.
     assert_eq!(answers().await, [3, 1, 1, 4, 4]);
