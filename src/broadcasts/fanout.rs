@@ -21,7 +21,7 @@ pub const FANOUT_CHUNK: i64 = 50_000;
 #[derive(Debug)]
 pub struct Step {
     /// The broadcast's cursor the step was judged after.
-    pub after: i64,
+    after: i64,
     /// The last contact id it considered; `None` when no member was left.
     pub last: Option<i64>,
     /// The members who get a message (ids), and the others by reason.

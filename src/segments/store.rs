@@ -615,6 +615,27 @@ mod tests {
     use crate::segments::rules::Rule;
     use serde_json::json;
 
+    /// The reference answer: people of the account and type meeting `condition`, counted
+    /// row by row.
+    fn rows_meeting(
+        conn: &Connection,
+        account: i64,
+        kind: PersonType,
+        condition: &str,
+        params: &[Sql],
+    ) -> i64 {
+        let mut values = vec![Sql::Integer(account), Sql::Integer(kind.code())];
+        values.extend_from_slice(params);
+        conn.query_row(
+            &format!(
+                "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
+            ),
+            params_from_iter(values),
+            |r| r.get(0),
+        )
+        .unwrap()
+    }
+
     /// Sums from the people per stage and gender equal the count of the rows, after inserts,
     /// changes (case only, to and from none) and deletes; rules that match people with
     /// neither set are left to the rows.
@@ -677,13 +698,7 @@ mod tests {
                 (1, PersonType::Client),
                 (2, PersonType::Contact),
             ] {
-                let rows: i64 = conn
-                    .query_row(
-                        &format!("SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}", compiled.sql),
-                        params_from_iter([Sql::Integer(account), Sql::Integer(kind.code())].into_iter().chain(compiled.params.clone())),
-                        |r| r.get(0),
-                    )
-                    .unwrap();
+                let rows = rows_meeting(&conn, account, kind, &compiled.sql, &compiled.params);
                 let sum =
                     count_by_stage(&conn, account, kind, &compiled.sql, &compiled.params).unwrap();
                 assert_eq!(sum, summed.then_some(rows), "{groups} {account} {kind:?}");
@@ -720,13 +735,7 @@ mod tests {
                 (1, PersonType::Client),
                 (2, PersonType::Contact),
             ] {
-                let one: i64 = conn
-                    .query_row(
-                        &format!("SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"),
-                        params_from_iter([Sql::Integer(account), Sql::Integer(kind.code())].into_iter().chain(params.clone())),
-                        |r| r.get(0),
-                    )
-                    .unwrap();
+                let one = rows_meeting(&conn, account, kind, condition, &params);
                 for split in [1, 10, 1_000] {
                     let halves =
                         count_in_halves(&reader, &pool, account, kind, condition, &params, split);
