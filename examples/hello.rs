@@ -4,7 +4,7 @@
 //! a new id per request) that drives the server: the client's own cost is then the same
 //! on both sides of the ratio.
 //!
-//! Usage: cargo run --release --example hello -- PORT
+//! Usage: cargo run --release --example hello -- PORT [WORKERS]   (default: one per core)
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 
@@ -18,12 +18,15 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .expect("PORT");
-    HttpServer::new(|| {
+    let workers: Option<usize> = std::env::args().nth(2).and_then(|w| w.parse().ok());
+    let mut server = HttpServer::new(|| {
         App::new()
             .route("/hello", web::get().to(hello))
             .route("/v1/contacts/{id}", web::get().to(hello))
     })
-    .bind(("127.0.0.1", port))?
-    .run()
-    .await
+    .bind(("127.0.0.1", port))?;
+    if let Some(workers) = workers {
+        server = server.workers(workers);
+    }
+    server.run().await
 }

@@ -74,7 +74,7 @@ struct ServeArgs {
     /// Plan of accounts created by open sign-up.
     #[arg(long, env = "SWITCHBOARD_SIGNUP_PLAN", default_value = "trial", value_parser = parse_plan)]
     signup_plan: Plan,
-    /// HTTP worker threads (default: one per core).
+    /// HTTP worker threads (default: three per core).
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
     /// Region assumed for phone numbers written without a country code (e.g. IN, US).

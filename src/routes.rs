@@ -267,14 +267,14 @@ fn groups() -> Vec<Group> {
         ..group(prefix, Access::ApiKey, people())
     };
     vec![
-        group("/admin/api", Access::AdminApi, admin_api()),
-        group("/admin", Access::AdminPage, admin_page()),
         people("/v1/contacts", PersonType::Contact),
         people("/v1/clients", PersonType::Client),
         group("/v1", Access::ApiKey, v1()),
         group("/api/v1", Access::ApiKey, wati()),
         group("/webhooks", Access::Public, webhooks()),
         group("/segmenter", Access::ApiKey, segmenter()),
+        group("/admin/api", Access::AdminApi, admin_api()),
+        group("/admin", Access::AdminPage, admin_page()),
     ]
 }
 
@@ -292,9 +292,6 @@ pub fn table() -> Vec<(Method, String)> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(http::query_config())
         .app_data(http::path_config());
-    for resource in resources(root()) {
-        cfg.service(resource);
-    }
     for g in groups() {
         let endpoints = match g.access {
             Access::AdminApi => g.endpoints.into_iter().map(Endpoint::json_only).collect(),
@@ -311,6 +308,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }
             Access::Public => cfg.service(scope),
         };
+    }
+    for resource in resources(root()) {
+        cfg.service(resource);
     }
     cfg.default_service(web::to(http::not_found));
 }

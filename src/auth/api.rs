@@ -4,9 +4,11 @@
 
 use super::digest;
 use super::keys::MAX_PRESENTED_LEN;
-use crate::accounts::store;
+use crate::accounts::store::{self, ResolvedKey};
 use crate::clock;
+use crate::db::LocalReader;
 use crate::error::ApiError;
+use crate::http;
 use crate::ratelimit::Decision;
 use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
@@ -42,7 +44,9 @@ impl FromRequest for ApiAccount {
 /// The key from `x-api-key` or `Authorization: Bearer`. Never from the query string: URLs
 /// end up in logs and browser histories.
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    let key = match headers.get("x-api-key") {
+    // A name, not a `&str`, which the map would parse on every request.
+    const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+    let key = match headers.get(X_API_KEY) {
         Some(value) => value.to_str().ok()?.trim(),
         None => {
             let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
@@ -60,23 +64,8 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
-    let key_digest = digest(presented_key(req.headers()).ok_or_else(ApiError::unauthorized)?);
-    let key = match state.keys.get(&key_digest) {
-        Some(key) => key,
-        None => {
-            let conn = state.pool.get().map_err(ApiError::from)?;
-            let key = store::resolve_key(&conn, &key_digest)?.ok_or_else(ApiError::unauthorized)?;
-            state.keys.insert(key_digest, key);
-            key
-        }
-    };
-
     let now = clock::now();
-    let decision = state.limiter.check(key.account_id, &key.limits, now);
+    let (key, decision) = admit(req.request(), now)?;
     if let Some(window) = decision.refused {
         let err = ApiError::too_many_requests(
             format!(
@@ -91,7 +80,6 @@ pub async fn authenticate(
         return Ok(req.into_response(response).map_into_right_body());
     }
 
-    state.keys.touch(key.key_id, now);
     req.extensions_mut().insert(ApiAccount {
         account_id: key.account_id,
         key_id: key.key_id,
@@ -100,6 +88,29 @@ pub async fn authenticate(
     let mut response = next.call(req).await?;
     write_headers(response.headers_mut(), &decision);
     Ok(response.map_into_left_body())
+}
+
+/// The key `req` presents, counted against its account's quotas. The state and the
+/// connection are borrowed from the request: cloning the shared state's handle would write
+/// a counter every worker shares, on every request.
+fn admit(req: &HttpRequest, now: clock::Timestamp) -> Result<(ResolvedKey, Decision), ApiError> {
+    let state = http::worker_data::<web::Data<AppState>>(req)?;
+    let key_digest = digest(presented_key(req.headers()).ok_or_else(ApiError::unauthorized)?);
+    let key = match state.keys.get(&key_digest) {
+        Some(key) => key,
+        None => {
+            let reader = http::worker_data::<LocalReader>(req)?;
+            let key = reader.read(|conn| store::resolve_key(conn, &key_digest))?;
+            let key = key.ok_or_else(ApiError::unauthorized)?;
+            state.keys.insert(key_digest, key);
+            key
+        }
+    };
+    let decision = state.limiter.check(key.account_id, &key.limits, now);
+    if decision.refused.is_none() {
+        state.keys.touch(key.key_id, now);
+    }
+    Ok((key, decision))
 }
 
 fn write_headers(headers: &mut HeaderMap, decision: &Decision) {

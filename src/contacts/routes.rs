@@ -9,10 +9,10 @@ use super::store::{self, ListFilter};
 use super::tags;
 use crate::auth::api::ApiAccount;
 use crate::clock;
-use crate::db;
+use crate::db::{self, LocalReader};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
-use crate::http::{ChannelBody, Json, paged, spool};
+use crate::http::{self, ChannelBody, Json, paged, spool};
 use crate::segments::store as segments;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -86,25 +86,32 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(person))
 }
 
+/// The hottest route: it borrows the state and the worker's own connection from the
+/// request (`http::worker_data`) rather than cloning shared handles (see `db::LocalReader`).
 pub async fn get(
-    state: web::Data<AppState>,
+    req: HttpRequest,
     caller: ApiAccount,
     kind: PersonType,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
+    let state = http::worker_data::<web::Data<AppState>>(&req)?;
+    let reader = http::worker_data::<LocalReader>(&req)?;
     // Written straight from the row: no owned copy of the person is made.
-    let body = store::get_with(
-        &*state.pool.get()?,
-        &state.attribute_names,
-        caller.account_id,
-        kind,
-        id.into_inner(),
-        |person| {
-            let mut body = Vec::with_capacity(1024);
-            serde_json::to_writer(&mut body, &person).map(|()| body)
-        },
-    )?
-    .map_err(|e| ApiError::internal(format!("writing a person: {e}")))?;
+    let body = reader
+        .read(|conn| {
+            store::get_with(
+                conn,
+                &state.attribute_names,
+                caller.account_id,
+                kind,
+                id.into_inner(),
+                |person| {
+                    let mut body = Vec::with_capacity(1024);
+                    person.write_json(&mut body).map(|()| body)
+                },
+            )
+        })?
+        .map_err(|e| ApiError::internal(format!("writing a person: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))

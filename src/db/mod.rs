@@ -1,7 +1,8 @@
 //! The database: one SQLite file in WAL mode.
 //!
 //! * Reads go through an r2d2 [`Pool`] of `query_only` connections, so a write that forgot
-//!   to go through the writer fails loudly instead of racing it.
+//!   to go through the writer fails loudly instead of racing it. Each HTTP worker also
+//!   keeps one such connection of its own ([`LocalReader`]) for the per-request reads.
 //! * Writes go through the single [`Writer`], which commits every write waiting in its
 //!   queue in one transaction (group commit).
 //! * The WAL is copied back into the file by a thread of its own (`checkpointer`), woken
@@ -10,9 +11,11 @@
 //!   file with a running server.
 
 mod checkpointer;
+mod local;
 mod schema;
 mod writer;
 
+pub use local::LocalReader;
 pub use schema::{SCHEMA_VERSION, prepare_schema};
 pub use writer::Writer;
 

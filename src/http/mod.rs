@@ -12,7 +12,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Bodies of ordinary requests (API.md §1). Imports set their own, larger limit.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -28,6 +28,12 @@ pub fn query_config() -> web::QueryConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|_, req| ApiError::not_found(format!("nothing at {}", req.path())).into())
+}
+
+/// Data the app factory gave this worker (`app_data`), borrowed rather than cloned.
+pub fn worker_data<T: 'static>(req: &HttpRequest) -> Result<&T, ApiError> {
+    req.app_data::<T>()
+        .ok_or_else(|| ApiError::internal(format!("{} missing", std::any::type_name::<T>())))
 }
 
 pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {

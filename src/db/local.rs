@@ -1,0 +1,54 @@
+//! A read connection of each HTTP worker's own, for the reads every request makes (a
+//! contact by id, an API key not yet cached).
+//!
+//! A pool checkout takes the pool's lock and moves its shared counters twice a request, and
+//! with several workers those cache lines travel between cores on every read. A worker
+//! runs on one thread and never holds a connection across an `.await`, so a connection of
+//! its own needs no lock.
+
+use super::{ConnectionManager, Pool, PooledConnection};
+use crate::error::Result;
+use r2d2::ManageConnection;
+use rusqlite::Connection;
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+/// Made once per worker by the app factory (`app_data`), so it never crosses threads.
+pub struct LocalReader {
+    manager: ConnectionManager,
+    pool: Pool,
+    conn: RefCell<Option<Connection>>,
+}
+
+enum Reading<'a> {
+    Local(std::cell::RefMut<'a, Option<Connection>>),
+    Pooled(PooledConnection),
+}
+
+impl LocalReader {
+    pub fn new(path: PathBuf, pool: Pool) -> LocalReader {
+        LocalReader {
+            manager: ConnectionManager { path },
+            pool,
+            conn: RefCell::new(None),
+        }
+    }
+
+    /// Runs `read` on this worker's connection, opened on first use. A read nested in
+    /// another (none today) takes a pool connection instead of waiting for itself.
+    pub fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let reading = match self.conn.try_borrow_mut() {
+            Ok(mut slot) => {
+                if slot.is_none() {
+                    *slot = Some(self.manager.connect()?);
+                }
+                Reading::Local(slot)
+            }
+            Err(_) => Reading::Pooled(self.pool.get()?),
+        };
+        match &reading {
+            Reading::Local(slot) => read(slot.as_ref().expect("opened above")),
+            Reading::Pooled(conn) => read(conn),
+        }
+    }
+}
