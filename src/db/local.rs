@@ -52,3 +52,41 @@ impl LocalReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accounts(conn: &Connection) -> Result<i64> {
+        Ok(conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)
+    }
+
+    #[test]
+    fn the_workers_connection_sees_each_commit_refuses_writes_and_nests_through_the_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sb.db");
+        let (pool, writer) = crate::db::open(&path).unwrap();
+        let reader = LocalReader::new(path, pool);
+        assert_eq!(reader.read(accounts).unwrap(), 0);
+
+        // Kept open between reads, it still reads the latest commit: no snapshot is held.
+        writer
+            .submit(|conn| {
+                conn.execute(
+                    "INSERT INTO accounts (email, password_hash, plan, created_at)
+                     VALUES ('a@x.co', 'x', 'unlimited', 0)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .wait()
+            .unwrap();
+        assert_eq!(reader.read(accounts).unwrap(), 1);
+
+        let write = reader.read(|conn| Ok(conn.execute("DELETE FROM accounts", [])?));
+        assert!(write.is_err(), "a reader must be query_only");
+
+        let nested = reader.read(|outer| Ok((accounts(outer)?, reader.read(accounts)?)));
+        assert_eq!(nested.unwrap(), (1, 1));
+    }
+}
