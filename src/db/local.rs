@@ -6,7 +6,7 @@
 //! runs on one thread and never holds a connection across an `.await`, so a connection of
 //! its own needs no lock.
 
-use super::{ConnectionManager, Pool, PooledConnection};
+use super::{ConnectionManager, Pool};
 use crate::error::Result;
 use r2d2::ManageConnection;
 use rusqlite::Connection;
@@ -18,11 +18,6 @@ pub struct LocalReader {
     manager: ConnectionManager,
     pool: Pool,
     conn: RefCell<Option<Connection>>,
-}
-
-enum Reading<'a> {
-    Local(std::cell::RefMut<'a, Option<Connection>>),
-    Pooled(PooledConnection),
 }
 
 impl LocalReader {
@@ -37,18 +32,14 @@ impl LocalReader {
     /// Runs `read` on this worker's connection, opened on first use. A read nested in
     /// another (none today) takes a pool connection instead of waiting for itself.
     pub fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let reading = match self.conn.try_borrow_mut() {
+        match self.conn.try_borrow_mut() {
             Ok(mut slot) => {
                 if slot.is_none() {
                     *slot = Some(self.manager.connect()?);
                 }
-                Reading::Local(slot)
+                read(slot.as_ref().expect("opened above"))
             }
-            Err(_) => Reading::Pooled(self.pool.get()?),
-        };
-        match &reading {
-            Reading::Local(slot) => read(slot.as_ref().expect("opened above")),
-            Reading::Pooled(conn) => read(conn),
+            Err(_) => read(&*self.pool.get()?),
         }
     }
 }
