@@ -25,7 +25,8 @@ fake=$!
 echo 'benchmark passphrase' | $bin --db "$work/sb.db" account create --email bench@example.com --plan unlimited >/dev/null
 key=$($bin --db "$work/sb.db" key create --email bench@example.com | tail -1)
 serve() {
-  RUST_LOG=warn $bin --db "$work/sb.db" --bind "127.0.0.1:$port" "$@" >>"$work/server.log" 2>&1 &
+  RUST_LOG=warn $bin --db "$work/sb.db" --bind "127.0.0.1:$port" \
+    --provider-url "whatsapp=http://127.0.0.1:$fake_port/v21.0" "$@" >>"$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 }
@@ -33,7 +34,7 @@ api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; 
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 serve --broadcast-rate 0
-api -X PUT -d "{\"phoneNumberId\":\"1055\",\"accessToken\":\"bench-token\",\"apiBaseUrl\":\"http://127.0.0.1:$fake_port/v21.0\"}" \
+api -X PUT -d '{"phoneNumberId":"1055","accessToken":"bench-token"}' \
   "http://127.0.0.1:$port/v1/channels/whatsapp" >/dev/null
 curl -fs -H "x-api-key: $key" -H 'Content-Type: text/csv' --data-binary "@$work/people.csv" \
   "http://127.0.0.1:$port/v1/contacts/import" >/dev/null

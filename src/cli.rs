@@ -7,11 +7,12 @@
 use crate::accounts::model::Overrides;
 use crate::accounts::{Email, NewPassword, Plan, store};
 use crate::auth::{keys, password};
+use crate::channels::provider::ProviderUrls;
 use crate::clock;
 use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
 use crate::db;
 use crate::messages::delivery::{self, DEFAULT_BROADCAST_RATE, DEFAULT_PAUSE_AFTER_FAILURES};
-use crate::messages::model::OptWords;
+use crate::messages::model::{Channel, OptWords};
 use crate::startup::Application;
 use crate::state::SignupPolicy;
 use clap::{Args, Parser, Subcommand};
@@ -86,6 +87,17 @@ struct ServeArgs {
     /// A running broadcast pauses after this many of its messages failed in a row (0: never).
     #[arg(long, env = "SWITCHBOARD_BROADCAST_PAUSE_AFTER", default_value_t = DEFAULT_PAUSE_AFTER_FAILURES)]
     broadcast_pause_after: u32,
+    /// Where a provider's API is, instead of its public address: CHANNEL=URL (repeatable;
+    /// the variable takes a comma-separated list), for a proxy, an air-gapped install or a
+    /// test stand-in.
+    #[arg(
+        long = "provider-url",
+        env = "SWITCHBOARD_PROVIDER_URLS",
+        value_delimiter = ',',
+        value_name = "CHANNEL=URL",
+        value_parser = ProviderUrls::parse_entry
+    )]
+    provider_urls: Vec<(Channel, String)>,
     /// Incoming texts that opt a person out of broadcasts (comma-separated, any case).
     #[arg(
         long,
@@ -219,7 +231,12 @@ fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> Result<(
 }
 
 fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
+    let mut provider_urls = ProviderUrls::default();
+    for (channel, url) in &args.provider_urls {
+        provider_urls.set(*channel, url);
+    }
     let config = Config {
+        provider_urls,
         signup: SignupPolicy {
             open: args.open_signup,
             plan: args.signup_plan,

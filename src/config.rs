@@ -1,6 +1,7 @@
 //! Settings of `switchboard serve`: defaults, overridden by `SWITCHBOARD_*` variables,
 //! overridden by flags (clap reads both; see `cli`).
 
+use crate::channels::provider::ProviderUrls;
 use crate::messages::delivery::{self, Transports};
 use crate::messages::model::OptWords;
 use crate::state::SignupPolicy;
@@ -23,6 +24,8 @@ pub struct Config {
     /// How each channel delivers; the sandbox unless a test or a channel's settings say
     /// otherwise.
     pub transports: Transports,
+    /// Where each provider's API is (the operator's choice, never an account's).
+    pub provider_urls: ProviderUrls,
     /// Pacing, retries, and when a failing broadcast pauses.
     pub delivery: delivery::Settings,
     /// Incoming texts that opt a person out of broadcasts, or back in.
@@ -46,6 +49,7 @@ impl Config {
             shutdown_timeout: 30,
             default_region: None,
             transports: Transports::default(),
+            provider_urls: ProviderUrls::default(),
             delivery: delivery::Settings::default(),
             opt_words: OptWords::default(),
         }

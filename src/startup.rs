@@ -4,6 +4,8 @@
 use crate::accounts::store;
 use crate::auth::keys::KeyCache;
 use crate::auth::throttle::LoginThrottle;
+use crate::channels::Router;
+use crate::channels::provider::ProviderUrls;
 use crate::clock::{self, day_of};
 use crate::config::Config;
 use crate::contacts::phone::PhoneRules;
@@ -33,6 +35,7 @@ pub struct Application {
     port: u16,
     state: web::Data<AppState>,
     transports: Transports,
+    provider_urls: ProviderUrls,
     delivery: delivery::Settings,
     shutdown_timeout: Duration,
 }
@@ -100,6 +103,7 @@ impl Application {
             port,
             state,
             transports: config.transports.clone(),
+            provider_urls: config.provider_urls.clone(),
             delivery: config.delivery,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
@@ -128,7 +132,7 @@ impl Application {
         let chores = tokio::spawn(housekeeping::run(self.state.clone()));
         let mut delivery = tokio::spawn(delivery::run(
             self.state.clone(),
-            self.transports,
+            Router::new(self.provider_urls, self.transports),
             self.delivery,
         ));
         let served = self.server.await;

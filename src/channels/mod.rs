@@ -47,6 +47,7 @@ pub struct Watermark {
 /// otherwise the fallback (the sandbox, or a test's stand-in).
 pub struct Router {
     client: reqwest::Client,
+    urls: provider::ProviderUrls,
     fallback: Transports,
 }
 
@@ -57,15 +58,22 @@ pub fn install_tls_provider() {
 }
 
 impl Router {
-    pub fn new(fallback: Transports) -> Router {
+    pub fn new(urls: provider::ProviderUrls, fallback: Transports) -> Router {
         install_tls_provider();
+        // Never follow a redirect: a provider answers where it was asked, and a token must
+        // not travel to wherever a 3xx points.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds");
-        Router { client, fallback }
+        Router {
+            client,
+            urls,
+            fallback,
+        }
     }
 
     /// The transport of every (account, channel) in a batch, reading each one's settings.
@@ -105,7 +113,7 @@ impl Router {
         channel: Channel,
         settings: &serde_json::Map<String, serde_json::Value>,
     ) -> Option<Arc<dyn Transport>> {
-        let base = model::get(settings, "apiBaseUrl").unwrap_or(model::default_base(channel));
+        let base = self.urls.of(channel);
         match channel {
             Channel::WhatsApp => Some(Arc::new(whatsapp::WhatsApp {
                 client: self.client.clone(),

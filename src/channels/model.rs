@@ -4,7 +4,6 @@
 
 use crate::error::ApiError;
 use crate::fields::text;
-use crate::messages::body::http_url;
 use crate::messages::model::Channel;
 use serde_json::{Map, Value, json};
 
@@ -22,7 +21,6 @@ const fn field(name: &'static str, secret: bool, required: bool) -> Field {
     }
 }
 
-const GRAPH_API: &str = "https://graph.facebook.com/v21.0";
 const MAX_VALUE: usize = 2000;
 
 const WHATSAPP: &[Field] = &[
@@ -48,7 +46,7 @@ const INSTAGRAM: &[Field] = &[
     field("verifyToken", true, false),
 ];
 
-/// The settings a channel takes, besides `apiBaseUrl`.
+/// The settings a channel takes.
 pub fn fields(channel: Channel) -> &'static [Field] {
     match channel {
         Channel::WhatsApp => WHATSAPP,
@@ -58,28 +56,26 @@ pub fn fields(channel: Channel) -> &'static [Field] {
     }
 }
 
-/// Where the provider's API is unless `apiBaseUrl` says otherwise (tests, air-gapped
-/// installs, a proxy).
-pub fn default_base(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Telegram => "https://api.telegram.org",
-        _ => GRAPH_API,
-    }
-}
-
 /// Applies a `PUT` body to the stored settings: a field given replaces, `null` removes, an
 /// absent one stays. Unknown fields are refused; required ones must be set afterwards.
+/// `apiBaseUrl`, which older versions stored per account, is refused and dropped.
 pub fn merge(
     channel: Channel,
     mut stored: Map<String, Value>,
     body: Map<String, Value>,
 ) -> Result<Map<String, Value>, ApiError> {
-    let known = |name: &str| name == "apiBaseUrl" || fields(channel).iter().any(|f| f.name == name);
+    stored.retain(|name, _| fields(channel).iter().any(|f| f.name == name));
     for (name, value) in body {
-        if !known(&name) {
+        if name == "apiBaseUrl" {
+            return Err(ApiError::bad_request(
+                "apiBaseUrl: the provider's address is the server operator's setting \
+                 (--provider-url), not an account's",
+            ));
+        }
+        if !fields(channel).iter().any(|f| f.name == name) {
             let names: Vec<&str> = fields(channel).iter().map(|f| f.name).collect();
             return Err(ApiError::bad_request(format!(
-                "{name}: not a {} setting (expected {}, apiBaseUrl)",
+                "{name}: not a {} setting (expected {})",
                 channel.as_str(),
                 names.join(", ")
             )));
@@ -89,12 +85,7 @@ pub fn merge(
                 stored.remove(&name);
             }
             Value::String(s) => {
-                let value = if name == "apiBaseUrl" {
-                    http_url(&name, &s)?.trim_end_matches('/').to_string()
-                } else {
-                    text(&name, &s, MAX_VALUE)?
-                };
-                stored.insert(name, Value::String(value));
+                stored.insert(name.clone(), Value::String(text(&name, &s, MAX_VALUE)?));
             }
             _ => return Err(ApiError::bad_request(format!("{name}: expected a string"))),
         }
@@ -120,7 +111,6 @@ pub fn view(channel: Channel, stored: Option<&Map<String, Value>>) -> Value {
         "channel": channel.as_str(),
         "configured": !stored.is_empty(),
         "transport": if stored.is_empty() { "sandbox" } else { "provider" },
-        "apiBaseUrl": stored.get("apiBaseUrl").and_then(Value::as_str).unwrap_or(default_base(channel)),
     });
     for f in fields(channel) {
         if f.secret {
@@ -161,14 +151,13 @@ mod tests {
         let stored = merge(
             Channel::WhatsApp,
             Map::new(),
-            map(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret", "apiBaseUrl": "http://127.0.0.1:9/v21.0/"})),
+            map(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret"})),
         )
         .unwrap();
         let view = view(Channel::WhatsApp, Some(&stored));
         assert_eq!(view["phoneNumberId"], "1055");
         assert_eq!(view["accessTokenSet"], true);
         assert_eq!(view["appSecretSet"], false);
-        assert_eq!(view["apiBaseUrl"], "http://127.0.0.1:9/v21.0");
         assert!(!view.to_string().contains("EAAG-secret"));
     }
 
@@ -191,7 +180,10 @@ mod tests {
             (json!({"botToken": null}), "botToken: required"),
             (json!({"pageId": "1"}), "pageId: not a telegram setting"),
             (json!({"botToken": 5}), "botToken: expected a string"),
-            (json!({"apiBaseUrl": "ftp://x"}), "apiBaseUrl: must be"),
+            (
+                json!({"apiBaseUrl": "http://127.0.0.1:9"}),
+                "apiBaseUrl: the provider's address is the server operator's",
+            ),
         ] {
             let err = merge(Channel::Telegram, stored.clone(), map(body.clone()))
                 .unwrap_err()
@@ -199,5 +191,20 @@ mod tests {
             assert!(err.starts_with(field), "{body}: {err}");
         }
         assert_eq!(view(Channel::Telegram, None)["transport"], "sandbox");
+    }
+
+    #[test]
+    fn an_address_stored_by_an_older_version_is_dropped_at_the_next_change() {
+        let legacy = map(json!({"botToken": "123:abc", "apiBaseUrl": "http://169.254.169.254"}));
+        let stored = merge(
+            Channel::Telegram,
+            legacy,
+            map(json!({"webhookSecret": "s"})),
+        )
+        .unwrap();
+        assert_eq!(
+            stored,
+            map(json!({"botToken": "123:abc", "webhookSecret": "s"}))
+        );
     }
 }

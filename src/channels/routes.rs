@@ -20,11 +20,10 @@ pub fn all(state: &AppState, account: i64) -> Result<Vec<Value>> {
         .map(|channel| {
             let stored = store::get(&conn, account, channel)?;
             let mut view = model::view(channel, stored.as_ref());
-            let mut fields: Vec<Value> = model::fields(channel)
+            let fields: Vec<Value> = model::fields(channel)
                 .iter()
                 .map(|f| json!({"name": f.name, "secret": f.secret, "required": f.required}))
                 .collect();
-            fields.push(json!({"name": "apiBaseUrl", "secret": false, "required": false}));
             view["fields"] = json!(fields);
             Ok(view)
         })

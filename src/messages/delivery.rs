@@ -129,11 +129,7 @@ pub const DEFAULT_BROADCAST_RATE: u32 = 80;
 pub const DEFAULT_PAUSE_AFTER_FAILURES: u32 = 25;
 
 /// Runs until [`Outbox::stop`].
-pub async fn run(
-    state: actix_web::web::Data<AppState>,
-    transports: Transports,
-    settings: Settings,
-) {
+pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings: Settings) {
     let now = clock::now();
     match state
         .writer
@@ -144,7 +140,6 @@ pub async fn run(
         Ok(n) => log::warn!("{n} messages were being sent when the server stopped; marked failed"),
         Err(e) => log::error!("could not check for interrupted messages: {e}"),
     }
-    let router = Router::new(transports);
     let mut pacer = Pacer::new(settings.broadcast_rate);
     // When each broadcast's fan-out began and how many it queued, for the log.
     let mut fanouts = HashMap::new();

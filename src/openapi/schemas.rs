@@ -221,12 +221,11 @@ pub fn all() -> Value {
             }
         },
         "ChannelSettings": {
-            "type": "object", "required": ["channel", "configured", "transport", "apiBaseUrl"],
+            "type": "object", "required": ["channel", "configured", "transport"],
             "description": "The fields of the channel; secrets only as <name>Set.",
             "properties": {
                 "channel": {"enum": ["whatsapp", "telegram", "instagram", "messenger"]},
-                "configured": {"type": "boolean"}, "transport": {"enum": ["sandbox", "provider"]},
-                "apiBaseUrl": {"type": "string"}
+                "configured": {"type": "boolean"}, "transport": {"enum": ["sandbox", "provider"]}
             },
             "additionalProperties": {"type": ["string", "boolean", "null", "array"]}
         },
@@ -234,8 +233,8 @@ pub fn all() -> Value {
             "type": "object",
             "description": "WhatsApp: phoneNumberId, accessToken, appSecret, verifyToken. Telegram: botToken, \
                 webhookSecret. Messenger: pageId, pageAccessToken, appSecret, verifyToken. Instagram: accountId, \
-                pageAccessToken, appSecret, verifyToken. All take apiBaseUrl. A field given replaces, null removes; \
-                unknown fields are 400.",
+                pageAccessToken, appSecret, verifyToken. A field given replaces, null removes; unknown fields \
+                are 400. The provider's address is the operator's setting (--provider-url): apiBaseUrl is 400.",
             "additionalProperties": {"type": ["string", "null"]}
         },
         "Broadcast": {

@@ -125,8 +125,7 @@ function channelForm(view) {
       input.type = "password";
       input.placeholder = f.isSet ? "set (leave blank to keep)" : "not set";
     } else {
-      input.value = f.name === "apiBaseUrl" || f.value === null ? "" : f.value;
-      if (f.name === "apiBaseUrl") input.placeholder = view.apiBaseUrl;
+      input.value = f.value === null ? "" : f.value;
     }
     input.required = f.required && !f.isSet;
     const row = document.createElement("label");
@@ -173,8 +172,6 @@ function channelForm(view) {
       const value = form.elements[f.name].value.trim();
       if (f.secret) {
         if (value) body[f.name] = value;
-      } else if (f.name === "apiBaseUrl") {
-        body[f.name] = value || null;
       } else if (value !== (f.value || "")) {
         body[f.name] = value || null;
       }

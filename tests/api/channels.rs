@@ -1,13 +1,33 @@
 //! Channel settings and the WhatsApp Cloud API transport, against a local stand-in for the
 //! Graph API that checks what the real one documents: path, bearer token, message shape.
 
-use crate::helpers::{TestApp, error_message, eventually, spawn_app, stand_in};
+use crate::helpers::{TestApp, error_message, eventually, spawn_app, spawn_app_with, stand_in};
 use actix_web::{HttpRequest, HttpResponse, web};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard::accounts::Plan;
+use switchboard::config::Config;
+use switchboard::messages::model::Channel;
+
+/// A server whose `channel` requests go to `url` (`--provider-url`).
+async fn spawn_app_using(channel: Channel, url: &str) -> TestApp {
+    spawn_app_with(|c| c.provider_urls.set(channel, url)).await
+}
+
+/// [`spawn_app_using`] with more settings changed by `configure`.
+async fn spawn_app_using_with(
+    channel: Channel,
+    url: &str,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn_app_with(|c| {
+        c.provider_urls.set(channel, url);
+        configure(c);
+    })
+    .await
+}
 
 type Seen = Arc<Mutex<Vec<(String, String, Value)>>>;
 
@@ -86,12 +106,11 @@ async fn send_to_new_contact(
 #[tokio::test]
 async fn whatsapp_messages_go_to_the_cloud_api_once_the_channel_is_set_up() {
     let (graph, seen) = fake_graph();
-    let app = spawn_app().await;
+    let app = spawn_app_using(Channel::WhatsApp, &format!("{graph}/v21.0")).await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let other = app.create_account("b@example.com", Plan::Unlimited).key;
     let fresh = app.ok("GET", "/v1/channels/whatsapp", &key, None).await;
     assert_eq!(fresh["transport"], "sandbox");
-    assert_eq!(fresh["apiBaseUrl"], "https://graph.facebook.com/v21.0");
 
     let res = app
         .call(
@@ -110,7 +129,7 @@ async fn whatsapp_messages_go_to_the_cloud_api_once_the_channel_is_set_up() {
             "PUT",
             "/v1/channels/whatsapp",
             &key,
-            Some(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret-token", "apiBaseUrl": format!("{graph}/v21.0")})),
+            Some(json!({"phoneNumberId": "1055", "accessToken": "EAAG-secret-token"})),
         )
         .await;
     assert_eq!(set["transport"], "provider");
@@ -229,8 +248,8 @@ async fn channel_settings_are_checked_and_unknown_channels_are_404() {
         ),
         (
             "instagram",
-            json!({"accountId": "1", "pageAccessToken": "t", "apiBaseUrl": "file:///etc"}),
-            "apiBaseUrl: must be",
+            json!({"accountId": "1", "pageAccessToken": "t", "apiBaseUrl": "http://127.0.0.1:9"}),
+            "apiBaseUrl: the provider's address is the server operator's setting",
         ),
     ] {
         let res = app
@@ -266,7 +285,7 @@ fn sign(secret: &str, body: &str) -> String {
 #[tokio::test]
 async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
     let (graph, _seen) = fake_graph();
-    let app = spawn_app().await;
+    let app = spawn_app_using(Channel::WhatsApp, &format!("{graph}/v21.0")).await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let account = app.ok("GET", "/v1/account", &key, None).await["id"]
         .as_str()
@@ -278,7 +297,7 @@ async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
         &key,
         Some(
             json!({"phoneNumberId": "1055", "accessToken": "t", "appSecret": "app-secret",
-                    "verifyToken": "verify-me", "apiBaseUrl": format!("{graph}/v21.0")}),
+                    "verifyToken": "verify-me"}),
         ),
     )
     .await;
@@ -382,7 +401,7 @@ async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
 #[tokio::test]
 async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
     let (graph, seen) = fake_graph();
-    let app = crate::helpers::spawn_app_with(|c| {
+    let app = spawn_app_using_with(Channel::WhatsApp, &format!("{graph}/v21.0"), |c| {
         c.delivery.retries = switchboard::messages::outbox::Retries {
             attempts: 3,
             first_wait: 1,
@@ -394,7 +413,7 @@ async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
         "PUT",
         "/v1/channels/whatsapp",
         &key,
-        Some(json!({"phoneNumberId": "1055", "accessToken": "t", "apiBaseUrl": format!("{graph}/v21.0")})),
+        Some(json!({"phoneNumberId": "1055", "accessToken": "t"})),
     )
     .await;
     app.ok(
@@ -452,7 +471,7 @@ async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
 #[tokio::test]
 async fn a_broadcast_pauses_after_a_run_of_failures_and_resumes() {
     let (graph, _seen) = fake_graph();
-    let app = crate::helpers::spawn_app_with(|c| {
+    let app = spawn_app_using_with(Channel::WhatsApp, &format!("{graph}/v21.0"), |c| {
         c.delivery.broadcast_rate = 2;
         c.delivery.pause_after_failures = 3;
     })
@@ -462,7 +481,7 @@ async fn a_broadcast_pauses_after_a_run_of_failures_and_resumes() {
         "PUT",
         "/v1/channels/whatsapp",
         &key,
-        Some(json!({"phoneNumberId": "1055", "accessToken": "t", "apiBaseUrl": format!("{graph}/v21.0")})),
+        Some(json!({"phoneNumberId": "1055", "accessToken": "t"})),
     )
     .await;
     app.ok(
@@ -564,7 +583,7 @@ fn fake_telegram() -> (String, Seen) {
 #[tokio::test]
 async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
     let (bot_api, seen) = fake_telegram();
-    let app = crate::helpers::spawn_app_with(|c| {
+    let app = spawn_app_using_with(Channel::Telegram, &bot_api, |c| {
         c.delivery.retries.first_wait = 1;
     })
     .await;
@@ -577,7 +596,7 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
         "PUT",
         "/v1/channels/telegram",
         &key,
-        Some(json!({"botToken": "123:abc", "webhookSecret": "tg-secret", "apiBaseUrl": bot_api})),
+        Some(json!({"botToken": "123:abc", "webhookSecret": "tg-secret"})),
     )
     .await;
     let asha = app
@@ -717,24 +736,26 @@ fn fake_send_api() -> (String, Posted) {
 #[tokio::test]
 async fn messenger_and_instagram_go_through_the_send_api() {
     let (api, seen) = fake_send_api();
-    let app = crate::helpers::spawn_app_with(|c| {
+    let base = format!("{api}/v21.0");
+    let app = spawn_app_with(|c| {
+        c.provider_urls.set(Channel::Messenger, &base);
+        c.provider_urls.set(Channel::Instagram, &base);
         c.delivery.retries.first_wait = 1;
     })
     .await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
-    let base = format!("{api}/v21.0");
     app.ok(
         "PUT",
         "/v1/channels/messenger",
         &key,
-        Some(json!({"pageId": "PAGE1", "pageAccessToken": "PAT-m", "apiBaseUrl": base})),
+        Some(json!({"pageId": "PAGE1", "pageAccessToken": "PAT-m"})),
     )
     .await;
     app.ok(
         "PUT",
         "/v1/channels/instagram",
         &key,
-        Some(json!({"accountId": "IG1", "pageAccessToken": "PAT-i", "apiBaseUrl": base})),
+        Some(json!({"accountId": "IG1", "pageAccessToken": "PAT-i"})),
     )
     .await;
     let person = app
@@ -818,19 +839,23 @@ async fn post_signed(app: &TestApp, hook: &str, secret: &str, body: &Value) -> S
 #[tokio::test]
 async fn messenger_and_instagram_webhooks_are_verified_signed_and_applied_once() {
     let (api, _seen) = fake_send_api();
-    let app = spawn_app().await;
+    let base = format!("{api}/v21.0");
+    let app = spawn_app_with(|c| {
+        c.provider_urls.set(Channel::Messenger, &base);
+        c.provider_urls.set(Channel::Instagram, &base);
+    })
+    .await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let account = app.ok("GET", "/v1/account", &key, None).await["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let base = format!("{api}/v21.0");
     app.ok(
         "PUT",
         "/v1/channels/messenger",
         &key,
         Some(json!({"pageId": "PAGE1", "pageAccessToken": "PAT",
-        "appSecret": "m-secret", "verifyToken": "m-verify", "apiBaseUrl": base})),
+        "appSecret": "m-secret", "verifyToken": "m-verify"})),
     )
     .await;
     app.ok(
@@ -838,7 +863,7 @@ async fn messenger_and_instagram_webhooks_are_verified_signed_and_applied_once()
         "/v1/channels/instagram",
         &key,
         Some(json!({"accountId": "IG1", "pageAccessToken": "PAT",
-        "appSecret": "i-secret", "verifyToken": "i-verify", "apiBaseUrl": base})),
+        "appSecret": "i-secret", "verifyToken": "i-verify"})),
     )
     .await;
     let messenger = app.url(&format!("/webhooks/messenger/{account}"));
@@ -978,4 +1003,81 @@ async fn messenger_and_instagram_webhooks_are_verified_signed_and_applied_once()
         .unwrap_or_else(|| panic!("the Instagram sender became a contact: {contacts}"));
     let log = log_of(igsid["id"].as_str().unwrap().to_string()).await;
     assert_eq!(log[0]["text"], "TRACK");
+}
+
+#[tokio::test]
+async fn provider_addresses_are_the_operators_and_redirects_are_not_followed() {
+    let stolen: Seen = Arc::default();
+    let thief = stand_in(
+        "/steal",
+        stolen.clone(),
+        |req: HttpRequest, seen: web::Data<Seen>, body: web::Json<Value>| async move {
+            let auth = req.headers().get("authorization");
+            let auth = auth.and_then(|v| v.to_str().ok()).unwrap_or_default();
+            seen.lock()
+                .unwrap()
+                .push((req.path().into(), auth.into(), body.0));
+            HttpResponse::Ok().json(json!({"messages": [{"id": "wamid.stolen"}]}))
+        },
+    );
+    // The operator's stand-in answers every send with a redirect to the thief.
+    let redirecting = stand_in(
+        "/{version}/{phone_number_id}/messages",
+        thief,
+        |thief: web::Data<String>| async move {
+            HttpResponse::TemporaryRedirect()
+                .insert_header(("location", format!("{}/steal", thief.get_ref())))
+                .finish()
+        },
+    );
+    let app = spawn_app_using(Channel::WhatsApp, &format!("{redirecting}/v21.0")).await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let settings = json!({"phoneNumberId": "1055", "accessToken": "EAAG-stored-token"});
+    let set = app
+        .ok("PUT", "/v1/channels/whatsapp", &key, Some(settings))
+        .await;
+
+    // A key holder cannot move the stored token to another host.
+    let moved = app
+        .call(
+            "PUT",
+            "/v1/channels/whatsapp",
+            &key,
+            Some(json!({"apiBaseUrl": "http://169.254.169.254/latest"})),
+        )
+        .await;
+    let message = error_message(moved, StatusCode::BAD_REQUEST).await;
+    assert!(message.starts_with("apiBaseUrl: "), "{message}");
+    assert_eq!(
+        app.ok("GET", "/v1/channels/whatsapp", &key, None).await,
+        set
+    );
+
+    app.ok(
+        "POST",
+        "/v1/templates",
+        &key,
+        Some(json!({"name": "ping", "language": "en", "body": "Ping"})),
+    )
+    .await;
+    let person = json!({"phoneNumber": "+919876543210"});
+    let person = app.ok("POST", "/v1/contacts", &key, Some(person)).await;
+    let person = person["id"].as_str().unwrap();
+    let send = json!({"contact": {"id": person}, "template": {"name": "ping", "language": "en"}});
+    let sent = app
+        .ok(
+            "POST",
+            "/v1/messages/whatsapp/sendtemplate",
+            &key,
+            Some(send),
+        )
+        .await;
+    let entry = until_settled(&app, &key, person, sent["id"].as_str().unwrap()).await;
+    assert_eq!(entry["status"], "failed", "{entry}");
+    let reason = entry["errorMessage"].as_str().unwrap();
+    assert!(reason.contains("307"), "{reason}");
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "the redirect was followed"
+    );
 }

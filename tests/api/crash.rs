@@ -53,7 +53,8 @@ async fn a_sigkill_under_load_loses_no_acknowledged_write_and_sends_nothing_twic
     let key = cli(&db, &[&["key", "create"][..], &email].concat(), "").await;
     let key = key.lines().last().unwrap().trim().to_string();
     let (bot_api, delivered) = telegram();
-    let args = ["--broadcast-rate", "100"];
+    let provider = format!("telegram={bot_api}");
+    let args = ["--broadcast-rate", "100", "--provider-url", &provider];
     let mut first = Process::serve(&db, &args, "warn").await;
     let base = first.base.clone();
     let http = reqwest::Client::new();
@@ -76,7 +77,7 @@ async fn a_sigkill_under_load_loses_no_acknowledged_write_and_sends_nothing_twic
     };
     http.put(format!("{base}/v1/channels/telegram"))
         .header("x-api-key", &key)
-        .json(&json!({"botToken": "1:crash", "apiBaseUrl": bot_api}))
+        .json(&json!({"botToken": "1:crash"}))
         .send()
         .await
         .unwrap()

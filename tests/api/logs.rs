@@ -10,7 +10,12 @@ use std::time::Duration;
 async fn logs_never_hold_keys_passwords_session_ids_or_channel_secrets() {
     let dir = tempfile::tempdir().unwrap();
     // Debug, the most a user would turn on, to see everything a log line could carry.
-    let server = Process::serve(&dir.path().join("sb.db"), &[], "debug").await;
+    let server = Process::serve(
+        &dir.path().join("sb.db"),
+        &["--provider-url", "telegram=http://127.0.0.1:9"],
+        "debug",
+    )
+    .await;
     let http = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", server.base);
     let admin = |path: &str, cookie: Option<&str>, body: Value| {
@@ -85,7 +90,7 @@ async fn logs_never_hold_keys_passwords_session_ids_or_channel_secrets() {
     let channel = http
         .put(url("/v1/channels/telegram"))
         .header("x-api-key", &key)
-        .json(&json!({"botToken": "123:tg-log-secret", "webhookSecret": "hook-log-secret", "apiBaseUrl": "http://127.0.0.1:9"}))
+        .json(&json!({"botToken": "123:tg-log-secret", "webhookSecret": "hook-log-secret"}))
         .send()
         .await
         .unwrap();
