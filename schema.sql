@@ -1,6 +1,7 @@
 -- Switchboard's whole schema for a new database. Embedded into the binary and run once,
 -- when the file is new. `PRAGMA user_version` records which version a file holds; later
--- versions add numbered migrations in src/db/schema.rs, one transaction each.
+-- versions add numbered migrations in src/db/migrations/ (NNN.sql, listed in
+-- src/db/schema.rs), one transaction each, and change this file to match.
 --
 -- Conventions: integer primary keys (rendered as strings in JSON); times are unix
 -- seconds (UTC); every table holding account data has account_id.
@@ -293,8 +294,8 @@ CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
     DELETE FROM contact_tags WHERE tag_id = old.id;
 END;
 
--- Segments: a dynamic one holds a rule (JSON, as the client sent it, compiled at every read
--- so membership is always current); a static one holds its members in segment_members.
+-- Segments: a dynamic one holds a rule (compiled at every read, so membership is always
+-- current); a static one holds its members in segment_members.
 CREATE TABLE segments (
     id          INTEGER PRIMARY KEY,
     account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -307,7 +308,10 @@ CREATE TABLE segments (
     location_id INTEGER REFERENCES locations (id) ON DELETE SET NULL,
     extra       TEXT,     -- a dialect's own fields (Segmenter's broadcastMediumId, …), echoed
     created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL
+    updated_at  INTEGER NOT NULL,
+    -- Version 8 (appended): the rule in its canonical form, which counts, member lists and
+    -- fan-outs read (src/segments/rules.rs); criteria and rule above are as sent, echoed.
+    definition  TEXT
 );
 CREATE INDEX segments_by_account ON segments (account_id, id);
 
@@ -365,7 +369,10 @@ CREATE TABLE messages (
     created_at    INTEGER NOT NULL,
     scheduled_at  INTEGER,
     sent_at       INTEGER,
-    updated_at    INTEGER NOT NULL
+    updated_at    INTEGER NOT NULL,
+    -- Version 8 (appended): why a message failed, as a code (`outcome_unknown`, the
+    -- provider's own error code, …) beside error_message.
+    error_code    TEXT
 );
 -- A person's log is two halves that the indexes keep apart, so that a broadcast's fan-out
 -- only appends: direct messages by person, and a broadcast's messages by status and then
@@ -377,7 +384,8 @@ CREATE INDEX messages_by_contact ON messages (contact_id, id) WHERE broadcast_id
 -- What the delivery worker looks for: due scheduled, queued, and interrupted messages.
 -- Partial, so they stay as small as the work waiting, however long the log grows.
 CREATE INDEX messages_scheduled ON messages (scheduled_at) WHERE status = 0;
-CREATE INDEX messages_queued ON messages (id) WHERE status = 1 AND broadcast_id IS NULL;
+-- Queued single sends by account (each account's claimed in turn, up to its free slots).
+CREATE INDEX messages_queued ON messages (account_id, id) WHERE status = 1 AND broadcast_id IS NULL;
 CREATE INDEX messages_by_broadcast ON messages (broadcast_id, status, contact_id)
     WHERE broadcast_id IS NOT NULL;
 CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
@@ -447,5 +455,3 @@ CREATE TABLE meta (
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
-
-PRAGMA user_version = 7;

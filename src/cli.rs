@@ -11,7 +11,10 @@ use crate::channels::provider::ProviderUrls;
 use crate::clock;
 use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
 use crate::db;
-use crate::messages::delivery::{self, DEFAULT_BROADCAST_RATE, DEFAULT_PAUSE_AFTER_FAILURES};
+use crate::messages::delivery::{
+    self, DEFAULT_BROADCAST_RATE, DEFAULT_IN_FLIGHT_PER_ACCOUNT, DEFAULT_PAUSE_AFTER_FAILURES,
+    DEFAULT_PROVIDER_TIMEOUT,
+};
 use crate::messages::model::{Channel, OptWords};
 use crate::startup::Application;
 use crate::state::SignupPolicy;
@@ -87,6 +90,14 @@ struct ServeArgs {
     /// A running broadcast pauses after this many of its messages failed in a row (0: never).
     #[arg(long, env = "SWITCHBOARD_BROADCAST_PAUSE_AFTER", default_value_t = DEFAULT_PAUSE_AFTER_FAILURES)]
     broadcast_pause_after: u32,
+    /// Provider calls of one account in flight at once: a slow provider holds no more of
+    /// its account's messages, and never another account's (at least rate × latency).
+    #[arg(long, env = "SWITCHBOARD_IN_FLIGHT_PER_ACCOUNT", default_value_t = DEFAULT_IN_FLIGHT_PER_ACCOUNT)]
+    in_flight_per_account: usize,
+    /// Seconds a provider call may take in all; past it the message ends `failed` with
+    /// `outcome_unknown` (the provider may have sent it), never resent on its own.
+    #[arg(long, env = "SWITCHBOARD_PROVIDER_TIMEOUT", default_value_t = DEFAULT_PROVIDER_TIMEOUT)]
+    provider_timeout: u64,
     /// Where a provider's API is, instead of its public address: CHANNEL=URL (repeatable;
     /// the variable takes a comma-separated list), for a proxy, an air-gapped install or a
     /// test stand-in.
@@ -246,6 +257,8 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
         delivery: delivery::Settings {
             broadcast_rate: args.broadcast_rate,
             pause_after_failures: args.broadcast_pause_after,
+            in_flight_per_account: args.in_flight_per_account,
+            provider_timeout: std::time::Duration::from_secs(args.provider_timeout.max(1)),
             ..delivery::Settings::default()
         },
         opt_words: OptWords::new(&args.stop_words, &args.start_words),

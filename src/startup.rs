@@ -132,7 +132,11 @@ impl Application {
         let chores = tokio::spawn(housekeeping::run(self.state.clone()));
         let mut delivery = tokio::spawn(delivery::run(
             self.state.clone(),
-            Router::new(self.provider_urls, self.transports),
+            Router::new(
+                self.provider_urls,
+                self.transports,
+                self.delivery.provider_timeout,
+            ),
             self.delivery,
         ));
         let served = self.server.await;

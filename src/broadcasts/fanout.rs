@@ -33,12 +33,15 @@ pub struct Step {
     people: i64,
     /// The segment was deleted: nobody more gets the broadcast.
     gone: bool,
+    /// Why the segment cannot be evaluated (its stored rule does not read or no longer
+    /// fits): the broadcast pauses rather than guess who is in it.
+    problem: Option<String>,
 }
 
 impl Step {
     /// Whether a step follows this one.
     pub fn full(&self, chunk: i64) -> bool {
-        !self.gone && self.members == chunk
+        !self.gone && self.problem.is_none() && self.members == chunk
     }
 }
 
@@ -60,11 +63,19 @@ pub fn judge(
         unreachable: 0,
         people: 0,
         gone: false,
+        problem: None,
     };
-    let Ok(segment) = segments::get(conn, b.account_id, b.segment_id) else {
+    let Some(segment) = segments::find(conn, b.account_id, b.segment_id)? else {
         step.gone = true;
         return Ok(step);
     };
+    if let Some(problem) = segments::problem(conn, b.account_id, &segment, now)? {
+        step.problem = Some(format!(
+            "paused: segment {} cannot be evaluated: {problem}",
+            segment.id
+        ));
+        return Ok(step);
+    }
     let (condition, condition_params) =
         segments::members_condition(conn, b.account_id, &segment, now)?;
     let address = format!("c.{}", b.channel.address_column());
@@ -129,6 +140,11 @@ pub fn queue(
     } else {
         step
     };
+    if let Some(reason) = &step.problem {
+        log::warn!("broadcast {}: {reason}", b.id);
+        super::outbox::pause(conn, b.id, reason, now)?;
+        return Ok((0, false));
+    }
     if step.gone {
         log::warn!(
             "broadcast {}: its segment is gone; no more recipients",

@@ -42,27 +42,71 @@ pub fn start_due(conn: &Connection, now: Timestamp) -> Result<usize> {
         ])?)
 }
 
-pub fn running(conn: &Connection) -> Result<Vec<Running>> {
+/// The running broadcasts. One whose stored channel or request no longer reads is paused
+/// with the reason, never sent on a guessed channel or with a guessed content.
+pub fn running(conn: &Connection, now: Timestamp) -> Result<Vec<Running>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, account_id, segment_id, person_type, channel, request, fanout_after, fanout_done
          FROM broadcasts WHERE status = ?1 ORDER BY id",
     )?;
-    let rows = stmt.query_map([Status::Running.code()], |r| {
-        Ok(Running {
-            id: r.get(0)?,
-            account_id: r.get(1)?,
-            segment_id: r.get(2)?,
-            kind: PersonType::from_code(r.get(3)?),
-            channel: Channel::parse(&r.get::<_, String>(4)?).unwrap_or(Channel::WhatsApp),
-            request: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or(Request {
-                template: None,
-                text_message: None,
+    let rows = stmt
+        .query_map([Status::Running.code()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, bool>(7)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut running = Vec::with_capacity(rows.len());
+    for (id, account_id, segment_id, kind, channel, request, fanout_after, fanout_done) in rows {
+        let read = Channel::parse(&channel)
+            .ok_or_else(|| format!("its stored channel {channel:?} is not one we know"))
+            .and_then(|channel| {
+                let request = serde_json::from_str::<Request>(&request)
+                    .map_err(|e| format!("its stored request cannot be read ({e})"))?;
+                Ok((channel, request))
+            });
+        match read {
+            Ok((channel, request)) => running.push(Running {
+                id,
+                account_id,
+                segment_id,
+                kind: PersonType::from_code(kind),
+                channel,
+                request,
+                fanout_after,
+                fanout_done,
             }),
-            fanout_after: r.get(6)?,
-            fanout_done: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+            Err(why) => {
+                let why = format!("paused: {why}");
+                log::error!("broadcast {id}: {why}");
+                pause(conn, id, &why, now)?;
+            }
+        }
+    }
+    Ok(running)
+}
+
+/// Pauses a running broadcast with the reason.
+pub fn pause(conn: &Connection, id: i64, reason: &str, now: Timestamp) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE broadcasts SET status = ?2, paused_reason = ?3, updated_at = ?4
+         WHERE id = ?1 AND status = ?5",
+    )?
+    .execute(params![
+        id,
+        Status::Paused.code(),
+        reason,
+        now,
+        Status::Running.code()
+    ])?;
+    Ok(())
 }
 
 /// A broadcast's next queued messages, read in `messages_by_broadcast` order.

@@ -6,7 +6,7 @@ use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
-use crate::messages::model::{Channel, Status as MessageStatus};
+use crate::messages::model::Status as MessageStatus;
 use crate::segments::store as segments;
 use crate::templates::store as templates;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -16,8 +16,9 @@ pub struct Broadcast {
     pub id: i64,
     pub name: String,
     pub segment_id: i64,
-    pub channel: Channel,
-    pub request: Request,
+    /// As stored (the worker pauses a broadcast whose channel or request no longer reads).
+    pub channel: String,
+    pub request: Option<Request>,
     pub status: Status,
     pub skipped_opted_out: i64,
     pub skipped_unreachable: i64,
@@ -37,11 +38,8 @@ fn from_row(r: &Row) -> rusqlite::Result<Broadcast> {
         id: r.get(0)?,
         name: r.get(1)?,
         segment_id: r.get(2)?,
-        channel: Channel::parse(&r.get::<_, String>(3)?).unwrap_or(Channel::WhatsApp),
-        request: serde_json::from_str(&request).unwrap_or(Request {
-            template: None,
-            text_message: None,
-        }),
+        channel: r.get(3)?,
+        request: serde_json::from_str(&request).ok(),
         status: Status::from_code(r.get(5)?),
         skipped_opted_out: r.get(6)?,
         skipped_unreachable: r.get(7)?,
@@ -96,7 +94,7 @@ impl Broadcast {
             "id": self.id.to_string(),
             "name": self.name,
             "segment": {"id": self.segment_id.to_string()},
-            "channel": self.channel.as_str(),
+            "channel": self.channel,
             "status": self.status.as_str(),
             "stats": {
                 "total": s.total,
@@ -118,14 +116,15 @@ impl Broadcast {
             "createdAt": clock::rfc3339(self.created_at),
             "pausedReason": self.paused_reason,
         });
-        if let Some(t) = &self.request.template {
+        let request = self.request.as_ref();
+        if let Some(t) = request.and_then(|r| r.template.as_ref()) {
             view["template"] = json!({"name": t.name, "language": t.language});
             view["headerTextParameters"] = json!(t.header_text_parameters);
             view["bodyTextParameters"] = json!(t.body_text_parameters);
             view["buttonUrlParameters"] = json!(t.button_url_parameters);
             view["headerMediaUrl"] = json!(t.header_media_url);
         }
-        if let Some(text) = &self.request.text_message {
+        if let Some(text) = request.and_then(|r| r.text_message.as_ref()) {
             view["textMessage"] = json!(text);
         }
         view
@@ -135,16 +134,15 @@ impl Broadcast {
 /// Checks the segment and template against the data and stores the broadcast, `running`
 /// (the worker fans it out) or `scheduled`.
 pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timestamp) -> Result<i64> {
-    let segment = segments::get(conn, account_id, b.segment_id).map_err(|e| {
-        if e.status == actix_web::http::StatusCode::NOT_FOUND {
-            ApiError::bad_request(format!(
-                "segment.id: no segment {} in this account",
-                b.segment_id
-            ))
-        } else {
-            e
-        }
+    let segment = segments::find(conn, account_id, b.segment_id)?.ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "segment.id: no segment {} in this account",
+            b.segment_id
+        ))
     })?;
+    if let Some(problem) = segments::problem(conn, account_id, &segment, now)? {
+        return Err(segments::unevaluable(segment.id, &problem));
+    }
     if let Some(t) = &b.request.template {
         let stored = templates::find(conn, account_id, &t.name, &t.language)?;
         // Parameter counts do not depend on the recipient: check them once, now.

@@ -17,7 +17,7 @@ use crate::db::Pool;
 use crate::messages::delivery::{Transport, Transports};
 use crate::messages::incoming::Incoming;
 use crate::messages::model::{Channel, Status};
-use crate::messages::outbox::Outgoing;
+use crate::messages::outbox::{Outgoing, Refusal, codes};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +43,13 @@ pub struct Watermark {
     pub until: Timestamp,
 }
 
+/// How one (account, channel) delivers now: through a transport, or not at all, and why.
+#[derive(Clone)]
+pub enum Route {
+    Send(Arc<dyn Transport>),
+    Refuse(Refusal),
+}
+
 /// Picks each message's transport: the provider's when its account set the channel up,
 /// otherwise the fallback (the sandbox, or a test's stand-in).
 pub struct Router {
@@ -58,13 +65,15 @@ pub fn install_tls_provider() {
 }
 
 impl Router {
-    pub fn new(urls: provider::ProviderUrls, fallback: Transports) -> Router {
+    /// Calls go to `urls`, each allowed `timeout` in all; channels without settings use
+    /// `fallback`.
+    pub fn new(urls: provider::ProviderUrls, fallback: Transports, timeout: Duration) -> Router {
         install_tls_provider();
         // Never follow a redirect: a provider answers where it was asked, and a token must
         // not travel to wherever a 3xx points.
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
+            .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -76,36 +85,49 @@ impl Router {
         }
     }
 
-    /// The transport of every (account, channel) in a batch, reading each one's settings.
-    pub fn for_batch(
-        &self,
-        pool: &Pool,
-        batch: &[Outgoing],
-    ) -> HashMap<(i64, Channel), Arc<dyn Transport>> {
+    /// How each (account, channel) of a batch delivers, reading each one's settings. The
+    /// sandbox (or a test's stand-in) serves only a channel with no settings at all:
+    /// settings that cannot be read now are a failure worth another try, and settings that
+    /// no longer read, or lack what a send needs, fail the message. Never a fake success.
+    pub fn for_batch(&self, pool: &Pool, batch: &[Outgoing]) -> HashMap<(i64, Channel), Route> {
         let mut chosen = HashMap::new();
         for m in batch {
-            let key = (m.account_id, m.channel);
-            if chosen.contains_key(&key) {
-                continue;
-            }
-            let settings = pool
-                .get()
-                .map_err(|e| e.to_string())
-                .and_then(|c| store::get(&c, m.account_id, m.channel).map_err(|e| e.message));
-            let transport = match settings {
-                Ok(Some(settings)) => self.provider(m.channel, &settings),
-                Ok(None) => None,
-                Err(e) => {
-                    log::error!("delivery: cannot read {} settings: {e}", m.channel.as_str());
-                    None
-                }
-            };
-            chosen.insert(
-                key,
-                transport.unwrap_or_else(|| self.fallback.of(m.channel)),
-            );
+            chosen
+                .entry((m.account_id, m.channel))
+                .or_insert_with(|| self.route(pool, m.account_id, m.channel));
         }
         chosen
+    }
+
+    fn route(&self, pool: &Pool, account_id: i64, channel: Channel) -> Route {
+        let name = channel.as_str();
+        let stored = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|c| store::read(&c, account_id, channel).map_err(|e| e.message));
+        match stored {
+            Ok(store::Stored::Missing) => Route::Send(self.fallback.of(channel)),
+            Ok(store::Stored::Settings(settings)) => match self.provider(channel, &settings) {
+                Some(transport) => Route::Send(transport),
+                None => {
+                    let why = format!(
+                        "the {name} settings lack what a send needs; set the channel up again"
+                    );
+                    log::error!("delivery: account {account_id}: {why}");
+                    Route::Refuse(Refusal::permanent(why).with_code(codes::SETTINGS_UNREADABLE))
+                }
+            },
+            Ok(store::Stored::Unreadable(why)) => {
+                let why = store::unreadable(channel, &why);
+                log::error!("delivery: account {account_id}: {why}");
+                Route::Refuse(Refusal::permanent(why).with_code(codes::SETTINGS_UNREADABLE))
+            }
+            Err(e) => {
+                log::error!("delivery: account {account_id}: cannot read the {name} settings: {e}");
+                let why = format!("the {name} settings could not be read just now");
+                Route::Refuse(Refusal::transient(why, None).with_code(codes::SETTINGS_UNAVAILABLE))
+            }
+        }
     }
 
     fn provider(

@@ -2,7 +2,7 @@
 //! message: the one place that decides which failures are worth another try.
 
 use crate::messages::model::Channel;
-use crate::messages::outbox::Refusal;
+use crate::messages::outbox::{Refusal, codes};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
@@ -59,15 +59,29 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// Sends `request` to the provider called `name`. No answer at all (refused connection,
-/// timeout) is worth another try; errors are reported without the URL, which may hold a
-/// token.
+/// Sends `request` to the provider called `name`. A connection that never opened is worth
+/// another try: nothing was sent. Anything that fails after the request may have been
+/// written (a timeout, a dropped connection) leaves the outcome unknown, and is final so
+/// that nobody gets the message twice. Errors are reported without the URL, which may hold
+/// a token.
 pub async fn call(name: &str, request: RequestBuilder) -> Result<Answer, Refusal> {
     let res = request.send().await.map_err(|e| {
-        Refusal::transient(
-            format!("{name} could not be reached: {}", e.without_url()),
-            None,
-        )
+        let e = e.without_url();
+        if e.is_connect() {
+            Refusal::transient(format!("{name} could not be reached: {e}"), None)
+                .with_code(codes::UNREACHABLE)
+        } else if e.is_builder() {
+            Refusal::permanent(format!("the request to {name} could not be made: {e}"))
+        } else {
+            let why = if e.is_timeout() {
+                "did not answer in time"
+            } else {
+                "dropped the connection"
+            };
+            Refusal::unknown(format!(
+                "{name} {why} after the message was handed over: {UNKNOWN}"
+            ))
+        }
     })?;
     let status = res.status();
     let retry_after = res
@@ -102,23 +116,52 @@ async fn read_json(mut res: reqwest::Response) -> Value {
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
+/// What an `errorMessage` adds when the provider may or may not have sent the message.
+const UNKNOWN: &str = "it may or may not have gone out, so it is not sent again \
+    automatically; send it again if it is missing";
+
 impl Answer {
-    /// Why the provider `name` did not take the message, in its own words if it gave any.
-    /// Rate limits and the provider's own faults may pass (after `wait`, or its
-    /// `Retry-After`); anything else is final.
-    pub fn refusal(&self, name: &str, reason: Option<&str>, wait: Option<Duration>) -> Refusal {
+    /// Why the provider `name` did not take the message, in its own words (`said`) and with
+    /// its own error code if it gave them. Only "slow down" (`429`) and "try later" (`503`)
+    /// certainly mean nothing was done, and pass (after `wait`, or the `Retry-After`). Any
+    /// other fault of the provider (`5xx`) may have come after it acted: the outcome is
+    /// unknown and final. Anything else is a refusal, final.
+    pub fn refusal(
+        &self,
+        name: &str,
+        said: Option<&str>,
+        code: &Value,
+        wait: Option<Duration>,
+    ) -> Refusal {
         let status = self.status;
-        let reason = match reason.map(|r| r.trim()).filter(|r| !r.is_empty()) {
-            Some(reason) => {
-                let reason: String = reason.chars().take(MAX_REASON).collect();
-                format!("{name} refused the message ({status}): {reason}")
-            }
-            None => format!("{name} refused the message ({status})"),
+        let said = said.map(str::trim).filter(|r| !r.is_empty());
+        let said = said.map_or(String::new(), |s| {
+            format!(": {}", s.chars().take(MAX_REASON).collect::<String>())
+        });
+        let code = match code {
+            Value::String(s) if !s.is_empty() => Some(s.chars().take(64).collect()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
         };
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            Refusal::transient(reason, wait.or(self.retry_after))
-        } else {
-            Refusal::permanent(reason)
+        let refusal = match status {
+            StatusCode::TOO_MANY_REQUESTS => Refusal::transient(
+                format!("{name} refused the message ({status}){said}"),
+                wait.or(self.retry_after),
+            )
+            .with_code(codes::RATE_LIMITED),
+            StatusCode::SERVICE_UNAVAILABLE => Refusal::transient(
+                format!("{name} refused the message ({status}){said}"),
+                wait.or(self.retry_after),
+            )
+            .with_code(codes::PROVIDER_UNAVAILABLE),
+            _ if status.is_server_error() => {
+                return Refusal::unknown(format!("{name} failed ({status}){said}: {UNKNOWN}"));
+            }
+            _ => Refusal::permanent(format!("{name} refused the message ({status}){said}")),
+        };
+        match code {
+            Some(code) => refusal.with_code(code),
+            None => refusal,
         }
     }
 }
@@ -126,6 +169,7 @@ impl Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn answer(status: u16, retry_after: Option<u64>) -> Answer {
         Answer {
@@ -136,30 +180,52 @@ mod tests {
     }
 
     #[test]
-    fn only_rate_limits_and_provider_faults_are_worth_another_try() {
-        let r =
-            answer(400, None).refusal("WhatsApp", Some("(#131026) Message undeliverable"), None);
+    fn only_rate_limits_and_try_later_are_worth_another_try() {
+        let none = &Value::Null;
+        let r = answer(400, None).refusal(
+            "WhatsApp",
+            Some("(#131026) Message undeliverable"),
+            &json!(131026),
+            None,
+        );
         assert_eq!(
             r,
             Refusal::permanent(
                 "WhatsApp refused the message (400 Bad Request): (#131026) Message undeliverable"
             )
+            .with_code("131026")
         );
-        let r = answer(429, Some(7)).refusal("Telegram", None, None);
+        let r = answer(429, Some(7)).refusal("Telegram", None, none, None);
         assert_eq!(r.retry, Some(Some(Duration::from_secs(7))));
-        let r = answer(429, Some(7)).refusal("Telegram", None, Some(Duration::from_secs(30)));
+        assert_eq!(r.code.as_deref(), Some(codes::RATE_LIMITED));
+        let r = answer(429, Some(7)).refusal("Telegram", None, none, Some(Duration::from_secs(30)));
         assert_eq!(
             r.retry,
             Some(Some(Duration::from_secs(30))),
             "the body's own wait wins"
         );
+        let r = answer(503, None).refusal("Messenger", None, none, None);
+        assert_eq!(r.retry, Some(None));
         assert_eq!(
-            answer(503, None).refusal("Messenger", None, None).retry,
-            Some(None)
-        );
-        assert_eq!(
-            answer(401, None).refusal("Messenger", None, None).retry,
+            answer(401, None)
+                .refusal("Messenger", None, none, None)
+                .retry,
             None
         );
+        for status in [500, 502, 504] {
+            let r = answer(status, None).refusal("WhatsApp", Some("oops"), &json!(1), None);
+            assert_eq!(
+                (r.retry, r.code.as_deref()),
+                (None, Some(codes::OUTCOME_UNKNOWN))
+            );
+            assert!(
+                r.reason.contains("may or may not have gone out"),
+                "{}",
+                r.reason
+            );
+        }
+        let long = "x".repeat(5000);
+        let r = answer(400, None).refusal("WhatsApp", Some(&long), none, None);
+        assert!(r.reason.len() < 400, "a provider's text is bounded");
     }
 }

@@ -18,8 +18,7 @@ pub fn all(state: &AppState, account: i64) -> Result<Vec<Value>> {
     Channel::ALL
         .into_iter()
         .map(|channel| {
-            let stored = store::get(&conn, account, channel)?;
-            let mut view = model::view(channel, stored.as_ref());
+            let mut view = view(channel, store::read(&conn, account, channel)?);
             let fields: Vec<Value> = model::fields(channel)
                 .iter()
                 .map(|f| json!({"name": f.name, "secret": f.secret, "required": f.required}))
@@ -30,7 +29,24 @@ pub fn all(state: &AppState, account: i64) -> Result<Vec<Value>> {
         .collect()
 }
 
-/// Merges a `PUT` body into the stored settings; answers the new view.
+/// The settings as the API shows them; stored ones that no longer read show as configured,
+/// with the `problem`, so that they can be set again or forgotten.
+fn view(channel: Channel, stored: store::Stored) -> Value {
+    match stored {
+        store::Stored::Missing => model::view(channel, None),
+        store::Stored::Settings(settings) => model::view(channel, Some(&settings)),
+        store::Stored::Unreadable(why) => {
+            let mut view = model::view(channel, None);
+            view["configured"] = json!(true);
+            view["transport"] = json!("provider");
+            view["problem"] = json!(store::unreadable(channel, &why));
+            view
+        }
+    }
+}
+
+/// Merges a `PUT` body into the stored settings (or into none, when the stored ones no
+/// longer read); answers the new view.
 pub async fn change(
     state: &AppState,
     account: i64,
@@ -41,7 +57,10 @@ pub async fn change(
     state
         .writer
         .run(move |conn| {
-            let stored = store::get(conn, account, channel)?.unwrap_or_default();
+            let stored = match store::read(conn, account, channel)? {
+                store::Stored::Settings(settings) => settings,
+                store::Stored::Missing | store::Stored::Unreadable(_) => Map::new(),
+            };
             let settings = model::merge(channel, stored, body)?;
             store::put(conn, account, channel, &settings, now)?;
             Ok(model::view(channel, Some(&settings)))
@@ -64,8 +83,8 @@ pub async fn get(
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
     let channel = Channel::in_path(&name)?;
-    let stored = store::get(&*state.pool.get()?, caller.account_id, channel)?;
-    Ok(HttpResponse::Ok().json(model::view(channel, stored.as_ref())))
+    let stored = store::read(&*state.pool.get()?, caller.account_id, channel)?;
+    Ok(HttpResponse::Ok().json(view(channel, stored)))
 }
 
 pub async fn put(

@@ -29,7 +29,8 @@ impl Transport for SendApi {
             if answer.status.is_success() {
                 return Ok(answer.body["message_id"].as_str().map(str::to_string));
             }
-            Err(answer.refusal(self.name, answer.body["error"]["message"].as_str(), None))
+            let error = &answer.body["error"];
+            Err(answer.refusal(self.name, error["message"].as_str(), &error["code"], None))
         })
     }
 }

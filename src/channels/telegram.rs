@@ -31,7 +31,8 @@ impl Transport for Telegram {
             let wait = answer.body["parameters"]["retry_after"]
                 .as_u64()
                 .map(Duration::from_secs);
-            Err(answer.refusal("Telegram", answer.body["description"].as_str(), wait))
+            let said = answer.body["description"].as_str();
+            Err(answer.refusal("Telegram", said, &answer.body["error_code"], wait))
         })
     }
 }

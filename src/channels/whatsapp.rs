@@ -29,7 +29,8 @@ impl Transport for WhatsApp {
                     .as_str()
                     .map(str::to_string));
             }
-            Err(answer.refusal("WhatsApp", answer.body["error"]["message"].as_str(), None))
+            let error = &answer.body["error"];
+            Err(answer.refusal("WhatsApp", error["message"].as_str(), &error["code"], None))
         })
     }
 }

@@ -169,7 +169,7 @@ async fn save(
                     store::insert(conn, account, &def, now, limit)?
                 }
                 Some(id) => {
-                    let stored = store::get(conn, account, id)?.definition();
+                    let stored = store::get(conn, account, id)?.sent();
                     let mut def = Definition::updated(stored, segment)?;
                     def.extra = Some(extra);
                     store::update(conn, account, id, &def, members.as_deref(), now)?;

@@ -354,9 +354,12 @@ pub async fn export(
                 ))
             };
             let id: i64 = raw.trim().parse().map_err(|_| missing())?;
-            let segment = segments::get(&*pool.get()?, account, id).map_err(|_| missing())?;
-            if segment.kind != kind {
-                return Err(missing());
+            let conn = pool.get()?;
+            let segment = segments::find(&conn, account, id)?
+                .filter(|s| s.kind == kind)
+                .ok_or_else(missing)?;
+            if let Some(problem) = segments::problem(&conn, account, &segment, clock::now())? {
+                return Err(segments::unevaluable(segment.id, &problem));
             }
             Some(segment)
         }

@@ -2,8 +2,9 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-/// The schema version this binary writes and understands (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+/// The schema version this binary writes and understands (`PRAGMA user_version`): the
+/// first version, and one more for each migration.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64 + 1;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
 
@@ -16,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005.sql"),
     include_str!("migrations/006.sql"),
     include_str!("migrations/007.sql"),
+    include_str!("migrations/008.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -38,6 +40,7 @@ pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {
             );
         }
         tx.execute_batch(SCHEMA)
+            .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
             .map_err(|e| format!("creating the schema failed: {e}"))?;
         return tx.commit().map_err(|e| e.to_string());
     }

@@ -1,20 +1,25 @@
 //! The delivery worker and the transport trait.
 //!
-//! One task takes queued messages in batches and hands each to its channel's transport.
-//! A batch is marked `sending` and committed *before* any transport sees it; the answer is
-//! committed after. A crash in between leaves `sending` rows, which the next start ends as
-//! `failed` with [`outbox::INTERRUPTED`] rather than sending again: at most once, and the
-//! log says so when a message may not have gone out.
+//! One task claims queued messages and hands each to its channel's transport, each send a
+//! task of its own. A message is marked `sending` and committed *before* any transport
+//! sees it; its answer is committed as soon as it comes, whatever the others do. A crash
+//! in between leaves `sending` rows, which the next start ends as `failed` with
+//! [`outbox::INTERRUPTED`] rather than sending again: at most once, and the log says so
+//! when a message may not have gone out.
+//!
+//! Each account has a few provider calls in flight at most ([`Slots`]): a provider that
+//! never answers holds only its own account's messages, never another's.
 //!
 //! Each round also starts due broadcasts, takes one fan-out step of each running one, and
 //! claims each one's paced share after the single sends, so a broadcast never starves them.
 
 use super::model::Channel;
-use super::outbox::{self, Outcome, Outgoing, Refusal, Retries};
+use super::outbox::{self, Outcome, Outgoing, Refusal, Retries, codes};
+use super::slots::Slots;
 use crate::broadcasts::fanout::{self, FANOUT_CHUNK, Step};
 use crate::broadcasts::model::Pacer;
 use crate::broadcasts::outbox as broadcasts;
-use crate::channels::Router;
+use crate::channels::{Route, Router};
 use crate::clock::{self, Timestamp};
 use crate::db::Pool;
 use crate::error::{ApiError, Result};
@@ -27,9 +32,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+use tokio::task::{JoinError, JoinSet};
 
-/// Single sends claimed per round; also the most of them in flight at once.
-const BATCH: i64 = 256;
+/// Single sends claimed per round.
+const BATCH: usize = 256;
 /// A broadcast's messages claimed per round. Each is filled in for its recipient inside
 /// the writer, so the batch is kept small: a request's write never waits long behind it.
 const BROADCAST_BATCH: usize = 64;
@@ -112,6 +118,10 @@ pub struct Settings {
     pub retries: Retries,
     /// A running broadcast pauses after this many of its messages failed in a row (0: never).
     pub pause_after_failures: u32,
+    /// Provider calls of one account in flight at once.
+    pub in_flight_per_account: usize,
+    /// How long one provider call may take, from connecting to the whole answer.
+    pub provider_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -120,6 +130,8 @@ impl Default for Settings {
             broadcast_rate: DEFAULT_BROADCAST_RATE,
             retries: Retries::default(),
             pause_after_failures: DEFAULT_PAUSE_AFTER_FAILURES,
+            in_flight_per_account: DEFAULT_IN_FLIGHT_PER_ACCOUNT,
+            provider_timeout: Duration::from_secs(DEFAULT_PROVIDER_TIMEOUT),
         }
     }
 }
@@ -127,8 +139,12 @@ impl Default for Settings {
 /// The WhatsApp Cloud API's standard throughput (API.md §8).
 pub const DEFAULT_BROADCAST_RATE: u32 = 80;
 pub const DEFAULT_PAUSE_AFTER_FAILURES: u32 = 25;
+/// Enough for the default pacing at a provider that takes most of a second to answer.
+pub const DEFAULT_IN_FLIGHT_PER_ACCOUNT: usize = 64;
+/// Seconds.
+pub const DEFAULT_PROVIDER_TIMEOUT: u64 = 20;
 
-/// Runs until [`Outbox::stop`].
+/// Runs until [`Outbox::stop`], then lets the sends in hand finish.
 pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings: Settings) {
     let now = clock::now();
     match state
@@ -138,44 +154,74 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
     {
         Ok(0) => {}
         Ok(n) => log::warn!("{n} messages were being sent when the server stopped; marked failed"),
-        Err(e) => log::error!("could not check for interrupted messages: {e}"),
+        Err(e) => log::error!("delivery: could not check for interrupted messages: {e}"),
     }
-    let mut pacer = Pacer::new(settings.broadcast_rate);
-    // When each broadcast's fan-out began and how many it queued, for the log.
-    let mut fanouts = HashMap::new();
-    while !state.outbox.stopping.load(Ordering::SeqCst) {
-        let round = match take_work(&state, &mut pacer, &mut fanouts).await {
-            Ok(round) => round,
-            Err(e) => {
-                log::error!("delivery: could not take messages: {e}");
-                Round::default()
+    let mut worker = Worker {
+        router: Arc::new(router),
+        settings,
+        pacer: Pacer::new(settings.broadcast_rate),
+        fanouts: HashMap::new(),
+        slots: Slots::new(settings.in_flight_per_account),
+        sends: JoinSet::new(),
+        sending: HashMap::new(),
+        done: Vec::new(),
+    };
+    loop {
+        worker.gather();
+        let stopping = state.outbox.stopping.load(Ordering::SeqCst);
+        if stopping && worker.sends.is_empty() {
+            worker.settle(&state).await;
+            return;
+        }
+        let round = if stopping {
+            worker.settle(&state).await;
+            Round::default()
+        } else {
+            match worker.take_work(&state).await {
+                Ok(round) => round,
+                Err(e) => {
+                    log::error!("delivery: could not take messages: {e}");
+                    Round::default()
+                }
             }
         };
-        if round.claimed.is_empty() {
-            if !round.fanning_out {
-                // Nothing to hand on: sleep until woken, the next token, or the next poll.
-                let nap = if round.broadcasting {
-                    PACED_POLL
-                } else {
-                    IDLE_POLL
-                };
-                let _ = tokio::time::timeout(nap, state.outbox.wake.notified()).await;
-            }
+        if !round.claimed.is_empty() {
+            worker.hand_over(round.claimed, &state.pool);
             continue;
         }
-        let outcomes = deliver(round.claimed, &router, &state.pool).await;
-        let now = clock::now();
-        if let Err(e) = state
-            .writer
-            .run(move |c| {
-                let ended = outbox::settle(c, &outcomes, settings.retries, now)?;
-                broadcasts::record_results(c, &ended, settings.pause_after_failures, now)
-            })
-            .await
-        {
-            log::error!("delivery: could not record what the transports answered: {e}");
+        if round.fanning_out && !stopping {
+            continue;
+        }
+        // Nothing to hand on: wait for a send to end, a wake, the next token or the poll.
+        let nap = if round.broadcasting {
+            PACED_POLL
+        } else {
+            IDLE_POLL
+        };
+        tokio::select! {
+            Some(ended) = worker.sends.join_next_with_id(), if !worker.sends.is_empty() => {
+                worker.ended(ended);
+            }
+            _ = state.outbox.wake.notified() => {}
+            _ = tokio::time::sleep(nap) => {}
         }
     }
+}
+
+/// The worker's state between rounds.
+struct Worker {
+    router: Arc<Router>,
+    settings: Settings,
+    pacer: Pacer,
+    /// When each broadcast's fan-out began and how many it queued, for the log.
+    fanouts: HashMap<i64, FanOut>,
+    slots: Slots,
+    /// Each send in flight, a task of its own.
+    sends: JoinSet<(i64, Outcome)>,
+    /// Which message and account each send task serves.
+    sending: HashMap<tokio::task::Id, (i64, i64)>,
+    /// Answers not yet recorded.
+    done: Vec<(i64, Outcome)>,
 }
 
 #[derive(Default)]
@@ -187,45 +233,127 @@ struct Round {
     broadcasting: bool,
 }
 
-/// One round of work: due schedules, one fan-out step per broadcast, the single sends
-/// waiting, then each running broadcast's paced share.
-async fn take_work(
-    state: &AppState,
-    pacer: &mut Pacer,
-    fanouts: &mut HashMap<i64, FanOut>,
-) -> Result<Round> {
-    let now = clock::now();
-    let (running, singles) = state
-        .writer
-        .run(move |c| {
-            outbox::release_due(c, now)?;
-            broadcasts::start_due(c, now)?;
-            broadcasts::complete(c, now)?;
-            Ok((broadcasts::running(c)?, outbox::claim(c, BATCH, now)?))
-        })
-        .await?;
-    let mut round = Round {
-        claimed: singles,
-        fanning_out: false,
-        broadcasting: !running.is_empty(),
-    };
-    // A step judged ahead for a broadcast that stopped running (paused, cancelled) would be
-    // stale by the time it resumes.
-    for (id, fanout) in fanouts.iter_mut() {
-        if !running.iter().any(|b| b.id == *id) {
-            fanout.next = None;
+impl Worker {
+    /// Takes the answers of every send that has ended.
+    fn gather(&mut self) {
+        while let Some(ended) = self.sends.try_join_next_with_id() {
+            self.ended(ended);
         }
     }
-    // One broadcast's failure (logged) must not strand the single sends claimed above.
-    for b in running {
-        let id = b.id;
-        match broadcast_work(state, pacer, fanouts, b, now).await {
-            Ok(Some(claimed)) => round.claimed.extend(claimed),
-            Ok(None) => round.fanning_out = true,
-            Err(e) => log::error!("delivery: broadcast {id}: {e}"),
+
+    fn ended(&mut self, ended: Result<(tokio::task::Id, (i64, Outcome)), JoinError>) {
+        let (task, answer) = match ended {
+            Ok((task, answer)) => (task, Some(answer)),
+            Err(e) => (e.id(), None),
+        };
+        let Some((message, account)) = self.sending.remove(&task) else {
+            return;
+        };
+        self.slots.release(account);
+        // A transport that panicked may have sent the message: its outcome is unknown.
+        let answer = answer.unwrap_or_else(|| {
+            log::error!("delivery: the transport of message {message} panicked");
+            let why = "the transport failed while sending; it may or may not have gone out";
+            (message, Err(Refusal::unknown(why)))
+        });
+        self.done.push(answer);
+    }
+
+    /// Records the answers gathered so far.
+    async fn settle(&mut self, state: &AppState) {
+        if self.done.is_empty() {
+            return;
+        }
+        let outcomes = std::mem::take(&mut self.done);
+        let (settings, now) = (self.settings, clock::now());
+        if let Err(e) = state
+            .writer
+            .run(move |c| record(c, &outcomes, settings, now))
+            .await
+        {
+            log::error!("delivery: could not record what the transports answered: {e}");
         }
     }
-    Ok(round)
+
+    /// One round of work, in one write: the answers gathered, due schedules, then the
+    /// single sends waiting (within each account's free slots); then each running
+    /// broadcast's fan-out step and paced share.
+    async fn take_work(&mut self, state: &AppState) -> Result<Round> {
+        let now = clock::now();
+        let outcomes = std::mem::take(&mut self.done);
+        let (settings, mut slots) = (self.settings, self.slots.clone());
+        let (running, singles, slots) = state
+            .writer
+            .run(move |c| {
+                record(c, &outcomes, settings, now)?;
+                outbox::release_due(c, now)?;
+                broadcasts::start_due(c, now)?;
+                broadcasts::complete(c, now)?;
+                let running = broadcasts::running(c, now)?;
+                let singles = outbox::claim(c, BATCH, &mut slots, now)?;
+                Ok((running, singles, slots))
+            })
+            .await?;
+        self.slots = slots;
+        let mut round = Round {
+            claimed: singles,
+            fanning_out: false,
+            broadcasting: !running.is_empty(),
+        };
+        // A step judged ahead for a broadcast that stopped running (paused, cancelled)
+        // would be stale by the time it resumes.
+        for (id, fanout) in self.fanouts.iter_mut() {
+            if !running.iter().any(|b| b.id == *id) {
+                fanout.next = None;
+            }
+        }
+        // One broadcast's failure (logged) must not strand the single sends claimed above.
+        for b in running {
+            let id = b.id;
+            match self.broadcast_work(state, b, now).await {
+                Ok(Some(claimed)) => round.claimed.extend(claimed),
+                Ok(None) => round.fanning_out = true,
+                Err(e) => log::error!("delivery: broadcast {id}: {e}"),
+            }
+        }
+        Ok(round)
+    }
+
+    /// Hands every claimed message to its transport, each a task of its own.
+    fn hand_over(&mut self, claimed: Vec<Outgoing>, pool: &Pool) {
+        let routes = self.router.for_batch(pool, &claimed);
+        for message in claimed {
+            let route = routes[&(message.account_id, message.channel)].clone();
+            let (id, account) = (message.id, message.account_id);
+            let task = self.sends.spawn(async move {
+                let outcome = match (&message.to, route) {
+                    (None, _) => Err(Refusal::permanent(format!(
+                        "the person no longer has a {} address",
+                        message.channel.as_str()
+                    ))
+                    .with_code(codes::NO_ADDRESS)),
+                    (Some(_), Route::Refuse(refusal)) => Err(refusal),
+                    (Some(_), Route::Send(transport)) => transport.send(&message).await,
+                };
+                (message.id, outcome)
+            });
+            self.sending.insert(task.id(), (id, account));
+        }
+    }
+}
+
+/// Records answers: each message's status, and each broadcast's run of failures.
+fn record(
+    c: &rusqlite::Connection,
+    outcomes: &[(i64, Outcome)],
+    settings: Settings,
+    now: Timestamp,
+) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let ended = outbox::settle(c, outcomes, settings.retries, now)?;
+    broadcasts::record_results(c, &ended, settings.pause_after_failures, now)
 }
 
 /// A broadcast's fan-out in progress: when it began, what it queued so far, and its next
@@ -250,82 +378,58 @@ fn judge_on_reader(
 /// A running broadcast's share of a round: its next fan-out step (`None` while steps
 /// remain: set-wise steps back to back are the fan-out's fast path), then what the pacer
 /// grants of its queue.
-async fn broadcast_work(
-    state: &AppState,
-    pacer: &mut Pacer,
-    fanouts: &mut HashMap<i64, FanOut>,
-    b: broadcasts::Running,
-    now: Timestamp,
-) -> Result<Option<Vec<Outgoing>>> {
-    if !b.fanout_done {
-        let fanout = fanouts.entry(b.id).or_insert_with(|| FanOut {
-            started: Instant::now(),
-            queued: 0,
-            next: None,
-        });
-        let judging = match fanout.next.take() {
-            Some((after, judging)) if after == b.fanout_after => judging,
-            _ => judge_on_reader(state, &b, b.fanout_after, now),
-        };
-        let step = judging
-            .await
-            .map_err(|e| ApiError::internal(format!("judging a fan-out step: {e}")))??;
-        if let (Some(last), true) = (step.last, step.full(FANOUT_CHUNK)) {
-            fanout.next = Some((last, judge_on_reader(state, &b, last, now)));
-        }
-        let run = b.clone();
-        let (created, done) = state
-            .writer
-            .run(move |c| fanout::queue(c, &run, step, FANOUT_CHUNK, now))
-            .await?;
-        fanout.queued += created;
-        if !done {
-            return Ok(None);
-        }
-        log::info!(
-            "broadcast {}: fanned out, {} messages queued in {} ms",
-            b.id,
-            fanout.queued,
-            fanout.started.elapsed().as_millis()
-        );
-        fanouts.remove(&b.id);
-    }
-    let granted = pacer.take(b.account_id, BROADCAST_BATCH, Instant::now());
-    if granted == 0 {
-        return Ok(Some(Vec::new()));
-    }
-    let account = b.account_id;
-    let claimed = state
-        .writer
-        .run(move |c| broadcasts::claim(c, &b, granted, now))
-        .await?;
-    pacer.refund(account, granted - claimed.len());
-    Ok(Some(claimed))
-}
-
-/// Hands every message to its transport at once and gathers the answers.
-async fn deliver(claimed: Vec<Outgoing>, router: &Router, pool: &Pool) -> Vec<(i64, Outcome)> {
-    let transports = router.for_batch(pool, &claimed);
-    let mut sends = tokio::task::JoinSet::new();
-    for message in claimed {
-        let transport = transports[&(message.account_id, message.channel)].clone();
-        sends.spawn(async move {
-            let outcome = match &message.to {
-                None => Err(Refusal::permanent(format!(
-                    "the person no longer has a {} address",
-                    message.channel.as_str()
-                ))),
-                Some(_) => transport.send(&message).await,
+impl Worker {
+    async fn broadcast_work(
+        &mut self,
+        state: &AppState,
+        b: broadcasts::Running,
+        now: Timestamp,
+    ) -> Result<Option<Vec<Outgoing>>> {
+        if !b.fanout_done {
+            let fanout = self.fanouts.entry(b.id).or_insert_with(|| FanOut {
+                started: Instant::now(),
+                queued: 0,
+                next: None,
+            });
+            let judging = match fanout.next.take() {
+                Some((after, judging)) if after == b.fanout_after => judging,
+                _ => judge_on_reader(state, &b, b.fanout_after, now),
             };
-            (message.id, outcome)
-        });
-    }
-    let mut outcomes = Vec::new();
-    while let Some(done) = sends.join_next().await {
-        match done {
-            Ok(outcome) => outcomes.push(outcome),
-            Err(e) => log::error!("delivery: a transport panicked: {e}"),
+            let step = judging
+                .await
+                .map_err(|e| ApiError::internal(format!("judging a fan-out step: {e}")))??;
+            if let (Some(last), true) = (step.last, step.full(FANOUT_CHUNK)) {
+                fanout.next = Some((last, judge_on_reader(state, &b, last, now)));
+            }
+            let run = b.clone();
+            let (created, done) = state
+                .writer
+                .run(move |c| fanout::queue(c, &run, step, FANOUT_CHUNK, now))
+                .await?;
+            fanout.queued += created;
+            if !done {
+                return Ok(None);
+            }
+            log::info!(
+                "broadcast {}: fanned out, {} messages queued in {} ms",
+                b.id,
+                fanout.queued,
+                fanout.started.elapsed().as_millis()
+            );
+            self.fanouts.remove(&b.id);
         }
+        let account = b.account_id;
+        let want = BROADCAST_BATCH.min(self.slots.free(account));
+        let granted = self.pacer.take(account, want, Instant::now());
+        if granted == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        let claimed = state
+            .writer
+            .run(move |c| broadcasts::claim(c, &b, granted, now))
+            .await?;
+        self.pacer.refund(account, granted - claimed.len());
+        self.slots.take(account, claimed.len());
+        Ok(Some(claimed))
     }
-    outcomes
 }

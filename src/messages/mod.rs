@@ -9,4 +9,5 @@ pub mod model;
 pub mod outbox;
 pub mod render;
 pub mod routes;
+pub mod slots;
 pub mod store;

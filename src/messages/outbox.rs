@@ -2,7 +2,8 @@
 //! settling what the transports answered. Serves every account at once.
 
 use super::model::{Channel, Content, Kind, Status};
-use super::store::set_status;
+use super::slots::Slots;
+use super::store::{fail, set_status};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use rusqlite::{Connection, params};
@@ -58,7 +59,9 @@ pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
 
 fn interrupt_sql() -> String {
     format!(
-        "UPDATE messages SET status = ?1, error_message = ?2, updated_at = ?3 WHERE status = {}",
+        "UPDATE messages SET status = ?1, error_message = ?2, updated_at = ?3, error_code = '{}'
+         WHERE status = {}",
+        codes::INTERRUPTED,
         Status::Sending.code()
     )
 }
@@ -70,6 +73,23 @@ fn release_sql() -> String {
     )
 }
 
+/// Accounts with queued single sends, each found by one seek of `messages_queued`
+/// (however many messages each has waiting).
+fn accounts_sql() -> String {
+    let waiting = format!(
+        "status = {} AND broadcast_id IS NULL",
+        Status::Queued.code()
+    );
+    format!(
+        "WITH RECURSIVE a(id) AS (
+             SELECT (SELECT min(account_id) FROM messages WHERE {waiting})
+             UNION ALL
+             SELECT (SELECT min(account_id) FROM messages WHERE {waiting} AND account_id > a.id)
+             FROM a WHERE a.id IS NOT NULL)
+         SELECT id FROM a WHERE id IS NOT NULL"
+    )
+}
+
 fn claim_sql() -> String {
     format!(
         "SELECT m.id, m.account_id, m.channel, m.kind,
@@ -77,8 +97,9 @@ fn claim_sql() -> String {
                                WHEN 'instagram' THEN c.instagram_id ELSE c.messenger_id END,
                 m.text, m.header_text, m.footer_text, m.media_url, m.mime_type, m.options, m.payload
          FROM messages m JOIN contacts c ON c.id = m.contact_id
-         WHERE m.status = {} AND m.broadcast_id IS NULL AND (m.retry_at IS NULL OR m.retry_at <= ?2)
-         ORDER BY m.id LIMIT ?1",
+         WHERE m.account_id = ?1 AND m.status = {} AND m.broadcast_id IS NULL
+           AND (m.retry_at IS NULL OR m.retry_at <= ?3)
+         ORDER BY m.id LIMIT ?2",
         Status::Queued.code()
     )
 }
@@ -91,52 +112,150 @@ pub fn release_due(conn: &Connection, now: Timestamp) -> Result<usize> {
         .execute(params![Status::Queued.code(), now])?)
 }
 
-/// Takes up to `limit` queued messages, oldest first, and marks them `sending` (committed
-/// before any transport sees them).
-pub fn claim(conn: &Connection, limit: i64, now: Timestamp) -> Result<Vec<Outgoing>> {
+/// Takes up to `limit` queued single sends, oldest first within each account, no more of an
+/// account's than it has `slots` free (taking them), accounts in turn from the one after
+/// the last served. Marks them `sending` (committed before any transport sees them). A
+/// message whose stored data no longer reads (an unknown channel or kind, content that is
+/// not JSON) fails, naming what: it is never sent on a guessed channel.
+pub fn claim(
+    conn: &Connection,
+    limit: usize,
+    slots: &mut Slots,
+    now: Timestamp,
+) -> Result<Vec<Outgoing>> {
+    let accounts: Vec<i64> = conn
+        .prepare_cached(&accounts_sql())?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut claimed = Vec::new();
+    for account in slots.in_turn(accounts) {
+        let room = slots.free(account).min(limit - claimed.len());
+        if room > 0 {
+            let taken = claim_of(conn, account, room, now)?;
+            slots.take(account, taken.len());
+            claimed.extend(taken);
+        }
+        if claimed.len() == limit {
+            break;
+        }
+    }
+    Ok(claimed)
+}
+
+/// Up to `limit` of one account's queued single sends, oldest first, marked `sending`.
+fn claim_of(
+    conn: &Connection,
+    account_id: i64,
+    limit: usize,
+    now: Timestamp,
+) -> Result<Vec<Outgoing>> {
     let mut stmt = conn.prepare_cached(&claim_sql())?;
-    let json = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    let claimed = stmt
-        .query_map([limit, now], |r| {
-            Ok(Outgoing {
-                id: r.get(0)?,
-                account_id: r.get(1)?,
-                channel: Channel::parse(&r.get::<_, String>(2)?).unwrap_or(Channel::WhatsApp),
-                kind: Kind::parse(&r.get::<_, String>(3)?).unwrap_or(Kind::Text),
-                to: r.get(4)?,
-                content: Content {
-                    text: r.get(5)?,
-                    header_text: r.get(6)?,
-                    footer_text: r.get(7)?,
-                    media_url: r.get(8)?,
-                    mime_type: r.get(9)?,
-                    options: json(r.get(10)?),
-                    payload: json(r.get(11)?),
-                },
-            })
+    let rows = stmt
+        .query_map(params![account_id, limit as i64, now], |r| {
+            let read = |i: usize| r.get::<_, Option<String>>(i);
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                [read(2)?, read(3)?, read(4)?, read(5)?, read(6)?, read(7)?],
+                [read(8)?, read(9)?, read(10)?, read(11)?],
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut mark = conn.prepare_cached(
         "UPDATE messages SET status = ?2, attempts = attempts + 1, updated_at = ?3 WHERE id = ?1",
     )?;
-    for m in &claimed {
-        mark.execute(params![m.id, Status::Sending.code(), now])?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for (
+        id,
+        account_id,
+        [channel, kind, to, text, header, footer],
+        [media, mime, options, payload],
+    ) in rows
+    {
+        let outgoing = (|| -> std::result::Result<Outgoing, String> {
+            let channel = channel.unwrap_or_default();
+            let kind = kind.unwrap_or_default();
+            Ok(Outgoing {
+                id,
+                account_id,
+                channel: Channel::parse(&channel)
+                    .ok_or_else(|| format!("its stored channel {channel:?} is not one we know"))?,
+                kind: Kind::parse(&kind)
+                    .ok_or_else(|| format!("its stored kind {kind:?} is not one we know"))?,
+                to,
+                content: Content {
+                    text,
+                    header_text: header,
+                    footer_text: footer,
+                    media_url: media,
+                    mime_type: mime,
+                    options: stored_json("options", options)?,
+                    payload: stored_json("payload", payload)?,
+                },
+            })
+        })();
+        match outgoing {
+            Ok(m) => {
+                mark.execute(params![m.id, Status::Sending.code(), now])?;
+                claimed.push(m);
+            }
+            Err(why) => {
+                let why = format!("message {id} cannot be sent: {why}");
+                log::error!("delivery: {why}");
+                fail(conn, id, Some(codes::STORED_DATA_UNREADABLE), &why, now)?;
+            }
+        }
     }
     Ok(claimed)
 }
 
-/// Why a transport did not deliver a message. `retry` is set when trying again may work (a
-/// rate limit, a server error, no answer), with the provider's own wait if it named one.
+/// A stored JSON column, `Err` naming it when it no longer parses.
+fn stored_json(
+    name: &str,
+    text: Option<String>,
+) -> std::result::Result<Option<serde_json::Value>, String> {
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| format!("its stored {name} column is not JSON ({e})"))
+}
+
+/// Why a transport did not deliver a message. `retry` is set when trying again may work
+/// because the provider certainly did not act (a refused connection, a rate limit, "try
+/// later"), with the provider's own wait if it named one. `code` is the log's `errorCode`:
+/// the provider's own code when it gave one, else ours (see [`codes`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal {
     pub reason: String,
+    pub code: Option<String>,
     pub retry: Option<Option<Duration>>,
+}
+
+/// Our error codes, for failures the provider did not name.
+pub mod codes {
+    /// The provider may or may not have acted (no answer after the request was written,
+    /// or a fault other than "try later"): never resent automatically.
+    pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+    /// The server stopped while the message was with the transport.
+    pub const INTERRUPTED: &str = "interrupted";
+    /// The provider could not be reached: nothing was sent.
+    pub const UNREACHABLE: &str = "unreachable";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
+    /// The channel's settings could not be read just now (retried).
+    pub const SETTINGS_UNAVAILABLE: &str = "settings_unavailable";
+    /// The stored settings no longer read, or lack what a send needs.
+    pub const SETTINGS_UNREADABLE: &str = "settings_unreadable";
+    /// The message's own stored data (channel, kind, content) no longer reads.
+    pub const STORED_DATA_UNREADABLE: &str = "stored_data_unreadable";
+    /// The person has no address on the channel any more.
+    pub const NO_ADDRESS: &str = "no_address";
 }
 
 impl Refusal {
     pub fn permanent(reason: impl Into<String>) -> Refusal {
         Refusal {
             reason: reason.into(),
+            code: None,
             retry: None,
         }
     }
@@ -144,7 +263,20 @@ impl Refusal {
     pub fn transient(reason: impl Into<String>, wait: Option<Duration>) -> Refusal {
         Refusal {
             reason: reason.into(),
+            code: None,
             retry: Some(wait),
+        }
+    }
+
+    /// The provider may have acted: final, and never resent on our own.
+    pub fn unknown(reason: impl Into<String>) -> Refusal {
+        Refusal::permanent(reason).with_code(codes::OUTCOME_UNKNOWN)
+    }
+
+    pub fn with_code(self, code: impl Into<String>) -> Refusal {
+        Refusal {
+            code: Some(code.into()),
+            ..self
         }
     }
 }
@@ -197,7 +329,8 @@ pub fn settle(
     let mut provider = conn.prepare_cached("UPDATE messages SET provider_id = ?2 WHERE id = ?1")?;
     let mut attempts = conn.prepare_cached("SELECT attempts FROM messages WHERE id = ?1")?;
     let mut requeue = conn.prepare_cached(&format!(
-        "UPDATE messages SET status = {}, retry_at = ?2, error_message = ?3, updated_at = ?4
+        "UPDATE messages SET status = {}, retry_at = ?2, error_message = ?3, updated_at = ?4,
+             error_code = ?5
          WHERE id = ?1 AND status = {}",
         Status::Queued.code(),
         Status::Sending.code()
@@ -215,15 +348,16 @@ pub fn settle(
                 match refusal.retry {
                     Some(hint) if tried < retries.attempts => {
                         let wait = wait_after(retries, tried, hint, 0.5 + rand::random::<f64>());
-                        requeue.execute(params![id, now + wait, refusal.reason, now])?;
+                        let code = &refusal.code;
+                        requeue.execute(params![id, now + wait, refusal.reason, now, code])?;
                     }
                     Some(_) => {
                         let reason = format!("{} (gave up after {tried} attempts)", refusal.reason);
-                        set_status(conn, *id, Status::Failed, Some(&reason), now)?;
+                        fail(conn, *id, refusal.code.as_deref(), &reason, now)?;
                         ended.push((*id, Err(reason)));
                     }
                     None => {
-                        set_status(conn, *id, Status::Failed, Some(&refusal.reason), now)?;
+                        fail(conn, *id, refusal.code.as_deref(), &refusal.reason, now)?;
                         ended.push((*id, Err(refusal.reason.clone())));
                     }
                 }
@@ -277,20 +411,28 @@ mod tests {
     fn the_worker_never_scans_the_message_log() {
         let mut conn = Connection::open_in_memory().unwrap();
         prepare_schema(&mut conn).unwrap();
-        for sql in [interrupt_sql(), release_sql(), claim_sql()] {
+        let plan = |sql: &str| -> Vec<String> {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+            stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
                 .unwrap()
                 .map(Result::unwrap)
-                .collect();
+                .collect()
+        };
+        for sql in [interrupt_sql(), release_sql(), accounts_sql()] {
             // A scan of a partial index visits only the rows waiting; a bare scan is the table.
+            let plan = plan(&sql);
             assert!(
                 plan.iter()
                     .all(|step| step != "SCAN messages" && step != "SCAN m"),
                 "{sql}\n{plan:?}"
             );
         }
+        // Each account's claim seeks its own queued messages, whatever others have waiting.
+        let claim = plan(&claim_sql());
+        assert!(
+            claim[0].starts_with("SEARCH m USING INDEX messages_queued (account_id=?)"),
+            "{claim:?}"
+        );
     }
 }

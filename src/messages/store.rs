@@ -288,7 +288,7 @@ pub fn touch(
 const VIEW_COLUMNS: &str = "m.id, m.contact_id, coalesce(c.channel, m.channel), c.phone, m.channel,
     m.incoming, m.kind, m.sent_by, m.status, m.error_message, m.media_url, m.mime_type, m.text,
     m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at,
-    m.provider_id";
+    m.provider_id, m.error_code";
 
 /// A log entry in the seed's shape, plus `mimeType`, `headerText`, the times and the
 /// provider's own id for the message.
@@ -310,6 +310,7 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "type": r.get::<_, String>(6)?,
         "sentBy": r.get::<_, Option<String>>(7)?,
         "status": status,
+        "errorCode": r.get::<_, Option<String>>(20)?,
         "errorMessage": r.get::<_, Option<String>>(9)?,
         "mediaUrl": r.get::<_, Option<String>>(10)?,
         "mimeType": r.get::<_, Option<String>>(11)?,
@@ -522,6 +523,22 @@ pub fn set_status(
         ))?
         .execute(params![id, next.code(), error, now])?;
     Ok(changed == 1)
+}
+
+/// Ends a message `failed` with its reason and code, if it may still fail; false if not.
+pub fn fail(
+    conn: &Connection,
+    id: i64,
+    code: Option<&str>,
+    reason: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let failed = set_status(conn, id, Status::Failed, Some(reason), now)?;
+    if failed {
+        conn.prepare_cached("UPDATE messages SET error_code = ?2 WHERE id = ?1")?
+            .execute(params![id, code])?;
+    }
+    Ok(failed)
 }
 
 #[cfg(test)]

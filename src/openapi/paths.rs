@@ -40,7 +40,9 @@ fn meaning(status: u16) -> &'static str {
         401 => "No valid credentials.",
         403 => "Not allowed.",
         404 => "Nothing with that id in this account.",
-        409 => "A conflict: a duplicate, or a state that does not allow it.",
+        409 => {
+            "A conflict: a duplicate, or a state that does not allow it (a segment that cannot be evaluated)."
+        }
         413 => "The body is over its limit.",
         415 => "The body must be JSON.",
         422 => "The idempotency key was used with another body.",
@@ -182,6 +184,7 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
             .errors(&[415]),
         op("get", path("/export"), tag, "Export people as CSV, streamed")
             .query("segmentId", text())
+            .errors(&[409])
             .answers(200, "CSV in the columns an import reads back", json!({"text/csv": {"schema": {"type": "string"}}})),
         op("post", path(""), tag, "Create a person").json_body("PersonInput").ok_ref("Person").errors(&[409]),
         op("get", path(""), tag, "List people")
@@ -294,12 +297,13 @@ fn operations() -> Vec<Op> {
         op("get", "/v1/segments/{id}/contacts", "Segments", "Its members, by id")
             .id("id").paged().query("after", json!({"type": "integer", "format": "int64"}))
             .describe("after: the last id of the previous page; such pages cost the same at any depth.")
-            .list("Person"),
+            .list("Person").errors(&[409]),
         op("post", "/v1/segments/{id}/contacts", "Segments", "Add members to a static segment")
             .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
         op("delete", "/v1/segments/{id}/contacts", "Segments", "Remove members from a static segment")
             .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
-        op("get", "/v1/segments/{id}/count", "Segments", "How many members now").id("id").ok_ref("Count"),
+        op("get", "/v1/segments/{id}/count", "Segments", "How many members now").id("id").ok_ref("Count")
+            .errors(&[409]),
         op("post", "/v1/templates", "Templates", "Register a template").json_body("TemplateInput")
             .ok_ref("Template").errors(&[409]),
         op("get", "/v1/templates", "Templates", "List templates").paged().list("Template"),
@@ -328,7 +332,8 @@ fn operations() -> Vec<Op> {
             .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings"),
         op("delete", "/v1/channels/{channel}", "Channels", "Forget a channel's settings: back to the sandbox")
             .path("channel", channel()).ok_ref("ChannelSettings"),
-        op("post", "/v1/broadcasts", "Broadcasts", "Send to a segment").json_body("BroadcastInput").ok_ref("Broadcast"),
+        op("post", "/v1/broadcasts", "Broadcasts", "Send to a segment").json_body("BroadcastInput").ok_ref("Broadcast")
+            .errors(&[409]),
         op("get", "/v1/broadcasts", "Broadcasts", "List broadcasts").paged().list("Broadcast"),
         op("get", "/v1/broadcasts/{id}", "Broadcasts", "A broadcast with live stats").id("id").ok_ref("Broadcast"),
         op("post", "/v1/broadcasts/{id}/pause", "Broadcasts", "Pause").id("id").ok_ref("Broadcast").errors(&[409]),
@@ -346,7 +351,8 @@ fn operations() -> Vec<Op> {
             .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
         op("put", "/segmenter/segments/{id}", "Segmenter", "Replace its persons").id("id")
             .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
-        op("get", "/segmenter/segments/{id}", "Segmenter", "Get it").id("id").ok_ref("SegmenterResult"),
+        op("get", "/segmenter/segments/{id}", "Segmenter", "Get it").id("id").ok_ref("SegmenterResult")
+            .errors(&[409]),
         // Provider webhooks: public, checked by each provider's own signature.
         op("post", "/webhooks/telegram/{accountId}", "Webhooks", "A Telegram Bot API update")
             .public().id("accountId")

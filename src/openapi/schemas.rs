@@ -115,7 +115,11 @@ pub fn all() -> Value {
                 "criteria": {"type": ["object", "null"]}, "groups": {"type": ["array", "null"]},
                 "groupLogic": {"enum": ["and", "or", null]},
                 "location": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"id": {"type": "string"}}}]},
-                "memberCount": {"type": "integer", "description": "Exact at the time of the read."},
+                "memberCount": {"type": ["integer", "null"], "description": "Exact at the time of the read; \
+                    null when the segment cannot be evaluated (see problem)."},
+                "problem": {"type": ["string", "null"], "description": "Why the members cannot be known: the stored \
+                    rule does not read, or no longer fits the account's attributes. Counting, listing members, \
+                    exporting and broadcasting to it are 409 until it is changed."},
                 "createdAt": time(), "updatedAt": time()
             }
         },
@@ -213,6 +217,10 @@ pub fn all() -> Value {
                 "isIncoming": {"type": "boolean"}, "type": {"enum": ["text", "media", "template"]},
                 "sentBy": nullable("string"),
                 "status": {"enum": ["scheduled", "queued", "sent", "delivered", "read", "failed", "cancelled", "received"]},
+                "errorCode": {"type": ["string", "null"], "description": "Why it failed, as a code: the provider's own \
+                    error code, or outcome_unknown (the provider may have sent it; never resent automatically), \
+                    unreachable, rate_limited, provider_unavailable, settings_unavailable, settings_unreadable, \
+                    stored_data_unreadable, no_address, interrupted."},
                 "errorMessage": nullable("string"), "text": nullable("string"),
                 "headerText": nullable("string"), "footerText": nullable("string"),
                 "mediaUrl": nullable("string"), "mimeType": nullable("string"),
@@ -225,7 +233,9 @@ pub fn all() -> Value {
             "description": "The fields of the channel; secrets only as <name>Set.",
             "properties": {
                 "channel": {"enum": ["whatsapp", "telegram", "instagram", "messenger"]},
-                "configured": {"type": "boolean"}, "transport": {"enum": ["sandbox", "provider"]}
+                "configured": {"type": "boolean"}, "transport": {"enum": ["sandbox", "provider"]},
+                "problem": {"type": "string", "description": "Present when the stored settings no longer read: \
+                    messages on the channel fail until it is set up again (PUT) or forgotten (DELETE)."}
             },
             "additionalProperties": {"type": ["string", "boolean", "null", "array"]}
         },

@@ -2,17 +2,20 @@
 //!
 //! Safety: an attribute name only ever selects one of a fixed set of columns (built-in
 //! fields, or the value column `a{slot}` the account's attribute owns); every value is a
-//! bound parameter. No input text reaches the SQL. Pure: no connection, no HTTP.
+//! bound parameter. No input text reaches the SQL. The rule's values are typed already
+//! ([`super::rules`]); what is checked here is what only the account knows: the kind of
+//! each custom attribute. Pure: no connection, no HTTP.
 
-use super::rules::{Condition, Group, Logic, MAX_LIST, MAX_TEXT, Node, Op, Rule, bad};
+use super::rules::{
+    Attribute, Builtin, Condition, FieldKind, Group, Logic, Node, Number, Op, Operand, Rule,
+    Scalar, bad, bool_value, number_value, text_value,
+};
 use crate::clock::{SECONDS_PER_DAY, Timestamp, date_of};
-use crate::contacts::model::{AttrKey, AttrKind, Gender};
+use crate::contacts::model::{AttrKey, AttrKind};
 use crate::error::ApiError;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
-use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 /// A compiled rule: a condition over `contacts c`, with its parameters in order (`?`).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,83 +24,54 @@ pub struct Compiled {
     pub params: Vec<Sql>,
 }
 
-/// What a rule may compare a condition's attribute to.
+/// Where a condition's attribute lives for this account.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Field {
-    /// Case-insensitive text in this column.
-    Text(&'static str),
-    /// `Male`, `Female` or `Other`, stored in that spelling: compared exactly, so the
-    /// index over stage and gender serves it.
-    Gender,
+    Builtin(Builtin),
     /// A custom attribute's value column, with its kind.
     Slot(usize, AttrKind),
-    /// Unix seconds.
-    Time(&'static str),
-    /// `YYYY-MM-DD` text.
-    Date(&'static str),
-    /// Years since `birth_date`.
-    Age,
-    Location,
-    OptedOut,
-    Tags,
     /// A custom attribute the account never used: nobody has it.
     Nobody,
 }
 
-impl Field {
-    /// The column holding the field (tags and unknown attributes have none).
-    fn column(self) -> &'static str {
-        match self {
-            Field::Text(column) | Field::Time(column) | Field::Date(column) => column,
-            Field::Gender => "c.gender",
-            Field::Slot(slot, _) => slot_column(slot),
-            Field::Age => "c.birth_date",
-            Field::Location => "c.location_id",
-            Field::OptedOut => "c.opted_out",
-            Field::Tags | Field::Nobody => "NULL",
-        }
+fn field(attribute: &Attribute, keys: &[AttrKey]) -> Field {
+    match attribute {
+        Attribute::Builtin(b) => Field::Builtin(*b),
+        Attribute::Custom(name) => keys
+            .iter()
+            .find(|k| k.name.eq_ignore_ascii_case(name))
+            .map_or(Field::Nobody, |k| Field::Slot(k.slot, k.kind)),
+    }
+}
+
+/// The column holding a built-in field (tags have none).
+fn builtin_column(b: Builtin) -> &'static str {
+    match b {
+        Builtin::Name => "c.name",
+        Builtin::FirstName => "c.first_name",
+        Builtin::LastName => "c.last_name",
+        Builtin::PhoneNumber => "c.phone",
+        Builtin::Email => "c.email",
+        Builtin::ExternalId => "c.external_id",
+        Builtin::Gender => "c.gender",
+        Builtin::ContactStage => "c.contact_stage",
+        Builtin::Channel => "c.channel",
+        Builtin::LocationId => "c.location_id",
+        Builtin::Age | Builtin::BirthDate => "c.birth_date",
+        Builtin::CreatedAt => "c.created_at",
+        Builtin::LastActivityAt => "c.last_activity_at",
+        Builtin::OptedOut => "c.opted_out",
+        Builtin::Tags => "NULL",
     }
 }
 
 /// "Has a value": for text, an empty string counts as none.
-fn present(field: Field, column: &str) -> String {
-    match field {
-        Field::Text(_) | Field::Gender | Field::Slot(_, AttrKind::String) => {
-            format!("({column} IS NOT NULL AND {column} <> '')")
-        }
-        _ => format!("({column} IS NOT NULL)"),
+fn present(text: bool, column: &str) -> String {
+    if text {
+        format!("({column} IS NOT NULL AND {column} <> '')")
+    } else {
+        format!("({column} IS NOT NULL)")
     }
-}
-
-fn field(attribute: &str, keys: &[AttrKey]) -> Field {
-    let builtin = [
-        ("name", Field::Text("c.name")),
-        ("firstName", Field::Text("c.first_name")),
-        ("lastName", Field::Text("c.last_name")),
-        ("phoneNumber", Field::Text("c.phone")),
-        ("phone", Field::Text("c.phone")),
-        ("email", Field::Text("c.email")),
-        ("externalId", Field::Text("c.external_id")),
-        ("gender", Field::Gender),
-        ("contactStage", Field::Text("c.contact_stage")),
-        ("channel", Field::Text("c.channel")),
-        ("locationId", Field::Location),
-        ("tags", Field::Tags),
-        ("age", Field::Age),
-        ("birthDate", Field::Date("c.birth_date")),
-        ("createdAt", Field::Time("c.created_at")),
-        ("lastActivityAt", Field::Time("c.last_activity_at")),
-        ("optedOut", Field::OptedOut),
-    ];
-    if let Some((_, f)) = builtin
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(attribute))
-    {
-        return *f;
-    }
-    keys.iter()
-        .find(|k| k.name.eq_ignore_ascii_case(attribute))
-        .map_or(Field::Nobody, |k| Field::Slot(k.slot, k.kind))
 }
 
 /// Compiles `rule` for an account whose custom attributes are `keys`, at time `now`.
@@ -136,15 +110,8 @@ pub fn only_tags(rule: &Rule) -> Option<Vec<String>> {
         return None;
     };
     let any_of = matches!(c.op, Op::Has | Op::Eq | Op::Contains | Op::In);
-    if !c.attribute.eq_ignore_ascii_case("tags") || !any_of {
-        return None;
-    }
-    match &c.value {
-        Value::String(name) => Some(vec![name.clone()]),
-        Value::Array(names) if !names.is_empty() => names
-            .iter()
-            .map(|n| n.as_str().map(str::to_string))
-            .collect(),
+    match (&c.attribute, &c.value) {
+        (Attribute::Builtin(Builtin::Tags), Operand::Texts(names)) if any_of => Some(names.clone()),
         _ => None,
     }
 }
@@ -183,8 +150,8 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
         );
         positive
             && matches!(
-                field(&c.attribute, &[]),
-                Field::Age | Field::Date("c.birth_date")
+                c.attribute,
+                Attribute::Builtin(Builtin::Age | Builtin::BirthDate)
             )
     })
 }
@@ -209,8 +176,8 @@ pub fn only_narrow_attributes(rule: &Rule, keys: &[AttrKey]) -> bool {
 pub fn only_stage_and_gender(rule: &Rule) -> bool {
     every_condition(rule, &|c| {
         matches!(
-            field(&c.attribute, &[]),
-            Field::Gender | Field::Text("c.contact_stage")
+            c.attribute,
+            Attribute::Builtin(Builtin::Gender | Builtin::ContactStage)
         )
     })
 }
@@ -256,227 +223,163 @@ impl Compiler<'_> {
     }
 
     fn condition(&mut self, c: &Condition) -> Result<String, ApiError> {
-        let value_place = format!("{}.value", c.place);
         let field = field(&c.attribute, self.keys);
+        let (column, text) = match field {
+            Field::Nobody => {
+                return Ok(match c.op {
+                    Op::Ne | Op::NotContains | Op::NotIn | Op::NotExists | Op::HasNone => {
+                        "1".into()
+                    }
+                    _ => "0".into(),
+                });
+            }
+            Field::Builtin(Builtin::Tags) => return self.tags(c),
+            Field::Builtin(b) => (
+                builtin_column(b),
+                matches!(b.kind(), FieldKind::Text | FieldKind::Gender),
+            ),
+            Field::Slot(slot, kind) => (slot_column(slot), kind == AttrKind::String),
+        };
+        match c.op {
+            Op::Exists => Ok(present(text, column)),
+            Op::NotExists => Ok(format!("NOT {}", present(text, column))),
+            // API.md §5: negative operators also match people lacking the attribute.
+            op if op.is_negative() => {
+                let test = self.positive(field, column, op.positive(), c)?;
+                Ok(format!("({column} IS NULL OR NOT ({test}))"))
+            }
+            op => self.positive(field, column, op, c),
+        }
+    }
+
+    /// A positive test of `op` on a field with a column.
+    fn positive(
+        &mut self,
+        field: Field,
+        column: &str,
+        op: Op,
+        c: &Condition,
+    ) -> Result<String, ApiError> {
+        let place = format!("{}.value", c.place);
         let unsupported = || {
             bad(
                 &format!("{}.operator", c.place),
-                format!("{:?} does not apply to {}", c.op, c.attribute),
+                format!("{:?} does not apply to {}", c.op, c.attribute.name()),
             )
         };
-        match field {
-            Field::Nobody => Ok(match c.op {
-                Op::Ne | Op::NotContains | Op::NotIn | Op::NotExists | Op::HasNone => "1".into(),
-                _ => {
-                    check_value_shape(c, &value_place)?;
-                    "0".into()
-                }
-            }),
-            Field::Tags => self.tags(c, &value_place),
-            _ => {
-                let column = field.column();
-                match c.op {
-                    Op::Exists => Ok(present(field, column)),
-                    Op::NotExists => Ok(format!("NOT {}", present(field, column))),
-                    // API.md §5: negative operators also match people lacking the attribute.
-                    Op::Ne | Op::NotContains | Op::NotIn => {
-                        let positive = Condition {
-                            op: c.op.positive(),
-                            ..c.clone()
-                        };
-                        let test = self.typed(field, &positive, &value_place, unsupported)?;
-                        Ok(format!("({column} IS NULL OR NOT ({test}))"))
-                    }
-                    _ => self.typed(field, c, &value_place, unsupported),
-                }
+        let value = match field {
+            Field::Slot(_, kind) => self.custom_value(kind, op, &c.value, &place, unsupported)?,
+            _ => c.value.clone(),
+        };
+        Ok(match (op, value) {
+            (Op::Eq, Operand::Text(s)) => {
+                format!("{column} = {} COLLATE NOCASE", self.bind(Sql::Text(s)))
             }
-        }
-    }
-
-    /// A positive condition on a field with a column, by the field's kind.
-    fn typed(
-        &mut self,
-        field: Field,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let column = field.column();
-        match field {
-            Field::Text(_) | Field::Slot(_, AttrKind::String) => {
-                self.text(column, c, place, unsupported)
-            }
-            Field::Gender => self.gender(c, place, unsupported),
-            Field::Slot(_, AttrKind::Number) | Field::Location => {
-                self.number(column, c, place, unsupported)
-            }
-            Field::Slot(_, AttrKind::Boolean) | Field::OptedOut => {
-                self.boolean(column, c, place, unsupported)
-            }
-            Field::Time(_) => self.time(column, c, place, unsupported),
-            Field::Date(_) => self.date(column, c, place, unsupported),
-            Field::Age => self.age(c, place, unsupported),
-            Field::Tags | Field::Nobody => Err(unsupported()),
-        }
-    }
-
-    fn text(
-        &mut self,
-        column: &str,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let like = |s: &str| crate::contacts::store::escape_like(s);
-        Ok(match c.op {
-            Op::Eq => format!(
-                "{column} = {} COLLATE NOCASE",
-                self.bind(text_value(&c.value, place)?)
-            ),
-            Op::Contains | Op::StartsWith | Op::EndsWith => {
-                let Sql::Text(s) = text_value(&c.value, place)? else {
-                    unreachable!()
+            (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(s)) => {
+                let like = crate::contacts::store::escape_like(&s);
+                let pattern = match op {
+                    Op::StartsWith => format!("{like}%"),
+                    Op::EndsWith => format!("%{like}"),
+                    _ => format!("%{like}%"),
                 };
-                let pattern = match c.op {
-                    Op::StartsWith => format!("{}%", like(&s)),
-                    Op::EndsWith => format!("%{}", like(&s)),
-                    _ => format!("%{}%", like(&s)),
-                };
-                format!(
-                    "{column} LIKE {} ESCAPE '\\'",
-                    self.bind(Sql::Text(pattern))
-                )
+                let p = self.bind(Sql::Text(pattern));
+                format!("{column} LIKE {p} ESCAPE '\\'")
             }
-            Op::In => {
-                let values = list(&c.value, place, text_value)?;
+            (Op::In, Operand::Texts(values)) => {
+                let values = values.into_iter().map(Sql::Text).collect();
                 format!("{column} COLLATE NOCASE IN ({})", self.binds(values))
             }
-            Op::Gt | Op::Ge | Op::Lt | Op::Le => {
-                format!(
-                    "{column} {} {} COLLATE NOCASE",
-                    comparison(c.op),
-                    self.bind(text_value(&c.value, place)?)
-                )
+            (Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Text(s)) => {
+                let p = self.bind(Sql::Text(s));
+                format!("{column} {} {p} COLLATE NOCASE", comparison(op))
             }
-            _ => return Err(unsupported()),
-        })
-    }
-
-    fn gender(
-        &mut self,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let gender = |value: &Value, place: &str| match value.as_str().and_then(Gender::parse) {
-            Some(g) => Ok(Sql::Text(g.as_str().into())),
-            None => Err(bad(place, "expected Male, Female or Other")),
-        };
-        Ok(match c.op {
-            Op::Eq => format!("c.gender = {}", self.bind(gender(&c.value, place)?)),
-            Op::In => {
-                let values = list(&c.value, place, gender)?;
+            (Op::Eq, Operand::Gender(g)) => {
+                format!("c.gender = {}", self.bind(Sql::Text(g.as_str().into())))
+            }
+            (Op::In, Operand::Genders(values)) => {
+                let values = values
+                    .iter()
+                    .map(|g| Sql::Text(g.as_str().into()))
+                    .collect();
                 format!("c.gender IN ({})", self.binds(values))
             }
-            _ => self.text("c.gender", c, place, unsupported)?,
-        })
-    }
-
-    fn number(
-        &mut self,
-        column: &str,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        Ok(match c.op {
-            Op::Eq | Op::Gt | Op::Ge | Op::Lt | Op::Le => {
-                format!(
-                    "{column} {} {}",
-                    comparison(c.op),
-                    self.bind(number_value(&c.value, place)?)
-                )
+            (Op::Eq | Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Number(n)) => {
+                format!("{column} {} {}", comparison(op), self.bind(number(n)))
             }
-            Op::In => {
-                let values = list(&c.value, place, number_value)?;
+            (Op::In, Operand::Numbers(values)) => {
+                let values = values.into_iter().map(number).collect();
                 format!("{column} IN ({})", self.binds(values))
             }
-            _ => return Err(unsupported()),
-        })
-    }
-
-    fn boolean(
-        &mut self,
-        column: &str,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let value = || match &c.value {
-            Value::Bool(b) => Ok(i64::from(*b)),
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(1),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(0),
-            _ => Err(bad(place, "expected true or false")),
-        };
-        Ok(match c.op {
-            Op::Eq => format!("{column} = {}", self.bind(Sql::Integer(value()?))),
-            _ => return Err(unsupported()),
-        })
-    }
-
-    fn time(
-        &mut self,
-        column: &str,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        Ok(match c.op {
-            Op::WithinLastDays => {
-                let days = days_value(&c.value, place)?;
+            (Op::Eq, Operand::Bool(b)) => {
+                format!("{column} = {}", self.bind(Sql::Integer(i64::from(b))))
+            }
+            (Op::WithinLastDays, Operand::Days(days)) => {
+                let since = self.now - days * SECONDS_PER_DAY;
+                let since = match field {
+                    Field::Builtin(Builtin::BirthDate) => Sql::Text(date_of(since).to_string()),
+                    _ => Sql::Integer(since),
+                };
+                format!("{column} >= {}", self.bind(since))
+            }
+            (op, Operand::Time(t)) => {
                 format!(
-                    "{column} >= {}",
-                    self.bind(Sql::Integer(self.now - days * SECONDS_PER_DAY))
+                    "{column} {} {}",
+                    time_comparison(op),
+                    self.bind(Sql::Integer(t))
                 )
             }
-            Op::Before | Op::Lt => format!(
-                "{column} < {}",
-                self.bind(Sql::Integer(time_value(&c.value, place)?))
-            ),
-            Op::After | Op::Gt => format!(
-                "{column} > {}",
-                self.bind(Sql::Integer(time_value(&c.value, place)?))
-            ),
-            Op::Le => format!(
-                "{column} <= {}",
-                self.bind(Sql::Integer(time_value(&c.value, place)?))
-            ),
-            Op::Ge => format!(
-                "{column} >= {}",
-                self.bind(Sql::Integer(time_value(&c.value, place)?))
-            ),
+            (op, Operand::Date(d)) => {
+                let p = self.bind(Sql::Text(d.to_string()));
+                format!("{column} {} {p}", time_comparison(op))
+            }
+            (op, Operand::Years(n)) => self.age(op, n),
             _ => return Err(unsupported()),
         })
     }
 
-    fn date(
-        &mut self,
-        column: &str,
-        c: &Condition,
+    /// A custom attribute's value as the attribute's kind takes it with `op`.
+    fn custom_value(
+        &self,
+        kind: AttrKind,
+        op: Op,
+        value: &Operand,
         place: &str,
         unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
-        let date = || date_value(&c.value, place).map(|d| Sql::Text(d.to_string()));
-        Ok(match c.op {
-            Op::Eq => format!("{column} = {}", self.bind(date()?)),
-            Op::Before | Op::Lt => format!("{column} < {}", self.bind(date()?)),
-            Op::After | Op::Gt => format!("{column} > {}", self.bind(date()?)),
-            Op::Le => format!("{column} <= {}", self.bind(date()?)),
-            Op::Ge => format!("{column} >= {}", self.bind(date()?)),
-            Op::WithinLastDays => {
-                let days = days_value(&c.value, place)?;
-                let since = date_of(self.now - days * SECONDS_PER_DAY).to_string();
-                format!("{column} >= {}", self.bind(Sql::Text(since)))
+    ) -> Result<Operand, ApiError> {
+        let texts = |values: &[Scalar]| {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, s)| text_value(&scalar_json(s), &format!("{place}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let numbers = |values: &[Scalar]| {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, s)| number_value(&scalar_json(s), &format!("{place}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(match (kind, op, value) {
+            (AttrKind::String, Op::In, Operand::Scalars(v)) => Operand::Texts(texts(v)?),
+            (
+                AttrKind::String,
+                Op::Eq
+                | Op::Contains
+                | Op::StartsWith
+                | Op::EndsWith
+                | Op::Gt
+                | Op::Ge
+                | Op::Lt
+                | Op::Le,
+                Operand::Scalar(s),
+            ) => Operand::Text(text_value(&scalar_json(s), place)?),
+            (AttrKind::Number, Op::In, Operand::Scalars(v)) => Operand::Numbers(numbers(v)?),
+            (AttrKind::Number, Op::Eq | Op::Gt | Op::Ge | Op::Lt | Op::Le, Operand::Scalar(s)) => {
+                Operand::Number(number_value(&scalar_json(s), place)?)
+            }
+            (AttrKind::Boolean, Op::Eq, Operand::Scalar(s)) => {
+                Operand::Bool(bool_value(&scalar_json(s), place)?)
             }
             _ => return Err(unsupported()),
         })
@@ -484,66 +387,50 @@ impl Compiler<'_> {
 
     /// Age in whole years, compiled to a range of birth dates (so an index can serve it):
     /// `age >= n` is born on or before today minus n years.
-    fn age(
-        &mut self,
-        c: &Condition,
-        place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<String, ApiError> {
+    fn age(&mut self, op: Op, n: i64) -> String {
         let today = date_of(self.now);
-        let years = |v: &Value| -> Result<i64, ApiError> {
-            match v
-                .as_i64()
-                .or_else(|| v.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-            {
-                Some(n) if (0..=150).contains(&n) => Ok(n),
-                _ => Err(bad(place, "expected a whole number of years (0 to 150)")),
-            }
-        };
-        // Born on or before `n` years ago: at least `n` years old; born after: younger.
         let ago = |n: i64| Sql::Text(years_before(today, n).to_string());
         let col = "c.birth_date";
-        Ok(match c.op {
-            Op::Ge => format!("{col} <= {}", self.bind(ago(years(&c.value)?))),
-            Op::Gt => format!("{col} <= {}", self.bind(ago(years(&c.value)? + 1))),
-            Op::Lt => format!("{col} > {}", self.bind(ago(years(&c.value)?))),
-            Op::Le => format!("{col} > {}", self.bind(ago(years(&c.value)? + 1))),
-            Op::Eq => {
-                let n = years(&c.value)?;
+        match op {
+            Op::Ge => format!("{col} <= {}", self.bind(ago(n))),
+            Op::Gt => format!("{col} <= {}", self.bind(ago(n + 1))),
+            Op::Lt => format!("{col} > {}", self.bind(ago(n))),
+            Op::Le => format!("{col} > {}", self.bind(ago(n + 1))),
+            _ => {
                 let (a, b) = (self.bind(ago(n)), self.bind(ago(n + 1)));
                 format!("({col} <= {a} AND {col} > {b})")
             }
-            _ => return Err(unsupported()),
-        })
+        }
     }
 
-    fn tags(&mut self, c: &Condition, place: &str) -> Result<String, ApiError> {
-        match c.op {
-            Op::Exists => {
+    fn tags(&mut self, c: &Condition) -> Result<String, ApiError> {
+        let names = match (c.op, &c.value) {
+            (Op::Exists, _) => {
                 return Ok(
                     "EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id)".into(),
                 );
             }
-            Op::NotExists => {
+            (Op::NotExists, _) => {
                 return Ok(
                     "NOT EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id)".into(),
                 );
             }
-            _ => {}
-        }
-        let names = match &c.value {
-            Value::Array(_) => list(&c.value, place, text_value)?,
-            _ => vec![text_value(&c.value, place)?],
+            (_, Operand::Texts(names)) => names.clone(),
+            _ => {
+                return Err(bad(
+                    &format!("{}.operator", c.place),
+                    "tags take has, has_all, has_none, exists or not_exists",
+                ));
+            }
         };
         let n = names.len() as i64;
         let account = self.bind(Sql::Integer(self.account_id));
-        let names = self.binds(names);
+        let names = self.binds(names.into_iter().map(Sql::Text).collect());
         let tagged = format!(
             "SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
              WHERE t.account_id = {account} AND t.name IN ({names})"
         );
         Ok(match c.op {
-            Op::Has | Op::Eq | Op::Contains | Op::In => format!("c.id IN ({tagged})"),
             Op::HasNone | Op::Ne | Op::NotContains | Op::NotIn => format!("c.id NOT IN ({tagged})"),
             Op::HasAll => {
                 let all = self.bind(Sql::Integer(n));
@@ -552,13 +439,35 @@ impl Compiler<'_> {
                      WHERE ct.contact_id = c.id AND t.account_id = {account} AND t.name IN ({names})) = {all}"
                 )
             }
-            _ => {
-                return Err(bad(
-                    &format!("{}.operator", c.place),
-                    "tags take has, has_all, has_none, exists or not_exists",
-                ));
-            }
+            _ => format!("c.id IN ({tagged})"),
         })
+    }
+}
+
+fn number(n: Number) -> Sql {
+    match n {
+        Number::Int(i) => Sql::Integer(i),
+        Number::Real(f) => Sql::Real(f),
+    }
+}
+
+fn scalar_json(s: &Scalar) -> Value {
+    match s {
+        Scalar::Text(t) => Value::String(t.clone()),
+        Scalar::Number(Number::Int(i)) => Value::from(*i),
+        Scalar::Number(Number::Real(f)) => Value::from(*f),
+        Scalar::Bool(b) => Value::Bool(*b),
+    }
+}
+
+/// Times and dates: `before` is `<`, `after` is `>`.
+fn time_comparison(op: Op) -> &'static str {
+    match op {
+        Op::Before | Op::Lt => "<",
+        Op::After | Op::Gt => ">",
+        Op::Le => "<=",
+        Op::Ge => ">=",
+        _ => "=",
     }
 }
 
@@ -591,104 +500,6 @@ fn years_before(day: Date, n: i64) -> Date {
     Date::from_calendar_date(year, day.month(), day.day())
         .or_else(|_| Date::from_calendar_date(year, day.month(), day.day() - 1))
         .unwrap_or(day)
-}
-
-/// A value some operator needs but the attribute is unknown: still reject a wrong shape,
-/// so a rule's validity does not depend on the data.
-fn check_value_shape(c: &Condition, place: &str) -> Result<(), ApiError> {
-    match c.op {
-        Op::Exists | Op::NotExists => Ok(()),
-        Op::In | Op::NotIn | Op::Has | Op::HasAll | Op::HasNone => {
-            list(&c.value, place, |v, _| Ok(Sql::Text(v.to_string()))).map(|_| ())
-        }
-        _ if c.value.is_null() || c.value.is_array() || c.value.is_object() => {
-            Err(bad(place, "expected a string, number or boolean"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn text_value(value: &Value, place: &str) -> Result<Sql, ApiError> {
-    let text = match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        _ => return Err(bad(place, "expected a string")),
-    };
-    if text.chars().count() > MAX_TEXT {
-        return Err(bad(place, format!("must be at most {MAX_TEXT} characters")));
-    }
-    Ok(Sql::Text(text))
-}
-
-fn number_value(value: &Value, place: &str) -> Result<Sql, ApiError> {
-    let parsed = match value {
-        Value::Number(n) => n
-            .as_i64()
-            .map(Sql::Integer)
-            .or_else(|| n.as_f64().map(Sql::Real)),
-        Value::String(s) => s.trim().parse::<i64>().map(Sql::Integer).ok().or_else(|| {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map(Sql::Real)
-        }),
-        _ => None,
-    };
-    parsed.ok_or_else(|| bad(place, "expected a number"))
-}
-
-fn days_value(value: &Value, place: &str) -> Result<i64, ApiError> {
-    let days = match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    days.filter(|d| (0..=36_500).contains(d))
-        .ok_or_else(|| bad(place, "expected a number of days (0 to 36500)"))
-}
-
-fn date_value(value: &Value, place: &str) -> Result<Date, ApiError> {
-    let Value::String(s) = value else {
-        return Err(bad(
-            place,
-            "expected a date (YYYY-MM-DD) or an RFC 3339 time",
-        ));
-    };
-    Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
-        .or_else(|_| OffsetDateTime::parse(s.trim(), &Rfc3339).map(|t| t.date()))
-        .map_err(|_| bad(place, "expected a date (YYYY-MM-DD) or an RFC 3339 time"))
-}
-
-fn time_value(value: &Value, place: &str) -> Result<Timestamp, ApiError> {
-    let Value::String(s) = value else {
-        return Err(bad(
-            place,
-            "expected an RFC 3339 time or a date (YYYY-MM-DD)",
-        ));
-    };
-    OffsetDateTime::parse(s.trim(), &Rfc3339)
-        .map(|t| t.unix_timestamp())
-        .or_else(|_| date_value(value, place).map(|d| d.midnight().assume_utc().unix_timestamp()))
-}
-
-fn list(
-    value: &Value,
-    place: &str,
-    item: impl Fn(&Value, &str) -> Result<Sql, ApiError>,
-) -> Result<Vec<Sql>, ApiError> {
-    let Value::Array(items) = value else {
-        return Err(bad(place, "expected an array of values"));
-    };
-    if items.is_empty() || items.len() > MAX_LIST {
-        return Err(bad(place, format!("expected 1 to {MAX_LIST} values")));
-    }
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| item(v, &format!("{place}[{i}]")))
-        .collect()
 }
 
 #[cfg(test)]

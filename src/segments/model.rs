@@ -1,8 +1,10 @@
 //! A segment's definition (API.md §5.1): the Whautomate body, its `criteria` turned into one
 //! ANDed group of rule conditions, `groups` beside or instead of them, or `contactIds` for a
-//! static list. No SQL, no HTTP.
+//! static list. Parsed once, here, into a typed [`Membership`]; segments store its canonical
+//! form ([`Membership::stored`]) and read it back ([`Membership::from_stored`]). No SQL, no
+//! HTTP.
 
-use super::rules::{Condition, Group, Logic, Node, Op, Rule};
+use super::rules::{Condition, Group, Logic, Node, Op, Rule, condition_json};
 use crate::contacts::model::{Gender, PersonType};
 use crate::error::ApiError;
 use crate::fields::{Id, Ref, text};
@@ -21,6 +23,35 @@ pub enum Membership {
     Static,
     /// Whoever matches now; `None` matches everyone of the segment's type.
     Dynamic(Option<Rule>),
+}
+
+impl Membership {
+    /// The canonical text a dynamic segment stores (`None` for a static one): the rule's
+    /// canonical form, or no groups at all for "everyone".
+    pub fn stored(&self) -> Option<String> {
+        match self {
+            Membership::Static => None,
+            Membership::Dynamic(None) => Some(json!({"groups": []}).to_string()),
+            Membership::Dynamic(Some(rule)) => Some(rule.to_json().to_string()),
+        }
+    }
+
+    /// Reads back what [`Membership::stored`] wrote. Text that no longer reads is an error
+    /// naming why, never "everyone".
+    pub fn from_stored(dynamic: bool, stored: Option<&str>) -> Result<Membership, String> {
+        if !dynamic {
+            return Ok(Membership::Static);
+        }
+        let text = stored.ok_or("its stored rule is missing")?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("its stored rule is not JSON ({e})"))?;
+        if value["groups"] == json!([]) {
+            return Ok(Membership::Dynamic(None));
+        }
+        Rule::parse(&value["groups"], value.get("groupLogic"), "")
+            .map(|rule| Membership::Dynamic(Some(rule)))
+            .map_err(|e| format!("its stored rule cannot be read: {}", e.message))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -43,13 +74,27 @@ pub struct Definition {
     pub name: String,
     pub description: Option<String>,
     pub kind: PersonType,
-    /// As sent, for the answer to echo (the seed's shape).
+    /// Who is in it, typed: what counts, member lists and fan-outs read.
+    pub membership: Membership,
+    /// As sent, for answers to echo (the seed's shape) and for a `PUT` to change.
     pub criteria: Option<Value>,
     /// `{"groups", "groupLogic"}` as sent.
     pub rule: Option<Value>,
     pub contact_ids: Vec<i64>,
     pub location_id: Option<i64>,
     /// A dialect's own fields, kept and echoed (Segmenter's `broadcastMediumId`, …).
+    pub extra: Option<Value>,
+}
+
+/// A stored segment's fields as last sent: what a `PUT` starts from.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: PersonType,
+    pub criteria: Option<Value>,
+    pub rule: Option<Value>,
+    pub location_id: Option<i64>,
     pub extra: Option<Value>,
 }
 
@@ -79,28 +124,28 @@ impl Definition {
                 "contactIds: at most {MAX_CONTACT_IDS} at once"
             )));
         }
-        let definition = Definition {
+        let dynamic = body.criteria.is_some() || rule.is_some();
+        if dynamic && !contact_ids.is_empty() {
+            return Err(ApiError::bad_request(
+                "contactIds: a segment has a rule (criteria, groups) or a member list (contactIds), not both",
+            ));
+        }
+        Ok(Definition {
             name,
             description,
             kind,
+            membership: membership(dynamic, body.criteria.as_ref(), rule.as_ref())?,
             criteria: body.criteria,
             rule,
             contact_ids,
             location_id: body.location.map(|l| l.id.0),
             extra: None,
-        };
-        if definition.is_dynamic() && !definition.contact_ids.is_empty() {
-            return Err(ApiError::bad_request(
-                "contactIds: a segment has a rule (criteria, groups) or a member list (contactIds), not both",
-            ));
-        }
-        definition.membership()?; // validates the rule
-        Ok(definition)
+        })
     }
 
     /// `stored` changed by a `PUT` body: what it sends replaces, what it omits stays.
     /// Sending `criteria` or `groups` makes the segment dynamic; `contactIds`, static.
-    pub fn updated(stored: Definition, body: SegmentBody) -> Result<Definition, ApiError> {
+    pub fn updated(stored: Sent, body: SegmentBody) -> Result<Definition, ApiError> {
         if let Some(kind) = &body.kind
             && !kind.eq_ignore_ascii_case(stored.kind.as_str())
         {
@@ -138,19 +183,12 @@ impl Definition {
     }
 
     pub fn is_dynamic(&self) -> bool {
-        self.criteria.is_some() || self.rule.is_some()
-    }
-
-    pub fn membership(&self) -> Result<Membership, ApiError> {
-        membership(
-            self.is_dynamic(),
-            self.criteria.as_ref(),
-            self.rule.as_ref(),
-        )
+        matches!(self.membership, Membership::Dynamic(_))
     }
 }
 
-/// Membership from what a segment stores: its criteria and its rule JSON.
+/// Membership from a Whautomate body's criteria and native groups (`{"groups",
+/// "groupLogic"}`), as sent; also how segments stored before the canonical form are read.
 pub fn membership(
     dynamic: bool,
     criteria: Option<&Value>,
@@ -194,26 +232,24 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
         return Err(ApiError::bad_request("criteria: expected an object"));
     };
     let mut items = Vec::new();
-    let mut add = |attribute: &str, op: Op, value: Value, field: &str| {
-        items.push(Node::Condition(Condition {
-            attribute: attribute.into(),
-            op,
-            value,
-            place: format!("criteria.{field}"),
-        }))
+    let mut add = |attribute: &str, op: Op, value: Value, field: &str| -> Result<(), ApiError> {
+        let native = condition_json(attribute, op, value);
+        let condition = Condition::parse(&native, &format!("criteria.{field}"))?;
+        items.push(Node::Condition(condition));
+        Ok(())
     };
     if let Some(tags) = strings(c, "tags")? {
-        add("tags", Op::Has, tags, "tags");
+        add("tags", Op::Has, tags, "tags")?;
     }
     if let Some(tags) = strings(c, "exclusionTags")? {
-        add("tags", Op::HasNone, tags, "exclusionTags");
+        add("tags", Op::HasNone, tags, "exclusionTags")?;
     }
     if let Some(gender) = present(c, "gender") {
         let valid = gender.as_str().and_then(Gender::parse);
         let gender = valid.ok_or_else(|| {
             ApiError::bad_request("criteria.gender: expected Male, Female or Other")
         })?;
-        add("gender", Op::Eq, json!(gender.as_str()), "gender");
+        add("gender", Op::Eq, json!(gender.as_str()), "gender")?;
     }
     if let Some(days) = whole(c, "numberOfDaysLastActivity", 36_500)? {
         add(
@@ -221,7 +257,7 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
             Op::WithinLastDays,
             json!(days),
             "numberOfDaysLastActivity",
-        );
+        )?;
     }
     let from = whole(c, "ageFrom", 150)?;
     let to = whole(c, "ageTo", 150)?;
@@ -233,16 +269,16 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
         ));
     }
     if let Some(from) = from {
-        add("age", Op::Ge, json!(from), "ageFrom");
+        add("age", Op::Ge, json!(from), "ageFrom")?;
     }
     if let Some(to) = to {
-        add("age", Op::Le, json!(to), "ageTo");
+        add("age", Op::Le, json!(to), "ageTo")?;
     }
     if let Some(stage) = present(c, "contactStage") {
         let stage = stage
             .as_str()
             .ok_or_else(|| ApiError::bad_request("criteria.contactStage: expected a string"))?;
-        add("contactStage", Op::Eq, json!(stage), "contactStage");
+        add("contactStage", Op::Eq, json!(stage), "contactStage")?;
     }
     if let Some(locations) = present(c, "primaryLocations") {
         let Value::Array(locations) = locations else {
@@ -264,7 +300,7 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         if !ids.is_empty() {
-            add("locationId", Op::In, Value::Array(ids), "primaryLocations");
+            add("locationId", Op::In, Value::Array(ids), "primaryLocations")?;
         }
     }
     Ok((!items.is_empty()).then_some(Group {

@@ -35,8 +35,9 @@ async fn read(state: web::Data<AppState>, account: i64, id: i64) -> Result<HttpR
     let view = web::block(move || -> Result<_> {
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
-        let count = store::count(&conn, Some(&state.pool), account, &segment, clock::now())?;
-        Ok(segment.view(count))
+        let members =
+            store::member_count(&conn, Some(&state.pool), account, &segment, clock::now())?;
+        Ok(segment.view(members))
     })
     .await??;
     Ok(HttpResponse::Ok().json(view))
@@ -57,7 +58,7 @@ pub async fn update(
                 .contact_ids
                 .as_ref()
                 .map(|ids| ids.iter().map(|i| i.0).collect::<Vec<_>>());
-            let def = Definition::updated(stored.definition(), body)?;
+            let def = Definition::updated(stored.sent(), body)?;
             store::update(conn, account, id, &def, members.as_deref(), now)
         })
         .await?;
@@ -172,7 +173,9 @@ pub async fn list(
         let now = clock::now();
         let views = segments
             .iter()
-            .map(|s| store::count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n)))
+            .map(|s| {
+                store::member_count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok((views, total))
     })

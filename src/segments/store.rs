@@ -4,7 +4,8 @@
 use super::compile::{
     compile, only_birth_dates, only_narrow_attributes, only_stage_and_gender, only_tags,
 };
-use super::model::{Definition, Membership, membership};
+use super::model::{Definition, Membership, Sent, membership};
+use super::rules::Rule;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{AttrKey, Person, PersonType};
 use crate::contacts::names::AttributeNames;
@@ -25,6 +26,9 @@ pub struct Segment {
     pub name: String,
     pub description: Option<String>,
     pub dynamic: bool,
+    /// Who is in it, or why that cannot be read any more: never "everyone" by default.
+    pub membership: std::result::Result<Membership, String>,
+    /// Criteria and groups as last sent, echoed by answers.
     pub criteria: Option<Value>,
     pub rule: Option<Value>,
     pub location_id: Option<i64>,
@@ -34,23 +38,27 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// What the segment stores, as a definition (its members aside).
-    pub fn definition(&self) -> Definition {
-        Definition {
+    /// The segment's fields as last sent, which a `PUT` changes.
+    pub fn sent(&self) -> Sent {
+        Sent {
             name: self.name.clone(),
             description: self.description.clone(),
             kind: self.kind,
             criteria: self.criteria.clone(),
             rule: self.rule.clone(),
-            contact_ids: Vec::new(),
             location_id: self.location_id,
             extra: self.extra.clone(),
         }
     }
 
-    /// The answer's shape: the seed's fields, then ours.
-    pub fn view(&self, member_count: i64) -> Value {
+    /// The answer's shape: the seed's fields, then ours. Members are counted, or `null`
+    /// with the `problem` that keeps them from being known.
+    pub fn view(&self, members: std::result::Result<i64, String>) -> Value {
         let rule = self.rule.as_ref();
+        let (member_count, problem) = match members {
+            Ok(n) => (Some(n), None),
+            Err(problem) => (None, Some(problem)),
+        };
         json!({
             "id": self.id.to_string(),
             "name": self.name,
@@ -62,30 +70,47 @@ impl Segment {
             "location": self.location_id.map(|id| json!({"id": id.to_string()})),
             "refresh": if self.dynamic { "dynamic" } else { "static" },
             "memberCount": member_count,
+            "problem": problem,
             "createdAt": clock::rfc3339(self.created_at),
             "updatedAt": clock::rfc3339(self.updated_at),
         })
     }
 }
 
-const COLUMNS: &str = "id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at";
+const COLUMNS: &str = "id, type, name, description, dynamic, criteria, rule, location_id, extra, \
+    created_at, updated_at, definition";
 
 fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
-    let json = |i: usize| -> rusqlite::Result<Option<Value>> {
-        Ok(row
-            .get::<_, Option<String>>(i)?
-            .and_then(|s| serde_json::from_str(&s).ok()))
+    // Echoed JSON as stored: `Err` with the text when it no longer parses.
+    let json = |i: usize| -> rusqlite::Result<std::result::Result<Option<Value>, String>> {
+        Ok(match row.get::<_, Option<String>>(i)? {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+        })
+    };
+    let dynamic: bool = row.get(4)?;
+    let (criteria, rule) = (json(5)?, json(6)?);
+    let stored: Option<String> = row.get(11)?;
+    let membership = match (&criteria, &rule) {
+        _ if !dynamic || stored.is_some() => Membership::from_stored(dynamic, stored.as_deref()),
+        // Stored before the canonical form: read as sent, with the dialect's parser.
+        (Ok(criteria), Ok(rule)) => membership(dynamic, criteria.as_ref(), rule.as_ref())
+            .map_err(|e| format!("its stored rule cannot be read: {}", e.message)),
+        (Err(e), _) | (_, Err(e)) => Err(format!("its stored rule is not JSON ({e})")),
     };
     Ok(Segment {
         id: row.get(0)?,
         kind: PersonType::from_code(row.get(1)?),
         name: row.get(2)?,
         description: row.get(3)?,
-        dynamic: row.get(4)?,
-        criteria: json(5)?,
-        rule: json(6)?,
+        dynamic,
+        membership,
+        criteria: criteria.ok().flatten(),
+        rule: rule.ok().flatten(),
         location_id: row.get(7)?,
-        extra: json(8)?,
+        extra: json(8)?.ok().flatten(),
         created_at: row.get(9)?,
         updated_at: row.get(10)?,
     })
@@ -97,6 +122,15 @@ fn not_found(id: i64) -> ApiError {
 
 fn check_location(conn: &Connection, account_id: i64, def: &Definition) -> Result<()> {
     locations::check_reference(conn, account_id, def.location_id)
+}
+
+/// Refuses a rule that does not fit the account's custom attributes now (a number compared
+/// with an attribute that holds text, …): `400` naming the place, before anything is stored.
+fn check_rule(conn: &Connection, account_id: i64, def: &Definition, now: Timestamp) -> Result<()> {
+    if let Membership::Dynamic(Some(rule)) = &def.membership {
+        compile(rule, &attribute_keys(conn, account_id)?, account_id, now)?;
+    }
+    Ok(())
 }
 
 /// Refuses a new segment beyond the account's limit of active segments (API.md §2); a
@@ -131,9 +165,11 @@ pub fn insert(
 ) -> Result<i64> {
     check_limit(conn, account_id, limit)?;
     check_location(conn, account_id, def)?;
+    check_rule(conn, account_id, def, now)?;
     conn.prepare_cached(
-        "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule, location_id, extra, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9)",
+        "INSERT INTO segments (account_id, type, name, description, dynamic, criteria, rule,
+             location_id, extra, created_at, updated_at, definition)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, ?9, ?9, ?11)",
     )?
     .execute(params![
         account_id,
@@ -145,7 +181,8 @@ pub fn insert(
         def.rule.as_ref().map(Value::to_string),
         def.location_id,
         now,
-        def.extra.as_ref().map(Value::to_string)
+        def.extra.as_ref().map(Value::to_string),
+        def.membership.stored()
     ])?;
     let id = conn.last_insert_rowid();
     add_members(conn, account_id, def.kind, id, &def.contact_ids)?;
@@ -191,10 +228,12 @@ pub fn update(
     now: Timestamp,
 ) -> Result<()> {
     check_location(conn, account_id, def)?;
+    check_rule(conn, account_id, def, now)?;
     let changed = conn
         .prepare_cached(
             "UPDATE segments SET name = ?3, description = ?4, dynamic = ?5, criteria = ?6, rule = ?7,
-             location_id = ?8, updated_at = ?9, extra = ?10 WHERE id = ?1 AND account_id = ?2",
+             location_id = ?8, updated_at = ?9, extra = ?10, definition = ?11
+             WHERE id = ?1 AND account_id = ?2",
         )?
         .execute(params![
             id,
@@ -206,7 +245,8 @@ pub fn update(
             def.rule.as_ref().map(Value::to_string),
             def.location_id,
             now,
-            def.extra.as_ref().map(Value::to_string)
+            def.extra.as_ref().map(Value::to_string),
+            def.membership.stored()
         ])?;
     if changed == 0 {
         return Err(not_found(id));
@@ -228,7 +268,7 @@ pub fn freeze(
     account_id: i64,
     segment_id: i64,
     kind: PersonType,
-    rule: &super::rules::Rule,
+    rule: &Rule,
     now: Timestamp,
 ) -> Result<()> {
     let compiled = compile(rule, &attribute_keys(conn, account_id)?, account_id, now)?;
@@ -258,12 +298,17 @@ pub fn remove_members(conn: &Connection, segment_id: i64, ids: &[i64]) -> Result
 }
 
 pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Segment> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM segments WHERE id = ?1 AND account_id = ?2"
-    ))?
-    .query_row(params![id, account_id], segment_from_row)
-    .optional()?
-    .ok_or_else(|| not_found(id))
+    find(conn, account_id, id)?.ok_or_else(|| not_found(id))
+}
+
+/// The account's segment `id`, if there is one.
+pub fn find(conn: &Connection, account_id: i64, id: i64) -> Result<Option<Segment>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM segments WHERE id = ?1 AND account_id = ?2"
+        ))?
+        .query_row(params![id, account_id], segment_from_row)
+        .optional()?)
 }
 
 pub fn delete(conn: &Connection, account_id: i64, id: i64) -> Result<()> {
@@ -308,53 +353,98 @@ pub fn list(
     Ok((rows.collect::<rusqlite::Result<_>>()?, total))
 }
 
-/// The SQL condition over `contacts c` that selects a segment's members, with its parameters.
+/// A segment ready to be read: its rule (if it has one), the account's attribute names, and
+/// the SQL condition over `contacts c` that selects its members, with its parameters.
+struct Ready<'a> {
+    rule: Option<&'a Rule>,
+    keys: Vec<AttrKey>,
+    condition: String,
+    params: Vec<Sql>,
+}
+
+/// The segment ready to be read, or why it cannot be: its stored rule does not read, or no
+/// longer fits the account's attributes (a custom attribute's kind was fixed by data after
+/// the rule was saved). Never a default that widens who is in it.
+fn ready<'a>(
+    conn: &Connection,
+    account_id: i64,
+    segment: &'a Segment,
+    now: Timestamp,
+) -> Result<std::result::Result<Ready<'a>, String>> {
+    let membership = match &segment.membership {
+        Ok(membership) => membership,
+        Err(problem) => return Ok(Err(problem.clone())),
+    };
+    Ok(Ok(match membership {
+        Membership::Static => Ready {
+            rule: None,
+            keys: Vec::new(),
+            condition: "c.id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)"
+                .into(),
+            params: vec![Sql::Integer(segment.id)],
+        },
+        Membership::Dynamic(None) => Ready {
+            rule: None,
+            keys: Vec::new(),
+            condition: "1".into(),
+            params: Vec::new(),
+        },
+        Membership::Dynamic(Some(rule)) => {
+            let keys = attribute_keys(conn, account_id)?;
+            match compile(rule, &keys, account_id, now) {
+                Ok(compiled) => Ready {
+                    rule: Some(rule),
+                    keys,
+                    condition: compiled.sql,
+                    params: compiled.params,
+                },
+                Err(e) => {
+                    return Ok(Err(format!(
+                        "its rule no longer fits the account's attributes: {}",
+                        e.message
+                    )));
+                }
+            }
+        }
+    }))
+}
+
+/// Why the segment's members cannot be known now, if they cannot (see [`ready`]).
+pub fn problem(
+    conn: &Connection,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    Ok(ready(conn, account_id, segment, now)?.err())
+}
+
+/// `409` for reading a segment that cannot be evaluated, naming why.
+pub fn unevaluable(segment_id: i64, problem: &str) -> ApiError {
+    ApiError::conflict(format!(
+        "segment {segment_id} cannot be evaluated: {problem}; change or delete it"
+    ))
+}
+
+fn ready_or_409<'a>(
+    conn: &Connection,
+    account_id: i64,
+    segment: &'a Segment,
+    now: Timestamp,
+) -> Result<Ready<'a>> {
+    ready(conn, account_id, segment, now)?.map_err(|p| unevaluable(segment.id, &p))
+}
+
+/// The SQL condition over `contacts c` that selects a segment's members, with its
+/// parameters; `409` when the segment cannot be evaluated.
 pub fn members_condition(
     conn: &Connection,
     account_id: i64,
     segment: &Segment,
     now: Timestamp,
 ) -> Result<(String, Vec<Sql>)> {
-    let stored = stored_membership(segment)?;
-    let keys = rule_keys(conn, account_id, &stored)?;
-    condition(&stored, &keys, segment.id, account_id, now)
-}
-
-fn stored_membership(segment: &Segment) -> Result<Membership> {
-    membership(
-        segment.dynamic,
-        segment.criteria.as_ref(),
-        segment.rule.as_ref(),
-    )
-}
-
-/// The account's attribute names when the membership is a rule, which may name them.
-fn rule_keys(conn: &Connection, account_id: i64, stored: &Membership) -> Result<Vec<AttrKey>> {
-    match stored {
-        Membership::Dynamic(Some(_)) => attribute_keys(conn, account_id),
-        _ => Ok(Vec::new()),
-    }
-}
-
-/// [`members_condition`] of a membership already read, with its rule's attribute names.
-fn condition(
-    stored: &Membership,
-    keys: &[AttrKey],
-    segment_id: i64,
-    account_id: i64,
-    now: Timestamp,
-) -> Result<(String, Vec<Sql>)> {
-    Ok(match stored {
-        Membership::Static => (
-            "c.id IN (SELECT contact_id FROM segment_members WHERE segment_id = ?)".into(),
-            vec![Sql::Integer(segment_id)],
-        ),
-        Membership::Dynamic(None) => ("1".into(), Vec::new()),
-        Membership::Dynamic(Some(rule)) => {
-            let compiled = compile(rule, keys, account_id, now)?;
-            (compiled.sql, compiled.params)
-        }
-    })
+    let ready = ready_or_409(conn, account_id, segment, now)?;
+    Ok((ready.condition, ready.params))
 }
 
 /// A count over the narrow attribute index spanning at least this many ids runs as two
@@ -370,16 +460,15 @@ pub fn count(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<i64> {
-    let stored = stored_membership(segment)?;
-    let rule = match &stored {
-        Membership::Dynamic(Some(rule)) => Some(rule),
-        _ => None,
-    };
+    let Ready {
+        rule,
+        keys,
+        condition,
+        params,
+    } = ready_or_409(conn, account_id, segment, now)?;
     if let Some(names) = rule.and_then(only_tags) {
         return count_tagged(conn, account_id, segment.kind, &names);
     }
-    let keys = rule_keys(conn, account_id, &stored)?;
-    let (condition, params) = condition(&stored, &keys, segment.id, account_id, now)?;
     if let (Some(rule), Some(pool)) = (rule, spare)
         && only_narrow_attributes(rule, &keys)
     {
@@ -406,6 +495,21 @@ pub fn count(
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// How many people are in the segment now, or why that cannot be known (for views, which
+/// show the problem instead of failing).
+pub fn member_count(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+) -> Result<std::result::Result<i64, String>> {
+    match problem(conn, account_id, segment, now)? {
+        Some(problem) => Ok(Err(problem)),
+        None => count(conn, spare, account_id, segment, now).map(Ok),
+    }
 }
 
 /// Everyone of `kind` meeting `condition` (over stage and gender alone), summed from the
@@ -575,6 +679,7 @@ pub fn preview(
         name: def.name.clone(),
         description: None,
         dynamic: def.is_dynamic(),
+        membership: Ok(def.membership.clone()),
         criteria: def.criteria.clone(),
         rule: def.rule.clone(),
         location_id: None,

@@ -495,22 +495,27 @@ async fn killed_mid_broadcast_it_resumes_and_nobody_gets_two() {
 async fn a_broadcast_that_cannot_fan_out_does_not_hold_up_single_sends() {
     let app = spawn_app().await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
-    // The rule was valid when nobody had `member`; once it is a boolean, 3 is not a value
-    // for it, so every fan-out step of this broadcast fails.
+    // The rule is valid while nobody has `member`; once it is a boolean, 3 is not a value
+    // for it, so the broadcast, which starts in two seconds, cannot fan out.
     let rule = json!({"name": "odd", "groups": [{"conditions": [
         {"attribute": "member", "operator": "==", "value": 3}]}]});
     let seg = app.ok("POST", "/v1/segments", &key, Some(rule)).await;
+    let at = switchboard::clock::rfc3339(switchboard::clock::now() + 2);
+    let b = app
+        .ok(
+            "POST",
+            "/v1/broadcasts",
+            &key,
+            Some(
+                json!({"name": "b", "segment": {"id": seg["id"]}, "channel": "telegram",
+                        "textMessage": "x", "scheduleDateTime": at}),
+            ),
+        )
+        .await;
     let c = add(
         &app,
         &key,
         json!({"channelIds": {"telegram": "1"}, "attributes": {"member": true}}),
-    )
-    .await;
-    app.ok(
-        "POST",
-        "/v1/broadcasts",
-        &key,
-        Some(json!({"name": "b", "segment": {"id": seg["id"]}, "channel": "telegram", "textMessage": "x"})),
     )
     .await;
     let sent = app
@@ -524,4 +529,13 @@ async fn a_broadcast_that_cannot_fan_out_does_not_hold_up_single_sends() {
     let id = sent["id"].as_str().unwrap();
     app.message_when(&key, &c, id, |m| m["status"] == "sent")
         .await;
+    let path = format!("/v1/broadcasts/{}", b["id"].as_str().unwrap());
+    let paused = eventually(Duration::from_secs(10), "the broadcast pauses", || async {
+        let now = app.ok("GET", &path, &key, None).await;
+        (now["status"] == "paused").then_some(now)
+    })
+    .await;
+    let reason = paused["pausedReason"].as_str().unwrap();
+    assert!(reason.contains("cannot be evaluated"), "{reason}");
+    assert_eq!(paused["stats"]["total"], 0, "nobody was sent anything");
 }

@@ -700,8 +700,8 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
 type Posted = Arc<Mutex<Vec<(String, Value)>>>;
 
 /// A Send API stand-in: records each request and answers with a message id; refuses the
-/// recipient `0000` as the Send API refuses an unknown user, and fails the first try for
-/// `5030` as a provider fault.
+/// recipient `0000` as the Send API refuses an unknown user, answers the first try for
+/// `5030` with "try later", and fails every try for `5000` with a fault of its own.
 fn fake_send_api() -> (String, Posted) {
     let seen: Posted = Arc::default();
     let base = stand_in(
@@ -723,6 +723,10 @@ fn fake_send_api() -> (String, Posted) {
                     "message": "(#100) No matching user found", "type": "OAuthException", "code": 100}}));
             }
             if to == "5030" && tries == 1 {
+                return HttpResponse::ServiceUnavailable()
+                    .json(json!({"error": {"message": "Please retry your request later"}}));
+            }
+            if to == "5000" {
                 return HttpResponse::InternalServerError()
                     .json(json!({"error": {"message": "An unexpected error has occurred"}}));
             }
@@ -795,7 +799,8 @@ async fn messenger_and_instagram_go_through_the_send_api() {
     assert_eq!(posted[1].1["message"], json!({"text": "hi"}));
     assert_eq!(posted[1].1["recipient"], json!({"id": "1784"}));
 
-    // Media, a provider fault retried, and a refusal in the provider's words.
+    // Media; "try later" retried; a fault of the provider's own, which may have come after
+    // it sent the message, never retried; a refusal in the provider's words.
     let send_media = |messenger_id: &'static str| {
         let body = json!({"mediaUrl": "https://x.example/menu.pdf", "mimeType": "application/pdf"});
         let ids = json!({"messenger": messenger_id});
@@ -803,19 +808,29 @@ async fn messenger_and_instagram_go_through_the_send_api() {
     };
     let flaky = send_media("5030").await;
     assert_eq!(flaky["status"], "sent", "sent on the second try: {flaky}");
+    let unknown = send_media("5000").await;
+    assert_eq!(unknown["status"], "failed");
+    assert_eq!(unknown["errorCode"], "outcome_unknown", "{unknown}");
+    let reason = unknown["errorMessage"].as_str().unwrap();
+    assert!(reason.contains("may or may not have gone out"), "{reason}");
     let refused = send_media("0000").await;
     assert_eq!(refused["status"], "failed");
     assert_eq!(
         refused["errorMessage"],
         "Messenger refused the message (400 Bad Request): (#100) No matching user found"
     );
+    assert_eq!(refused["errorCode"], "100");
     let seen = seen.lock().unwrap().clone();
     let to = |id: &str| {
         seen.iter()
             .filter(|(_, b)| b["recipient"]["id"] == id)
             .count()
     };
-    assert_eq!((to("5030"), to("0000")), (2, 1), "refusals are not retried");
+    assert_eq!(
+        (to("5030"), to("5000"), to("0000")),
+        (2, 1, 1),
+        "unknown outcomes and refusals are not retried"
+    );
     assert_eq!(
         seen.last().unwrap().1["message"],
         json!({"attachment": {"type": "file", "payload": {"url": "https://x.example/menu.pdf", "is_reusable": true}}})
