@@ -77,7 +77,7 @@ fn key_lookup(c: &mut Criterion) {
                 segments: None,
             },
         };
-        cache.insert(key.digest, resolved);
+        cache.insert(key.digest, resolved, cache.generation());
         secrets.push(key.secret);
     }
     let secret = secrets[4_321].clone();

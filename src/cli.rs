@@ -11,6 +11,7 @@ use crate::channels::provider::ProviderUrls;
 use crate::clock;
 use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
 use crate::db;
+use crate::http::client::{Cidr, Edge};
 use crate::messages::delivery::{
     self, DEFAULT_BROADCAST_RATE, DEFAULT_IN_FLIGHT_PER_ACCOUNT, DEFAULT_PAUSE_AFTER_FAILURES,
     DEFAULT_PROVIDER_TIMEOUT,
@@ -78,6 +79,20 @@ struct ServeArgs {
     /// Plan of accounts created by open sign-up.
     #[arg(long, env = "SWITCHBOARD_SIGNUP_PLAN", default_value = "trial", value_parser = parse_plan)]
     signup_plan: Plan,
+    /// A reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are believed: an address
+    /// or CIDR network (repeatable; the variable takes a comma-separated list).
+    #[arg(
+        long = "trusted-proxy",
+        env = "SWITCHBOARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR",
+        value_parser = Cidr::parse
+    )]
+    trusted_proxies: Vec<Cidr>,
+    /// Always mark the admin session cookie Secure (set it when the server is reached over
+    /// HTTPS only); otherwise only when a trusted proxy says the request came over HTTPS.
+    #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
+    secure_cookies: bool,
     /// HTTP worker threads (default: three per core).
     #[arg(long, env = "SWITCHBOARD_WORKERS")]
     workers: Option<usize>,
@@ -248,6 +263,10 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
     }
     let config = Config {
         provider_urls,
+        edge: Edge {
+            trusted_proxies: args.trusted_proxies.clone(),
+            secure_cookies: args.secure_cookies,
+        },
         signup: SignupPolicy {
             open: args.open_signup,
             plan: args.signup_plan,

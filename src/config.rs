@@ -2,6 +2,7 @@
 //! overridden by flags (clap reads both; see `cli`).
 
 use crate::channels::provider::ProviderUrls;
+use crate::http::client::Edge;
 use crate::messages::delivery::{self, Transports};
 use crate::messages::model::OptWords;
 use crate::state::SignupPolicy;
@@ -13,6 +14,8 @@ pub struct Config {
     pub bind: String,
     pub db: PathBuf,
     pub signup: SignupPolicy,
+    /// Trusted proxies and secure cookies.
+    pub edge: Edge,
     /// HTTP worker threads; `None` is one per CPU core.
     pub workers: Option<usize>,
     /// Stop on SIGTERM/SIGINT. Tests that run many servers in one process turn it off.
@@ -44,6 +47,7 @@ impl Config {
                 open: false,
                 plan: crate::accounts::Plan::Trial,
             },
+            edge: Edge::default(),
             workers: None,
             handle_signals: true,
             shutdown_timeout: 30,

@@ -3,8 +3,10 @@
 
 use crate::accounts::store;
 use crate::auth::keys::KeyCache;
+use crate::auth::password::HashGate;
 use crate::auth::throttle::LoginThrottle;
 use crate::channels::Router;
+use crate::channels::hooks::Hooks;
 use crate::channels::provider::ProviderUrls;
 use crate::clock::{self, day_of};
 use crate::config::Config;
@@ -62,10 +64,13 @@ impl Application {
             attribute_names: Default::default(),
             limiter,
             login_throttle: LoginThrottle::default(),
+            hashing: HashGate::default(),
+            edge: config.edge.clone(),
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
                 .map_err(|e| format!("default region: {e}"))?,
             outbox: Outbox::default(),
+            hooks: Hooks::default(),
             idempotency: InFlight::default(),
             opt_words: config.opt_words.clone(),
             uploads: match config.db.parent() {

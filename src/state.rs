@@ -2,10 +2,13 @@
 
 use crate::accounts::Plan;
 use crate::auth::keys::KeyCache;
+use crate::auth::password::HashGate;
 use crate::auth::throttle::LoginThrottle;
+use crate::channels::hooks::Hooks;
 use crate::contacts::names::AttributeNames;
 use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
+use crate::http::client::Edge;
 use crate::idempotency::InFlight;
 use crate::messages::delivery::Outbox;
 use crate::messages::model::OptWords;
@@ -20,9 +23,14 @@ pub struct AppState {
     pub attribute_names: Arc<AttributeNames>,
     pub limiter: RateLimiter,
     pub login_throttle: LoginThrottle,
+    pub hashing: HashGate,
+    /// Which proxies' forwarded headers count, and whether cookies are always `Secure`.
+    pub edge: Edge,
     pub signup: SignupPolicy,
     pub phones: PhoneRules,
     pub outbox: Outbox,
+    /// Webhooks' per-account caps and the channel settings they check signatures with.
+    pub hooks: Hooks,
     pub idempotency: InFlight,
     pub opt_words: OptWords,
     /// Where large uploads wait while they are read: the database's directory (on disk,

@@ -26,15 +26,40 @@ pub struct Credentials {
 
 /// Identical for an unknown email and a wrong password, so it reveals no account.
 const BAD_CREDENTIALS: &str = "invalid email or password";
+/// The longest email address (RFC 5321's path limit).
+const MAX_EMAIL_BYTES: usize = 254;
 
-fn is_https(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
+/// A header's text, if it is text.
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-fn signed_in(req: &HttpRequest, token: String, body: serde_json::Value) -> HttpResponse {
+/// The client's address, as the throttles key it (see [`crate::http::client::Edge`]).
+fn client_of(state: &AppState, req: &HttpRequest) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let client = state.edge.client(peer, header(req, "x-forwarded-for"));
+    client.map(|ip| ip.to_string()).unwrap_or_default()
+}
+
+fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+    token: String,
+    body: serde_json::Value,
+) -> HttpResponse {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let secure = state.edge.https(peer, header(req, "x-forwarded-proto"));
     HttpResponse::Ok()
-        .cookie(session::cookie(token, is_https(req)))
+        .cookie(session::cookie(token, secure))
         .json(body)
+}
+
+/// `429` for a throttled attempt.
+fn throttled(what: &str, wait: u64) -> ApiError {
+    ApiError::too_many_requests(
+        format!("too many {what}; try again in {wait} seconds"),
+        wait,
+    )
 }
 
 pub async fn signup(
@@ -51,7 +76,18 @@ pub async fn signup(
     if !policy.open && store::count_accounts(&*state.pool.get()?)? > 0 {
         return Err(closed());
     }
-    let hash = web::block(move || password::hash(password.expose())).await??;
+    let client = client_of(&state, &req);
+    state
+        .login_throttle
+        .signups
+        .reserve(&client, clock::now())
+        .map_err(|wait| throttled("sign-ups from this address", wait))?;
+    let place = state.hashing.enter()?;
+    let hash = web::block(move || {
+        let _place = place;
+        password::hash(password.expose())
+    })
+    .await??;
     let (token, token_digest) = session::new_token();
     let now = clock::now();
     let account = state
@@ -79,7 +115,7 @@ pub async fn signup(
         })
         .await?;
     let body = json!({"id": account.id.to_string(), "email": account.email, "plan": account.plan});
-    Ok(signed_in(&req, token, body))
+    Ok(signed_in(&state, &req, token, body))
 }
 
 pub async fn login(
@@ -89,40 +125,54 @@ pub async fn login(
 ) -> Result<HttpResponse> {
     let now = clock::now();
     let email_key = body.email.trim().to_lowercase();
-    let client = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    let throttle = &state.login_throttle;
-    if let Some(wait) = throttle
-        .by_email
-        .blocked(&email_key, now)
-        .or_else(|| throttle.by_client.blocked(&client, now))
-    {
-        return Err(ApiError::too_many_requests(
-            format!("too many failed logins; try again in {wait} seconds"),
-            wait,
-        ));
+    // Before any work: the throttle keeps emails, and no address is longer.
+    if email_key.len() > MAX_EMAIL_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "email: at most {MAX_EMAIL_BYTES} bytes"
+        )));
     }
+    let client = client_of(&state, &req);
+    let throttle = &state.login_throttle;
+    // Attempts are taken before the hash, so concurrent guesses cannot all pass.
+    throttle
+        .by_email
+        .reserve(&email_key, now)
+        .map_err(|wait| throttled("failed logins", wait))?;
+    if let Err(wait) = throttle.by_client.reserve(&client, now) {
+        throttle.by_email.give_back(&email_key);
+        return Err(throttled("failed logins", wait));
+    }
+    let place = match state.hashing.enter() {
+        Ok(place) => place,
+        Err(busy) => {
+            throttle.by_email.give_back(&email_key);
+            throttle.by_client.give_back(&client);
+            return Err(busy);
+        }
+    };
 
     let found = store::find_account_by_email(&*state.pool.get()?, &email_key)?;
     let password = body.password;
-    let account = web::block(move || match found {
-        Some((account, hash)) if password.len() <= crate::accounts::model::MAX_PASSWORD_BYTES => {
-            password::verify(&password, &hash).then_some(account)
-        }
-        _ => {
-            password::verify_nothing();
-            None
+    let account = web::block(move || {
+        let _place = place;
+        match found {
+            Some((account, hash))
+                if password.len() <= crate::accounts::model::MAX_PASSWORD_BYTES =>
+            {
+                password::verify(&password, &hash).then_some(account)
+            }
+            _ => {
+                password::verify_nothing();
+                None
+            }
         }
     })
     .await?;
     let Some(account) = account else {
-        throttle.by_email.fail(&email_key, now);
-        throttle.by_client.fail(&client, now);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS));
     };
     throttle.by_email.clear(&email_key);
+    throttle.by_client.give_back(&client);
 
     // A fresh token at every login: a session id planted before login is worth nothing.
     let previous = session::presented_digest(&req);
@@ -144,7 +194,7 @@ pub async fn login(
         })
         .await?;
     let body = json!({"id": account.id.to_string(), "email": account.email, "plan": account.plan});
-    Ok(signed_in(&req, token, body))
+    Ok(signed_in(&state, &req, token, body))
 }
 
 pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {

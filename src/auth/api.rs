@@ -99,10 +99,11 @@ fn admit(req: &HttpRequest, now: clock::Timestamp) -> Result<(ResolvedKey, Decis
     let key = match state.keys.get(&key_digest) {
         Some(key) => key,
         None => {
+            let generation = state.keys.generation();
             let reader = http::worker_data::<LocalReader>(req)?;
             let key = reader.read(|conn| store::resolve_key(conn, &key_digest))?;
             let key = key.ok_or_else(ApiError::unauthorized)?;
-            state.keys.insert(key_digest, key);
+            state.keys.insert(key_digest, key, generation);
             key
         }
     };

@@ -12,7 +12,7 @@ use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use rusqlite::Connection;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 pub const KEY_PREFIX: &str = "sb_live_";
@@ -88,6 +88,9 @@ pub fn issue(
 pub struct KeyCache {
     entries: RwLock<HashMap<[u8; 32], ResolvedKey>>,
     epoch: AtomicI64,
+    /// Moves whenever entries are dropped: a key read from the database before a drop
+    /// (a revocation racing the read) must not enter the cache after it.
+    generation: AtomicU64,
     /// Last use of each key since the last flush to the database.
     last_used: Mutex<HashMap<i64, Timestamp>>,
 }
@@ -104,8 +107,19 @@ impl KeyCache {
         self.entries.read().ok()?.get(digest).copied()
     }
 
-    pub fn insert(&self, digest: [u8; 32], key: ResolvedKey) {
+    /// Read before looking a key up in the database; hand it to [`KeyCache::insert`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Caches a key read from the database, unless entries were dropped since
+    /// `generation` was read: the read may predate a revocation.
+    pub fn insert(&self, digest: [u8; 32], key: ResolvedKey, generation: u64) {
         if let Ok(mut entries) = self.entries.write() {
+            // Drops move the generation under this lock, so this check cannot race one.
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return;
+            }
             if entries.len() >= MAX_CACHED {
                 entries.clear();
             }
@@ -115,6 +129,7 @@ impl KeyCache {
 
     pub fn forget_key(&self, key_id: i64) {
         if let Ok(mut entries) = self.entries.write() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             entries.retain(|_, k| k.key_id != key_id);
         }
     }
@@ -124,6 +139,7 @@ impl KeyCache {
         if self.epoch.swap(epoch, Ordering::SeqCst) != epoch
             && let Ok(mut entries) = self.entries.write()
         {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             entries.clear();
         }
     }
@@ -168,8 +184,8 @@ mod tests {
     #[test]
     fn forgetting_and_epochs_clear_entries() {
         let cache = KeyCache::new(3);
-        cache.insert([1; 32], resolved(1));
-        cache.insert([2; 32], resolved(2));
+        cache.insert([1; 32], resolved(1), cache.generation());
+        cache.insert([2; 32], resolved(2), cache.generation());
         cache.forget_key(1);
         assert!(cache.get(&[1; 32]).is_none());
         assert!(cache.get(&[2; 32]).is_some());
@@ -177,6 +193,46 @@ mod tests {
         assert!(cache.get(&[2; 32]).is_some(), "same epoch keeps entries");
         cache.observe_epoch(4);
         assert!(cache.get(&[2; 32]).is_none());
+    }
+
+    #[test]
+    fn a_key_read_before_a_revocation_never_enters_the_cache_after_it() {
+        let cache = KeyCache::new(0);
+        let before = cache.generation();
+        // The read happens here; meanwhile key 1 is revoked and forgotten.
+        cache.forget_key(1);
+        cache.insert([1; 32], resolved(1), before);
+        assert!(cache.get(&[1; 32]).is_none());
+
+        // Racing threads, as requests race an admin's revocation: each reads the
+        // generation, then "the database" (the flag), then caches what it read. The
+        // revocation commits (the flag), then forgets the key. Whatever the interleaving,
+        // the key is not cached at the end.
+        for _ in 0..20 {
+            let cache = std::sync::Arc::new(KeyCache::new(0));
+            let revoked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let readers: Vec<_> = (0..3)
+                .map(|_| {
+                    let (cache, revoked) = (cache.clone(), revoked.clone());
+                    std::thread::spawn(move || {
+                        for _ in 0..5_000 {
+                            let generation = cache.generation();
+                            if !revoked.load(Ordering::SeqCst) {
+                                std::hint::spin_loop();
+                                cache.insert([1; 32], resolved(1), generation);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            std::thread::yield_now();
+            revoked.store(true, Ordering::SeqCst);
+            cache.forget_key(1);
+            for reader in readers {
+                reader.join().unwrap();
+            }
+            assert!(cache.get(&[1; 32]).is_none(), "a revoked key came back");
+        }
     }
 
     #[test]

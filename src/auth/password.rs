@@ -4,7 +4,8 @@
 use crate::error::ApiError;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
@@ -35,6 +36,35 @@ pub fn verify_nothing() {
     static DUMMY: LazyLock<String> =
         LazyLock::new(|| hash("switchboard-dummy-password").unwrap_or_default());
     let _ = verify("not the password", &DUMMY);
+}
+
+/// Hashes running at once, per core: each holds 19 MiB, so a burst of logins or sign-ups
+/// must queue at the door, not in memory.
+const HASHES_PER_CORE: usize = 2;
+
+/// The door to password hashing: a bounded number at once; past it, `503` at once.
+#[derive(Clone)]
+pub struct HashGate(Arc<Semaphore>);
+
+impl Default for HashGate {
+    fn default() -> HashGate {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        HashGate::new(cores * HASHES_PER_CORE)
+    }
+}
+
+impl HashGate {
+    pub fn new(at_once: usize) -> HashGate {
+        HashGate(Arc::new(Semaphore::new(at_once.max(1))))
+    }
+
+    /// A place to hash in, held until dropped; `503` with `Retry-After` when all are taken.
+    pub fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.0.clone().try_acquire_owned().map_err(|_| ApiError {
+            retry_after: Some(1),
+            ..ApiError::unavailable("the server is busy checking passwords; try again in a second")
+        })
+    }
 }
 
 #[cfg(test)]

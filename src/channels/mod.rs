@@ -2,6 +2,7 @@
 //! providers' transports and their webhooks ([`webhooks`]). A channel without settings
 //! keeps the sandbox, so development needs no provider account.
 
+pub mod hooks;
 pub mod meta;
 pub mod model;
 pub mod provider;

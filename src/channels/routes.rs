@@ -54,7 +54,7 @@ pub async fn change(
     body: Map<String, Value>,
 ) -> Result<Value> {
     let now = clock::now();
-    state
+    let view = state
         .writer
         .run(move |conn| {
             let stored = match store::read(conn, account, channel)? {
@@ -65,15 +65,19 @@ pub async fn change(
             store::put(conn, account, channel, &settings, now)?;
             Ok(model::view(channel, Some(&settings)))
         })
-        .await
+        .await;
+    state.hooks.forget(account, channel);
+    view
 }
 
 /// Forgets the settings: the channel goes back to the sandbox.
 pub async fn forget(state: &AppState, account: i64, channel: Channel) -> Result<Value> {
-    state
+    let deleted = state
         .writer
         .run(move |conn| store::delete(conn, account, channel))
-        .await?;
+        .await;
+    state.hooks.forget(account, channel);
+    deleted?;
     Ok(model::view(channel, None))
 }
 

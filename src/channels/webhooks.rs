@@ -1,11 +1,16 @@
 //! Provider webhooks: public routes, each account's own URL, checked by the provider's
 //! signature instead of an API key. They feed the same path as `/receive` (contacts,
 //! session window, stop words) and apply status callbacks to the logged messages.
+//!
+//! Anyone can call them, so they do the least first: a cap on calls per account, then the
+//! signature against settings kept in memory ([`super::hooks`]), and only then the body's
+//! JSON and the database. An unknown account, a channel not set up and a bad signature get
+//! one and the same answer, so the routes do not tell who has which channel.
 
-use super::{Update, meta, model, store, telegram, whatsapp};
+use super::hooks::Settings;
+use super::{Update, meta, model, telegram, whatsapp};
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::http::Body;
 use crate::messages::model::Channel;
 use crate::messages::store as messages;
 use crate::state::AppState;
@@ -23,14 +28,10 @@ pub struct Verification {
     challenge: Option<String>,
 }
 
-fn settings(
-    state: &AppState,
-    account_id: i64,
-    channel: Channel,
-) -> Result<serde_json::Map<String, serde_json::Value>> {
-    store::get(&*state.pool.get()?, account_id, channel)?.ok_or_else(|| {
-        ApiError::not_found(format!("no {} channel is set up here", channel.as_str()))
-    })
+/// The channel's settings for a webhook call, after counting it against the account's cap.
+fn settings(state: &AppState, account_id: i64, channel: Channel) -> Result<Settings> {
+    state.hooks.admit(account_id, clock::now())?;
+    state.hooks.settings(&state.pool, account_id, channel)
 }
 
 /// Compares a secret sent with a request to the stored one in constant time (through
@@ -68,7 +69,9 @@ pub async fn meta_verify(
 ) -> Result<HttpResponse> {
     let (channel, account_id) = path.into_inner();
     let settings = settings(&state, account_id, meta_channel(&channel)?)?;
-    let expected = model::get(&settings, "verifyToken");
+    let expected = settings
+        .as_deref()
+        .and_then(|s| model::get(s, "verifyToken"));
     let matches = query.mode.as_deref() == Some("subscribe")
         && match (expected, query.verify_token.as_deref()) {
             (Some(expected), Some(given)) => same_secret(expected, given),
@@ -91,26 +94,26 @@ pub async fn meta_events(
     state: web::Data<AppState>,
     path: web::Path<(String, i64)>,
     req: HttpRequest,
-    Body(bytes): Body,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let (channel, account) = path.into_inner();
     let channel = meta_channel(&channel)?;
     let settings = settings(&state, account, channel)?;
+    let bytes = crate::http::json::read(&req, payload).await?;
     let header = req
         .headers()
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    let secret = model::get(&settings, "appSecret").unwrap_or_default();
-    if secret.is_empty() || !meta::signed(secret, &bytes, header) {
-        return Err(ApiError::unauthorized());
-    }
+    let secret = settings.as_deref().and_then(|s| model::get(s, "appSecret"));
+    let settings = match (settings.as_deref(), secret) {
+        (Some(settings), Some(secret)) if meta::signed(secret, &bytes, header) => settings,
+        _ => return Err(ApiError::unauthorized()),
+    };
     let body: serde_json::Value = crate::http::json::parse(&bytes)?;
+    let own_id = model::sender_id(channel, settings).unwrap_or_default();
     let update = match channel {
-        Channel::WhatsApp => whatsapp::parse_webhook(&body, &state.phones),
-        _ => {
-            let own_id = model::sender_id(channel, &settings).unwrap_or_default();
-            meta::parse_messaging(channel, own_id, &body)
-        }
+        Channel::WhatsApp => whatsapp::parse_webhook(&body, own_id, &state.phones),
+        _ => meta::parse_messaging(channel, own_id, &body),
     };
     apply(&state, account, update).await?;
     Ok(HttpResponse::Ok().json(json!({"success": true})))
@@ -153,7 +156,7 @@ pub async fn telegram_update(
     state: web::Data<AppState>,
     account_id: web::Path<i64>,
     req: HttpRequest,
-    Body(bytes): Body,
+    payload: web::Payload,
 ) -> Result<HttpResponse> {
     let account = account_id.into_inner();
     let settings = settings(&state, account, Channel::Telegram)?;
@@ -161,10 +164,13 @@ pub async fn telegram_update(
         .headers()
         .get("x-telegram-bot-api-secret-token")
         .and_then(|v| v.to_str().ok());
-    let stored = model::get(&settings, "webhookSecret");
+    let stored = settings
+        .as_deref()
+        .and_then(|s| model::get(s, "webhookSecret"));
     if !matches!((stored, given), (Some(s), Some(g)) if same_secret(s, g)) {
         return Err(ApiError::unauthorized());
     }
+    let bytes = crate::http::json::read(&req, payload).await?;
     let update: serde_json::Value = crate::http::json::parse(&bytes)?;
     let update = Update {
         incoming: telegram::parse_update(&update).into_iter().collect(),

@@ -112,15 +112,18 @@ fn components(p: &Value, header_media: Option<&str>) -> Vec<Value> {
     out
 }
 
-/// Reads a Cloud API webhook body (`entry[].changes[].value`).
-pub fn parse_webhook(body: &Value, phones: &PhoneRules) -> Update {
+/// Reads a Cloud API webhook body (`entry[].changes[].value`), keeping only the changes
+/// addressed to `own_id`, the account's phone number id: one Meta app may serve several
+/// accounts, and each must record only its own messages, statuses and opt-outs.
+pub fn parse_webhook(body: &Value, own_id: &str, phones: &PhoneRules) -> Update {
     let mut update = Update::default();
     let values = body["entry"]
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|e| e["changes"].as_array().into_iter().flatten())
-        .map(|c| &c["value"]);
+        .map(|c| &c["value"])
+        .filter(|v| !own_id.is_empty() && v["metadata"]["phone_number_id"] == own_id);
     for value in values {
         let name_of = |wa_id: &str| {
             value["contacts"]
@@ -218,13 +221,14 @@ mod tests {
     fn webhook_bodies() {
         let phones = PhoneRules::new(None).unwrap();
         let body = json!({"entry": [{"changes": [{"value": {
+            "metadata": {"phone_number_id": "1055"},
             "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919876543210"}],
             "messages": [
                 {"from": "919876543210", "id": "wamid.A", "type": "image", "image": {"id": "m1", "mime_type": "image/jpeg", "caption": "receipt"}},
                 {"from": "919876543210", "id": "wamid.B", "type": "interactive", "interactive": {"button_reply": {"id": "y", "title": "Yes"}}}],
             "statuses": [{"id": "wamid.C", "status": "failed", "errors": [{"code": 131047, "title": "Re-engagement message"}]},
                          {"id": "wamid.D", "status": "deleted"}]}}]}]});
-        let update = parse_webhook(&body, &phones);
+        let update = parse_webhook(&body, "1055", &phones);
         assert_eq!(update.incoming.len(), 2);
         assert_eq!(update.incoming[0].kind, Kind::Media);
         assert_eq!(update.incoming[0].content.text.as_deref(), Some("receipt"));
@@ -243,6 +247,34 @@ mod tests {
                 Status::Failed,
                 Some("Re-engagement message".to_string())
             )]
+        );
+    }
+
+    /// One Meta app may send one account's changes to another's webhook: only those
+    /// addressed to the account's own number are read.
+    #[test]
+    fn changes_for_another_phone_number_are_left_alone() {
+        let phones = PhoneRules::new(None).unwrap();
+        let change = |id: &str| {
+            json!({"value": {"metadata": {"phone_number_id": id},
+                "messages": [{"from": "919876543210", "id": format!("wamid.{id}"), "type": "text", "text": {"body": "STOP"}}],
+                "statuses": [{"id": format!("wamid.s{id}"), "status": "read"}]}})
+        };
+        let body = json!({"entry": [{"changes": [change("2000"), change("1055")]}, {"changes": [change("3000")]}]});
+        let update = parse_webhook(&body, "1055", &phones);
+        let ids: Vec<_> = update
+            .incoming
+            .iter()
+            .map(|m| m.provider_id.clone().unwrap())
+            .collect();
+        assert_eq!(ids, ["wamid.1055"]);
+        assert_eq!(update.statuses.len(), 1);
+        assert_eq!(update.statuses[0].0, "wamid.s1055");
+        assert!(parse_webhook(&body, "", &phones).incoming.is_empty());
+        let bare = json!({"entry": [{"changes": [{"value": {"messages": [{"from": "919876543210", "id": "x", "type": "text"}]}}]}]});
+        assert!(
+            parse_webhook(&bare, "1055", &phones).incoming.is_empty(),
+            "no metadata, no claim"
         );
     }
 

@@ -37,31 +37,33 @@ impl FromRequest for Body {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(BODY_LIMIT, |l| l.0);
-        let declared = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
         let payload = web::Payload::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            if declared.is_some_and(|len| len > limit) {
-                return Err(ApiError::payload_too_large(limit));
-            }
-            let bytes = payload
-                .await
-                .map_err(|e| {
-                    ApiError::bad_request(format!("could not read the request body: {e}"))
-                })?
-                .to_bytes_limited(limit)
-                .await
-                .map_err(|_| ApiError::payload_too_large(limit))?
-                .map_err(|e| {
-                    ApiError::bad_request(format!("could not read the request body: {e}"))
-                })?;
-            Ok(Body(bytes))
+            let payload = payload.await.map_err(|e| {
+                ApiError::bad_request(format!("could not read the request body: {e}"))
+            })?;
+            read(&req, payload).await.map(Body)
         })
     }
+}
+
+/// Reads a body within the route's limit, for handlers that decide something first.
+pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+    let limit = req.app_data::<BodyLimit>().map_or(BODY_LIMIT, |l| l.0);
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::payload_too_large(limit))?
+        .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))
 }
 
 /// Deserializes a JSON document, with an error that says where it went wrong.

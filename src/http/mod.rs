@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: the JSON body extractor, query-string errors, the
 //! catch-all 404, the health check, and the CSRF guard of the admin API.
 
+pub mod client;
 pub mod json;
 pub mod spool;
 

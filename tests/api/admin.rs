@@ -1,6 +1,7 @@
-use crate::helpers::{PASSWORD, error_message, session_cookie, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, error_message, session_cookie, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use switchboard::http::client::Cidr;
 
 #[tokio::test]
 async fn the_first_signup_owns_the_server_and_later_ones_are_refused() {
@@ -175,6 +176,132 @@ async fn failed_logins_are_throttled_per_client_across_emails() {
     }
     let res = app.login("fresh@example.com", "wrong password!").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn concurrent_guesses_reach_the_hash_at_most_five_times() {
+    let app = spawn_app().await;
+    app.signup("owner@example.com").await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let (client, url) = (app.client.clone(), app.url("/admin/api/login"));
+        let body = json!({"email": "owner@example.com", "password": format!("guess number {i}")});
+        guesses.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
+    }
+    let statuses = guesses.join_all().await;
+    // A guess that reached the hash is answered 401; the others 429 (throttled) or 503
+    // (every hashing place taken).
+    let hashed = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        hashed <= 5,
+        "{hashed} guesses reached the hash: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [401, 429, 503].contains(&s.as_u16())),
+        "{statuses:?}"
+    );
+    let long = format!("{}@example.com", "x".repeat(250));
+    let res = app.login(&long, "whatever password").await;
+    let message = error_message(res, StatusCode::BAD_REQUEST).await;
+    assert_eq!(message, "email: at most 254 bytes");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_throttled_alone() {
+    let trusted = Cidr::parse("127.0.0.1").unwrap();
+    let app = spawn_app_with(|c| c.edge.trusted_proxies = vec![trusted]).await;
+    let login = |from: &'static str, i: usize| {
+        app.client
+            .post(app.url("/admin/api/login"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": format!("user{i}@example.com"), "password": "wrong password!"}))
+            .send()
+    };
+    for i in 0..20 {
+        let res = login("203.0.113.5", i).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    assert_eq!(
+        login("203.0.113.5", 20).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        login("198.51.100.7", 21).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "another client behind the same proxy is not locked out"
+    );
+
+    // Without the setting, the header is anyone's to write and counts for nothing.
+    let open = spawn_app().await;
+    for i in 0..20 {
+        let res = open
+            .client
+            .post(open.url("/admin/api/login"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&json!({"email": format!("user{i}@example.com"), "password": "wrong password!"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = open.login("fresh@example.com", "wrong password!").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn sign_ups_are_throttled_per_client() {
+    let app = spawn_app_with(|c| c.signup.open = true).await;
+    for i in 0..10 {
+        app.signup(&format!("user{i}@example.com")).await;
+    }
+    let res = app
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "one-more@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_only_when_the_operator_says_so() {
+    let secure = |res: &reqwest::Response| {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("Secure"))
+    };
+    let signup = |app: &TestApp| {
+        app.client
+            .post(app.url("/admin/api/signup"))
+            .header("x-forwarded-proto", "https")
+            .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
+            .send()
+    };
+    let open = spawn_app().await;
+    assert!(
+        !secure(&signup(&open).await.unwrap()),
+        "anyone can write the header"
+    );
+    let trusted = Cidr::parse("127.0.0.0/8").unwrap();
+    let proxied = spawn_app_with(|c| c.edge.trusted_proxies = vec![trusted]).await;
+    assert!(secure(&signup(&proxied).await.unwrap()));
+    let always = spawn_app_with(|c| c.edge.secure_cookies = true).await;
+    let res = always
+        .admin_post(
+            "/signup",
+            None,
+            json!({"email": "o@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert!(secure(&res));
 }
 
 #[tokio::test]

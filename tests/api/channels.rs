@@ -1096,3 +1096,110 @@ async fn provider_addresses_are_the_operators_and_redirects_are_not_followed() {
         "the redirect was followed"
     );
 }
+
+#[tokio::test]
+async fn webhooks_tell_nobody_who_has_which_channel() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let account = app.ok("GET", "/v1/account", &key, None).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let settings = json!({"phoneNumberId": "1055", "accessToken": "t", "appSecret": "old-secret", "verifyToken": "v"});
+    app.ok("PUT", "/v1/channels/whatsapp", &key, Some(settings))
+        .await;
+    let body = json!({"object": "whatsapp_business_account", "entry": []});
+    let answer = |path: String, secret: &'static str| {
+        let (app, body) = (&app, &body);
+        async move {
+            let res = app
+                .client
+                .post(app.url(&path))
+                .header("x-hub-signature-256", sign(secret, &body.to_string()))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let forged = answer(format!("/webhooks/whatsapp/{account}"), "guess").await;
+    assert_eq!(forged.0, StatusCode::UNAUTHORIZED);
+    for path in [
+        "/webhooks/whatsapp/999999".to_string(),
+        format!("/webhooks/messenger/{account}"),
+        format!("/webhooks/telegram/{account}"),
+    ] {
+        assert_eq!(answer(path.clone(), "guess").await, forged, "{path}");
+    }
+    let verify = |path: String| {
+        let app = &app;
+        async move {
+            let url = app.url(&format!(
+                "{path}?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1"
+            ));
+            let res = app.client.get(url).send().await.unwrap();
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let wrong = verify(format!("/webhooks/whatsapp/{account}")).await;
+    assert_eq!(wrong.0, StatusCode::FORBIDDEN);
+    assert_eq!(verify("/webhooks/whatsapp/999999".into()).await, wrong);
+
+    // Signatures are checked against settings kept in memory, which a change replaces.
+    let signed = answer(format!("/webhooks/whatsapp/{account}"), "old-secret").await;
+    assert_eq!(signed.0, StatusCode::OK);
+    app.ok(
+        "PUT",
+        "/v1/channels/whatsapp",
+        &key,
+        Some(json!({"appSecret": "new-secret"})),
+    )
+    .await;
+    let stale = answer(format!("/webhooks/whatsapp/{account}"), "old-secret").await;
+    assert_eq!(stale, forged, "the old secret stopped working at once");
+    let fresh = answer(format!("/webhooks/whatsapp/{account}"), "new-secret").await;
+    assert_eq!(fresh.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn one_meta_app_serving_two_accounts_records_each_ones_own_changes() {
+    let app = spawn_app().await;
+    let mut hooks = Vec::new();
+    for (email, number) in [("a@example.com", "1055"), ("b@example.com", "2000")] {
+        let key = app.create_account(email, Plan::Unlimited).key;
+        let account = app.ok("GET", "/v1/account", &key, None).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let settings =
+            json!({"phoneNumberId": number, "accessToken": "t", "appSecret": "shared-app"});
+        app.ok("PUT", "/v1/channels/whatsapp", &key, Some(settings))
+            .await;
+        hooks.push((key, app.url(&format!("/webhooks/whatsapp/{account}"))));
+    }
+    // Meta sends b's message, a STOP, to the app's webhook, which is a's.
+    let for_b = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages",
+        "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "2000"},
+            "contacts": [{"profile": {"name": "Asha"}, "wa_id": "919876543210"}],
+            "messages": [{"from": "919876543210", "id": "wamid.B1", "timestamp": "1795341600", "type": "text",
+                          "text": {"body": "STOP"}}]}}]}]});
+    let (a_key, a_hook) = &hooks[0];
+    let (b_key, b_hook) = &hooks[1];
+    assert_eq!(
+        post_signed(&app, a_hook, "shared-app", &for_b).await,
+        StatusCode::OK,
+        "acknowledged, so Meta does not retry it"
+    );
+    assert_eq!(
+        app.ok("GET", "/v1/contacts", a_key, None).await,
+        json!([]),
+        "a recorded nothing of b's"
+    );
+    assert_eq!(
+        post_signed(&app, b_hook, "shared-app", &for_b).await,
+        StatusCode::OK
+    );
+    let b_people = app.ok("GET", "/v1/contacts", b_key, None).await;
+    assert_eq!(b_people[0]["optedOut"], true, "{b_people}");
+}
