@@ -208,7 +208,7 @@ import_key=$($bin --db "$work/sb.db" key create --email import@example.com | tai
 start=$(date +%s.%N)
 answer=$(curl -s -H "x-api-key: $import_key" -H 'Content-Type: text/csv' --data-binary "@$work/contacts.csv" "$url/v1/contacts/import")
 end=$(date +%s.%N)
-created=$(echo "$answer" | py 'import json,sys; a=json.load(sys.stdin); print(a["created"], len(a["failed"]))')
+created=$(echo "$answer" | py 'import json,sys; a=json.load(sys.stdin); print(a["created"], a["failedCount"])')
 [ "$created" = "$n 0" ] || { echo "import answered: $(echo "$answer" | cut -c1-200)"; exit 1; }
 ours=$(py "print(f'{$n/($end-$start):.0f}')")
 row "CSV import of $(n "$n") contacts over HTTP" "$(n "$ours") rows/s" \

@@ -26,7 +26,7 @@ fn main() {
     let rows: usize = batches.iter().map(Vec::len).sum();
     println!(
         "parse+validate: {rows} rows, {} failures in {:?}",
-        failures.len(),
+        failures.count(),
         t.elapsed()
     );
 

@@ -10,6 +10,7 @@ use crate::channels::hooks::Hooks;
 use crate::channels::provider::ProviderUrls;
 use crate::clock::{self, day_of};
 use crate::config::Config;
+use crate::contacts::gate::ImportGate;
 use crate::contacts::phone::PhoneRules;
 use crate::idempotency::InFlight;
 use crate::messages::delivery::{self, Outbox, Transports};
@@ -65,6 +66,7 @@ impl Application {
             limiter,
             login_throttle: LoginThrottle::default(),
             hashing: HashGate::default(),
+            imports: ImportGate::default(),
             edge: config.edge.clone(),
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())

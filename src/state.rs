@@ -5,6 +5,7 @@ use crate::auth::keys::KeyCache;
 use crate::auth::password::HashGate;
 use crate::auth::throttle::LoginThrottle;
 use crate::channels::hooks::Hooks;
+use crate::contacts::gate::ImportGate;
 use crate::contacts::names::AttributeNames;
 use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
@@ -24,6 +25,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub login_throttle: LoginThrottle,
     pub hashing: HashGate,
+    /// How many imports run at once.
+    pub imports: ImportGate,
     /// Which proxies' forwarded headers count, and whether cookies are always `Secure`.
     pub edge: Edge,
     pub signup: SignupPolicy,

@@ -3,6 +3,7 @@
 //! validated as a create body would be and handed on in batches; a row that fails is
 //! reported with its number and never stops the others. Pure: no SQL, no HTTP.
 
+use super::export::restored;
 use super::model::{AttrKind, PersonChanges, PersonInput};
 use super::phone::PhoneRules;
 use crate::error::{ApiError, Result};
@@ -25,10 +26,58 @@ pub struct Row {
     pub changes: PersonChanges,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Failure {
     pub row: usize,
     pub message: String,
+}
+
+/// Failed rows an answer lists; the others are only counted.
+pub const MAX_REPORTED: usize = 1_000;
+
+/// Failed rows: how many, and the first [`MAX_REPORTED`] by row. A file of bad rows costs
+/// an answer, and memory, of bounded size, not of the file's size.
+#[derive(Debug, Default)]
+pub struct Failures {
+    /// The lowest rows so far, the highest of them on top (to be pushed out first).
+    first: std::collections::BinaryHeap<Failure>,
+    count: usize,
+}
+
+impl Failures {
+    pub fn push(&mut self, failure: Failure) {
+        self.count += 1;
+        if self.first.len() < MAX_REPORTED {
+            self.first.push(failure);
+        } else if self.first.peek().is_some_and(|top| failure < *top) {
+            self.first.pop();
+            self.first.push(failure);
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Takes in another set: its count, and the failures it kept.
+    pub fn absorb(&mut self, other: Failures) {
+        let dropped = other.count - other.first.len();
+        self.extend(other.first);
+        self.count += dropped;
+    }
+
+    /// The failures kept, by row.
+    pub fn into_sorted(self) -> Vec<Failure> {
+        self.first.into_sorted_vec()
+    }
+}
+
+impl Extend<Failure> for Failures {
+    fn extend<I: IntoIterator<Item = Failure>>(&mut self, failures: I) {
+        for f in failures {
+            self.push(f);
+        }
+    }
 }
 
 pub struct Context<'a> {
@@ -207,7 +256,7 @@ pub fn read_csv<R: Read>(
     mut open: impl FnMut() -> io::Result<R>,
     ctx: &Context,
     emit: impl FnMut(Vec<Row>) -> Result<()>,
-) -> Result<Vec<Failure>> {
+) -> Result<Failures> {
     let mut reader = || open().and_then(reader).map_err(unreadable);
     let headers = reader()?
         .headers()
@@ -244,7 +293,7 @@ pub fn read_csv<R: Read>(
         let mut seen: Vec<Kinds> = vec![Kinds::default(); new.len()];
         for record in reader()?.records().filter_map(|r| r.ok()) {
             for (k, &i) in new.iter().enumerate() {
-                seen[k].see(record.get(i).unwrap_or("").trim());
+                seen[k].see(restored(record.get(i).unwrap_or("").trim()).trim());
             }
         }
         for (k, &i) in new.iter().enumerate() {
@@ -297,7 +346,8 @@ fn csv_input(
     let mut attributes = Map::new();
     let mut channel_ids = super::model::ChannelIdsInput::default();
     for (i, (column, cell)) in columns.iter().zip(record.iter()).enumerate() {
-        let cell = cell.trim();
+        // A cell an export defused reads back as it was.
+        let cell = restored(cell.trim()).trim();
         if cell.is_empty() {
             continue; // an empty cell gives nothing, and so changes nothing
         }
@@ -362,7 +412,7 @@ pub fn read_json<R: Read>(
     mut open: impl FnMut() -> io::Result<R>,
     ctx: &Context,
     emit: impl FnMut(Vec<Row>) -> Result<()>,
-) -> Result<Vec<Failure>> {
+) -> Result<Failures> {
     let mut document = || {
         let body = open().map_err(unreadable)?;
         let body = io::BufReader::with_capacity(64 * 1024, body);
@@ -424,7 +474,7 @@ struct Batches<'a, F> {
     ctx: &'a Context<'a>,
     emit: F,
     batch: Vec<Row>,
-    failures: Vec<Failure>,
+    failures: Failures,
 }
 
 impl<'a, F: FnMut(Vec<Row>) -> Result<()>> Batches<'a, F> {
@@ -433,7 +483,7 @@ impl<'a, F: FnMut(Vec<Row>) -> Result<()>> Batches<'a, F> {
             ctx,
             emit,
             batch: Vec::with_capacity(BATCH),
-            failures: Vec::new(),
+            failures: Failures::default(),
         }
     }
 
@@ -466,7 +516,7 @@ impl<'a, F: FnMut(Vec<Row>) -> Result<()>> Batches<'a, F> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<Vec<Failure>> {
+    fn finish(mut self) -> Result<Failures> {
         if !self.batch.is_empty() {
             (self.emit)(self.batch)?;
         }
@@ -478,6 +528,21 @@ impl<'a, F: FnMut(Vec<Row>) -> Result<()>> Batches<'a, F> {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn failures_keep_the_first_rows_and_count_the_rest() {
+        let mut failures = Failures::default();
+        // Out of order, as batches from the writer and the reader arrive.
+        for row in (1..=5_000).rev() {
+            failures.push(Failure {
+                row,
+                message: "bad".into(),
+            });
+        }
+        assert_eq!(failures.count(), 5_000);
+        let kept: Vec<usize> = failures.into_sorted().iter().map(|f| f.row).collect();
+        assert_eq!(kept, (1..=MAX_REPORTED).collect::<Vec<_>>());
+    }
 
     fn read(csv: impl AsRef<[u8]>) -> (Vec<Row>, Vec<Failure>) {
         let phones = PhoneRules::new(None).unwrap();
@@ -496,7 +561,7 @@ mod tests {
             },
         )
         .unwrap();
-        (rows, failures)
+        (rows, failures.into_sorted())
     }
 
     #[test]
@@ -621,7 +686,8 @@ mod tests {
                 Ok(())
             },
         )
-        .unwrap();
+        .unwrap()
+        .into_sorted();
         assert_eq!(
             rows.iter().map(|r| r.number).collect::<Vec<_>>(),
             vec![1, 5]

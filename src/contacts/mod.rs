@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod export;
+pub mod gate;
 pub mod import;
 pub mod model;
 pub mod names;

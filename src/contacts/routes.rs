@@ -270,6 +270,8 @@ pub async fn import(
             ));
         }
     };
+    // Before the body is read: a refused import costs nothing.
+    let place = state.imports.enter(caller.account_id)?;
     // To a file, not memory: a 64 MiB body would be most of the server's memory budget.
     let body = spool::to_file(payload, IMPORT_LIMIT, &state.uploads).await?;
 
@@ -278,13 +280,14 @@ pub async fn import(
         .into_iter()
         .map(|k| (k.name.to_lowercase(), k.kind))
         .collect();
-    let outcome = web::block(move || -> Result<Outcome> {
+    let report = web::block(move || -> Result<Report> {
+        let _place = place;
         let ctx = Context {
             phones: &state.phones,
             today: clock::date_of(now),
             kinds,
         };
-        let mut total = Outcome::default();
+        let mut total = Report::default();
         let mut pending = None;
         let emit = |rows| {
             let next = state
@@ -311,15 +314,33 @@ pub async fn import(
         if total.created + total.updated > import::BATCH {
             state.writer.checkpoint();
         }
-        total.failed.extend(invalid);
-        total.failed.sort_by_key(|f| f.row);
+        total.failed.absorb(invalid);
         Ok(total)
     })
     .await??;
-    Ok(HttpResponse::Ok().json(outcome))
+    Ok(HttpResponse::Ok().json(report.view()))
 }
 
-fn merge(total: &mut Outcome, batch: Outcome) -> Result<()> {
+/// What an import did: created, updated, and the failed rows (counted, the first listed).
+#[derive(Default)]
+struct Report {
+    created: usize,
+    updated: usize,
+    failed: import::Failures,
+}
+
+impl Report {
+    fn view(self) -> serde_json::Value {
+        serde_json::json!({
+            "created": self.created,
+            "updated": self.updated,
+            "failedCount": self.failed.count(),
+            "failed": self.failed.into_sorted(),
+        })
+    }
+}
+
+fn merge(total: &mut Report, batch: Outcome) -> Result<()> {
     total.created += batch.created;
     total.updated += batch.updated;
     total.failed.extend(batch.failed);

