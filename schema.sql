@@ -15,7 +15,19 @@ CREATE TABLE accounts (
     limit_per_minute INTEGER CHECK (limit_per_minute >= 0),
     limit_per_day    INTEGER CHECK (limit_per_day >= 0),
     limit_segments   INTEGER CHECK (limit_segments >= 0),
-    created_at       INTEGER NOT NULL
+    created_at       INTEGER NOT NULL,
+    -- Version 9 (appended): overrides of the plan's storage quotas.
+    limit_contacts   INTEGER CHECK (limit_contacts >= 0),
+    limit_messages   INTEGER CHECK (limit_messages >= 0)
+);
+
+-- Version 9: what each account stores, for its quotas. The code that inserts people and
+-- messages adds them (an import or a fan-out once a batch: a trigger a row would cost
+-- them a share of their time); the triggers below subtract what is deleted.
+CREATE TABLE account_usage (
+    account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    people     INTEGER NOT NULL DEFAULT 0,
+    messages   INTEGER NOT NULL DEFAULT 0
 );
 
 -- API keys: only the SHA-256 digest of the secret is kept.
@@ -455,3 +467,11 @@ CREATE TABLE meta (
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('auth_epoch', 0);
+
+-- Version 9: deleted people and messages leave the account's counts (account_usage).
+CREATE TRIGGER contacts_unstore AFTER DELETE ON contacts BEGIN
+    UPDATE account_usage SET people = people - 1 WHERE account_id = old.account_id;
+END;
+CREATE TRIGGER messages_unstore AFTER DELETE ON messages BEGIN
+    UPDATE account_usage SET messages = messages - 1 WHERE account_id = old.account_id;
+END;

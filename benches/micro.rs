@@ -71,11 +71,7 @@ fn key_lookup(c: &mut Criterion) {
         let resolved = ResolvedKey {
             key_id: i,
             account_id: i,
-            limits: Limits {
-                per_minute: None,
-                per_day: None,
-                segments: None,
-            },
+            limits: Limits::default(),
         };
         cache.insert(key.digest, resolved, cache.generation());
         secrets.push(key.secret);

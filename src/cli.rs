@@ -168,6 +168,12 @@ enum AccountCommand {
         per_day: Option<Limit>,
         #[arg(long, value_parser = parse_limit)]
         segments: Option<Limit>,
+        /// Contacts and clients stored at once.
+        #[arg(long, value_parser = parse_limit)]
+        contacts: Option<Limit>,
+        /// Messages stored at once.
+        #[arg(long, value_parser = parse_limit)]
+        messages: Option<Limit>,
     },
 }
 
@@ -344,6 +350,8 @@ fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
             per_minute,
             per_day,
             segments,
+            contacts,
+            messages,
         } => {
             let conn = db::open_single(db)?;
             let current = find(&conn, &email)?.overrides;
@@ -352,6 +360,8 @@ fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
                 per_minute: pick(per_minute, current.per_minute),
                 per_day: pick(per_day, current.per_day),
                 segments: pick(segments, current.segments),
+                contacts: pick(contacts, current.contacts),
+                messages: pick(messages, current.messages),
             };
             store::set_overrides(&conn, &email, overrides).map_err(|e| e.message)?;
             let account = find(&conn, &email)?;

@@ -268,7 +268,7 @@ mod tests {
         Limits {
             per_minute: Some(per_minute),
             per_day: Some(per_day),
-            segments: None,
+            ..Limits::default()
         }
     }
 

@@ -29,11 +29,15 @@ impl Plan {
                 per_minute: Some(60),
                 per_day: Some(100),
                 segments: Some(10),
+                contacts: Some(1_000),
+                messages: Some(10_000),
             },
             Plan::Subscribed => Limits {
                 per_minute: Some(300),
                 per_day: Some(432_000),
                 segments: Some(1_000),
+                contacts: Some(1_000_000),
+                messages: Some(20_000_000),
             },
             Plan::Unlimited => Limits::default(),
         }
@@ -68,6 +72,10 @@ pub struct Limits {
     pub per_minute: Option<u32>,
     pub per_day: Option<u32>,
     pub segments: Option<u32>,
+    /// Contacts and clients stored at once.
+    pub contacts: Option<u32>,
+    /// Messages stored at once (sent, scheduled and received).
+    pub messages: Option<u32>,
 }
 
 /// Per-account overrides of a plan's limits; `None` keeps the plan's value.
@@ -76,6 +84,8 @@ pub struct Overrides {
     pub per_minute: Option<u32>,
     pub per_day: Option<u32>,
     pub segments: Option<u32>,
+    pub contacts: Option<u32>,
+    pub messages: Option<u32>,
 }
 
 impl Overrides {
@@ -85,6 +95,8 @@ impl Overrides {
             per_minute: self.per_minute.or(base.per_minute),
             per_day: self.per_day.or(base.per_day),
             segments: self.segments.or(base.segments),
+            contacts: self.contacts.or(base.contacts),
+            messages: self.messages.or(base.messages),
         }
     }
 }

@@ -9,17 +9,20 @@ use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-/// The account as `GET /v1/account` and `GET /admin/api/me` show it.
-pub fn account_view(state: &AppState, account: &Account) -> Value {
+/// The account as `GET /v1/account` and `GET /admin/api/me` show it: limits, and what is
+/// used of each (requests today and this minute, people and messages stored).
+pub fn account_view(state: &AppState, account: &Account) -> Result<Value> {
     let (today, this_minute) = state.limiter.usage(account.id, clock::now());
-    json!({
+    let stored = store::stored(&*state.pool.get()?, account.id)?;
+    Ok(json!({
         "id": account.id.to_string(),
         "email": account.email,
         "plan": account.plan,
         "limits": account.limits(),
-        "usage": {"today": today, "thisMinute": this_minute},
+        "usage": {"today": today, "thisMinute": this_minute,
+                  "contacts": stored.people, "messages": stored.messages},
         "createdAt": clock::rfc3339(account.created_at),
-    })
+    }))
 }
 
 pub fn load(state: &AppState, account_id: i64) -> Result<Account> {
@@ -30,5 +33,5 @@ pub fn load(state: &AppState, account_id: i64) -> Result<Account> {
 
 pub async fn get_account(state: web::Data<AppState>, caller: ApiAccount) -> Result<HttpResponse> {
     let account = load(&state, caller.account_id)?;
-    Ok(HttpResponse::Ok().json(account_view(&state, &account)))
+    Ok(HttpResponse::Ok().json(account_view(&state, &account)?))
 }

@@ -22,8 +22,8 @@ impl Account {
     }
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "id, email, plan, limit_per_minute, limit_per_day, limit_segments, created_at";
+const ACCOUNT_COLUMNS: &str = "id, email, plan, limit_per_minute, limit_per_day, limit_segments, \
+    created_at, limit_contacts, limit_messages";
 
 fn account_from_row(row: &Row) -> rusqlite::Result<Account> {
     let plan: String = row.get(2)?;
@@ -36,6 +36,8 @@ fn account_from_row(row: &Row) -> rusqlite::Result<Account> {
             per_minute: row.get(3)?,
             per_day: row.get(4)?,
             segments: row.get(5)?,
+            contacts: row.get(7)?,
+            messages: row.get(8)?,
         },
         created_at: row.get(6)?,
     })
@@ -88,7 +90,7 @@ pub fn find_account_by_email(conn: &Connection, email: &str) -> Result<Option<(A
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([email.trim()], |row| {
-            Ok((account_from_row(row)?, row.get(7)?))
+            Ok((account_from_row(row)?, row.get(9)?))
         })
         .optional()?)
 }
@@ -115,8 +117,17 @@ pub fn set_plan(conn: &Connection, email: &str, plan: Plan) -> Result<()> {
 pub fn set_overrides(conn: &Connection, email: &str, overrides: Overrides) -> Result<()> {
     let id = account_id_by_email(conn, email)?;
     conn.execute(
-        "UPDATE accounts SET limit_per_minute = ?1, limit_per_day = ?2, limit_segments = ?3 WHERE id = ?4",
-        params![overrides.per_minute, overrides.per_day, overrides.segments, id],
+        "UPDATE accounts SET limit_per_minute = ?1, limit_per_day = ?2, limit_segments = ?3,
+             limit_contacts = ?5, limit_messages = ?6
+         WHERE id = ?4",
+        params![
+            overrides.per_minute,
+            overrides.per_day,
+            overrides.segments,
+            id,
+            overrides.contacts,
+            overrides.messages
+        ],
     )?;
     bump_auth_epoch(conn)
 }
@@ -204,7 +215,8 @@ pub fn revoke_key(
 /// The live key with this digest, with its account's current limits.
 pub fn resolve_key(conn: &Connection, digest: &[u8]) -> Result<Option<ResolvedKey>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT k.id, a.id, a.plan, a.limit_per_minute, a.limit_per_day, a.limit_segments
+        "SELECT k.id, a.id, a.plan, a.limit_per_minute, a.limit_per_day, a.limit_segments,
+                a.limit_contacts, a.limit_messages
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE k.digest = ?1 AND k.revoked_at IS NULL",
     )?;
@@ -215,6 +227,8 @@ pub fn resolve_key(conn: &Connection, digest: &[u8]) -> Result<Option<ResolvedKe
                 per_minute: row.get(3)?,
                 per_day: row.get(4)?,
                 segments: row.get(5)?,
+                contacts: row.get(6)?,
+                messages: row.get(7)?,
             };
             Ok(ResolvedKey {
                 key_id: row.get(0)?,
@@ -268,6 +282,81 @@ pub fn delete_session(conn: &Connection, digest: &[u8]) -> Result<()> {
 
 pub fn delete_expired_sessions(conn: &Connection, now: Timestamp) -> Result<usize> {
     Ok(conn.execute("DELETE FROM admin_sessions WHERE expires_at <= ?1", [now])?)
+}
+
+// ---- what an account stores, against its quotas ----
+
+/// People and messages an account stores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub people: i64,
+    pub messages: i64,
+}
+
+pub fn stored(conn: &Connection, account_id: i64) -> Result<Stored> {
+    Ok(conn
+        .prepare_cached("SELECT people, messages FROM account_usage WHERE account_id = ?1")?
+        .query_row([account_id], |r| {
+            Ok(Stored {
+                people: r.get(0)?,
+                messages: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Counts `people` and `messages` just stored by the account (what inserts them calls it;
+/// deletes are counted by triggers).
+pub fn count_stored(conn: &Connection, account_id: i64, people: i64, messages: i64) -> Result<()> {
+    if people != 0 || messages != 0 {
+        conn.prepare_cached(
+            "INSERT INTO account_usage (account_id, people, messages) VALUES (?1, ?2, ?3)
+             ON CONFLICT (account_id) DO UPDATE SET people = people + ?2, messages = messages + ?3",
+        )?
+        .execute(params![account_id, people, messages])?;
+    }
+    Ok(())
+}
+
+/// Whether the account may store `people` more people and `messages` more messages.
+pub fn has_room(conn: &Connection, account_id: i64, people: i64, messages: i64) -> Result<bool> {
+    Ok(room_error(conn, account_id, people, messages)?.is_none())
+}
+
+/// `403` naming the quota when the account may not store `people` more people and
+/// `messages` more messages; nothing is written.
+pub fn check_room(conn: &Connection, account_id: i64, people: i64, messages: i64) -> Result<()> {
+    match room_error(conn, account_id, people, messages)? {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn room_error(
+    conn: &Connection,
+    account_id: i64,
+    people: i64,
+    messages: i64,
+) -> Result<Option<ApiError>> {
+    let Some(account) = get_account(conn, account_id)? else {
+        return Ok(Some(ApiError::unauthorized()));
+    };
+    let limits = account.limits();
+    let used = stored(conn, account_id)?;
+    let over = |what: &str, limit: Option<u32>, used: i64, adding: i64| {
+        let limit = i64::from(limit?);
+        (adding > 0 && used + adding > limit).then(|| {
+            ApiError::forbidden(format!(
+                "storage quota: this account may store {limit} {what} and holds {used}; \
+                 this would add {adding}. Delete some, or ask the operator for a larger quota"
+            ))
+        })
+    };
+    Ok(
+        over("contacts and clients", limits.contacts, used.people, people)
+            .or_else(|| over("messages", limits.messages, used.messages, messages)),
+    )
 }
 
 // ---- usage and the auth epoch ----

@@ -211,7 +211,7 @@ pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
 
 pub async fn me(state: web::Data<AppState>, admin: AdminSession) -> Result<HttpResponse> {
     let account = load(&state, admin.account_id)?;
-    Ok(HttpResponse::Ok().json(account_view(&state, &account)))
+    Ok(HttpResponse::Ok().json(account_view(&state, &account)?))
 }
 
 fn key_view(key: &KeyRecord) -> serde_json::Value {

@@ -6,6 +6,7 @@
 //! deleted since, so no message is queued for someone who is gone.
 
 use super::outbox::Running;
+use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::messages::model::Status as MessageStatus;
@@ -174,6 +175,7 @@ pub fn queue(
             now,
             Rc::new(step.recipients)
         ])?;
+    accounts::count_stored(conn, b.account_id, 0, created as i64)?;
     conn.prepare_cached(
         "UPDATE broadcasts SET fanout_after = ?2, fanout_done = ?3,
              skipped_opted_out = skipped_opted_out + ?4,

@@ -2,6 +2,7 @@
 //! side (fan-out, paced claims, completion) is in [`super::outbox`].
 
 use super::model::{NewBroadcast, Request, Status};
+use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
 use crate::error::{ApiError, Result};
@@ -143,6 +144,8 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     if let Some(problem) = segments::problem(conn, account_id, &segment, now)? {
         return Err(segments::unevaluable(segment.id, &problem));
     }
+    let members = segments::count(conn, None, account_id, &segment, now)?;
+    accounts::check_room(conn, account_id, 0, members)?;
     if let Some(t) = &b.request.template {
         let stored = templates::find(conn, account_id, &t.name, &t.language)?;
         // Parameter counts do not depend on the recipient: check them once, now.

@@ -127,6 +127,11 @@ async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Res
         .writer
         .run(move |conn| {
             for incoming in &update.incoming {
+                // The provider has delivered it: refusing would only bring it back.
+                if !messages::receivable(conn, account, incoming)? {
+                    log::warn!("account {account} is over its storage quota: an incoming message was not recorded");
+                    continue;
+                }
                 messages::receive(conn, account, incoming, &words, now)?;
             }
             for (provider_id, status, error) in &update.statuses {

@@ -3,6 +3,7 @@
 //! phone), their `substitutionTags` kept as attributes, `TagId` added to their tags. They
 //! become the segment's members, unless non-empty `filters` make it dynamic.
 
+use crate::accounts::store as accounts;
 use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::contacts::bulk;
@@ -155,6 +156,8 @@ async fn save(
     let (id, people) = state
         .writer
         .run(move |conn| {
+            // Every person counted as new: the request is refused whole or done whole.
+            accounts::check_room(conn, account, changes.len() as i64, 0)?;
             let ids = bulk::upsert_people(conn, account, PersonType::Contact, changes, now)?;
             // The persons are the members, unless filters make the segment dynamic.
             let members = (replace_members && groups.is_none()).then(|| ids.clone());

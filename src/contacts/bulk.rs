@@ -6,6 +6,7 @@ use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonTyp
 use super::store::{
     self, attribute_keys, check_location, insert_row, resolve_slots, update_row, value_ref,
 };
+use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, Result};
 use crate::fields::Patch;
@@ -75,6 +76,7 @@ pub fn upsert(
     }
     fresh.flush(&batch, &mut outcome, &mut tags)?;
     tags.write(conn, kind)?;
+    accounts::count_stored(conn, account_id, outcome.created as i64, 0)?;
     Ok(outcome)
 }
 

@@ -243,6 +243,25 @@ fn reader<R: Read>(mut body: R) -> io::Result<csv::Reader<io::Chain<io::Cursor<V
         .from_reader(io::Cursor::new(head).chain(body)))
 }
 
+/// How many rows a body holds at most (blank CSV lines and bad JSON elements included):
+/// what an import may add, checked against the account's quota before anything is
+/// written. A body that does not parse counts 0; reading it properly reports why.
+pub fn rows_in<R: Read>(body: R, csv: bool) -> Result<usize> {
+    if csv {
+        let mut records = reader(body).map_err(unreadable)?;
+        let mut record = csv::ByteRecord::new();
+        let mut rows: usize = 0;
+        // The reader takes the header row itself.
+        while records.read_byte_record(&mut record).unwrap_or(false) {
+            rows += 1;
+        }
+        return Ok(rows);
+    }
+    let body = io::BufReader::with_capacity(64 * 1024, body);
+    let elements: Vec<serde::de::IgnoredAny> = serde_json::from_reader(body).unwrap_or_default();
+    Ok(elements.len())
+}
+
 /// The upload could not be read back from its file: our fault, not the client's.
 fn unreadable(e: io::Error) -> ApiError {
     ApiError::internal(format!("reading the spooled upload: {e}"))

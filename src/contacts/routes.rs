@@ -273,9 +273,21 @@ pub async fn import(
     // Before the body is read: a refused import costs nothing.
     let place = state.imports.enter(caller.account_id)?;
     // To a file, not memory: a 64 MiB body would be most of the server's memory budget.
-    let body = spool::to_file(payload, IMPORT_LIMIT, &state.uploads).await?;
+    let mut body = spool::to_file(payload, IMPORT_LIMIT, &state.uploads).await?;
 
     let (account, now) = (caller.account_id, clock::now());
+    if caller.limits.contacts.is_some() {
+        // Every row is counted as new: an import is refused whole or done whole.
+        let rows = web::block(move || {
+            let mut file = &body;
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| ApiError::internal(format!("rewinding the upload: {e}")))?;
+            import::rows_in(file, csv).map(|n| (n, body))
+        });
+        let (rows, spooled) = rows.await??;
+        body = spooled;
+        crate::accounts::store::check_room(&*state.pool.get()?, account, rows as i64, 0)?;
+    }
     let kinds = store::attribute_keys(&*state.pool.get()?, account)?
         .into_iter()
         .map(|k| (k.name.to_lowercase(), k.kind))

@@ -11,6 +11,7 @@ use super::model::{
 use super::names::{AttributeNames, Names};
 use super::tags::set_tags;
 use super::view::PersonView;
+use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::db::{self, is_unique_violation};
 use crate::error::{ApiError, Result};
@@ -263,11 +264,13 @@ pub fn insert(
     now: Timestamp,
 ) -> Result<i64> {
     check_location(conn, account_id, changes)?;
+    accounts::check_room(conn, account_id, 1, 0)?;
     let slots = slots_for(conn, account_id, &changes.attributes)?;
     let id = insert_row(conn, account_id, kind, changes, &slots, now)?;
     if let Some(tags) = &changes.tags {
         set_tags(conn, account_id, kind, id, tags)?;
     }
+    accounts::count_stored(conn, account_id, 1, 0)?;
     Ok(id)
 }
 
@@ -287,7 +290,7 @@ fn assignments(
         .collect()
 }
 
-/// Inserts the row of a checked change.
+/// Inserts the row of a checked change (its caller counts it against the account's quota).
 pub(super) fn insert_row(
     conn: &Connection,
     account_id: i64,

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006.sql"),
     include_str!("migrations/007.sql"),
     include_str!("migrations/008.sql"),
+    include_str!("migrations/009.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -208,6 +209,38 @@ mod tests {
                 row(0, "Lead", "Female", 2),
                 row(1, "Lead", "", 1)
             ]
+        );
+    }
+
+    #[test]
+    fn migrating_counts_what_each_account_stores() {
+        let old = migrated_from_v1(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (2, 'b@example.com', 'x', 'trial', 0);
+             INSERT INTO contacts (id, account_id, type, created_at, updated_at)
+                 VALUES (1, 1, 0, 0, 0), (2, 1, 1, 0, 0), (3, 2, 0, 0, 0);",
+        );
+        let usage = |old: &Connection| -> Vec<(i64, i64, i64)> {
+            old.prepare("SELECT account_id, people, messages FROM account_usage ORDER BY 1")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        assert_eq!(usage(&old), [(1, 2, 0), (2, 1, 0)]);
+        // Inserts are counted by the code that makes them; deletes by the triggers.
+        old.execute_batch(
+            "INSERT INTO messages (account_id, contact_id, channel, incoming, kind, status, created_at, updated_at)
+                 VALUES (1, 1, 'telegram', 0, 'text', 1, 0, 0), (1, 2, 'telegram', 1, 'text', 8, 0, 0);
+             UPDATE account_usage SET messages = 2 WHERE account_id = 1;
+             DELETE FROM contacts WHERE id = 1;",
+        )
+        .unwrap();
+        assert_eq!(
+            usage(&old),
+            [(1, 1, 1), (2, 1, 0)],
+            "a person's messages go with it"
         );
     }
 

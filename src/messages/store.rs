@@ -5,6 +5,7 @@
 use super::body::{Ask, Draft, Recipient};
 use super::incoming::{Incoming, Sender};
 use super::model::{Channel, Content, Kind, OptWords, Status, session_open};
+use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{PersonChanges, PersonType};
 use crate::contacts::store as contacts;
@@ -49,6 +50,26 @@ fn target(
         .optional()?)
 }
 
+/// The account's contact with this address on the channel, if there is one.
+fn find_by_address(
+    conn: &Connection,
+    account_id: i64,
+    channel: Channel,
+    address: &str,
+) -> Result<Option<i64>> {
+    let sql = format!(
+        "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND {} = ?3 LIMIT 1",
+        channel.address_column()
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(
+            params![account_id, PersonType::Contact.code(), address],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// The account's contact with this address on the channel, created (with `name`) if new.
 pub fn find_or_create(
     conn: &Connection,
@@ -58,16 +79,8 @@ pub fn find_or_create(
     name: Option<&str>,
     now: Timestamp,
 ) -> Result<Target> {
-    let sql = format!(
-        "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND {} = ?3 LIMIT 1",
-        channel.address_column()
-    );
     let kind = PersonType::Contact;
-    let found: Option<i64> = conn
-        .prepare_cached(&sql)?
-        .query_row(params![account_id, kind.code(), address], |r| r.get(0))
-        .optional()?;
-    let id = match found {
+    let id = match find_by_address(conn, account_id, channel, address)? {
         Some(id) => id,
         None => {
             let mut person = PersonChanges {
@@ -103,6 +116,7 @@ impl Accepted {
 /// Checks a send against the data (recipient, reachability, session window, template,
 /// location) and logs it as `queued` or `scheduled`.
 pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -> Result<Accepted> {
+    accounts::check_room(conn, account_id, 0, 1)?;
     let channel = draft.channel;
     let to = match &draft.recipient {
         Recipient::Person(kind, id) => target(conn, account_id, *kind, *id, channel)?
@@ -179,6 +193,7 @@ pub fn receive(
         // A provider delivering the same message again: it was recorded the first time.
         return Ok(received(id, contact_id));
     }
+    accounts::check_room(conn, account_id, 0, 1)?;
     let from = match &m.sender {
         Sender::Person(kind, id) => target(conn, account_id, *kind, *id, m.channel)?
             .ok_or_else(|| contacts::not_found(*kind, *id))?,
@@ -209,6 +224,17 @@ pub fn receive(
             .execute(params![from.id, out, now])?;
     }
     Ok(received(id, from.id))
+}
+
+/// Whether the account's quotas leave room to record `m` (and its sender, if new).
+pub fn receivable(conn: &Connection, account_id: i64, m: &Incoming) -> Result<bool> {
+    let new_sender = match &m.sender {
+        Sender::Person(..) => false,
+        Sender::Address { address, .. } => {
+            find_by_address(conn, account_id, m.channel, address)?.is_none()
+        }
+    };
+    accounts::has_room(conn, account_id, i64::from(new_sender), 1)
 }
 
 /// What `/receive` answers: as a send does, plus who wrote.
@@ -265,7 +291,9 @@ pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) ->
         m.scheduled_at,
         m.provider_id,
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    accounts::count_stored(conn, m.account_id, 0, 1)?;
+    Ok(id)
 }
 
 /// Records activity on a person: every send and receive; an incoming WhatsApp message also

@@ -49,9 +49,12 @@ pub fn all() -> Value {
             "properties": {
                 "id": {"type": "string"}, "email": {"type": "string"},
                 "plan": {"enum": ["trial", "subscribed", "unlimited"]},
-                "limits": {"type": "object", "properties": {
-                    "perMinute": nullable("integer"), "perDay": nullable("integer"), "segments": nullable("integer")}},
-                "usage": {"type": "object", "properties": {"today": {"type": "integer"}, "thisMinute": {"type": "integer"}}},
+                "limits": {"type": "object", "description": "null is no limit. contacts and messages are storage \
+                    quotas: past them a create, import, send or broadcast is 403 and nothing is stored.", "properties": {
+                    "perMinute": nullable("integer"), "perDay": nullable("integer"), "segments": nullable("integer"),
+                    "contacts": nullable("integer"), "messages": nullable("integer")}},
+                "usage": {"type": "object", "properties": {"today": {"type": "integer"}, "thisMinute": {"type": "integer"},
+                    "contacts": {"type": "integer"}, "messages": {"type": "integer"}}},
                 "createdAt": time()
             }
         },

@@ -400,9 +400,12 @@ async fn me_shows_plan_limits_and_todays_usage() {
     assert_eq!(me["plan"], "unlimited");
     assert_eq!(
         me["limits"],
-        json!({"perMinute": null, "perDay": null, "segments": null})
+        json!({"perMinute": null, "perDay": null, "segments": null, "contacts": null, "messages": null})
     );
-    assert_eq!(me["usage"], json!({"today": 3, "thisMinute": 3}));
+    assert_eq!(
+        me["usage"],
+        json!({"today": 3, "thisMinute": 3, "contacts": 0, "messages": 0})
+    );
 }
 
 #[tokio::test]

@@ -41,7 +41,8 @@ async fn both_headers_work_and_the_query_string_does_not() {
     assert_eq!(body["plan"], "subscribed");
     assert_eq!(
         body["limits"],
-        json!({"perMinute": 300, "perDay": 432000, "segments": 1000})
+        json!({"perMinute": 300, "perDay": 432000, "segments": 1000,
+               "contacts": 1_000_000, "messages": 20_000_000})
     );
 
     let res = app

@@ -18,6 +18,7 @@ mod locations;
 mod logs;
 mod messages;
 mod openapi;
+mod quotas;
 mod rate_limits;
 mod segmenter;
 mod segments;
