@@ -17,6 +17,7 @@ use crate::messages::delivery::{
     DEFAULT_PROVIDER_TIMEOUT,
 };
 use crate::messages::model::{Channel, OptWords};
+use crate::secrets::SecretKey;
 use crate::startup::Application;
 use crate::state::SignupPolicy;
 use clap::{Args, Parser, Subcommand};
@@ -53,6 +54,9 @@ enum Command {
         /// Where the copy goes; must not exist.
         file: PathBuf,
     },
+    /// Seal channel secrets at rest with an operator's key, or change the key.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Fill an account with demo people (names, phones, emails, tags, attributes,
     /// locations, stages, birth dates, some WhatsApp history). The account is created, with
     /// a password and an API key printed, if it does not exist.
@@ -89,6 +93,11 @@ struct ServeArgs {
         value_parser = Cidr::parse
     )]
     trusted_proxies: Vec<Cidr>,
+    /// A file holding the key (64 hex digits, from `secrets new-key`) that seals channel
+    /// secrets at rest, kept outside the database and its backups. Without it, secrets are
+    /// stored as given.
+    #[arg(long, env = "SWITCHBOARD_SECRET_KEY_FILE", value_name = "FILE")]
+    secret_key_file: Option<PathBuf>,
     /// Always mark the admin session cookie Secure (set it when the server is reached over
     /// HTTPS only); otherwise only when a trusted proxy says the request came over HTTPS.
     #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
@@ -178,6 +187,25 @@ enum AccountCommand {
 }
 
 #[derive(Subcommand, Debug)]
+enum SecretsCommand {
+    /// Print a new random key (64 hex digits) for a key file.
+    NewKey,
+    /// Seal every channel secret stored in clear with the key in FILE (also while a server
+    /// runs on the database; restart it with --secret-key-file FILE).
+    Seal {
+        #[arg(long, value_name = "FILE")]
+        secret_key_file: PathBuf,
+    },
+    /// Open every sealed secret with the old key and seal it with the new one.
+    Rekey {
+        #[arg(long, value_name = "FILE")]
+        old_key_file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        secret_key_file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 enum KeyCommand {
     /// Create a key; it is printed alone on the last line of standard output.
     Create {
@@ -221,6 +249,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Serve(args)) => serve(&cli.db, args),
         Some(Command::Account(cmd)) => account(&cli.db, cmd),
         Some(Command::Key(cmd)) => key(&cli.db, cmd),
+        Some(Command::Secrets(cmd)) => secrets(&cli.db, cmd),
         Some(Command::Demo {
             contacts,
             email,
@@ -267,7 +296,18 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
     for (channel, url) in &args.provider_urls {
         provider_urls.set(*channel, url);
     }
+    let secret_key = match &args.secret_key_file {
+        Some(file) => Some(SecretKey::from_file(file)?),
+        None => {
+            log::warn!(
+                "channel secrets are stored in the database as given: start with \
+                 --secret-key-file (and run `switchboard secrets seal`) to seal them"
+            );
+            None
+        }
+    };
     let config = Config {
+        secret_key,
         provider_urls,
         edge: Edge {
             trusted_proxies: args.trusted_proxies.clone(),
@@ -306,6 +346,31 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+fn secrets(db: &std::path::Path, cmd: SecretsCommand) -> Result<(), String> {
+    let (from, to) = match cmd {
+        SecretsCommand::NewKey => {
+            println!("{}", SecretKey::generate());
+            return Ok(());
+        }
+        SecretsCommand::Seal { secret_key_file } => (None, SecretKey::from_file(&secret_key_file)?),
+        SecretsCommand::Rekey {
+            old_key_file,
+            secret_key_file,
+        } => (
+            Some(SecretKey::from_file(&old_key_file)?),
+            SecretKey::from_file(&secret_key_file)?,
+        ),
+    };
+    let mut conn = db::open_single(db)?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|e| e.to_string())?;
+    let sealed = crate::channels::store::reseal(&tx, from.as_ref(), &to).map_err(|e| e.message)?;
+    tx.commit().map_err(|e| e.to_string())?;
+    println!("Sealed the secrets of {sealed} channel settings.");
+    Ok(())
 }
 
 fn read_password() -> Result<NewPassword, String> {

@@ -5,6 +5,7 @@ use crate::channels::provider::ProviderUrls;
 use crate::http::client::Edge;
 use crate::messages::delivery::{self, Transports};
 use crate::messages::model::OptWords;
+use crate::secrets::SecretKey;
 use crate::state::SignupPolicy;
 use std::path::PathBuf;
 
@@ -16,6 +17,8 @@ pub struct Config {
     pub signup: SignupPolicy,
     /// Trusted proxies and secure cookies.
     pub edge: Edge,
+    /// Seals channel secrets at rest; `None` stores them as given.
+    pub secret_key: Option<SecretKey>,
     /// HTTP worker threads; `None` is one per CPU core.
     pub workers: Option<usize>,
     /// Stop on SIGTERM/SIGINT. Tests that run many servers in one process turn it off.
@@ -48,6 +51,7 @@ impl Config {
                 plan: crate::accounts::Plan::Trial,
             },
             edge: Edge::default(),
+            secret_key: None,
             workers: None,
             handle_signals: true,
             shutdown_timeout: 30,

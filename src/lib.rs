@@ -48,6 +48,7 @@ pub mod messages;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
+pub mod secrets;
 pub mod segments;
 pub mod startup;
 pub mod state;

@@ -68,6 +68,7 @@ impl Application {
             hashing: HashGate::default(),
             imports: ImportGate::default(),
             edge: config.edge.clone(),
+            secret_key: config.secret_key.clone(),
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
                 .map_err(|e| format!("default region: {e}"))?,
@@ -143,6 +144,7 @@ impl Application {
                 self.provider_urls,
                 self.transports,
                 self.delivery.provider_timeout,
+                self.state.secret_key.clone(),
             ),
             self.delivery,
         ));

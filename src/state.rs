@@ -14,6 +14,7 @@ use crate::idempotency::InFlight;
 use crate::messages::delivery::Outbox;
 use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
+use crate::secrets::SecretKey;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub hashing: HashGate,
     /// How many imports run at once.
     pub imports: ImportGate,
+    /// Seals and opens channel secrets at rest (`--secret-key-file`).
+    pub secret_key: Option<SecretKey>,
     /// Which proxies' forwarded headers count, and whether cookies are always `Secure`.
     pub edge: Edge,
     pub signup: SignupPolicy,

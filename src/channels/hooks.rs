@@ -9,6 +9,7 @@ use crate::clock::Timestamp;
 use crate::db::Pool;
 use crate::error::{ApiError, Result};
 use crate::messages::model::Channel;
+use crate::secrets::SecretKey;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -52,12 +53,23 @@ impl Hooks {
 
     /// The settings, from memory when they are there. Settings that no longer read count
     /// as none (the caller answers as for an unknown account); the log says why.
-    pub fn settings(&self, pool: &Pool, account: i64, channel: Channel) -> Result<Settings> {
-        let key = (account, channel);
-        if let Some(found) = self.settings.lock().ok().and_then(|s| s.get(&key).cloned()) {
+    pub fn settings(
+        &self,
+        pool: &Pool,
+        key: Option<&SecretKey>,
+        account: i64,
+        channel: Channel,
+    ) -> Result<Settings> {
+        let place = (account, channel);
+        if let Some(found) = self
+            .settings
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&place).cloned())
+        {
             return Ok(found);
         }
-        let found = match store::read(&*pool.get()?, account, channel)? {
+        let found = match store::read(&*pool.get()?, account, channel, key)? {
             Stored::Settings(settings) => Some(Arc::new(settings)),
             Stored::Missing => None,
             Stored::Unreadable(why) => {
@@ -72,7 +84,7 @@ impl Hooks {
             if cached.len() >= MAX_CACHED {
                 cached.clear();
             }
-            cached.insert(key, found.clone());
+            cached.insert(place, found.clone());
         }
         Ok(found)
     }

@@ -19,6 +19,7 @@ use crate::messages::delivery::{Transport, Transports};
 use crate::messages::incoming::Incoming;
 use crate::messages::model::{Channel, Status};
 use crate::messages::outbox::{Outgoing, Refusal, codes};
+use crate::secrets::SecretKey;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,8 @@ pub struct Router {
     client: reqwest::Client,
     urls: provider::ProviderUrls,
     fallback: Transports,
+    /// Opens the stored secrets, when they are sealed.
+    key: Option<SecretKey>,
 }
 
 /// reqwest is built without a TLS crypto provider (so that only ring is compiled in):
@@ -68,7 +71,12 @@ pub fn install_tls_provider() {
 impl Router {
     /// Calls go to `urls`, each allowed `timeout` in all; channels without settings use
     /// `fallback`.
-    pub fn new(urls: provider::ProviderUrls, fallback: Transports, timeout: Duration) -> Router {
+    pub fn new(
+        urls: provider::ProviderUrls,
+        fallback: Transports,
+        timeout: Duration,
+        key: Option<SecretKey>,
+    ) -> Router {
         install_tls_provider();
         // Never follow a redirect: a provider answers where it was asked, and a token must
         // not travel to wherever a 3xx points.
@@ -83,6 +91,7 @@ impl Router {
             client,
             urls,
             fallback,
+            key,
         }
     }
 
@@ -102,10 +111,9 @@ impl Router {
 
     fn route(&self, pool: &Pool, account_id: i64, channel: Channel) -> Route {
         let name = channel.as_str();
-        let stored = pool
-            .get()
-            .map_err(|e| e.to_string())
-            .and_then(|c| store::read(&c, account_id, channel).map_err(|e| e.message));
+        let stored = pool.get().map_err(|e| e.to_string()).and_then(|c| {
+            store::read(&c, account_id, channel, self.key.as_ref()).map_err(|e| e.message)
+        });
         match stored {
             Ok(store::Stored::Missing) => Route::Send(self.fallback.of(channel)),
             Ok(store::Stored::Settings(settings)) => match self.provider(channel, &settings) {

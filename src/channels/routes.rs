@@ -18,7 +18,8 @@ pub fn all(state: &AppState, account: i64) -> Result<Vec<Value>> {
     Channel::ALL
         .into_iter()
         .map(|channel| {
-            let mut view = view(channel, store::read(&conn, account, channel)?);
+            let stored = store::read(&conn, account, channel, state.secret_key.as_ref())?;
+            let mut view = view(channel, stored);
             let fields: Vec<Value> = model::fields(channel)
                 .iter()
                 .map(|f| json!({"name": f.name, "secret": f.secret, "required": f.required}))
@@ -54,15 +55,16 @@ pub async fn change(
     body: Map<String, Value>,
 ) -> Result<Value> {
     let now = clock::now();
+    let key = state.secret_key.clone();
     let view = state
         .writer
         .run(move |conn| {
-            let stored = match store::read(conn, account, channel)? {
+            let stored = match store::read(conn, account, channel, key.as_ref())? {
                 store::Stored::Settings(settings) => settings,
                 store::Stored::Missing | store::Stored::Unreadable(_) => Map::new(),
             };
             let settings = model::merge(channel, stored, body)?;
-            store::put(conn, account, channel, &settings, now)?;
+            store::put(conn, account, channel, &settings, key.as_ref(), now)?;
             Ok(model::view(channel, Some(&settings)))
         })
         .await;
@@ -87,7 +89,8 @@ pub async fn get(
     name: web::Path<String>,
 ) -> Result<HttpResponse> {
     let channel = Channel::in_path(&name)?;
-    let stored = store::read(&*state.pool.get()?, caller.account_id, channel)?;
+    let key = state.secret_key.as_ref();
+    let stored = store::read(&*state.pool.get()?, caller.account_id, channel, key)?;
     Ok(HttpResponse::Ok().json(view(channel, stored)))
 }
 

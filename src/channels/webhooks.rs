@@ -31,7 +31,8 @@ pub struct Verification {
 /// The channel's settings for a webhook call, after counting it against the account's cap.
 fn settings(state: &AppState, account_id: i64, channel: Channel) -> Result<Settings> {
     state.hooks.admit(account_id, clock::now())?;
-    state.hooks.settings(&state.pool, account_id, channel)
+    let key = state.secret_key.as_ref();
+    state.hooks.settings(&state.pool, key, account_id, channel)
 }
 
 /// Compares a secret sent with a request to the stored one in constant time (through

@@ -10,6 +10,7 @@ use std::time::Duration;
 use switchboard::accounts::Plan;
 use switchboard::config::Config;
 use switchboard::messages::model::Channel;
+use switchboard::secrets::SecretKey;
 
 /// A server whose `channel` requests go to `url` (`--provider-url`).
 async fn spawn_app_using(channel: Channel, url: &str) -> TestApp {
@@ -1202,4 +1203,71 @@ async fn one_meta_app_serving_two_accounts_records_each_ones_own_changes() {
     );
     let b_people = app.ok("GET", "/v1/contacts", b_key, None).await;
     assert_eq!(b_people[0]["optedOut"], true, "{b_people}");
+}
+
+/// Sends `send` as a WhatsApp template; the message id.
+async fn ping(app: &TestApp, key: &str, send: &Value) -> String {
+    let sent = app
+        .ok(
+            "POST",
+            "/v1/messages/whatsapp/sendtemplate",
+            key,
+            Some(send.clone()),
+        )
+        .await;
+    sent["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn secrets_are_sealed_at_rest_with_the_operators_key() {
+    let (graph, seen) = fake_graph();
+    let url = format!("{graph}/v21.0");
+    let key = SecretKey::parse(&SecretKey::generate()).unwrap();
+    let sealing = key.clone();
+    let app = spawn_app_with(|c| {
+        c.provider_urls.set(Channel::WhatsApp, &url);
+        c.secret_key = Some(sealing);
+    })
+    .await;
+    let api_key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let settings = json!({"phoneNumberId": "1055", "accessToken": "EAAG-sealed-token", "appSecret": "app-secret-x"});
+    app.ok("PUT", "/v1/channels/whatsapp", &api_key, Some(settings))
+        .await;
+    let raw: String = rusqlite::Connection::open(&app.db_path)
+        .unwrap()
+        .query_row("SELECT settings FROM channel_settings", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        !raw.contains("EAAG-sealed-token") && !raw.contains("app-secret-x"),
+        "{raw}"
+    );
+    assert!(raw.contains("\"phoneNumberId\":\"1055\""), "{raw}");
+    assert_eq!(raw.matches("enc:v1:").count(), 2, "{raw}");
+
+    app.ok(
+        "POST",
+        "/v1/templates",
+        &api_key,
+        Some(json!({"name": "ping", "language": "en", "body": "Ping"})),
+    )
+    .await;
+    let person = json!({"phoneNumber": "+919876543210"});
+    let person = app.ok("POST", "/v1/contacts", &api_key, Some(person)).await;
+    let person = person["id"].as_str().unwrap().to_string();
+    let send = json!({"contact": {"id": person}, "template": {"name": "ping", "language": "en"}});
+    let id = ping(&app, &api_key, &send).await;
+    let entry = until_settled(&app, &api_key, &person, &id).await;
+    assert_eq!(entry["status"], "sent", "{entry}");
+    assert_eq!(seen.lock().unwrap()[0].1, "Bearer EAAG-sealed-token");
+
+    // Without the key the server refuses to guess: the message fails, never the sandbox.
+    let app = app
+        .restart_with(|c| c.provider_urls.set(Channel::WhatsApp, &url))
+        .await;
+    let id = ping(&app, &api_key, &send).await;
+    let entry = until_settled(&app, &api_key, &person, &id).await;
+    assert_eq!(entry["status"], "failed", "{entry}");
+    assert_eq!(entry["errorCode"], "settings_unreadable");
+    let reason = entry["errorMessage"].as_str().unwrap();
+    assert!(reason.contains("--secret-key-file"), "{reason}");
 }

@@ -411,3 +411,101 @@ async fn demo_fills_an_account_that_the_api_then_serves() {
         "made once per account"
     );
 }
+
+#[tokio::test]
+async fn secrets_stored_in_clear_are_sealed_and_rekeyed_from_the_command_line() {
+    use switchboard::channels::store::{self, Stored};
+    use switchboard::messages::model::Channel;
+    use switchboard::secrets::SecretKey;
+    let app = spawn_app().await;
+    let key = app
+        .create_account("a@example.com", switchboard::accounts::Plan::Unlimited)
+        .key;
+    let settings = serde_json::json!({"botToken": "123:plain-token", "webhookSecret": "hook"});
+    app.ok("PUT", "/v1/channels/telegram", &key, Some(settings))
+        .await;
+    let raw = |app: &TestApp| -> String {
+        rusqlite::Connection::open(&app.db_path)
+            .unwrap()
+            .query_row("SELECT settings FROM channel_settings", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(
+        raw(&app).contains("123:plain-token"),
+        "stored as given without a key"
+    );
+
+    let new_key = || {
+        let file = app
+            .db_path
+            .with_extension(format!("key{}", rand::random::<u32>()));
+        let hex = SecretKey::generate();
+        std::fs::write(&file, format!("{hex}\n")).unwrap();
+        (file, SecretKey::parse(&hex).unwrap())
+    };
+    let (first_file, first) = new_key();
+    let seal = switchboard(
+        &app,
+        &[
+            "secrets",
+            "seal",
+            "--secret-key-file",
+            first_file.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(seal.ok, "{}", seal.stderr);
+    assert!(
+        seal.stdout.contains("1 channel settings"),
+        "{}",
+        seal.stdout
+    );
+    assert!(!raw(&app).contains("plain-token") && !raw(&app).contains("\"hook\""));
+    let read = |key: &SecretKey| {
+        let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+        store::read(&conn, 1, Channel::Telegram, Some(key)).unwrap()
+    };
+    let Stored::Settings(opened) = read(&first) else {
+        panic!("the first key opens them")
+    };
+    assert_eq!(opened["botToken"], "123:plain-token");
+
+    let (second_file, second) = new_key();
+    let rekey = switchboard(
+        &app,
+        &[
+            "secrets",
+            "rekey",
+            "--old-key-file",
+            first_file.to_str().unwrap(),
+            "--secret-key-file",
+            second_file.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(rekey.ok, "{}", rekey.stderr);
+    assert!(matches!(read(&first), Stored::Unreadable(_)));
+    assert!(matches!(read(&second), Stored::Settings(s) if s["webhookSecret"] == "hook"));
+    // The wrong old key changes nothing.
+    let wrong = switchboard(
+        &app,
+        &[
+            "secrets",
+            "rekey",
+            "--old-key-file",
+            first_file.to_str().unwrap(),
+            "--secret-key-file",
+            first_file.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert!(
+        !wrong.ok && wrong.stderr.contains("cannot be opened"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(matches!(read(&second), Stored::Settings(_)));
+}
