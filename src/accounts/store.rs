@@ -339,11 +339,30 @@ fn room_error(
     people: i64,
     messages: i64,
 ) -> Result<Option<ApiError>> {
-    let Some(account) = get_account(conn, account_id)? else {
+    // One read: the plan, its overrides and what is stored (none for a new account).
+    let found = conn
+        .prepare_cached(
+            "SELECT a.plan, a.limit_contacts, a.limit_messages,
+                    coalesce(u.people, 0), coalesce(u.messages, 0)
+             FROM accounts a LEFT JOIN account_usage u ON u.account_id = a.id WHERE a.id = ?1",
+        )?
+        .query_row([account_id], |r| {
+            let plan: String = r.get(0)?;
+            let overrides = Overrides {
+                contacts: r.get(1)?,
+                messages: r.get(2)?,
+                ..Overrides::default()
+            };
+            let used = Stored {
+                people: r.get(3)?,
+                messages: r.get(4)?,
+            };
+            Ok((overrides.apply(plan.parse().unwrap_or(Plan::Trial)), used))
+        })
+        .optional()?;
+    let Some((limits, used)) = found else {
         return Ok(Some(ApiError::unauthorized()));
     };
-    let limits = account.limits();
-    let used = stored(conn, account_id)?;
     let over = |what: &str, limit: Option<u32>, used: i64, adding: i64| {
         let limit = i64::from(limit?);
         (adding > 0 && used + adding > limit).then(|| {
@@ -353,10 +372,8 @@ fn room_error(
             ))
         })
     };
-    Ok(
-        over("contacts and clients", limits.contacts, used.people, people)
-            .or_else(|| over("messages", limits.messages, used.messages, messages)),
-    )
+    Ok(over("contacts and clients", limits.contacts, used.people, people)
+        .or_else(|| over("messages", limits.messages, used.messages, messages)))
 }
 
 // ---- usage and the auth epoch ----
