@@ -46,7 +46,7 @@ key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | t
 end=$(date +%s.%N)
 echo "demo: $n people in $(py "print(f'{$end-$start:.1f}')") s"
 # Request logs off (they would load the figures); the fan-out's own line is read below.
-RUST_LOG=warn,switchboard::messages::delivery=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" \
+RUST_LOG=warn,switchboard::delivery::worker=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" \
   --broadcast-rate 0 >"$work/server.log" 2>&1 &
 server=$!
 target/release/examples/hello $((port + 1)) &

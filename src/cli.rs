@@ -11,11 +11,12 @@ use crate::channels::provider::ProviderUrls;
 use crate::clock;
 use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
 use crate::db;
-use crate::http::client::{Cidr, Edge};
-use crate::messages::delivery::{
-    self, DEFAULT_BROADCAST_RATE, DEFAULT_IN_FLIGHT_PER_ACCOUNT, DEFAULT_PAUSE_AFTER_FAILURES,
+use crate::delivery;
+use crate::delivery::worker::{
+    DEFAULT_BROADCAST_RATE, DEFAULT_IN_FLIGHT_PER_ACCOUNT, DEFAULT_PAUSE_AFTER_FAILURES,
     DEFAULT_PROVIDER_TIMEOUT,
 };
+use crate::http::client::{Cidr, Edge};
 use crate::messages::model::{Channel, OptWords};
 use crate::secrets::SecretKey;
 use crate::startup::Application;

@@ -2,8 +2,8 @@
 //! overridden by flags (clap reads both; see `cli`).
 
 use crate::channels::provider::ProviderUrls;
+use crate::delivery;
 use crate::http::client::Edge;
-use crate::messages::delivery::{self, Transports};
 use crate::messages::model::OptWords;
 use crate::secrets::SecretKey;
 use crate::state::SignupPolicy;
@@ -27,9 +27,6 @@ pub struct Config {
     pub shutdown_timeout: u64,
     /// Region assumed for phone numbers written without a country code (`IN`, `US`, …).
     pub default_region: Option<String>,
-    /// How each channel delivers; the sandbox unless a test or a channel's settings say
-    /// otherwise.
-    pub transports: Transports,
     /// Where each provider's API is (the operator's choice, never an account's).
     pub provider_urls: ProviderUrls,
     /// Pacing, retries, and when a failing broadcast pauses.
@@ -56,7 +53,6 @@ impl Config {
             handle_signals: true,
             shutdown_timeout: 30,
             default_region: None,
-            transports: Transports::default(),
             provider_urls: ProviderUrls::default(),
             delivery: delivery::Settings::default(),
             opt_words: OptWords::default(),

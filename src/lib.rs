@@ -37,6 +37,7 @@ pub mod compat;
 pub mod config;
 pub mod contacts;
 pub mod db;
+pub mod delivery;
 pub mod demo;
 pub mod error;
 pub mod fields;

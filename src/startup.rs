@@ -12,8 +12,8 @@ use crate::clock::{self, day_of};
 use crate::config::Config;
 use crate::contacts::gate::ImportGate;
 use crate::contacts::phone::PhoneRules;
+use crate::delivery::{self, Transports};
 use crate::idempotency::InFlight;
-use crate::messages::delivery::{self, Outbox, Transports};
 use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::{db, housekeeping, routes};
@@ -21,6 +21,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpServer, web};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Three HTTP workers a core. A worker reads SQLite on its own thread, and while it is in
@@ -37,7 +38,8 @@ pub struct Application {
     server: Server,
     port: u16,
     state: web::Data<AppState>,
-    transports: Transports,
+    /// What delivers a channel an account has not set up.
+    sandbox: Transports,
     provider_urls: ProviderUrls,
     delivery: delivery::Settings,
     shutdown_timeout: Duration,
@@ -72,7 +74,7 @@ impl Application {
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
                 .map_err(|e| format!("default region: {e}"))?,
-            outbox: Outbox::default(),
+            delivery: delivery::Signal::default(),
             hooks: Hooks::default(),
             idempotency: InFlight::default(),
             opt_words: config.opt_words.clone(),
@@ -110,11 +112,18 @@ impl Application {
             server: server.run(),
             port,
             state,
-            transports: config.transports.clone(),
+            sandbox: Transports::default(),
             provider_urls: config.provider_urls.clone(),
             delivery: config.delivery,
             shutdown_timeout: Duration::from_secs(config.shutdown_timeout),
         })
+    }
+
+    /// Delivers channels that accounts have not set up through `sandbox` instead of the
+    /// sandbox (tests: a transport that records, or never answers).
+    pub fn with_sandbox(mut self, sandbox: Transports) -> Application {
+        self.sandbox = sandbox;
+        self
     }
 
     pub fn port(&self) -> u16 {
@@ -138,21 +147,24 @@ impl Application {
     /// the counters and lets the writer commit what it holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let chores = tokio::spawn(housekeeping::run(self.state.clone()));
-        let mut delivery = tokio::spawn(delivery::run(
-            self.state.clone(),
-            Router::new(
-                self.provider_urls,
-                self.transports,
-                self.delivery.provider_timeout,
-                self.state.secret_key.clone(),
-            ),
-            self.delivery,
-        ));
+        let router = Router::new(
+            self.state.pool.clone(),
+            self.provider_urls,
+            self.sandbox,
+            self.delivery.provider_timeout,
+            self.state.secret_key.clone(),
+        );
+        let db = delivery::Db {
+            pool: self.state.pool.clone(),
+            writer: self.state.writer.clone(),
+        };
+        let signal = self.state.delivery.clone();
+        let mut delivery = tokio::spawn(delivery::run(db, signal, Arc::new(router), self.delivery));
         let served = self.server.await;
         chores.abort();
         // Let the worker finish the sends in hand; past the timeout, the ones still with a
-        // transport are reported as interrupted at the next start (see messages::delivery).
-        self.state.outbox.stop();
+        // transport are reported as interrupted at the next start (see delivery::worker).
+        self.state.delivery.stop();
         if tokio::time::timeout(self.shutdown_timeout, &mut delivery)
             .await
             .is_err()

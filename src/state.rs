@@ -9,9 +9,9 @@ use crate::contacts::gate::ImportGate;
 use crate::contacts::names::AttributeNames;
 use crate::contacts::phone::PhoneRules;
 use crate::db::{Pool, Writer};
+use crate::delivery;
 use crate::http::client::Edge;
 use crate::idempotency::InFlight;
-use crate::messages::delivery::Outbox;
 use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
 use crate::secrets::SecretKey;
@@ -34,7 +34,8 @@ pub struct AppState {
     pub edge: Edge,
     pub signup: SignupPolicy,
     pub phones: PhoneRules,
-    pub outbox: Outbox,
+    /// Wakes and stops the delivery worker.
+    pub delivery: delivery::Signal,
     /// Webhooks' per-account caps and the channel settings they check signatures with.
     pub hooks: Hooks,
     pub idempotency: InFlight,

@@ -372,8 +372,10 @@ fn room_error(
             ))
         })
     };
-    Ok(over("contacts and clients", limits.contacts, used.people, people)
-        .or_else(|| over("messages", limits.messages, used.messages, messages)))
+    Ok(
+        over("contacts and clients", limits.contacts, used.people, people)
+            .or_else(|| over("messages", limits.messages, used.messages, messages)),
+    )
 }
 
 // ---- usage and the auth epoch ----

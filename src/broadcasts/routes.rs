@@ -34,7 +34,7 @@ pub async fn create(
             view(conn, account, id)
         })
         .await?;
-    state.outbox.wake();
+    state.delivery.wake();
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -79,7 +79,7 @@ async fn transition(
             view(conn, account, id)
         })
         .await?;
-    state.outbox.wake();
+    state.delivery.wake();
     Ok(HttpResponse::Ok().json(view))
 }
 

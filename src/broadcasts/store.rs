@@ -1,5 +1,5 @@
 //! Broadcasts in SQL: creating, reading with live stats, pause/resume/cancel. The worker's
-//! side (fan-out, paced claims, completion) is in [`super::outbox`].
+//! side (fan-out, paced claims, completion) is in [`crate::delivery`].
 
 use super::model::{NewBroadcast, Request, Status};
 use crate::accounts::store as accounts;

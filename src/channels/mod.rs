@@ -15,10 +15,10 @@ pub mod whatsapp;
 
 use crate::clock::Timestamp;
 use crate::db::Pool;
-use crate::messages::delivery::{Transport, Transports};
+use crate::delivery::transport::{Outgoing, Refusal, codes};
+use crate::delivery::transport::{Route, Routing, Transport, Transports};
 use crate::messages::incoming::Incoming;
 use crate::messages::model::{Channel, Status};
-use crate::messages::outbox::{Outgoing, Refusal, codes};
 use crate::secrets::SecretKey;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,16 +45,10 @@ pub struct Watermark {
     pub until: Timestamp,
 }
 
-/// How one (account, channel) delivers now: through a transport, or not at all, and why.
-#[derive(Clone)]
-pub enum Route {
-    Send(Arc<dyn Transport>),
-    Refuse(Refusal),
-}
-
 /// Picks each message's transport: the provider's when its account set the channel up,
 /// otherwise the fallback (the sandbox, or a test's stand-in).
 pub struct Router {
+    pool: Pool,
     client: reqwest::Client,
     urls: provider::ProviderUrls,
     fallback: Transports,
@@ -72,6 +66,7 @@ impl Router {
     /// Calls go to `urls`, each allowed `timeout` in all; channels without settings use
     /// `fallback`.
     pub fn new(
+        pool: Pool,
         urls: provider::ProviderUrls,
         fallback: Transports,
         timeout: Duration,
@@ -88,6 +83,7 @@ impl Router {
             .build()
             .expect("the HTTP client builds");
         Router {
+            pool,
             client,
             urls,
             fallback,
@@ -95,23 +91,13 @@ impl Router {
         }
     }
 
-    /// How each (account, channel) of a batch delivers, reading each one's settings. The
-    /// sandbox (or a test's stand-in) serves only a channel with no settings at all:
-    /// settings that cannot be read now are a failure worth another try, and settings that
-    /// no longer read, or lack what a send needs, fail the message. Never a fake success.
-    pub fn for_batch(&self, pool: &Pool, batch: &[Outgoing]) -> HashMap<(i64, Channel), Route> {
-        let mut chosen = HashMap::new();
-        for m in batch {
-            chosen
-                .entry((m.account_id, m.channel))
-                .or_insert_with(|| self.route(pool, m.account_id, m.channel));
-        }
-        chosen
-    }
-
-    fn route(&self, pool: &Pool, account_id: i64, channel: Channel) -> Route {
+    /// How an (account, channel) delivers, reading its settings. The sandbox (or a test's
+    /// stand-in) serves only a channel with no settings at all: settings that cannot be
+    /// read now are a failure worth another try, and settings that no longer read, or lack
+    /// what a send needs, fail the message. Never a fake success.
+    fn route(&self, account_id: i64, channel: Channel) -> Route {
         let name = channel.as_str();
-        let stored = pool.get().map_err(|e| e.to_string()).and_then(|c| {
+        let stored = self.pool.get().map_err(|e| e.to_string()).and_then(|c| {
             store::read(&c, account_id, channel, self.key.as_ref()).map_err(|e| e.message)
         });
         match stored {
@@ -172,5 +158,17 @@ impl Router {
                 name: "Instagram",
             })),
         }
+    }
+}
+
+impl Routing for Router {
+    fn routes(&self, batch: &[Outgoing]) -> HashMap<(i64, Channel), Route> {
+        let mut chosen = HashMap::new();
+        for m in batch {
+            chosen
+                .entry((m.account_id, m.channel))
+                .or_insert_with(|| self.route(m.account_id, m.channel));
+        }
+        chosen
     }
 }

@@ -1,8 +1,8 @@
 //! Where each provider's API is, one request to it, and what its answer means for the
 //! message: the one place that decides which failures are worth another try.
 
+use crate::delivery::transport::{Refusal, codes};
 use crate::messages::model::Channel;
-use crate::messages::outbox::{Refusal, codes};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::Value;
 use std::time::Duration;

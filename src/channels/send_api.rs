@@ -2,9 +2,9 @@
 //! id}/messages?access_token=…`, the recipient by the id the person has on that channel.
 
 use super::provider;
-use crate::messages::delivery::{SendFuture, Transport};
+use crate::delivery::transport::{Outgoing, Refusal};
+use crate::delivery::transport::{SendFuture, Transport};
 use crate::messages::model::Kind;
-use crate::messages::outbox::{Outgoing, Refusal};
 use serde_json::{Value, json};
 
 pub struct SendApi {

@@ -2,10 +2,10 @@
 //! … with buttons as an inline keyboard) and the webhook's updates.
 
 use super::provider;
-use crate::messages::delivery::{SendFuture, Transport};
+use crate::delivery::transport::{Outgoing, Refusal};
+use crate::delivery::transport::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind};
-use crate::messages::outbox::{Outgoing, Refusal};
 use serde_json::{Value, json};
 use std::time::Duration;
 

@@ -4,10 +4,10 @@
 use super::Update;
 use super::provider;
 use crate::contacts::phone::PhoneRules;
-use crate::messages::delivery::{SendFuture, Transport};
+use crate::delivery::transport::{Outgoing, Refusal};
+use crate::delivery::transport::{SendFuture, Transport};
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind, Status};
-use crate::messages::outbox::{Outgoing, Refusal};
 use serde_json::{Value, json};
 
 pub struct WhatsApp {

@@ -61,7 +61,7 @@ pub async fn send(
             Ok(answer)
         })
         .await?;
-    state.outbox.wake();
+    state.delivery.wake();
     Ok(json_answer(answer))
 }
 

@@ -1,6 +1,6 @@
 //! The message log in SQL: storing sends and incoming messages, reading a person's log or
 //! a broadcast's messages, cancelling, and moving statuses forward. The delivery worker's
-//! queries are in [`super::outbox`].
+//! queries are in [`crate::delivery::sends`].
 
 use super::body::{Ask, Draft, Recipient};
 use super::incoming::{Incoming, Sender};

@@ -403,7 +403,7 @@ async fn whatsapp_webhooks_are_verified_signed_and_applied_once() {
 async fn rate_limits_and_provider_faults_are_retried_then_given_up() {
     let (graph, seen) = fake_graph();
     let app = spawn_app_using_with(Channel::WhatsApp, &format!("{graph}/v21.0"), |c| {
-        c.delivery.retries = switchboard::messages::outbox::Retries {
+        c.delivery.retries = switchboard::delivery::sends::Retries {
             attempts: 3,
             first_wait: 1,
         };

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard::accounts::Plan;
+use switchboard::delivery::sends::Retries;
 use switchboard::messages::model::Channel;
-use switchboard::messages::outbox::Retries;
 
 /// Calls a stand-in received, by the `to` of each.
 type Calls = Arc<Mutex<HashMap<String, usize>>>;

@@ -10,6 +10,7 @@ use switchboard::accounts::model::Overrides;
 use switchboard::accounts::{Email, Plan, store};
 use switchboard::auth::{keys, password};
 use switchboard::config::Config;
+use switchboard::delivery::Transports;
 use switchboard::startup::Application;
 use tempfile::TempDir;
 
@@ -34,13 +35,22 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_sandbox(Transports::default(), configure).await
+}
+
+/// A server whose channels without settings deliver through `sandbox` (a transport that
+/// records, or never answers) instead of the sandbox.
+pub async fn spawn_app_with_sandbox(
+    sandbox: Transports,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
     // Server logs show with RUST_LOG=… (e.g. error) when a test needs them.
     let _ = env_logger::builder().is_test(true).try_init();
     switchboard::channels::install_tls_provider();
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = test_config(dir.path());
     configure(&mut config);
-    start(config, dir)
+    start(config, dir, sandbox)
 }
 
 fn test_config(dir: &Path) -> Config {
@@ -52,8 +62,10 @@ fn test_config(dir: &Path) -> Config {
     }
 }
 
-fn start(config: Config, dir: Arc<TempDir>) -> TestApp {
-    let app = Application::build(&config).expect("server starts");
+fn start(config: Config, dir: Arc<TempDir>, sandbox: Transports) -> TestApp {
+    let app = Application::build(&config)
+        .expect("server starts")
+        .with_sandbox(sandbox);
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     let running = tokio::spawn(app.run_until_stopped());
@@ -89,6 +101,20 @@ impl TestApp {
 
     /// [`TestApp::restart`] with settings of the new run changed by `configure`.
     pub async fn restart_with(self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        self.restart_with_sandbox_and(Transports::default(), configure)
+            .await
+    }
+
+    /// [`TestApp::restart`] delivering through `sandbox` (see [`spawn_app_with_sandbox`]).
+    pub async fn restart_with_sandbox(self, sandbox: Transports) -> TestApp {
+        self.restart_with_sandbox_and(sandbox, |_| {}).await
+    }
+
+    async fn restart_with_sandbox_and(
+        self,
+        sandbox: Transports,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let db = self.db_path.clone();
         let dir = self.stop().await;
         let mut config = Config {
@@ -96,7 +122,7 @@ impl TestApp {
             ..test_config(dir.path())
         };
         configure(&mut config);
-        start(config, dir)
+        start(config, dir, sandbox)
     }
 
     /// Message `id` of a person's log, once `ready` holds for it (within 10 s).

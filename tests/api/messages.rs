@@ -1,15 +1,14 @@
 //! Sending and receiving (API.md §7): the twelve send endpoints, the session window, the
 //! log, delivery through the worker, schedules across restarts, cancel, idempotency.
 
-use crate::helpers::{TestApp, error_message, eventually, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_message, eventually, spawn_app, spawn_app_with_sandbox};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard::accounts::Plan;
-use switchboard::messages::delivery::{SendFuture, Transport, Transports};
-use switchboard::messages::outbox::Outgoing;
+use switchboard::delivery::{Outgoing, SendFuture, Transport, Transports};
 
 async fn person(app: &TestApp, key: &str, body: Value) -> String {
     let created = app.ok("POST", "/v1/contacts", key, Some(body)).await;
@@ -586,11 +585,7 @@ async fn a_message_interrupted_in_its_transport_is_reported_and_never_sent_twice
         ..Recorder::default()
     });
     let transport = holding.clone();
-    let app = spawn_app_with(|c| {
-        c.transports = Transports::all(transport);
-        c.shutdown_timeout = 1;
-    })
-    .await;
+    let app = spawn_app_with_sandbox(Transports::all(transport), |c| c.shutdown_timeout = 1).await;
     let key = app.create_account("a@example.com", Plan::Unlimited).key;
     let c = person(&app, &key, json!({"channelIds": {"telegram": "1"}})).await;
     let sent = app
@@ -616,9 +611,7 @@ async fn a_message_interrupted_in_its_transport_is_reported_and_never_sent_twice
 
     let recorder = Arc::new(Recorder::default());
     let transport = recorder.clone();
-    let app = app
-        .restart_with(|c| c.transports = Transports::all(transport))
-        .await;
+    let app = app.restart_with_sandbox(Transports::all(transport)).await;
     let entry = until_status(&app, &key, &c, &id.to_string(), "failed").await;
     assert!(
         entry["errorMessage"]

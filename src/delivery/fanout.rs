@@ -5,7 +5,7 @@
 //! busy; `queue` judges again on the writer when people in the step's id range were
 //! deleted since, so no message is queued for someone who is gone.
 
-use super::outbox::Running;
+use super::broadcasts::Running;
 use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::error::Result;
@@ -143,7 +143,7 @@ pub fn queue(
     };
     if let Some(reason) = &step.problem {
         log::warn!("broadcast {}: {reason}", b.id);
-        super::outbox::pause(conn, b.id, reason, now)?;
+        super::broadcasts::pause(conn, b.id, reason, now)?;
         return Ok((0, false));
     }
     if step.gone {

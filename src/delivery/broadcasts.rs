@@ -1,15 +1,15 @@
-//! The delivery worker's side of broadcasts, in SQL: starting scheduled ones, claiming
-//! paced batches (filled in per recipient), and completing the ones with nothing left to
-//! send. The fan-out into queued messages is [`super::fanout`].
+//! Broadcasts in SQL, as the worker sees them: starting scheduled ones, claiming paced
+//! batches (filled in per recipient), and completing the ones with nothing left to send.
+//! The fan-out into queued messages is [`super::fanout`].
 
-use super::model::{Request, Status, personalize};
+use super::transport::Outgoing;
+use crate::broadcasts::model::{Request, Status, personalize};
 use crate::clock::Timestamp;
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::names::AttributeNames;
 use crate::contacts::store::people_where;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Status as MessageStatus};
-use crate::messages::outbox::Outgoing;
 use crate::templates::store as templates;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params};

@@ -1,10 +1,10 @@
-//! The delivery worker and the transport trait.
+//! The delivery worker.
 //!
 //! One task claims queued messages and hands each to its channel's transport, each send a
 //! task of its own. A message is marked `sending` and committed *before* any transport
 //! sees it; its answer is committed as soon as it comes, whatever the others do. A crash
 //! in between leaves `sending` rows, which the next start ends as `failed` with
-//! [`outbox::INTERRUPTED`] rather than sending again: at most once, and the log says so
+//! [`sends::INTERRUPTED`] rather than sending again: at most once, and the log says so
 //! when a message may not have gone out.
 //!
 //! Each account has a few provider calls in flight at most ([`Slots`]): a provider that
@@ -13,21 +13,16 @@
 //! Each round also starts due broadcasts, takes one fan-out step of each running one, and
 //! claims each one's paced share after the single sends, so a broadcast never starves them.
 
-use super::model::Channel;
-use super::outbox::{self, Outcome, Outgoing, Refusal, Retries, codes};
+use super::broadcasts;
+use super::fanout::{self, FANOUT_CHUNK, Step};
+use super::pacing::Pacer;
+use super::sends::{self, Retries};
 use super::slots::Slots;
-use crate::broadcasts::fanout::{self, FANOUT_CHUNK, Step};
-use crate::broadcasts::model::Pacer;
-use crate::broadcasts::outbox as broadcasts;
-use crate::channels::{Route, Router};
+use super::transport::{Outcome, Outgoing, Refusal, Route, Routing, codes};
 use crate::clock::{self, Timestamp};
-use crate::db::Pool;
+use crate::db::{Pool, Writer};
 use crate::error::{ApiError, Result};
-use crate::state::AppState;
 use std::collections::HashMap;
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -45,69 +40,38 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often a running broadcast's pacer is asked for its next sends.
 const PACED_POLL: Duration = Duration::from_millis(50);
 
-pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+/// How the rest of the server talks to the worker: "something was queued", and "stop".
+#[derive(Clone, Default)]
+pub struct Signal(Arc<Flags>);
 
-/// Hands one message to a channel: `Ok` with the provider's message id if it has one, or
-/// `Err` with the provider's reason.
-pub trait Transport: Send + Sync {
-    fn send<'a>(&'a self, message: &'a Outgoing) -> SendFuture<'a>;
-}
-
-/// Marks messages sent and touches no network: development, tests, and channels without
-/// settings (see [`crate::channels::Router`]).
-pub struct Sandbox;
-
-impl Transport for Sandbox {
-    fn send<'a>(&'a self, _: &'a Outgoing) -> SendFuture<'a> {
-        Box::pin(async { Ok(None) })
-    }
-}
-
-/// The transport of each channel.
-#[derive(Clone)]
-pub struct Transports([Arc<dyn Transport>; 4]);
-
-impl Transports {
-    /// Every channel through one transport.
-    pub fn all(transport: Arc<dyn Transport>) -> Transports {
-        Transports(std::array::from_fn(|_| transport.clone()))
-    }
-
-    pub fn of(&self, channel: Channel) -> Arc<dyn Transport> {
-        self.0[channel as usize].clone()
-    }
-}
-
-impl Default for Transports {
-    fn default() -> Transports {
-        Transports::all(Arc::new(Sandbox))
-    }
-}
-
-impl fmt::Debug for Transports {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("Transports")
-    }
-}
-
-/// How the rest of the server talks to the worker.
 #[derive(Default)]
-pub struct Outbox {
+struct Flags {
     wake: Notify,
     stopping: AtomicBool,
 }
 
-impl Outbox {
+impl Signal {
     /// Something was queued: look now rather than at the next poll.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.0.wake.notify_one();
     }
 
-    /// Finish the batch in hand, then return.
+    /// Let the sends in hand finish, then return.
     pub fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
+        self.0.stopping.store(true, Ordering::SeqCst);
+        self.0.wake.notify_one();
     }
+
+    fn stopping(&self) -> bool {
+        self.0.stopping.load(Ordering::SeqCst)
+    }
+}
+
+/// The database the worker reads and writes.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: Pool,
+    pub writer: Writer,
 }
 
 /// How the worker paces, retries and gives up.
@@ -145,11 +109,11 @@ pub const DEFAULT_IN_FLIGHT_PER_ACCOUNT: usize = 64;
 pub const DEFAULT_PROVIDER_TIMEOUT: u64 = 20;
 
 /// Runs until [`Outbox::stop`], then lets the sends in hand finish.
-pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings: Settings) {
+pub async fn run(db: Db, signal: Signal, router: Arc<dyn Routing>, settings: Settings) {
     let now = clock::now();
-    match state
+    match db
         .writer
-        .run(move |c| outbox::interrupt_sending(c, now))
+        .run(move |c| sends::interrupt_sending(c, now))
         .await
     {
         Ok(0) => {}
@@ -157,7 +121,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
         Err(e) => log::error!("delivery: could not check for interrupted messages: {e}"),
     }
     let mut worker = Worker {
-        router: Arc::new(router),
+        router,
         settings,
         pacer: Pacer::new(settings.broadcast_rate),
         fanouts: HashMap::new(),
@@ -168,16 +132,16 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
     };
     loop {
         worker.gather();
-        let stopping = state.outbox.stopping.load(Ordering::SeqCst);
+        let stopping = signal.stopping();
         if stopping && worker.sends.is_empty() {
-            worker.settle(&state).await;
+            worker.settle(&db).await;
             return;
         }
         let round = if stopping {
-            worker.settle(&state).await;
+            worker.settle(&db).await;
             Round::default()
         } else {
-            match worker.take_work(&state).await {
+            match worker.take_work(&db).await {
                 Ok(round) => round,
                 Err(e) => {
                     log::error!("delivery: could not take messages: {e}");
@@ -186,7 +150,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
             }
         };
         if !round.claimed.is_empty() {
-            worker.hand_over(round.claimed, &state.pool);
+            worker.hand_over(round.claimed);
             continue;
         }
         if round.fanning_out && !stopping {
@@ -202,7 +166,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
             Some(ended) = worker.sends.join_next_with_id(), if !worker.sends.is_empty() => {
                 worker.ended(ended);
             }
-            _ = state.outbox.wake.notified() => {}
+            _ = signal.0.wake.notified() => {}
             _ = tokio::time::sleep(nap) => {}
         }
     }
@@ -210,7 +174,7 @@ pub async fn run(state: actix_web::web::Data<AppState>, router: Router, settings
 
 /// The worker's state between rounds.
 struct Worker {
-    router: Arc<Router>,
+    router: Arc<dyn Routing>,
     settings: Settings,
     pacer: Pacer,
     /// When each broadcast's fan-out began and how many it queued, for the log.
@@ -260,13 +224,13 @@ impl Worker {
     }
 
     /// Records the answers gathered so far.
-    async fn settle(&mut self, state: &AppState) {
+    async fn settle(&mut self, db: &Db) {
         if self.done.is_empty() {
             return;
         }
         let outcomes = std::mem::take(&mut self.done);
         let (settings, now) = (self.settings, clock::now());
-        if let Err(e) = state
+        if let Err(e) = db
             .writer
             .run(move |c| record(c, &outcomes, settings, now))
             .await
@@ -278,19 +242,19 @@ impl Worker {
     /// One round of work, in one write: the answers gathered, due schedules, then the
     /// single sends waiting (within each account's free slots); then each running
     /// broadcast's fan-out step and paced share.
-    async fn take_work(&mut self, state: &AppState) -> Result<Round> {
+    async fn take_work(&mut self, db: &Db) -> Result<Round> {
         let now = clock::now();
         let outcomes = std::mem::take(&mut self.done);
         let (settings, mut slots) = (self.settings, self.slots.clone());
-        let (running, singles, slots) = state
+        let (running, singles, slots) = db
             .writer
             .run(move |c| {
                 record(c, &outcomes, settings, now)?;
-                outbox::release_due(c, now)?;
+                sends::release_due(c, now)?;
                 broadcasts::start_due(c, now)?;
                 broadcasts::complete(c, now)?;
                 let running = broadcasts::running(c, now)?;
-                let singles = outbox::claim(c, BATCH, &mut slots, now)?;
+                let singles = sends::claim(c, BATCH, &mut slots, now)?;
                 Ok((running, singles, slots))
             })
             .await?;
@@ -310,7 +274,7 @@ impl Worker {
         // One broadcast's failure (logged) must not strand the single sends claimed above.
         for b in running {
             let id = b.id;
-            match self.broadcast_work(state, b, now).await {
+            match self.broadcast_work(db, b, now).await {
                 Ok(Some(claimed)) => round.claimed.extend(claimed),
                 Ok(None) => round.fanning_out = true,
                 Err(e) => log::error!("delivery: broadcast {id}: {e}"),
@@ -320,8 +284,8 @@ impl Worker {
     }
 
     /// Hands every claimed message to its transport, each a task of its own.
-    fn hand_over(&mut self, claimed: Vec<Outgoing>, pool: &Pool) {
-        let routes = self.router.for_batch(pool, &claimed);
+    fn hand_over(&mut self, claimed: Vec<Outgoing>) {
+        let routes = self.router.routes(&claimed);
         for message in claimed {
             let route = routes[&(message.account_id, message.channel)].clone();
             let (id, account) = (message.id, message.account_id);
@@ -352,7 +316,7 @@ fn record(
     if outcomes.is_empty() {
         return Ok(());
     }
-    let ended = outbox::settle(c, outcomes, settings.retries, now)?;
+    let ended = sends::settle(c, outcomes, settings.retries, now)?;
     broadcasts::record_results(c, &ended, settings.pause_after_failures, now)
 }
 
@@ -366,12 +330,12 @@ struct FanOut {
 
 /// Judges a broadcast's step after `after` on a reader, off the async workers.
 fn judge_on_reader(
-    state: &AppState,
+    db: &Db,
     b: &broadcasts::Running,
     after: i64,
     now: Timestamp,
 ) -> tokio::task::JoinHandle<Result<Step>> {
-    let (pool, b) = (state.pool.clone(), b.clone());
+    let (pool, b) = (db.pool.clone(), b.clone());
     tokio::task::spawn_blocking(move || fanout::judge(&*pool.get()?, &b, after, FANOUT_CHUNK, now))
 }
 
@@ -381,7 +345,7 @@ fn judge_on_reader(
 impl Worker {
     async fn broadcast_work(
         &mut self,
-        state: &AppState,
+        db: &Db,
         b: broadcasts::Running,
         now: Timestamp,
     ) -> Result<Option<Vec<Outgoing>>> {
@@ -393,16 +357,16 @@ impl Worker {
             });
             let judging = match fanout.next.take() {
                 Some((after, judging)) if after == b.fanout_after => judging,
-                _ => judge_on_reader(state, &b, b.fanout_after, now),
+                _ => judge_on_reader(db, &b, b.fanout_after, now),
             };
             let step = judging
                 .await
                 .map_err(|e| ApiError::internal(format!("judging a fan-out step: {e}")))??;
             if let (Some(last), true) = (step.last, step.full(FANOUT_CHUNK)) {
-                fanout.next = Some((last, judge_on_reader(state, &b, last, now)));
+                fanout.next = Some((last, judge_on_reader(db, &b, last, now)));
             }
             let run = b.clone();
-            let (created, done) = state
+            let (created, done) = db
                 .writer
                 .run(move |c| fanout::queue(c, &run, step, FANOUT_CHUNK, now))
                 .await?;
@@ -424,7 +388,7 @@ impl Worker {
         if granted == 0 {
             return Ok(Some(Vec::new()));
         }
-        let claimed = state
+        let claimed = db
             .writer
             .run(move |c| broadcasts::claim(c, &b, granted, now))
             .await?;

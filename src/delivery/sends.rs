@@ -1,11 +1,13 @@
-//! The delivery worker's SQL: releasing due scheduled messages, claiming queued ones, and
-//! settling what the transports answered. Serves every account at once.
+//! Single sends in SQL, as the worker sees them: releasing due scheduled messages, claiming
+//! queued ones (each account's in turn), and settling what the transports answered. Serves
+//! every account at once.
 
-use super::model::{Channel, Content, Kind, Status};
 use super::slots::Slots;
-use super::store::{fail, set_status};
+use super::transport::{Outcome, Outgoing, codes};
 use crate::clock::Timestamp;
 use crate::error::Result;
+use crate::messages::model::{Channel, Content, Kind, Status};
+use crate::messages::store::{fail, set_status};
 use rusqlite::{Connection, params};
 use std::time::Duration;
 
@@ -14,34 +16,6 @@ use std::time::Duration;
 pub const INTERRUPTED: &str = "interrupted: the server stopped while this message was being \
     handed to the channel, so it may or may not have gone out. It is not retried \
     automatically, so that nobody gets it twice; send it again if it is missing.";
-
-/// A claimed message, ready for its channel's transport.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub id: i64,
-    pub account_id: i64,
-    pub channel: Channel,
-    pub kind: Kind,
-    /// The person's address on the channel now (phone or channel id); `None` if removed
-    /// since the message was accepted.
-    pub to: Option<String>,
-    pub content: Content,
-}
-
-#[cfg(test)]
-impl Outgoing {
-    /// Message 1 of account 1 to `to`, for the transports' unit tests.
-    pub fn sample(channel: Channel, to: &str, kind: Kind, content: Content) -> Outgoing {
-        Outgoing {
-            id: 1,
-            account_id: 1,
-            channel,
-            kind,
-            to: Some(to.to_string()),
-            content,
-        }
-    }
-}
 
 /// Ends every message left `sending` by a previous run: the transport may have taken it, so
 /// sending it again could deliver it twice. Run once before the worker starts.
@@ -218,71 +192,6 @@ fn stored_json(
         .transpose()
         .map_err(|e| format!("its stored {name} column is not JSON ({e})"))
 }
-
-/// Why a transport did not deliver a message. `retry` is set when trying again may work
-/// because the provider certainly did not act (a refused connection, a rate limit, "try
-/// later"), with the provider's own wait if it named one. `code` is the log's `errorCode`:
-/// the provider's own code when it gave one, else ours (see [`codes`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
-    pub reason: String,
-    pub code: Option<String>,
-    pub retry: Option<Option<Duration>>,
-}
-
-/// Our error codes, for failures the provider did not name.
-pub mod codes {
-    /// The provider may or may not have acted (no answer after the request was written,
-    /// or a fault other than "try later"): never resent automatically.
-    pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
-    /// The server stopped while the message was with the transport.
-    pub const INTERRUPTED: &str = "interrupted";
-    /// The provider could not be reached: nothing was sent.
-    pub const UNREACHABLE: &str = "unreachable";
-    pub const RATE_LIMITED: &str = "rate_limited";
-    pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
-    /// The channel's settings could not be read just now (retried).
-    pub const SETTINGS_UNAVAILABLE: &str = "settings_unavailable";
-    /// The stored settings no longer read, or lack what a send needs.
-    pub const SETTINGS_UNREADABLE: &str = "settings_unreadable";
-    /// The message's own stored data (channel, kind, content) no longer reads.
-    pub const STORED_DATA_UNREADABLE: &str = "stored_data_unreadable";
-    /// The person has no address on the channel any more.
-    pub const NO_ADDRESS: &str = "no_address";
-}
-
-impl Refusal {
-    pub fn permanent(reason: impl Into<String>) -> Refusal {
-        Refusal {
-            reason: reason.into(),
-            code: None,
-            retry: None,
-        }
-    }
-
-    pub fn transient(reason: impl Into<String>, wait: Option<Duration>) -> Refusal {
-        Refusal {
-            reason: reason.into(),
-            code: None,
-            retry: Some(wait),
-        }
-    }
-
-    /// The provider may have acted: final, and never resent on our own.
-    pub fn unknown(reason: impl Into<String>) -> Refusal {
-        Refusal::permanent(reason).with_code(codes::OUTCOME_UNKNOWN)
-    }
-
-    pub fn with_code(self, code: impl Into<String>) -> Refusal {
-        Refusal {
-            code: Some(code.into()),
-            ..self
-        }
-    }
-}
-
-/// What a transport made of a message: the provider's id, or why it did not go.
-pub type Outcome = std::result::Result<Option<String>, Refusal>;
 
 /// How often a message a transport could not hand on is tried, and how long the first
 /// wait is; each next wait doubles, with jitter, and never exceeds [`MAX_WAIT`].
