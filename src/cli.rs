@@ -17,10 +17,10 @@ use crate::delivery::worker::{
     DEFAULT_PROVIDER_TIMEOUT,
 };
 use crate::http::client::{Cidr, Edge};
+use crate::http::state::SignupPolicy;
 use crate::messages::model::{Channel, OptWords};
 use crate::secrets::SecretKey;
 use crate::startup::Application;
-use crate::state::SignupPolicy;
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;

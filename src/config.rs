@@ -4,9 +4,9 @@
 use crate::channels::provider::ProviderUrls;
 use crate::delivery;
 use crate::http::client::Edge;
+use crate::http::state::SignupPolicy;
 use crate::messages::model::OptWords;
 use crate::secrets::SecretKey;
-use crate::state::SignupPolicy;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,9 @@
-//! Building blocks of request bodies shared by every resource: PATCH semantics, ids given
-//! as strings or numbers, bounded text. Pure: serde and our error type only.
+//! Building blocks of request bodies shared by every resource: JSON whose errors name the
+//! field, PATCH semantics, ids given as strings or numbers, bounded text. Pure: serde and
+//! our error type only.
 
 use crate::error::ApiError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
@@ -118,6 +120,26 @@ impl Page {
     }
 }
 
+/// Deserializes a JSON document, with an error that says where it went wrong.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        let message = if inner.is_syntax() || inner.is_eof() {
+            format!("malformed JSON: {inner}")
+        } else if path == "." {
+            format!("body: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        };
+        ApiError::bad_request(message)
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,5 +203,35 @@ mod tests {
         assert!(Page::new(Some(501), None).is_err());
         assert!(Page::new(Some(0), None).is_err());
         assert!(Page::new(None, Some(0)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        tags: Vec<String>,
+    }
+
+    fn message(json: &str) -> String {
+        parse_json::<Body>(json.as_bytes()).unwrap_err().message
+    }
+
+    #[test]
+    fn errors_name_the_field_or_the_position() {
+        assert_eq!(
+            message(r#"{"email": "a", "tags": ["x", 5]}"#),
+            "tags[1]: invalid type: integer `5`, expected a string at line 1 column 30"
+        );
+        assert!(message(r#"{"tags": []}"#).contains("missing field `email`"));
+        assert!(message(r#"{"email": "a", "#).starts_with("malformed JSON: EOF while parsing"));
+        assert!(message("{\n  \"email\" 1}").contains("line 2 column 11"));
+        assert!(message(r#"{"email":"a","tags":[]} x"#).contains("trailing characters"));
+        assert!(message("").starts_with("malformed JSON"));
     }
 }

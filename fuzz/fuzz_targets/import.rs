@@ -35,8 +35,11 @@ fuzz_target!(|data: &[u8]| {
     };
     match read {
         Ok(failed) => {
+            let count = failed.count();
+            let listed = failed.into_sorted();
+            assert!(listed.len() <= count && listed.len() <= import::MAX_REPORTED);
             let mut seen = HashSet::new();
-            for number in emitted.iter().copied().chain(failed.iter().map(|f| f.row)) {
+            for number in emitted.iter().copied().chain(listed.iter().map(|f| f.row)) {
                 assert!(number >= 1, "rows count from 1");
                 assert!(seen.insert(number), "row {number} reported twice");
             }

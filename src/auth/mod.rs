@@ -1,10 +1,8 @@
 //! Who is asking: API keys (with their in-memory cache and the request middleware), admin
 //! sessions, password hashing and the login throttle.
 
-pub mod api;
 pub mod keys;
 pub mod password;
-pub mod session;
 pub mod throttle;
 
 use rand::TryRng;

@@ -3,5 +3,4 @@
 //! [`crate::delivery`]'s.
 
 pub mod model;
-pub mod routes;
 pub mod store;

@@ -1,16 +1,17 @@
-//! Real delivery: per-account channel settings ([`model`], [`store`], [`routes`]), the
-//! providers' transports and their webhooks ([`webhooks`]). A channel without settings
-//! keeps the sandbox, so development needs no provider account.
+//! The providers: each account's channel settings ([`model`], [`store`]), the providers'
+//! protocols (transports and webhook bodies: [`whatsapp`], [`telegram`], [`meta`],
+//! [`send_api`]), where their APIs are ([`provider`]), and the [`Router`] that picks each
+//! message's transport for the delivery worker. A channel without settings keeps the
+//! sandbox, so development needs no provider account. The webhook routes are in
+//! `http::api::webhooks`.
 
 pub mod hooks;
 pub mod meta;
 pub mod model;
 pub mod provider;
-pub mod routes;
 pub mod send_api;
 pub mod store;
 pub mod telegram;
-pub mod webhooks;
 pub mod whatsapp;
 
 use crate::clock::Timestamp;

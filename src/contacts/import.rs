@@ -477,7 +477,7 @@ impl<'de, F: FnMut(Vec<Row>) -> Result<()>> serde::de::Visitor<'de> for Elements
         let mut number = 0;
         while let Some(element) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
             number += 1;
-            let input = crate::http::json::parse::<PersonInput>(element.get().as_bytes())
+            let input = crate::fields::parse_json::<PersonInput>(element.get().as_bytes())
                 .map_err(|e| e.message);
             if let Err(e) = self.batches.push(number, input) {
                 *self.stopped = Some(e);

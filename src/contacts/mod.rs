@@ -8,7 +8,6 @@ pub mod import;
 pub mod model;
 pub mod names;
 pub mod phone;
-pub mod routes;
 pub mod store;
 pub mod tags;
 pub mod view;

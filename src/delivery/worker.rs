@@ -108,7 +108,7 @@ pub const DEFAULT_IN_FLIGHT_PER_ACCOUNT: usize = 64;
 /// Seconds.
 pub const DEFAULT_PROVIDER_TIMEOUT: u64 = 20;
 
-/// Runs until [`Outbox::stop`], then lets the sends in hand finish.
+/// Runs until [`Signal::stop`], then lets the sends in hand finish.
 pub async fn run(db: Db, signal: Signal, router: Arc<dyn Routing>, settings: Settings) {
     let now = clock::now();
     match db

@@ -1,14 +1,31 @@
-//! HTTP plumbing shared by every route: the JSON body extractor, query-string errors, the
-//! catch-all 404, the health check, and the CSRF guard of the admin API.
+//! The HTTP edge: everything that knows about requests and answers. Below it, the domain
+//! rooms (contacts, segments, messages, delivery, …) know nothing of HTTP.
+//!
+//! * [`routes`] lists every route, and [`openapi`] describes them (`/openapi.json`, `/docs`).
+//! * [`api`] holds the handlers, one file per resource, and the other vendors' dialects;
+//!   [`admin`] the admin page and its JSON API.
+//! * [`auth`] admits API keys (and counts quotas); [`session`] admin sessions; [`client`]
+//!   who is on the other end (trusted proxies).
+//! * [`state`] is what every handler can reach; [`housekeeping`] the server's chores.
+//! * This file, [`json`] and [`spool`]: the JSON body extractor, query-string errors, the
+//!   catch-all 404, the health check, the CSRF guard of the admin API, spooled uploads.
 
+pub mod admin;
+pub mod api;
+pub mod auth;
 pub mod client;
+pub mod housekeeping;
 pub mod json;
+pub mod openapi;
+pub mod routes;
+pub mod session;
 pub mod spool;
+pub mod state;
 
 pub use json::{Body, Json};
 
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};

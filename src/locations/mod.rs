@@ -1,7 +1,6 @@
 //! Locations (API.md §4): the branches of a business, referenced by contacts, segments and
 //! messages as `{"location": {"id": …}}`.
 
-pub mod routes;
 pub mod store;
 
 pub const MAX_TITLE: usize = 200;

@@ -6,5 +6,4 @@ pub mod body;
 pub mod incoming;
 pub mod model;
 pub mod render;
-pub mod routes;
 pub mod store;

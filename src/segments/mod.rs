@@ -3,6 +3,5 @@
 
 pub mod compile;
 pub mod model;
-pub mod routes;
 pub mod rules;
 pub mod store;

@@ -409,7 +409,7 @@ fn ready<'a>(
     }))
 }
 
-/// Why the segment's members cannot be known now, if they cannot (see [`ready`]).
+/// Why the segment's members cannot be known now, if they cannot (see `ready`).
 pub fn problem(
     conn: &Connection,
     account_id: i64,

@@ -2,5 +2,4 @@
 //! their `{{n}}` placeholders counted and checked when they are written.
 
 pub mod model;
-pub mod routes;
 pub mod store;

@@ -40,7 +40,7 @@ async fn the_description_covers_every_route_and_nothing_else() {
     let doc = description(&app).await;
     assert_eq!(doc["openapi"], "3.1.0");
     let described = operations(&doc);
-    let served: BTreeSet<(String, String)> = switchboard::routes::table()
+    let served: BTreeSet<(String, String)> = switchboard::http::routes::table()
         .into_iter()
         .map(|(m, p)| (m.to_string(), p))
         .collect();

@@ -241,7 +241,7 @@ fn uncovered(calls: &[(&str, String, Option<Value>)]) -> Vec<String> {
                 None => t == p,
             })
     };
-    switchboard::routes::table()
+    switchboard::http::routes::table()
         .into_iter()
         .filter(|(_, path)| keyed.iter().any(|k| path.starts_with(k)))
         .filter(|(_, path)| path.to_lowercase().contains("id}"))

@@ -1,20 +1,20 @@
 //! `/v1/contacts` and `/v1/clients` (the same routes over the two person types), and
 //! `/v1/tags`.
 
-use super::bulk::{self, Outcome};
-use super::export::CsvExport;
-use super::import::{self, Context};
-use super::model::{PersonChanges, PersonInput, PersonType, tags};
-use super::store::{self, ListFilter};
-use super::tags;
-use crate::auth::api::ApiAccount;
 use crate::clock;
+use crate::contacts::bulk::{self, Outcome};
+use crate::contacts::export::CsvExport;
+use crate::contacts::import::{self, Context};
+use crate::contacts::model::{PersonChanges, PersonInput, PersonType, tags};
+use crate::contacts::store::{self, ListFilter};
+use crate::contacts::tags;
 use crate::db::{self, LocalReader};
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{self, ChannelBody, Json, paged, spool};
 use crate::segments::store as segments;
-use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};

@@ -2,15 +2,15 @@
 //! counts the request against the account's quotas, and writes the rate-limit headers on
 //! the way out. Handlers take [`ApiAccount`] to know whose request it is.
 
-use super::digest;
-use super::keys::MAX_PRESENTED_LEN;
 use crate::accounts::store::{self, ResolvedKey};
+use crate::auth::digest;
+use crate::auth::keys::MAX_PRESENTED_LEN;
 use crate::clock;
 use crate::db::LocalReader;
 use crate::error::ApiError;
 use crate::http;
+use crate::http::state::AppState;
 use crate::ratelimit::Decision;
-use crate::state::AppState;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};

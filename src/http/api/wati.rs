@@ -2,16 +2,16 @@
 //! Wati's shape, `{"result": false, "info": "<message>"}`: 400 for the seed's cases, 500 only
 //! for a fault of ours.
 
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::contacts::model::PersonType;
 use crate::error::{ApiError, Result};
 use crate::fields::Id;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{BODY_LIMIT, json};
 use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
 use crate::segments::rules::Rule;
 use crate::segments::store;
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -4,7 +4,6 @@
 //! become the segment's members, unless non-empty `filters` make it dynamic.
 
 use crate::accounts::store as accounts;
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::contacts::bulk;
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, attribute_name};
@@ -12,9 +11,10 @@ use crate::contacts::names::AttributeNames;
 use crate::error::{ApiError, Result};
 use crate::fields::Id;
 use crate::http::Json;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
 use crate::segments::store;
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};

@@ -1,18 +1,18 @@
 //! The admin page's JSON API (API.md §2): sign-up, login, logout, the account, its keys,
 //! its channel settings.
 
-use crate::accounts::routes::{account_view, load};
 use crate::accounts::store::{self, KeyRecord};
 use crate::accounts::{Email, NewPassword, Plan};
-use crate::auth::session::{self, AdminSession};
 use crate::auth::{keys, password};
-use crate::channels::routes as channels;
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::housekeeping::flush_usage;
 use crate::http::Json;
+use crate::http::api::accounts::{account_view, load};
+use crate::http::api::channels;
+use crate::http::housekeeping::flush_usage;
+use crate::http::session::{self, AdminSession};
+use crate::http::state::AppState;
 use crate::messages::model::Channel;
-use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;

@@ -3,9 +3,9 @@
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, middleware::DefaultHeaders};
 
-const INDEX_HTML: &str = include_str!("../../static/admin/index.html");
-const ADMIN_JS: &str = include_str!("../../static/admin/admin.js");
-const ADMIN_CSS: &str = include_str!("../../static/admin/admin.css");
+const INDEX_HTML: &str = include_str!("../../../static/admin/index.html");
+const ADMIN_JS: &str = include_str!("../../../static/admin/admin.js");
+const ADMIN_CSS: &str = include_str!("../../../static/admin/admin.css");
 
 /// Only our own script, style and API; no inline code, no framing, no form posts anywhere.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \

@@ -1,13 +1,13 @@
 //! `/v1/templates`: create, list, get, update, delete.
 
-use super::model::{Template, TemplateBody};
-use super::store;
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::Result;
 use crate::fields::Page;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{Json, PageQuery, paged};
-use crate::state::AppState;
+use crate::templates::model::{Template, TemplateBody};
+use crate::templates::store;
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 

@@ -1,20 +1,20 @@
 //! The OpenAPI 3.1 description of every route, served at `/openapi.json`, and a readable
 //! page at `/docs` that renders it in the browser (embedded, no CDN). Kept beside the
 //! routes rather than derived from the types: the handlers take serde types whose rules
-//! live in code, and a test checks that the description and [`crate::routes::table`]
+//! live in code, and a test checks that the description and [`crate::http::routes::table`]
 //! name the same operations.
 
 mod paths;
 mod schemas;
 
-use crate::admin::assets::CONTENT_SECURITY_POLICY;
+use crate::http::admin::assets::CONTENT_SECURITY_POLICY;
 use actix_web::HttpResponse;
 use actix_web::http::header::{self, ContentType};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
-const DOCS_HTML: &str = include_str!("../../static/docs/index.html");
-const DOCS_JS: &str = include_str!("../../static/docs/docs.js");
+const DOCS_HTML: &str = include_str!("../../../static/docs/index.html");
+const DOCS_JS: &str = include_str!("../../../static/docs/docs.js");
 
 /// The description as a value (built once).
 pub fn description() -> &'static Value {

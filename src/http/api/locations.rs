@@ -1,12 +1,12 @@
 //! `/v1/locations`: create, list, get, rename, delete.
 
-use super::{MAX_TITLE, store};
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::Result;
 use crate::fields::{Page, text};
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{Json, PageQuery, paged};
-use crate::state::AppState;
+use crate::locations::{MAX_TITLE, store};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 

@@ -1,16 +1,16 @@
 //! `/v1/messages`: the twelve send endpoints, incoming messages, a person's log, cancel.
 
-use super::body::{Draft, SendBody};
-use super::incoming::{Incoming, ReceiveBody};
-use super::model::{Channel, Kind};
-use super::store;
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{Body, Json, paged};
 use crate::idempotency::{self, store as remembered};
-use crate::state::AppState;
+use crate::messages::body::{Draft, SendBody};
+use crate::messages::incoming::{Incoming, ReceiveBody};
+use crate::messages::model::{Channel, Kind};
+use crate::messages::store;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 

@@ -4,7 +4,7 @@
 
 use crate::accounts::store;
 use crate::error::Result;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::{clock, idempotency};
 use std::time::Duration;
 

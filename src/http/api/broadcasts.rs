@@ -1,15 +1,15 @@
 //! `/v1/broadcasts`: create, list, get, pause, resume, cancel, and the messages of one.
 
-use super::model::{BroadcastBody, NewBroadcast, Status};
-use super::store;
-use crate::auth::api::ApiAccount;
+use crate::broadcasts::model::{BroadcastBody, NewBroadcast, Status};
+use crate::broadcasts::store;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::fields::Page;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{Json, PageQuery, paged};
 use crate::messages::model::Status as MessageStatus;
 use crate::messages::store as messages;
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use rusqlite::Connection;
 use serde::Deserialize;

@@ -1,11 +1,11 @@
 //! `GET /v1/account`: the calling key's account, plan, limits and usage. Not in the vendor
 //! APIs; it lets a client check its key and quota (and the admin page shows the same).
 
-use super::store::{self, Account};
-use crate::auth::api::ApiAccount;
+use crate::accounts::store::{self, Account};
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::state::AppState;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 

@@ -1,14 +1,14 @@
 //! `/v1/segments` (Whautomate's dialect, API.md §5.1): create, list, get, delete, count,
 //! members, and preview. Membership is computed at every read, off the async workers.
 
-use super::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
-use super::store::{self, ListFilter};
-use crate::auth::api::ApiAccount;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::fields::{Id, Page};
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::http::{Json, paged};
-use crate::state::AppState;
+use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
+use crate::segments::store::{self, ListFilter};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;

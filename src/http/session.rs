@@ -1,11 +1,11 @@
 //! Admin page sessions: a random token in an `HttpOnly; SameSite=Strict` cookie scoped to
 //! `/admin`, its digest in the database. A new token is issued at every login.
 
-use super::{digest, random_hex};
 use crate::accounts::store;
+use crate::auth::{digest, random_hex};
 use crate::clock::{self, Timestamp};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use std::future::{Ready, ready};

@@ -3,17 +3,17 @@
 //! session window, stop words) and apply status callbacks to the logged messages.
 //!
 //! Anyone can call them, so they do the least first: a cap on calls per account, then the
-//! signature against settings kept in memory ([`super::hooks`]), and only then the body's
+//! signature against settings kept in memory ([`crate::channels::hooks`]), and only then the body's
 //! JSON and the database. An unknown account, a channel not set up and a bad signature get
 //! one and the same answer, so the routes do not tell who has which channel.
 
-use super::hooks::Settings;
-use super::{Update, meta, model, telegram, whatsapp};
+use crate::channels::hooks::Settings;
+use crate::channels::{Update, meta, model, telegram, whatsapp};
 use crate::clock;
 use crate::error::{ApiError, Result};
+use crate::http::state::AppState;
 use crate::messages::model::Channel;
 use crate::messages::store as messages;
-use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;

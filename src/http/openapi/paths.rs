@@ -1,4 +1,4 @@
-//! Every operation: its parameters, body and answers. [`crate::routes::table`] is the list
+//! Every operation: its parameters, body and answers. [`crate::http::routes::table`] is the list
 //! this must match; a test checks both ways.
 
 use super::schemas::reference;

@@ -1,13 +1,13 @@
 //! `/v1/channels/{channel}`: an account's provider settings. Secrets are write-only. The
 //! admin page's channel section (`/admin/api/channels`) calls the same functions.
 
-use super::{model, store};
-use crate::auth::api::ApiAccount;
+use crate::channels::{model, store};
 use crate::clock;
 use crate::error::Result;
 use crate::http::Json;
+use crate::http::auth::ApiAccount;
+use crate::http::state::AppState;
 use crate::messages::model::Channel;
-use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 

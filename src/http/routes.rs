@@ -1,23 +1,18 @@
 //! Every route the server answers, as data: method, path, handler, grouped by scope. The
 //! server registers these lists, and a test checks that the OpenAPI description
-//! ([`crate::openapi`]) covers exactly them. A known path asked with another method
+//! ([`crate::http::openapi`]) covers exactly them. A known path asked with another method
 //! answers `405` with `Allow`.
 
-use crate::accounts::routes as accounts;
-use crate::admin::{assets, routes as admin};
-use crate::auth::api::authenticate;
-use crate::broadcasts::routes as broadcasts;
-use crate::channels::{routes as channels, webhooks};
-use crate::compat::{segmenter, wati};
 use crate::contacts::model::PersonType;
-use crate::contacts::routes as contacts;
 use crate::error::ApiError;
+use crate::http::admin::{assets, routes as admin};
+use crate::http::api::{
+    accounts, broadcasts, channels, contacts, locations, messages, segmenter, segments, templates,
+    wati, webhooks,
+};
+use crate::http::auth::authenticate;
+use crate::http::openapi;
 use crate::http::{self, require_json_for_mutations};
-use crate::locations::routes as locations;
-use crate::messages::routes as messages;
-use crate::openapi;
-use crate::segments::routes as segments;
-use crate::templates::routes as templates;
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, Route, Scope, web};
