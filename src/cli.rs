@@ -21,6 +21,7 @@ use crate::http::state::SignupPolicy;
 use crate::messages::model::{Channel, OptWords};
 use crate::secrets::SecretKey;
 use crate::startup::Application;
+use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -244,7 +245,7 @@ fn parse_limit(s: &str) -> Result<Limit, String> {
         .map_err(|_| format!("expected a whole number or `plan`, got {s:?}"))
 }
 
-pub fn run(cli: Cli) -> Result<(), String> {
+pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => serve(&cli.db, cli.serve),
         Some(Command::Serve(args)) => serve(&cli.db, args),
@@ -273,7 +274,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> Result<(), String> {
+fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> anyhow::Result<()> {
     let conn = db::open_single(db)?;
     let started = std::time::Instant::now();
     let filled = crate::demo::fill(&conn, email, contacts, seed)?;
@@ -292,7 +293,7 @@ fn demo(db: &std::path::Path, email: &str, contacts: u64, seed: u64) -> Result<(
     Ok(())
 }
 
-fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
+fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
     let mut provider_urls = ProviderUrls::default();
     for (channel, url) in &args.provider_urls {
         provider_urls.set(*channel, url);
@@ -345,11 +346,11 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> Result<(), String> {
                 "No account yet: the first person to sign up on the admin page owns this server."
             );
         }
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        Ok(app.run_until_stopped().await?)
     })
 }
 
-fn secrets(db: &std::path::Path, cmd: SecretsCommand) -> Result<(), String> {
+fn secrets(db: &std::path::Path, cmd: SecretsCommand) -> anyhow::Result<()> {
     let (from, to) = match cmd {
         SecretsCommand::NewKey => {
             println!("{}", SecretKey::generate());
@@ -365,42 +366,38 @@ fn secrets(db: &std::path::Path, cmd: SecretsCommand) -> Result<(), String> {
         ),
     };
     let mut conn = db::open_single(db)?;
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|e| e.to_string())?;
-    let sealed = crate::channels::store::reseal(&tx, from.as_ref(), &to).map_err(|e| e.message)?;
-    tx.commit().map_err(|e| e.to_string())?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let sealed = crate::channels::store::reseal(&tx, from.as_ref(), &to)?;
+    tx.commit()?;
     println!("Sealed the secrets of {sealed} channel settings.");
     Ok(())
 }
 
-fn read_password() -> Result<NewPassword, String> {
+fn read_password() -> anyhow::Result<NewPassword> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+        .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\n', '\r']).to_string();
     NewPassword::parse(password)
-        .map_err(|e| format!("{} (read from the first line of standard input)", e.message))
+        .map_err(|e| anyhow!("{} (read from the first line of standard input)", e.message))
 }
 
-fn find(conn: &rusqlite::Connection, email: &str) -> Result<store::Account, String> {
-    store::find_account_by_email(conn, email)
-        .map_err(|e| e.message)?
+fn find(conn: &rusqlite::Connection, email: &str) -> anyhow::Result<store::Account> {
+    store::find_account_by_email(conn, email)?
         .map(|(account, _)| account)
-        .ok_or_else(|| format!("no account with email {email}"))
+        .with_context(|| format!("no account with email {email}"))
 }
 
-fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
+fn account(db: &std::path::Path, cmd: AccountCommand) -> anyhow::Result<()> {
     match cmd {
         AccountCommand::Create { email, plan } => {
-            let email = Email::parse(&email).map_err(|e| e.message)?;
+            let email = Email::parse(&email)?;
             let password = read_password()?;
-            let hash = password::hash(password.expose()).map_err(|e| e.message)?;
+            let hash = password::hash(password.expose())?;
             let conn = db::open_single(db)?;
-            let account = store::create_account(&conn, &email, &hash, plan, clock::now())
-                .map_err(|e| e.message)?;
+            let account = store::create_account(&conn, &email, &hash, plan, clock::now())?;
             println!(
                 "Created account {} ({}, plan {}).",
                 account.id, account.email, account.plan
@@ -408,7 +405,7 @@ fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
         }
         AccountCommand::SetPlan { email, plan } => {
             let conn = db::open_single(db)?;
-            store::set_plan(&conn, &email, plan).map_err(|e| e.message)?;
+            store::set_plan(&conn, &email, plan)?;
             println!("{email} is now on the {plan} plan.");
         }
         AccountCommand::SetLimits {
@@ -429,7 +426,7 @@ fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
                 contacts: pick(contacts, current.contacts),
                 messages: pick(messages, current.messages),
             };
-            store::set_overrides(&conn, &email, overrides).map_err(|e| e.message)?;
+            store::set_overrides(&conn, &email, overrides)?;
             let account = find(&conn, &email)?;
             println!("{email}: limits now {:?}", account.limits());
         }
@@ -437,13 +434,12 @@ fn account(db: &std::path::Path, cmd: AccountCommand) -> Result<(), String> {
     Ok(())
 }
 
-fn key(db: &std::path::Path, cmd: KeyCommand) -> Result<(), String> {
+fn key(db: &std::path::Path, cmd: KeyCommand) -> anyhow::Result<()> {
     let conn = db::open_single(db)?;
     match cmd {
         KeyCommand::Create { email, name } => {
             let account = find(&conn, &email)?;
-            let issued = keys::issue(&conn, account.id, name.as_deref(), clock::now())
-                .map_err(|e| e.message)?;
+            let issued = keys::issue(&conn, account.id, name.as_deref(), clock::now())?;
             println!(
                 "Created key {} ({:?}) for {}. It is shown only now; store it safely:",
                 issued.record.id, issued.record.name, account.email
@@ -452,7 +448,7 @@ fn key(db: &std::path::Path, cmd: KeyCommand) -> Result<(), String> {
         }
         KeyCommand::List { email } => {
             let account = find(&conn, &email)?;
-            let keys = store::list_keys(&conn, account.id).map_err(|e| e.message)?;
+            let keys = store::list_keys(&conn, account.id)?;
             let time = |t: Option<i64>| t.map_or_else(|| "-".to_string(), clock::rfc3339);
             println!(
                 "{:<6} {:<20} {:<16} {:<22} {:<22} REVOKED",
@@ -471,7 +467,7 @@ fn key(db: &std::path::Path, cmd: KeyCommand) -> Result<(), String> {
             }
         }
         KeyCommand::Revoke { id } => {
-            store::revoke_key(&conn, None, id, clock::now()).map_err(|e| e.message)?;
+            store::revoke_key(&conn, None, id, clock::now())?;
             println!("Revoked key {id}.");
         }
     }

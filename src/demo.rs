@@ -12,6 +12,7 @@ use crate::contacts::{bulk, store as contacts};
 use crate::locations::store as locations;
 use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::store::{self as messages, NewMessage};
+use anyhow::bail;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng};
@@ -120,20 +121,17 @@ pub struct Filled {
 
 /// Adds `count` people (and their locations and some message history) to the account of
 /// `email`, creating it, with a printed password and a key, when it is new.
-pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Filled, String> {
+pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> anyhow::Result<Filled> {
     let now = clock::now();
-    let email = Email::parse(email).map_err(|e| e.message)?;
+    let email = Email::parse(email)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let (account_id, password, key) = match accounts::find_account_by_email(conn, email.as_str())
-        .map_err(|e| e.message)?
-    {
+    let (account_id, password, key) = match accounts::find_account_by_email(conn, email.as_str())? {
         Some((account, _)) => (account.id, None, None),
         None => {
             let secret = random_hex(10);
-            let hash = password::hash(&secret).map_err(|e| e.message)?;
-            let account = accounts::create_account(conn, &email, &hash, Plan::Unlimited, now)
-                .map_err(|e| e.message)?;
-            let key = keys::issue(conn, account.id, Some("demo"), now).map_err(|e| e.message)?;
+            let hash = password::hash(&secret)?;
+            let account = accounts::create_account(conn, &email, &hash, Plan::Unlimited, now)?;
+            let key = keys::issue(conn, account.id, Some("demo"), now)?;
             (account.id, Some(secret), Some(key.secret))
         }
     };
@@ -141,11 +139,10 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Fil
     let location_ids = LOCATIONS
         .iter()
         .map(|title| locations::find_or_insert(conn, account_id, title, now))
-        .collect::<crate::error::Result<Vec<i64>>>()
-        .map_err(|e| e.message)?;
-    let phones = PhoneRules::new(None).map_err(|e| e.to_string())?;
+        .collect::<crate::error::Result<Vec<i64>>>()?;
+    let phones = PhoneRules::new(None).map_err(anyhow::Error::msg)?;
     let today = clock::date_of(now);
-    let first_id = contacts::last_id(conn).map_err(|e| e.message)?;
+    let first_id = contacts::last_id(conn)?;
     let offset = first_id as u64; // distinct phones when demo runs twice on one file
     let mut people = 0;
     let mut start = 0;
@@ -154,20 +151,18 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Fil
         let rows = (start..end)
             .map(|i| {
                 let input: PersonInput =
-                    serde_json::from_value(person(&mut rng, offset + i, &location_ids))
-                        .map_err(|e| e.to_string())?;
-                let changes = PersonChanges::parse(input, &phones, today).map_err(|e| e.message)?;
+                    serde_json::from_value(person(&mut rng, offset + i, &location_ids))?;
+                let changes = PersonChanges::parse(input, &phones, today)?;
                 Ok(Row {
                     number: i as usize + 2,
                     changes,
                 })
             })
-            .collect::<Result<Vec<Row>, String>>()?;
+            .collect::<anyhow::Result<Vec<Row>>>()?;
         in_transaction(conn, || {
-            let outcome = bulk::upsert(conn, account_id, PersonType::Contact, rows, now)
-                .map_err(|e| e.message)?;
+            let outcome = bulk::upsert(conn, account_id, PersonType::Contact, rows, now)?;
             if let Some(f) = outcome.failed.first() {
-                return Err(format!("demo person {}: {}", f.row, f.message));
+                bail!("demo person {}: {}", f.row, f.message);
             }
             Ok(())
         })?;
@@ -185,10 +180,10 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> Result<Fil
 }
 
 /// Runs `f` in one transaction: a batch is stored whole or not at all.
-fn in_transaction(conn: &Connection, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
-    conn.execute_batch("BEGIN").map_err(|e| e.to_string())?;
+fn in_transaction(conn: &Connection, f: impl FnOnce() -> anyhow::Result<()>) -> anyhow::Result<()> {
+    conn.execute_batch("BEGIN")?;
     match f() {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(|e| e.to_string()),
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
@@ -203,8 +198,8 @@ fn history(
     after_id: i64,
     rng: &mut StdRng,
     now: Timestamp,
-) -> Result<usize, String> {
-    let ids = contacts::ids_after(conn, account_id, after_id).map_err(|e| e.message)?;
+) -> anyhow::Result<usize> {
+    let ids = contacts::ids_after(conn, account_id, after_id)?;
     let mut chosen: Vec<(i64, Timestamp)> = Vec::new();
     for id in ids {
         if rng.random_bool(0.1) {
@@ -247,9 +242,9 @@ fn history(
                         text: Some(text.to_string()),
                         ..Content::default()
                     };
-                    messages::insert(conn, &message, &content, when).map_err(|e| e.message)?;
+                    messages::insert(conn, &message, &content, when)?;
                 }
-                messages::touch(conn, id, at + 120, true).map_err(|e| e.message)?;
+                messages::touch(conn, id, at + 120, true)?;
             }
             Ok(())
         })?;

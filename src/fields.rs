@@ -2,7 +2,7 @@
 //! field, PATCH semantics, ids given as strings or numbers, bounded text. Pure: serde and
 //! our error type only.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::fmt;
@@ -59,13 +59,13 @@ pub struct Ref {
 }
 
 /// Trims `value` and checks it is 1..=`max` characters without control characters.
-pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, Error> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(ApiError::bad_request(format!("{field}: must not be empty")));
+        return Err(Error::invalid(format!("{field}: must not be empty")));
     }
     if value.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{field}: must be at most {max} characters"
         )));
     }
@@ -73,7 +73,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{field}: must not contain control characters"
         )));
     }
@@ -81,11 +81,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
 }
 
 /// [`text`] for every set value of a patch field.
-pub fn patch_text(
-    field: &str,
-    value: Patch<String>,
-    max: usize,
-) -> Result<Patch<String>, ApiError> {
+pub fn patch_text(field: &str, value: Patch<String>, max: usize) -> Result<Patch<String>, Error> {
     value
         .map(|v| v.map(|v| text(field, &v, max)).transpose())
         .transpose()
@@ -102,16 +98,16 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 500;
 
 impl Page {
-    pub fn new(limit: Option<u32>, page: Option<u32>) -> Result<Page, ApiError> {
+    pub fn new(limit: Option<u32>, page: Option<u32>) -> Result<Page, Error> {
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "limit: must be between 1 and {MAX_LIMIT}"
             )));
         }
         let page = page.unwrap_or(1);
         if page == 0 {
-            return Err(ApiError::bad_request("page: pages are numbered from 1"));
+            return Err(Error::invalid("page: pages are numbered from 1"));
         }
         Ok(Page {
             limit,
@@ -121,7 +117,7 @@ impl Page {
 }
 
 /// Deserializes a JSON document, with an error that says where it went wrong.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -133,10 +129,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             format!("{path}: {inner}")
         };
-        ApiError::bad_request(message)
+        Error::invalid(message)
     })?;
     de.end()
-        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+        .map_err(|e| Error::invalid(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 

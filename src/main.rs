@@ -4,8 +4,9 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match switchboard::cli::run(clap::Parser::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            // With its context: "database sb.db: migrating schema version 3 failed: …".
+            eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }

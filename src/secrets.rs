@@ -4,6 +4,7 @@
 //! no provider token, and a sealed value moved to another account or field does not open.
 //! Without the key, secrets are stored as given, as before. Pure: no SQL, no HTTP.
 
+use anyhow::Context;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use std::fmt;
@@ -30,10 +31,10 @@ impl SecretKey {
     }
 
     /// Reads a key file: 64 hex digits (surrounding whitespace ignored).
-    pub fn from_file(path: &Path) -> Result<SecretKey, String> {
+    pub fn from_file(path: &Path) -> anyhow::Result<SecretKey> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the secret key file {}: {e}", path.display()))?;
-        SecretKey::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+            .with_context(|| format!("cannot read the secret key file {}", path.display()))?;
+        SecretKey::parse(text.trim()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
     pub fn parse(hex_key: &str) -> Result<SecretKey, String> {

@@ -21,6 +21,7 @@ use crate::ratelimit::RateLimiter;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpServer, web};
+use anyhow::{Context, anyhow};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,17 +48,13 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(config: &Config) -> Result<Application, String> {
+    pub fn build(config: &Config) -> anyhow::Result<Application> {
         let (pool, writer) = db::open(&config.db)?;
         let (epoch, today, counts) = {
-            let conn = pool.get().map_err(|e| e.to_string())?;
+            let conn = pool.get()?;
             let today = day_of(clock::now());
-            let counts = store::usage_of_day(&conn, today).map_err(|e| e.message)?;
-            (
-                store::auth_epoch(&conn).map_err(|e| e.message)?,
-                today,
-                counts,
-            )
+            let counts = store::usage_of_day(&conn, today)?;
+            (store::auth_epoch(&conn)?, today, counts)
         };
         let limiter = RateLimiter::default();
         limiter.load_day(today, &counts);
@@ -74,7 +71,7 @@ impl Application {
             secret_key: config.secret_key.clone(),
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
-                .map_err(|e| format!("default region: {e}"))?,
+                .map_err(|e| anyhow!("default region: {e}"))?,
             delivery: delivery::Signal::default(),
             hooks: Hooks::default(),
             idempotency: InFlight::default(),
@@ -85,9 +82,9 @@ impl Application {
             },
         });
 
-        let listener = TcpListener::bind(&config.bind)
-            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let listening = || format!("cannot listen on {}", config.bind);
+        let listener = TcpListener::bind(&config.bind).with_context(listening)?;
+        let port = listener.local_addr()?.port();
         let app_state = state.clone();
         // The logger formats each request's line before the log level can drop it: with
         // request logs off it cost 7% of a contact read's instructions, so it is left out.
@@ -103,7 +100,7 @@ impl Application {
                 .configure(routes::configure)
         })
         .listen(listener)
-        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
+        .with_context(listening)?
         .shutdown_timeout(config.shutdown_timeout);
         server = server.workers(config.workers.unwrap_or_else(default_workers));
         if !config.handle_signals {

@@ -1,6 +1,6 @@
 //! Account types and their validation. No SQL, no HTTP.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -108,18 +108,18 @@ const MAX_EMAIL_LEN: usize = 254;
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(raw: &str) -> Result<Email, ApiError> {
+    pub fn parse(raw: &str) -> Result<Email, Error> {
         let email = raw.trim();
         if email.is_empty() {
-            return Err(ApiError::bad_request("email: must not be empty"));
+            return Err(Error::invalid("email: must not be empty"));
         }
         if email.len() > MAX_EMAIL_LEN {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "email: must be at most {MAX_EMAIL_LEN} characters"
             )));
         }
         if !email_address::EmailAddress::is_valid(email) {
-            return Err(ApiError::bad_request("email: not a valid email address"));
+            return Err(Error::invalid("email: not a valid email address"));
         }
         Ok(Email(email.to_string()))
     }
@@ -137,14 +137,14 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(raw: String) -> Result<NewPassword, ApiError> {
+    pub fn parse(raw: String) -> Result<NewPassword, Error> {
         if raw.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "password: must be at least {MIN_PASSWORD_CHARS} characters"
             )));
         }
         if raw.len() > MAX_PASSWORD_BYTES {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "password: must be at most {MAX_PASSWORD_BYTES} bytes"
             )));
         }

@@ -4,7 +4,7 @@
 use super::model::{Email, Limits, Overrides, Plan};
 use crate::clock::Timestamp;
 use crate::db::is_unique_violation;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ pub fn create_account(
     match inserted {
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "email: an account with this email already exists",
             ));
         }
@@ -102,7 +102,7 @@ fn account_id_by_email(conn: &Connection, email: &str) -> Result<i64> {
         |r| r.get(0),
     )
     .optional()?
-    .ok_or_else(|| ApiError::not_found(format!("no account with email {}", email.trim())))
+    .ok_or_else(|| Error::not_found(format!("no account with email {}", email.trim())))
 }
 
 pub fn set_plan(conn: &Connection, email: &str, plan: Plan) -> Result<()> {
@@ -207,7 +207,7 @@ pub fn revoke_key(
         params![now, key_id, account_id],
     )?;
     if found == 0 {
-        return Err(ApiError::not_found(format!("no API key with id {key_id}")));
+        return Err(Error::not_found(format!("no API key with id {key_id}")));
     }
     bump_auth_epoch(conn)
 }
@@ -338,7 +338,7 @@ fn room_error(
     account_id: i64,
     people: i64,
     messages: i64,
-) -> Result<Option<ApiError>> {
+) -> Result<Option<Error>> {
     // One read: the plan, its overrides and what is stored (none for a new account).
     let found = conn
         .prepare_cached(
@@ -361,12 +361,12 @@ fn room_error(
         })
         .optional()?;
     let Some((limits, used)) = found else {
-        return Ok(Some(ApiError::unauthorized()));
+        return Ok(Some(Error::unauthorized()));
     };
     let over = |what: &str, limit: Option<u32>, used: i64, adding: i64| {
         let limit = i64::from(limit?);
         (adding > 0 && used + adding > limit).then(|| {
-            ApiError::forbidden(format!(
+            Error::forbidden(format!(
                 "storage quota: this account may store {limit} {what} and holds {used}; \
                  this would add {adding}. Delete some, or ask the operator for a larger quota"
             ))

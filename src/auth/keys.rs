@@ -9,7 +9,7 @@
 use super::{digest, random_hex};
 use crate::accounts::store::{self, KeyRecord, ResolvedKey};
 use crate::clock::Timestamp;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -58,14 +58,14 @@ pub fn issue(
     let name = match name.map(str::trim) {
         None | Some("") => "default",
         Some(n) if n.chars().count() > MAX_NAME_CHARS => {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "name: must be at most {MAX_NAME_CHARS} characters"
             )));
         }
         Some(n) => n,
     };
     if store::count_active_keys(conn, account_id)? >= MAX_ACTIVE_PER_ACCOUNT {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "this account already has {MAX_ACTIVE_PER_ACCOUNT} active keys; revoke one first"
         )));
     }

@@ -1,7 +1,7 @@
 //! Argon2id password hashing with OWASP's recommended parameters (19 MiB, t=2, p=1).
 //! Tens of milliseconds of CPU each: callers on the async workers run it in `web::block`.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::{Arc, LazyLock};
@@ -18,11 +18,11 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) with a fresh random salt.
-pub fn hash(password: &str) -> Result<String, ApiError> {
+pub fn hash(password: &str) -> Result<String, Error> {
     argon2()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+        .map_err(Error::internal)
 }
 
 pub fn verify(password: &str, phc: &str) -> bool {
@@ -59,10 +59,12 @@ impl HashGate {
     }
 
     /// A place to hash in, held until dropped; `503` with `Retry-After` when all are taken.
-    pub fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.0.clone().try_acquire_owned().map_err(|_| ApiError {
-            retry_after: Some(1),
-            ..ApiError::unavailable("the server is busy checking passwords; try again in a second")
+    pub fn enter(&self) -> Result<OwnedSemaphorePermit, Error> {
+        self.0.clone().try_acquire_owned().map_err(|_| {
+            Error::unavailable_for(
+                "the server is busy checking passwords; try again in a second",
+                1,
+            )
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::clock::Timestamp;
 use crate::contacts::model::Person;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::{Ref, text};
 use crate::messages::body::{MAX_TEXT, MAX_URL, SendBody, TemplateName, schedule};
 use crate::messages::model::{Channel, Kind};
@@ -138,11 +138,11 @@ pub struct NewBroadcast {
 }
 
 impl NewBroadcast {
-    pub fn parse(body: BroadcastBody, now: Timestamp) -> Result<NewBroadcast, ApiError> {
+    pub fn parse(body: BroadcastBody, now: Timestamp) -> Result<NewBroadcast, Error> {
         let name = text("name", body.name.as_deref().unwrap_or(""), MAX_NAME)?;
         let segment_id = body
             .segment
-            .ok_or_else(|| ApiError::bad_request("segment.id: required"))?
+            .ok_or_else(|| Error::invalid("segment.id: required"))?
             .id
             .0;
         let channel_name = body
@@ -152,16 +152,16 @@ impl NewBroadcast {
             .trim()
             .to_ascii_lowercase();
         let channel = Channel::parse(&channel_name).ok_or_else(|| {
-            ApiError::bad_request("channel: expected whatsapp, telegram, instagram or messenger")
+            Error::invalid("channel: expected whatsapp, telegram, instagram or messenger")
         })?;
         let request = match (channel, body.template, body.text_message) {
             (_, Some(_), Some(_)) => {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "template: give a template or a textMessage, not both",
                 ));
             }
             (Channel::WhatsApp, None, _) => {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "template: WhatsApp broadcasts must use a template (free text only reaches \
                      people who wrote in the last 24 hours)",
                 ));
@@ -183,7 +183,7 @@ impl NewBroadcast {
                         if u.starts_with("https://") || u.starts_with("http://") {
                             Ok(u)
                         } else {
-                            Err(ApiError::bad_request(
+                            Err(Error::invalid(
                                 "headerMediaUrl: must be an http:// or https:// URL",
                             ))
                         }
@@ -202,7 +202,7 @@ impl NewBroadcast {
                 }
             }
             (_, Some(_), None) => {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "template: only WhatsApp broadcasts use registered templates; send a textMessage",
                 ));
             }

@@ -5,7 +5,7 @@ use super::model::{NewBroadcast, Request, Status};
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::messages::model::Status as MessageStatus;
 use crate::segments::store as segments;
@@ -136,7 +136,7 @@ impl Broadcast {
 /// (the worker fans it out) or `scheduled`.
 pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timestamp) -> Result<i64> {
     let segment = segments::find(conn, account_id, b.segment_id)?.ok_or_else(|| {
-        ApiError::bad_request(format!(
+        Error::invalid(format!(
             "segment.id: no segment {} in this account",
             b.segment_id
         ))
@@ -182,7 +182,7 @@ pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Broadcast> {
     ))?
     .query_row(params![id, account_id], from_row)
     .optional()?
-    .ok_or_else(|| ApiError::not_found(format!("no broadcast with id {id}")))
+    .ok_or_else(|| Error::not_found(format!("no broadcast with id {id}")))
 }
 
 pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Broadcast>, i64)> {
@@ -207,7 +207,7 @@ pub fn transition(
 ) -> Result<()> {
     let current = get(conn, account_id, id)?.status;
     if !current.can_become(next) {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "broadcast {id} is {}: it cannot become {}",
             current.as_str(),
             next.as_str()

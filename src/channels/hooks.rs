@@ -7,7 +7,7 @@ use super::store::{self, Stored};
 use crate::auth::throttle::FailureThrottle;
 use crate::clock::Timestamp;
 use crate::db::Pool;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::messages::model::Channel;
 use crate::secrets::SecretKey;
 use serde_json::{Map, Value};
@@ -46,9 +46,7 @@ impl Hooks {
     pub fn admit(&self, account: i64, now: Timestamp) -> Result<()> {
         self.calls
             .reserve(&account.to_string(), now)
-            .map_err(|wait| {
-                ApiError::too_many_requests("too many webhook calls for this account", wait)
-            })
+            .map_err(|wait| Error::limited("too many webhook calls for this account", wait))
     }
 
     /// The settings, from memory when they are there. Settings that no longer read count
@@ -108,8 +106,8 @@ mod tests {
         assert!(hooks.admit(1, 1).is_ok());
         let refused = hooks.admit(1, 2).unwrap_err();
         assert_eq!(
-            (refused.status.as_u16(), refused.retry_after),
-            (429, Some(58))
+            (refused.kind, refused.retry_after),
+            (crate::error::Kind::Limited, Some(58))
         );
         assert!(hooks.admit(2, 2).is_ok(), "another account is not held up");
         assert!(hooks.admit(1, 60).is_ok(), "the next minute");

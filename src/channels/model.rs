@@ -2,7 +2,7 @@
 //! (write-only: stored, never shown), and how a `PUT` merges into what is stored.
 //! No SQL, no HTTP.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::text;
 use crate::messages::model::Channel;
 use serde_json::{Map, Value, json};
@@ -63,18 +63,18 @@ pub fn merge(
     channel: Channel,
     mut stored: Map<String, Value>,
     body: Map<String, Value>,
-) -> Result<Map<String, Value>, ApiError> {
+) -> Result<Map<String, Value>, Error> {
     stored.retain(|name, _| fields(channel).iter().any(|f| f.name == name));
     for (name, value) in body {
         if name == "apiBaseUrl" {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "apiBaseUrl: the provider's address is the server operator's setting \
                  (--provider-url), not an account's",
             ));
         }
         if !fields(channel).iter().any(|f| f.name == name) {
             let names: Vec<&str> = fields(channel).iter().map(|f| f.name).collect();
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "{name}: not a {} setting (expected {})",
                 channel.as_str(),
                 names.join(", ")
@@ -87,14 +87,14 @@ pub fn merge(
             Value::String(s) => {
                 stored.insert(name.clone(), Value::String(text(&name, &s, MAX_VALUE)?));
             }
-            _ => return Err(ApiError::bad_request(format!("{name}: expected a string"))),
+            _ => return Err(Error::invalid(format!("{name}: expected a string"))),
         }
     }
     if let Some(missing) = fields(channel)
         .iter()
         .find(|f| f.required && !stored.contains_key(f.name))
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{}: required for {}",
             missing.name,
             channel.as_str()

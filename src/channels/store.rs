@@ -4,7 +4,7 @@
 
 use super::model;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::messages::model::Channel;
 use crate::secrets::{SecretKey, is_sealed};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -110,7 +110,7 @@ pub fn get(
     match read(conn, account_id, channel, key)? {
         Stored::Missing => Ok(None),
         Stored::Settings(settings) => Ok(Some(settings)),
-        Stored::Unreadable(why) => Err(ApiError::conflict(unreadable(channel, &why))),
+        Stored::Unreadable(why) => Err(Error::conflict(unreadable(channel, &why))),
     }
 }
 
@@ -163,7 +163,7 @@ pub fn reseal(conn: &Connection, from: Option<&SecretKey>, to: &SecretKey) -> Re
     let mut written = 0;
     for (account_id, name, text) in rows {
         let what = |why: String| {
-            ApiError::conflict(format!(
+            Error::conflict(format!(
                 "the {name} settings of account {account_id}: {why}"
             ))
         };

@@ -8,7 +8,7 @@ use super::store::{
 };
 use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, Result};
+use crate::error::Result;
 use crate::fields::Patch;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -291,10 +291,7 @@ pub fn upsert_people(
     for row in &rows {
         let (id, _) = check_location(conn, account_id, &row.changes)
             .and_then(|()| batch.upsert_row(&row.changes, &mut tags))
-            .map_err(|e| ApiError {
-                message: format!("persons[{}].{}", row.number, e.message),
-                ..e
-            })?;
+            .map_err(|e| e.within(&format!("persons[{}]", row.number)))?;
         ids.push(id);
     }
     tags.write(conn, kind)?;

@@ -2,7 +2,7 @@
 //! core parsing and the writer writing, for seconds to minutes; more at once would only
 //! share them and let one account crowd out the rest.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -55,19 +55,19 @@ impl ImportGate {
 
     /// A place for one of `account`'s imports; `429` with `Retry-After` when the account
     /// or the server has as many running as it may.
-    pub fn enter(&self, account: i64) -> Result<Place, ApiError> {
+    pub fn enter(&self, account: i64) -> Result<Place, Error> {
         let mut running = self
             .running
             .lock()
-            .map_err(|_| ApiError::internal("the import gate's lock is poisoned"))?;
+            .map_err(|_| Error::internal("the import gate's lock is poisoned"))?;
         if running.get(&account).copied().unwrap_or(0) >= PER_ACCOUNT {
-            return Err(ApiError::too_many_requests(
+            return Err(Error::limited(
                 "this account has an import running; send the next when it ends",
                 RETRY_AFTER,
             ));
         }
         if running.values().sum::<usize>() >= self.per_server {
-            return Err(ApiError::too_many_requests(
+            return Err(Error::limited(
                 "the server is running as many imports as it takes at once; try again shortly",
                 RETRY_AFTER,
             ));
@@ -88,7 +88,7 @@ mod tests {
     fn one_import_per_account_and_a_few_per_server() {
         let gate = ImportGate::new(2);
         let first = gate.enter(1).unwrap();
-        assert_eq!(gate.enter(1).unwrap_err().status.as_u16(), 429);
+        assert_eq!(gate.enter(1).unwrap_err().kind, crate::error::Kind::Limited);
         let second = gate.enter(2).unwrap();
         let refused = gate.enter(3).unwrap_err();
         assert_eq!(refused.retry_after, Some(RETRY_AFTER));

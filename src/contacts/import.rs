@@ -6,7 +6,7 @@
 use super::export::restored;
 use super::model::{AttrKind, PersonChanges, PersonInput};
 use super::phone::PhoneRules;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::{Id, Ref};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -263,8 +263,8 @@ pub fn rows_in<R: Read>(body: R, csv: bool) -> Result<usize> {
 }
 
 /// The upload could not be read back from its file: our fault, not the client's.
-fn unreadable(e: io::Error) -> ApiError {
-    ApiError::internal(format!("reading the spooled upload: {e}"))
+fn unreadable(e: io::Error) -> Error {
+    Error::internal(format!("reading the spooled upload: {e}"))
 }
 
 /// Reads a CSV import, calling `emit` with each batch of valid rows; returns the rows that
@@ -279,17 +279,15 @@ pub fn read_csv<R: Read>(
     let mut reader = || open().and_then(reader).map_err(unreadable);
     let headers = reader()?
         .headers()
-        .map_err(|e| ApiError::bad_request(format!("body: cannot read the CSV header: {e}")))?
+        .map_err(|e| Error::invalid(format!("body: cannot read the CSV header: {e}")))?
         .clone();
     if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(ApiError::bad_request(
-            "body: the CSV file has no header row",
-        ));
+        return Err(Error::invalid("body: the CSV file has no header row"));
     }
     let columns: Vec<Column> = headers.iter().map(column_of).collect();
     for (i, column) in columns.iter().enumerate() {
         if *column != Column::Ignored && columns[..i].contains(column) {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "body: the column {:?} appears twice",
                 &headers[i]
             )));
@@ -323,7 +321,7 @@ pub fn read_csv<R: Read>(
     let mut batches = Batches::new(ctx, emit);
     let mut csv = reader()?;
     csv.headers()
-        .map_err(|e| ApiError::bad_request(format!("body: {e}")))?; // rows are numbered after it
+        .map_err(|e| Error::invalid(format!("body: {e}")))?; // rows are numbered after it
     let mut record = csv::StringRecord::new();
     let mut number = 1;
     loop {
@@ -435,10 +433,10 @@ pub fn read_json<R: Read>(
     let mut document = || {
         let body = open().map_err(unreadable)?;
         let body = io::BufReader::with_capacity(64 * 1024, body);
-        Ok::<_, ApiError>(serde_json::Deserializer::from_reader(body))
+        Ok::<_, Error>(serde_json::Deserializer::from_reader(body))
     };
     let bad = |e: serde_json::Error| {
-        ApiError::bad_request(if e.is_data() {
+        Error::invalid(if e.is_data() {
             "body: expected a JSON array of contacts".to_string()
         } else {
             format!("malformed JSON: {e}")
@@ -463,7 +461,7 @@ pub fn read_json<R: Read>(
 struct Elements<'b, 'c, F> {
     batches: &'b mut Batches<'c, F>,
     /// Why the import stopped, when the batches refused (the writer is gone).
-    stopped: &'b mut Option<ApiError>,
+    stopped: &'b mut Option<Error>,
 }
 
 impl<'de, F: FnMut(Vec<Row>) -> Result<()>> serde::de::Visitor<'de> for Elements<'_, '_, F> {

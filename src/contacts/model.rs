@@ -2,7 +2,7 @@
 //! and the person as answers show it. No SQL, no HTTP.
 
 use super::phone::PhoneRules;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::{Patch, Ref, patch, patch_text, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -162,13 +162,13 @@ impl AttrValue {
         }
     }
 
-    fn from_json(field: &str, value: Value) -> Result<Option<AttrValue>, ApiError> {
+    fn from_json(field: &str, value: Value) -> Result<Option<AttrValue>, Error> {
         Ok(Some(match value {
             Value::Null => return Ok(None),
             Value::Bool(b) => AttrValue::Bool(b),
             Value::String(s) => {
                 if s.chars().count() > MAX_ATTRIBUTE_TEXT {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(Error::invalid(format!(
                         "{field}: must be at most {MAX_ATTRIBUTE_TEXT} characters"
                     )));
                 }
@@ -178,13 +178,11 @@ impl AttrValue {
                 (Some(i), _) => AttrValue::Int(i),
                 (None, Some(f)) if f.is_finite() => AttrValue::Real(f),
                 _ => {
-                    return Err(ApiError::bad_request(format!(
-                        "{field}: number out of range"
-                    )));
+                    return Err(Error::invalid(format!("{field}: number out of range")));
                 }
             },
             Value::Array(_) | Value::Object(_) => {
-                return Err(ApiError::bad_request(format!(
+                return Err(Error::invalid(format!(
                     "{field}: attribute values must be strings, numbers or booleans"
                 )));
             }
@@ -202,9 +200,9 @@ impl AttrValue {
 }
 
 /// Checks a custom attribute's name: bounded, printable, not a built-in field's.
-pub fn attribute_name(raw: &str) -> Result<String, ApiError> {
+pub fn attribute_name(raw: &str) -> Result<String, Error> {
     let name = text("attributes", raw, MAX_ATTRIBUTE_NAME).map_err(|e| {
-        ApiError::bad_request(format!(
+        Error::invalid(format!(
             "attributes: name {raw:?} {}",
             e.message.trim_start_matches("attributes: ")
         ))
@@ -213,7 +211,7 @@ pub fn attribute_name(raw: &str) -> Result<String, ApiError> {
         .iter()
         .any(|b| b.eq_ignore_ascii_case(&name))
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "attributes.{name}: is a built-in field; set it as a field, or choose another name"
         )));
     }
@@ -296,7 +294,7 @@ impl PersonChanges {
         input: PersonInput,
         phones: &PhoneRules,
         today: Date,
-    ) -> Result<PersonChanges, ApiError> {
+    ) -> Result<PersonChanges, Error> {
         let channel_ids = input.channel_ids.unwrap_or_default();
         let mut changes = PersonChanges {
             name: patch_text("name", input.name, MAX_NAME)?,
@@ -305,13 +303,13 @@ impl PersonChanges {
             phone: map_patch(input.phone_number, |p| {
                 phones
                     .normalize(&p)
-                    .map_err(|e| ApiError::bad_request(format!("phoneNumber: {e}")))
+                    .map_err(|e| Error::invalid(format!("phoneNumber: {e}")))
             })?,
             email: map_patch(input.email, |e| email(&e))?,
             external_id: patch_text("externalId", input.external_id, MAX_EXTERNAL_ID)?,
             gender: map_patch(input.gender, |g| {
                 Gender::parse(&g)
-                    .ok_or_else(|| ApiError::bad_request("gender: expected Male, Female or Other"))
+                    .ok_or_else(|| Error::invalid("gender: expected Male, Female or Other"))
             })?,
             birth_date: map_patch(input.birth_date, |d| birth_date(&d, today))?,
             contact_stage: patch_text("contactStage", input.contact_stage, MAX_STAGE)?,
@@ -367,43 +365,44 @@ impl PersonChanges {
 
 fn map_patch<T>(
     value: Patch<String>,
-    f: impl FnOnce(String) -> Result<T, ApiError>,
-) -> Result<Patch<T>, ApiError> {
+    f: impl FnOnce(String) -> Result<T, Error>,
+) -> Result<Patch<T>, Error> {
     value.map(|v| v.map(f).transpose()).transpose()
 }
 
-pub fn email(raw: &str) -> Result<String, ApiError> {
+pub fn email(raw: &str) -> Result<String, Error> {
     let email = raw.trim();
     if email.chars().count() > MAX_EMAIL {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "email: must be at most {MAX_EMAIL} characters"
         )));
     }
     if !email_address::EmailAddress::is_valid(email) {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "email: {email:?} is not a valid email address"
         )));
     }
     Ok(email.to_string())
 }
 
-pub fn channel(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn channel(field: &str, raw: &str) -> Result<String, Error> {
     let c = raw.trim().to_ascii_lowercase();
-    CHANNELS.contains(&c.as_str()).then_some(c).ok_or_else(|| {
-        ApiError::bad_request(format!("{field}: expected one of {}", CHANNELS.join(", ")))
-    })
+    CHANNELS
+        .contains(&c.as_str())
+        .then_some(c)
+        .ok_or_else(|| Error::invalid(format!("{field}: expected one of {}", CHANNELS.join(", "))))
 }
 
 /// `YYYY-MM-DD`, a real calendar date, not in the future nor before 1900.
-pub fn birth_date(raw: &str, today: Date) -> Result<String, ApiError> {
+pub fn birth_date(raw: &str, today: Date) -> Result<String, Error> {
     let date =
         Date::parse(raw.trim(), format_description!("[year]-[month]-[day]")).map_err(|_| {
-            ApiError::bad_request(format!(
+            Error::invalid(format!(
                 "birthDate: {raw:?} is not a date of the form YYYY-MM-DD"
             ))
         })?;
     if date > today || date.year() < 1900 {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "birthDate: must be between 1900-01-01 and today",
         ));
     }
@@ -411,7 +410,7 @@ pub fn birth_date(raw: &str, today: Date) -> Result<String, ApiError> {
 }
 
 /// Trims, drops duplicates (case-insensitively, first spelling kept), bounds count and length.
-pub fn tags(raw: &[String]) -> Result<Vec<String>, ApiError> {
+pub fn tags(raw: &[String]) -> Result<Vec<String>, Error> {
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for (i, tag) in raw.iter().enumerate() {
         let tag = text(&format!("tags[{i}]"), tag, MAX_TAG)?;
@@ -420,7 +419,7 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, ApiError> {
         }
     }
     if out.len() > MAX_TAGS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "tags: at most {MAX_TAGS} tags per contact"
         )));
     }

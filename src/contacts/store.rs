@@ -14,7 +14,7 @@ use super::view::PersonView;
 use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::db::{self, is_unique_violation};
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
 use rusqlite::types::{Value as Sql, ValueRef};
@@ -88,7 +88,7 @@ pub(super) fn resolve_slots(
     for (name, kind) in wanted {
         let slot = match keys.iter().find(|k| k.name.eq_ignore_ascii_case(name)) {
             Some(key) if key.kind != *kind => {
-                return Err(ApiError::bad_request(format!(
+                return Err(Error::invalid(format!(
                     "attributes.{name}: this account's {} attribute holds {} values",
                     key.name,
                     key.kind.as_str()
@@ -99,7 +99,7 @@ pub(super) fn resolve_slots(
                 let slot = (1..=MAX_ATTRIBUTES)
                     .find(|s| keys.iter().all(|k| k.slot != *s))
                     .ok_or_else(|| {
-                        ApiError::bad_request(format!(
+                        Error::invalid(format!(
                             "attributes.{name}: this account already uses {MAX_ATTRIBUTES} attribute names"
                         ))
                     })?;
@@ -223,7 +223,7 @@ pub(super) fn conflict(
     kind: PersonType,
     changes: &PersonChanges,
     err: rusqlite::Error,
-) -> ApiError {
+) -> Error {
     if !is_unique_violation(&err) {
         return err.into();
     }
@@ -251,7 +251,7 @@ pub(super) fn conflict(
         || format!("another {}", kind.as_str()),
         |id| format!("{} {id}", kind.as_str()),
     );
-    ApiError::conflict(format!(
+    Error::conflict(format!(
         "{field}: {who} of this account already has this value"
     ))
 }
@@ -336,8 +336,8 @@ pub(super) fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i
     found.then_some(()).ok_or_else(|| not_found(kind, id))
 }
 
-pub fn not_found(kind: PersonType, id: i64) -> ApiError {
-    ApiError::not_found(format!("no {} with id {id}", kind.as_str()))
+pub fn not_found(kind: PersonType, id: i64) -> Error {
+    Error::not_found(format!("no {} with id {id}", kind.as_str()))
 }
 
 pub fn update(
@@ -416,7 +416,7 @@ fn with_names<T>(
     }
     let again = |conn: &Connection| {
         read(&*names.reload(conn, account_id)?)?
-            .ok_or_else(|| ApiError::internal("a custom attribute value has no name"))
+            .ok_or_else(|| Error::internal("a custom attribute value has no name"))
     };
     if conn.is_autocommit() {
         db::snapshot(conn, again)

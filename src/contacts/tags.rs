@@ -3,7 +3,7 @@
 use super::model::{MAX_TAGS, PersonType};
 use super::store::exists;
 use crate::clock::Timestamp;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
@@ -106,7 +106,7 @@ pub fn add_tags(
         .prepare_cached("SELECT count(*) FROM contact_tags WHERE contact_id = ?1")?
         .query_row([id], |r| r.get(0))?;
     if count > MAX_TAGS as i64 {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "tags: at most {MAX_TAGS} tags per contact"
         )));
     }

@@ -19,6 +19,7 @@ pub use local::LocalReader;
 pub use schema::{SCHEMA_VERSION, prepare_schema};
 pub use writer::Writer;
 
+use anyhow::{Context, bail};
 use checkpointer::Checkpointer;
 
 use rusqlite::config::DbConfig;
@@ -89,12 +90,11 @@ impl r2d2::ManageConnection for ConnectionManager {
 }
 
 /// Opens (creating if new) the database at `path`: schema checked, read pool and writer started.
-pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
-    let mut conn = open_connection(path, false)
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-    prepare_schema(&mut conn).map_err(|e| format!("database {}: {e}", path.display()))?;
-    let checkpointer = Checkpointer::start(&mut conn, path)
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+pub fn open(path: &Path) -> anyhow::Result<(Pool, Writer)> {
+    let opening = || format!("cannot open database {}", path.display());
+    let mut conn = open_connection(path, false).with_context(opening)?;
+    prepare_schema(&mut conn).with_context(|| format!("database {}", path.display()))?;
+    let checkpointer = Checkpointer::start(&mut conn, path).with_context(opening)?;
     let pool = r2d2::Pool::builder()
         .max_size(READ_POOL_SIZE)
         .min_idle(Some(2))
@@ -102,7 +102,7 @@ pub fn open(path: &Path) -> Result<(Pool, Writer), String> {
         .build(ConnectionManager {
             path: path.to_path_buf(),
         })
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
+        .with_context(opening)?;
     Ok((pool, Writer::start(conn, checkpointer)))
 }
 
@@ -125,10 +125,10 @@ where
 }
 
 /// Opens the database for a one-off command (the command line): schema checked, one connection.
-pub fn open_single(path: &Path) -> Result<Connection, String> {
+pub fn open_single(path: &Path) -> anyhow::Result<Connection> {
     let mut conn = open_connection(path, false)
-        .map_err(|e| format!("cannot open database {}: {e}", path.display()))?;
-    prepare_schema(&mut conn).map_err(|e| format!("database {}: {e}", path.display()))?;
+        .with_context(|| format!("cannot open database {}", path.display()))?;
+    prepare_schema(&mut conn).with_context(|| format!("database {}", path.display()))?;
     Ok(conn)
 }
 
@@ -147,57 +147,42 @@ pub struct BackupSummary {
 /// the page-by-page backup API it never restarts when they do), then the copy is checked.
 /// The source is copied as it is: an older schema is not migrated first, so a backup taken
 /// before an upgrade is the old file.
-pub fn backup(source: &Path, dest: &Path) -> Result<BackupSummary, String> {
+pub fn backup(source: &Path, dest: &Path) -> anyhow::Result<BackupSummary> {
     if !source.exists() {
-        return Err(format!("no database at {}", source.display()));
+        bail!("no database at {}", source.display());
     }
     if dest.exists() {
-        return Err(format!(
-            "{} exists already; choose a new file",
-            dest.display()
-        ));
+        bail!("{} exists already; choose a new file", dest.display());
     }
     let conn = open_connection(source, false)
-        .map_err(|e| format!("cannot open database {}: {e}", source.display()))?;
-    let schema_version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+        .with_context(|| format!("cannot open database {}", source.display()))?;
+    let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if schema_version == 0 {
-        return Err(format!(
-            "{} is not a Switchboard database",
-            source.display()
-        ));
+        bail!("{} is not a Switchboard database", source.display());
     }
     let target = dest
         .to_str()
-        .ok_or_else(|| format!("{} is not a UTF-8 path", dest.display()))?;
+        .with_context(|| format!("{} is not a UTF-8 path", dest.display()))?;
     conn.execute("VACUUM INTO ?1", [target])
-        .map_err(|e| format!("backup to {} failed: {e}", dest.display()))?;
+        .with_context(|| format!("backup to {} failed", dest.display()))?;
     let copy = Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| format!("cannot open the copy {}: {e}", dest.display()))?;
-    let check: String = copy
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+        .with_context(|| format!("cannot open the copy {}", dest.display()))?;
+    let check: String = copy.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
     if check != "ok" {
-        return Err(format!(
-            "the copy {} failed its check: {check}",
-            dest.display()
-        ));
+        bail!("the copy {} failed its check: {check}", dest.display());
     }
     // Rows of a table, 0 where an older schema does not have it yet.
-    let count = |table: &str| -> Result<i64, String> {
+    let count = |table: &str| -> rusqlite::Result<i64> {
         let exists = copy
             .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1")
-            .and_then(|mut s| s.exists([table]))
-            .map_err(|e| e.to_string())?;
+            .and_then(|mut s| s.exists([table]))?;
         if !exists {
             return Ok(0);
         }
         copy.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .map_err(|e| e.to_string())
     };
     Ok(BackupSummary {
-        bytes: std::fs::metadata(dest).map_err(|e| e.to_string())?.len(),
+        bytes: std::fs::metadata(dest)?.len(),
         schema_version,
         accounts: count("accounts")?,
         contacts: count("contacts")?,

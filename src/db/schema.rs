@@ -1,5 +1,6 @@
 //! Creating the schema of a new file and checking the version of an existing one.
 
+use anyhow::{Context, bail};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The schema version this binary writes and understands (`PRAGMA user_version`): the
@@ -22,47 +23,37 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
-pub fn prepare_schema(conn: &mut Connection) -> Result<(), String> {
+pub fn prepare_schema(conn: &mut Connection) -> anyhow::Result<()> {
     // IMMEDIATE: two processes opening a new file at once must not both create the schema.
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| e.to_string())?;
-    let mut version: i64 = tx
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .map_err(|e| e.to_string())?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version == 0 {
-        let tables: i64 = tx
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-            .map_err(|e| e.to_string())?;
+        let tables: i64 =
+            tx.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
         if tables > 0 {
-            return Err(
-                "the file holds tables but no schema version: it is not a Switchboard database"
-                    .into(),
-            );
+            bail!("the file holds tables but no schema version: it is not a Switchboard database");
         }
         tx.execute_batch(SCHEMA)
             .and_then(|()| tx.pragma_update(None, "user_version", SCHEMA_VERSION))
-            .map_err(|e| format!("creating the schema failed: {e}"))?;
-        return tx.commit().map_err(|e| e.to_string());
+            .context("creating the schema failed")?;
+        return Ok(tx.commit()?);
     }
     if version > SCHEMA_VERSION {
-        return Err(format!(
+        bail!(
             "it was written by a newer Switchboard (schema version {version}); this binary knows \
              version {SCHEMA_VERSION}. Run the newer binary, or restore a backup made before the upgrade."
-        ));
+        );
     }
-    tx.commit().map_err(|e| e.to_string())?;
+    tx.commit()?;
     while version < SCHEMA_VERSION {
         let step = MIGRATIONS
             .get((version - 1) as usize)
-            .ok_or_else(|| format!("no migration from schema version {version}"))?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| e.to_string())?;
+            .with_context(|| format!("no migration from schema version {version}"))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(step)
             .and_then(|()| tx.pragma_update(None, "user_version", version + 1))
-            .map_err(|e| format!("migrating schema version {version} failed: {e}"))?;
-        tx.commit().map_err(|e| e.to_string())?;
+            .with_context(|| format!("migrating schema version {version} failed"))?;
+        tx.commit()?;
         log::info!("migrated the database to schema version {}", version + 1);
         version += 1;
     }
@@ -250,7 +241,7 @@ mod tests {
         prepare_schema(&mut conn).unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
             .unwrap();
-        let err = prepare_schema(&mut conn).unwrap_err();
+        let err = prepare_schema(&mut conn).unwrap_err().to_string();
         assert!(err.contains("newer Switchboard"), "{err}");
     }
 
@@ -258,7 +249,7 @@ mod tests {
     fn refuses_a_foreign_database() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE mine (x)").unwrap();
-        let err = prepare_schema(&mut conn).unwrap_err();
+        let err = prepare_schema(&mut conn).unwrap_err().to_string();
         assert!(err.contains("not a Switchboard database"), "{err}");
     }
 }

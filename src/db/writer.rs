@@ -7,7 +7,7 @@
 //! second writer to meet `SQLITE_BUSY`.
 
 use super::checkpointer::Checkpointer;
-use crate::error::ApiError;
+use crate::error::Error;
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -30,12 +30,12 @@ enum Message {
 /// A job that has run and waits for the commit to answer its caller.
 trait Finish {
     fn succeeded(&self) -> bool;
-    fn finish(self: Box<Self>, commit: Result<(), ApiError>);
+    fn finish(self: Box<Self>, commit: Result<(), Error>);
 }
 
 struct Pending<T> {
-    result: Result<T, ApiError>,
-    reply: oneshot::Sender<Result<T, ApiError>>,
+    result: Result<T, Error>,
+    reply: oneshot::Sender<Result<T, Error>>,
 }
 
 impl<T> Finish for Pending<T> {
@@ -43,7 +43,7 @@ impl<T> Finish for Pending<T> {
         self.result.is_ok()
     }
 
-    fn finish(self: Box<Self>, commit: Result<(), ApiError>) {
+    fn finish(self: Box<Self>, commit: Result<(), Error>) {
         let answer = commit.and(self.result);
         // The caller may have gone away (client disconnected); the write stands regardless.
         let _ = self.reply.send(answer);
@@ -51,17 +51,17 @@ impl<T> Finish for Pending<T> {
 }
 
 /// A write handed to the writer, whose answer comes after its commit.
-pub struct Submitted<T>(Option<oneshot::Receiver<Result<T, ApiError>>>);
+pub struct Submitted<T>(Option<oneshot::Receiver<Result<T, Error>>>);
 
-fn lost<T>() -> Result<T, ApiError> {
-    Err(ApiError::unavailable(
+fn lost<T>() -> Result<T, Error> {
+    Err(Error::unavailable(
         "the server is shutting down; the write was not made",
     ))
 }
 
 impl<T> Submitted<T> {
     /// Waits on a thread that may block (never an async worker).
-    pub fn wait(self) -> Result<T, ApiError> {
+    pub fn wait(self) -> Result<T, Error> {
         match self.0 {
             Some(answer) => answer.blocking_recv().unwrap_or_else(|_| lost()),
             None => lost(),
@@ -70,7 +70,7 @@ impl<T> Submitted<T> {
 }
 
 impl<T: Send + 'static> std::future::IntoFuture for Submitted<T> {
-    type Output = Result<T, ApiError>;
+    type Output = Result<T, Error>;
     type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
@@ -104,9 +104,9 @@ impl Writer {
 
     /// Runs `work` on the writing connection inside the next group commit. A `200` may be
     /// sent once this returns `Ok`: the transaction holding the change is committed.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn run<T, F>(&self, work: F) -> Result<T, Error>
     where
-        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
         self.submit(work).await
@@ -117,7 +117,7 @@ impl Writer {
     /// import prepare its next batch while the writer commits the last one.
     pub fn submit<T, F>(&self, work: F) -> Submitted<T>
     where
-        F: FnOnce(&Connection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
@@ -208,12 +208,12 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
             Ok(finish) if !finish.succeeded() => finish.finish(Ok(())),
             Ok(finish) => match savepoint.commit() {
                 Ok(()) => done.push(finish),
-                Err(e) => finish.finish(Err(ApiError::from(e))),
+                Err(e) => finish.finish(Err(Error::from(e))),
             },
             Err(_) => log::error!("a write job panicked; its changes were rolled back"),
         }
     }
-    let commit = tx.commit().map_err(ApiError::from);
+    let commit = tx.commit().map_err(Error::from);
     for finish in done {
         finish.finish(commit.clone());
     }
@@ -260,7 +260,7 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_job_fails_alone_and_the_writer_lives_on() {
         let (writer, _dir) = writer();
-        let result: Result<(), ApiError> = writer.run(|_| panic!("boom")).await;
+        let result: Result<(), Error> = writer.run(|_| panic!("boom")).await;
         assert!(result.is_err());
         let ok = writer
             .run(|c| Ok(c.execute("INSERT INTO t VALUES (5)", [])?))

@@ -21,7 +21,7 @@ use super::slots::Slots;
 use super::transport::{Outcome, Outgoing, Refusal, Route, Routing, codes};
 use crate::clock::{self, Timestamp};
 use crate::db::{Pool, Writer};
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -361,7 +361,7 @@ impl Worker {
             };
             let step = judging
                 .await
-                .map_err(|e| ApiError::internal(format!("judging a fan-out step: {e}")))??;
+                .map_err(|e| Error::internal(format!("judging a fan-out step: {e}")))??;
             if let (Some(last), true) = (step.last, step.full(FANOUT_CHUNK)) {
                 fanout.next = Some((last, judge_on_reader(db, &b, last, now)));
             }

@@ -7,7 +7,7 @@ use crate::auth::digest;
 use crate::auth::keys::MAX_PRESENTED_LEN;
 use crate::clock;
 use crate::db::LocalReader;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::http;
 use crate::http::state::AppState;
 use crate::ratelimit::Decision;
@@ -27,8 +27,8 @@ pub struct ApiAccount {
 }
 
 impl FromRequest for ApiAccount {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         // Absent only if a route was mounted outside the middleware: refuse, never guess.
@@ -36,7 +36,7 @@ impl FromRequest for ApiAccount {
             req.extensions()
                 .get::<ApiAccount>()
                 .copied()
-                .ok_or_else(ApiError::unauthorized),
+                .ok_or_else(Error::unauthorized),
         )
     }
 }
@@ -67,7 +67,7 @@ pub async fn authenticate(
     let now = clock::now();
     let (key, decision) = admit(req.request(), now)?;
     if let Some(window) = decision.refused {
-        let err = ApiError::too_many_requests(
+        let err = Error::limited(
             format!(
                 "rate limit exceeded: this account's requests per {} are used up; retry in {} seconds",
                 window.name(),
@@ -93,16 +93,16 @@ pub async fn authenticate(
 /// The key `req` presents, counted against its account's quotas. The state and the
 /// connection are borrowed from the request: cloning the shared state's handle would write
 /// a counter every worker shares, on every request.
-fn admit(req: &HttpRequest, now: clock::Timestamp) -> Result<(ResolvedKey, Decision), ApiError> {
+fn admit(req: &HttpRequest, now: clock::Timestamp) -> Result<(ResolvedKey, Decision), Error> {
     let state = http::worker_data::<web::Data<AppState>>(req)?;
-    let key_digest = digest(presented_key(req.headers()).ok_or_else(ApiError::unauthorized)?);
+    let key_digest = digest(presented_key(req.headers()).ok_or_else(Error::unauthorized)?);
     let key = match state.keys.get(&key_digest) {
         Some(key) => key,
         None => {
             let generation = state.keys.generation();
             let reader = http::worker_data::<LocalReader>(req)?;
             let key = reader.read(|conn| store::resolve_key(conn, &key_digest))?;
-            let key = key.ok_or_else(ApiError::unauthorized)?;
+            let key = key.ok_or_else(Error::unauthorized)?;
             state.keys.insert(key_digest, key, generation);
             key
         }

@@ -1,7 +1,7 @@
 //! `Json<T>`: a JSON body extractor whose errors name the field. actix's own extractor
 //! reports serde's message without the path; clients deserve `tags[2]: invalid type…`.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
@@ -18,8 +18,8 @@ pub struct BodyLimit(pub usize);
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = Body::from_request(req, payload);
@@ -33,23 +33,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 pub struct Body(pub web::Bytes);
 
 impl FromRequest for Body {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let payload = web::Payload::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let payload = payload.await.map_err(|e| {
-                ApiError::bad_request(format!("could not read the request body: {e}"))
-            })?;
+            let payload = payload
+                .await
+                .map_err(|e| Error::invalid(format!("could not read the request body: {e}")))?;
             read(&req, payload).await.map(Body)
         })
     }
 }
 
 /// Reads a body within the route's limit, for handlers that decide something first.
-pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, ApiError> {
+pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, Error> {
     let limit = req.app_data::<BodyLimit>().map_or(BODY_LIMIT, |l| l.0);
     let declared = req
         .headers()
@@ -57,13 +57,13 @@ pub async fn read(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
-        return Err(ApiError::payload_too_large(limit));
+        return Err(Error::too_large(limit));
     }
     payload
         .to_bytes_limited(limit)
         .await
-        .map_err(|_| ApiError::payload_too_large(limit))?
-        .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))
+        .map_err(|_| Error::too_large(limit))?
+        .map_err(|e| Error::invalid(format!("could not read the request body: {e}")))
 }
 
 pub use crate::fields::parse_json as parse;

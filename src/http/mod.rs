@@ -14,6 +14,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod client;
+pub mod errors;
 pub mod housekeeping;
 pub mod json;
 pub mod openapi;
@@ -24,11 +25,11 @@ pub mod state;
 
 pub use json::{Body, Json};
 
-use crate::error::ApiError;
+use crate::error::{Error, Kind};
 use crate::http::state::AppState;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -38,24 +39,24 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// Query strings that do not parse: `400` naming the parameter.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default()
-        .error_handler(|err, _| ApiError::bad_request(format!("query string: {err}")).into())
+        .error_handler(|err, _| Error::invalid(format!("query string: {err}")).into())
 }
 
 /// Path parameters that do not parse (`/keys/abc` where an id is due) name nothing that
 /// exists: `404`.
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
-        .error_handler(|_, req| ApiError::not_found(format!("nothing at {}", req.path())).into())
+        .error_handler(|_, req| Error::not_found(format!("nothing at {}", req.path())).into())
 }
 
 /// Data the app factory gave this worker (`app_data`), borrowed rather than cloned.
-pub fn worker_data<T: 'static>(req: &HttpRequest) -> Result<&T, ApiError> {
+pub fn worker_data<T: 'static>(req: &HttpRequest) -> Result<&T, Error> {
     req.app_data::<T>()
-        .ok_or_else(|| ApiError::internal(format!("{} missing", std::any::type_name::<T>())))
+        .ok_or_else(|| Error::internal(format!("{} missing", std::any::type_name::<T>())))
 }
 
-pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
+pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, Error> {
+    Err(Error::not_found(format!(
         "no route for {} {}",
         req.method(),
         req.path()
@@ -63,7 +64,7 @@ pub async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiE
 }
 
 /// `GET /health`: no key needed; answers once the database does.
-pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
     let conn = state.pool.get()?;
     conn.query_row("SELECT 1", [], |_| Ok(()))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -85,8 +86,8 @@ pub async fn require_json_for_mutations(
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
     );
     if mutating && !is_json(req.headers()) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        return Err(Error::new(
+            Kind::UnsupportedType,
             "Content-Type must be application/json",
         )
         .into());
@@ -104,10 +105,10 @@ fn is_json(headers: &header::HeaderMap) -> bool {
 
 /// A response body fed chunk by chunk from another thread through a bounded channel, so a
 /// large export never sits in memory whole.
-pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Result<web::Bytes, ApiError>>);
+pub struct ChannelBody(pub tokio::sync::mpsc::Receiver<Result<web::Bytes, Error>>);
 
 impl futures_core::Stream for ChannelBody {
-    type Item = Result<web::Bytes, ApiError>;
+    type Item = Result<web::Bytes, Error>;
 
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,

@@ -4,7 +4,7 @@
 //! answers `405` with `Allow`.
 
 use crate::contacts::model::PersonType;
-use crate::error::ApiError;
+use crate::error::{Error, Kind};
 use crate::http::admin::{assets, routes as admin};
 use crate::http::api::{
     accounts, broadcasts, channels, contacts, locations, messages, segmenter, segments, templates,
@@ -13,7 +13,7 @@ use crate::http::api::{
 use crate::http::auth::authenticate;
 use crate::http::openapi;
 use crate::http::{self, require_json_for_mutations};
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::{Method, header};
 use actix_web::middleware::from_fn;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, Route, Scope, web};
 
@@ -85,8 +85,7 @@ fn resources(endpoints: Vec<Endpoint>) -> Vec<Resource> {
             let mut resource = web::resource(path).default_service(web::to(move || {
                 let allow = allow.clone();
                 async move {
-                    let error =
-                        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, format!("use {allow}"));
+                    let error = Error::new(Kind::MethodNotAllowed, format!("use {allow}"));
                     let mut response = actix_web::ResponseError::error_response(&error);
                     response.headers_mut().insert(
                         header::ALLOW,

@@ -4,7 +4,7 @@
 use crate::accounts::store;
 use crate::auth::{digest, random_hex};
 use crate::clock::{self, Timestamp};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::http::state::AppState;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -21,24 +21,24 @@ pub struct AdminSession {
 }
 
 impl FromRequest for AdminSession {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(session_of(req))
     }
 }
 
-fn session_of(req: &HttpRequest) -> Result<AdminSession, ApiError> {
-    let token = req.cookie(COOKIE).ok_or_else(ApiError::unauthorized)?;
+fn session_of(req: &HttpRequest) -> Result<AdminSession, Error> {
+    let token = req.cookie(COOKIE).ok_or_else(Error::unauthorized)?;
     let token_digest = digest(token.value());
     let state = req
         .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("application state missing"))?;
+        .ok_or_else(|| Error::internal("application state missing"))?;
     // A point read by primary key: cheap enough for the async worker.
     let conn = state.pool.get()?;
     let account_id = store::session_account(&conn, &token_digest, clock::now())?
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or_else(Error::unauthorized)?;
     Ok(AdminSession {
         account_id,
         token_digest,

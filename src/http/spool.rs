@@ -1,6 +1,6 @@
 //! A large request body written to a file as it arrives, instead of held in memory.
 
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use actix_web::web;
 use futures_core::Stream;
 use std::fs::File;
@@ -14,7 +14,7 @@ use std::pin::Pin;
 pub async fn to_file(mut payload: web::Payload, limit: usize, dir: &Path) -> Result<File> {
     let trouble = |e: std::io::Error| {
         log::error!("cannot spool an upload in {}: {e}", dir.display());
-        ApiError::storage("the upload")
+        Error::storage("the upload")
     };
     let file = tempfile::tempfile_in(dir).map_err(trouble)?;
     let (chunks, mut received) = tokio::sync::mpsc::channel::<web::Bytes>(16);
@@ -28,11 +28,11 @@ pub async fn to_file(mut payload: web::Payload, limit: usize, dir: &Path) -> Res
     });
     let mut size = 0;
     while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut payload).poll_next(cx)).await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| Error::invalid(format!("could not read the request body: {e}")))?;
         size += chunk.len();
         if size > limit {
-            return Err(ApiError::payload_too_large(limit));
+            return Err(Error::too_large(limit));
         }
         if chunks.send(chunk).await.is_err() {
             break; // the writer failed; its error is below

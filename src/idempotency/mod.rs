@@ -7,9 +7,7 @@
 
 pub mod store;
 
-use crate::error::ApiError;
-use actix_web::HttpRequest;
-use actix_web::http::StatusCode;
+use crate::error::{Error, Kind};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -19,17 +17,17 @@ pub const MAX_KEY: usize = 255;
 /// How long an answer is replayed.
 pub const TTL: i64 = 24 * 3600;
 
-/// The request's key, if it has one: 1 to 255 visible ASCII characters.
-pub fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(HEADER) else {
+/// The key a request's [`HEADER`] holds, if it has one: 1 to 255 visible ASCII characters.
+pub fn key_of(header: Option<&[u8]>) -> Result<Option<String>, Error> {
+    let Some(value) = header else {
         return Ok(None);
     };
-    let key =
-        value.to_str().ok().map(str::trim).filter(|k| {
-            !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic())
-        });
+    let key = std::str::from_utf8(value)
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
     key.map(|k| Some(k.to_string())).ok_or_else(|| {
-        ApiError::bad_request(format!(
+        Error::invalid(format!(
             "Idempotency-Key: 1 to {MAX_KEY} visible ASCII characters"
         ))
     })
@@ -45,10 +43,10 @@ pub fn fingerprint(path: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// The answer to a request with a key that was used before.
-pub fn replay(stored: store::Stored, fingerprint: &[u8]) -> Result<String, ApiError> {
+pub fn replay(stored: store::Stored, fingerprint: &[u8]) -> Result<String, Error> {
     if stored.fingerprint != fingerprint {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return Err(Error::new(
+            Kind::Unprocessable,
             "Idempotency-Key: this key was used within 24 hours for a different request",
         ));
     }
@@ -67,11 +65,11 @@ pub struct Claim {
 
 impl InFlight {
     /// Claims the key, or `409` if a request with it is still running.
-    pub fn claim(&self, account_id: i64, key: &str) -> Result<Claim, ApiError> {
+    pub fn claim(&self, account_id: i64, key: &str) -> Result<Claim, Error> {
         let entry = (account_id, key.to_string());
         let fresh = self.0.lock().expect("in-flight keys").insert(entry.clone());
         if !fresh {
-            return Err(ApiError::conflict(
+            return Err(Error::conflict(
                 "Idempotency-Key: a request with this key is still being processed; retry later",
             ));
         }
@@ -98,10 +96,7 @@ mod tests {
     fn a_key_is_claimed_once_until_released() {
         let flight = InFlight::default();
         let first = flight.claim(1, "k").unwrap();
-        assert_eq!(
-            flight.claim(1, "k").err().unwrap().status,
-            StatusCode::CONFLICT
-        );
+        assert_eq!(flight.claim(1, "k").err().unwrap().kind, Kind::Conflict);
         let _other_account = flight.claim(2, "k").unwrap();
         drop(first);
         flight.claim(1, "k").unwrap();

@@ -2,7 +2,7 @@
 //! (`ON DELETE SET NULL`).
 
 use crate::clock::{self, Timestamp};
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
@@ -16,8 +16,8 @@ fn view(row: &Row) -> rusqlite::Result<Value> {
     }))
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::not_found(format!("no location with id {id}"))
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("no location with id {id}"))
 }
 
 /// Checks a `location.id` given in a body (a person's, a segment's, a message's): `400`
@@ -29,9 +29,9 @@ pub fn check_reference(conn: &Connection, account_id: i64, location_id: Option<i
     let found = conn
         .prepare_cached("SELECT 1 FROM locations WHERE id = ?1 AND account_id = ?2")?
         .exists(params![id, account_id])?;
-    found.then_some(()).ok_or_else(|| {
-        ApiError::bad_request(format!("location.id: no location {id} in this account"))
-    })
+    found
+        .then_some(())
+        .ok_or_else(|| Error::invalid(format!("location.id: no location {id} in this account")))
 }
 
 pub fn insert(conn: &Connection, account_id: i64, title: &str, now: Timestamp) -> Result<i64> {

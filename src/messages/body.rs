@@ -7,7 +7,7 @@ use super::render::{self, Button, Element, TemplateRequest};
 use crate::clock::Timestamp;
 use crate::contacts::model::{MAX_NAME, PersonType};
 use crate::contacts::phone::PhoneRules;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::{Ref, text};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -99,7 +99,7 @@ impl Draft {
         body: SendBody,
         phones: &PhoneRules,
         now: Timestamp,
-    ) -> Result<Draft, ApiError> {
+    ) -> Result<Draft, Error> {
         let recipient = recipient(channel, &body, phones)?;
         let location_id = body.location.map(|l| l.id.0);
         let scheduled_at = body
@@ -145,24 +145,20 @@ impl Draft {
     }
 }
 
-pub fn missing(field: &str) -> ApiError {
-    ApiError::bad_request(format!("{field}: required"))
+pub fn missing(field: &str) -> Error {
+    Error::invalid(format!("{field}: required"))
 }
 
-pub fn required_text(field: &str, value: Option<String>, max: usize) -> Result<String, ApiError> {
+pub fn required_text(field: &str, value: Option<String>, max: usize) -> Result<String, Error> {
     text(field, value.as_deref().ok_or_else(|| missing(field))?, max)
 }
 
-fn recipient(
-    channel: Channel,
-    body: &SendBody,
-    phones: &PhoneRules,
-) -> Result<Recipient, ApiError> {
+fn recipient(channel: Channel, body: &SendBody, phones: &PhoneRules) -> Result<Recipient, Error> {
     let by_phone = match (&body.recepient, &body.recipient) {
         (Some(r), None) => Some(("recepient", r)),
         (None, Some(r)) => Some(("recipient", r)),
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "recipient: give recepient or recipient, not both",
             ));
         }
@@ -174,7 +170,7 @@ fn recipient(
         by_phone.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "recipient: give exactly one of contact, client or recepient",
         ));
     }
@@ -186,7 +182,7 @@ fn recipient(
     }
     let (field, r) = by_phone.expect("one recipient was given");
     if channel != Channel::WhatsApp {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{field}: only WhatsApp sends can address a phone number; give contact or client"
         )));
     }
@@ -196,7 +192,7 @@ fn recipient(
         .ok_or_else(|| missing(&format!("{field}.phoneNumber")))?;
     let phone = phones
         .normalize(raw)
-        .map_err(|e| ApiError::bad_request(format!("{field}.phoneNumber: {e}")))?;
+        .map_err(|e| Error::invalid(format!("{field}.phoneNumber: {e}")))?;
     let name = r
         .name
         .as_deref()
@@ -206,16 +202,16 @@ fn recipient(
 }
 
 /// `scheduleDateTime`: `None` when the time has come already (the message goes now).
-pub fn schedule(raw: &str, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
+pub fn schedule(raw: &str, now: Timestamp) -> Result<Option<Timestamp>, Error> {
     let at = OffsetDateTime::parse(raw.trim(), &Rfc3339)
         .map_err(|_| {
-            ApiError::bad_request(format!(
+            Error::invalid(format!(
                 "scheduleDateTime: {raw:?} is not an RFC 3339 time like 2026-11-22T10:00:00Z"
             ))
         })?
         .unix_timestamp();
     if at - now > MAX_SCHEDULE_AHEAD {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "scheduleDateTime: must be within 366 days from now",
         ));
     }
@@ -223,14 +219,14 @@ pub fn schedule(raw: &str, now: Timestamp) -> Result<Option<Timestamp>, ApiError
 }
 
 /// An absolute http(s) URL with a host.
-pub fn http_url(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn http_url(field: &str, raw: &str) -> Result<String, Error> {
     let raw = raw.trim();
     if raw.len() > MAX_URL {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{field}: must be at most {MAX_URL} characters"
         )));
     }
-    let bad = || ApiError::bad_request(format!("{field}: must be an http:// or https:// URL"));
+    let bad = || Error::invalid(format!("{field}: must be an http:// or https:// URL"));
     let url = url::Url::parse(raw).map_err(|_| bad())?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(bad());
@@ -239,7 +235,7 @@ pub fn http_url(field: &str, raw: &str) -> Result<String, ApiError> {
 }
 
 /// `type/subtype` with a registered top-level type (RFC 6838 names).
-pub fn mime_type(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn mime_type(field: &str, raw: &str) -> Result<String, Error> {
     const TYPES: [&str; 9] = [
         "application",
         "audio",
@@ -260,7 +256,7 @@ pub fn mime_type(field: &str, raw: &str) -> Result<String, ApiError> {
     };
     match raw.split_once('/') {
         Some((top, sub)) if TYPES.contains(&top) && restricted(sub) => Ok(raw),
-        _ => Err(ApiError::bad_request(format!(
+        _ => Err(Error::invalid(format!(
             "{field}: must be a MIME type like image/jpeg or application/pdf"
         ))),
     }

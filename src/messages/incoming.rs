@@ -4,7 +4,7 @@ use super::body::{MAX_TEXT, http_url, mime_type, missing};
 use super::model::{Channel, Content, Kind};
 use crate::contacts::model::{MAX_CHANNEL_ID, MAX_NAME, PersonType};
 use crate::contacts::phone::PhoneRules;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::{Ref, text};
 use serde::Deserialize;
 
@@ -53,14 +53,14 @@ impl Incoming {
         channel: Channel,
         body: ReceiveBody,
         phones: &PhoneRules,
-    ) -> Result<Incoming, ApiError> {
+    ) -> Result<Incoming, Error> {
         let given = [
             body.contact.is_some(),
             body.client.is_some(),
             body.sender.is_some(),
         ];
         if given.iter().filter(|g| **g).count() != 1 {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "sender: give exactly one of contact, client or sender",
             ));
         }
@@ -75,7 +75,7 @@ impl Incoming {
                         .ok_or_else(|| missing("sender.phoneNumber"))?;
                     phones
                         .normalize(raw)
-                        .map_err(|e| ApiError::bad_request(format!("sender.phoneNumber: {e}")))?
+                        .map_err(|e| Error::invalid(format!("sender.phoneNumber: {e}")))?
                 } else {
                     let raw = s
                         .channel_user_id
@@ -113,7 +113,7 @@ impl Incoming {
             }
             None => {
                 let text = text_message.ok_or_else(|| {
-                    ApiError::bad_request("textMessage: required (or mediaUrl and mimeType)")
+                    Error::invalid("textMessage: required (or mediaUrl and mimeType)")
                 })?;
                 (
                     Kind::Text,

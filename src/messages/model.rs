@@ -2,7 +2,7 @@
 //! the WhatsApp session window. No SQL, no HTTP.
 
 use crate::clock::Timestamp;
-use crate::error::ApiError;
+use crate::error::Error;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,9 +26,9 @@ impl Channel {
     }
 
     /// The channel a path names; `404` for any other name.
-    pub fn in_path(name: &str) -> Result<Channel, ApiError> {
+    pub fn in_path(name: &str) -> Result<Channel, Error> {
         Channel::parse(name).ok_or_else(|| {
-            ApiError::not_found(format!(
+            Error::not_found(format!(
                 "no channel {name:?}: use whatsapp, telegram, instagram or messenger"
             ))
         })

@@ -4,7 +4,7 @@
 
 use super::body::{SendBody, button_options, http_url, mime_type, missing, required_text};
 use super::model::Content;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::text;
 use crate::templates::model::Template;
 use serde::{Deserialize, Serialize};
@@ -32,12 +32,12 @@ pub struct TemplateRequest {
 }
 
 impl TemplateRequest {
-    pub fn parse(body: SendBody) -> Result<TemplateRequest, ApiError> {
+    pub fn parse(body: SendBody) -> Result<TemplateRequest, Error> {
         let template = body.template.ok_or_else(|| missing("template"))?;
         let params = |field: &str, values: Option<Vec<String>>| {
             let values = values.unwrap_or_default();
             if values.len() > MAX_PARAMETERS {
-                return Err(ApiError::bad_request(format!(
+                return Err(Error::invalid(format!(
                     "{field}: at most {MAX_PARAMETERS} parameters"
                 )));
             }
@@ -64,11 +64,11 @@ impl TemplateRequest {
     }
 
     /// Fills the registered template; every part's parameter count must match.
-    pub fn render(&self, t: &Template) -> Result<Content, ApiError> {
+    pub fn render(&self, t: &Template) -> Result<Content, Error> {
         let wanted = t.placeholders();
         let count = |field: &str, got: usize, want: usize| {
             (got == want).then_some(()).ok_or_else(|| {
-                ApiError::bad_request(format!(
+                Error::invalid(format!(
                     "{field}: template {} ({}) takes {want}, got {got}",
                     t.name, t.language
                 ))
@@ -85,14 +85,14 @@ impl TemplateRequest {
         if matches!(header_kind, Some("IMAGE" | "VIDEO" | "DOCUMENT"))
             && self.header_media_url.is_none()
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "headerMediaUrl: template {} has a {} header",
                 t.name,
                 header_kind.unwrap_or_default()
             )));
         }
         if header_kind == Some("LOCATION") && self.location.is_none() {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "locationParameters: template {} has a LOCATION header",
                 t.name
             )));
@@ -173,14 +173,14 @@ fn fill(s: &str, args: &[String]) -> String {
     out
 }
 
-fn location(value: Value) -> Result<Value, ApiError> {
+fn location(value: Value) -> Result<Value, Error> {
     let coordinate = |field: &str, limit: f64| {
         value
             .get(field)
             .and_then(Value::as_f64)
             .filter(|v| v.abs() <= limit)
             .ok_or_else(|| {
-                ApiError::bad_request(format!(
+                Error::invalid(format!(
                     "locationParameters.{field}: a number from -{limit} to {limit}"
                 ))
             })
@@ -215,7 +215,7 @@ pub struct Button {
 
 impl Button {
     /// The checked button as the log's `options.buttons` shows it.
-    fn check(&self, place: &str, max_title: usize, max_payload: usize) -> Result<Value, ApiError> {
+    fn check(&self, place: &str, max_title: usize, max_payload: usize) -> Result<Value, Error> {
         let title = required_text(&format!("{place}.title"), self.title.clone(), max_title)?;
         match self.kind.as_deref().map(str::trim) {
             Some("web_url") => {
@@ -233,13 +233,13 @@ impl Button {
                     .as_deref()
                     .ok_or_else(|| missing(&format!("{place}.payload")))?;
                 if payload.is_empty() || payload.len() > max_payload {
-                    return Err(ApiError::bad_request(format!(
+                    return Err(Error::invalid(format!(
                         "{place}.payload: 1 to {max_payload} bytes"
                     )));
                 }
                 Ok(json!({"type": "postback", "text": title, "payload": payload}))
             }
-            _ => Err(ApiError::bad_request(format!(
+            _ => Err(Error::invalid(format!(
                 "{place}.type: expected web_url or postback"
             ))),
         }
@@ -252,11 +252,9 @@ fn buttons(
     max: usize,
     max_title: usize,
     max_payload: usize,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Value>, Error> {
     if buttons.len() > max {
-        return Err(ApiError::bad_request(format!(
-            "{field}: at most {max} buttons"
-        )));
+        return Err(Error::invalid(format!("{field}: at most {max} buttons")));
     }
     buttons
         .iter()
@@ -267,14 +265,14 @@ fn buttons(
 
 /// Telegram `sendtemplate`: text, optional header media, inline buttons (callback data is
 /// at most 64 bytes in the Bot API).
-pub fn telegram(body: SendBody) -> Result<Content, ApiError> {
+pub fn telegram(body: SendBody) -> Result<Content, Error> {
     let text_message = required_text("textMessage", body.text_message, super::body::MAX_TEXT)?;
     let (media_url, mime) = match body.header_type.as_deref().map(str::trim) {
         None => (None, None),
         Some(kind) => {
             let kind = kind.to_ascii_uppercase();
             if !["IMAGE", "VIDEO", "DOCUMENT"].contains(&kind.as_str()) {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "headerType: expected IMAGE, VIDEO or DOCUMENT",
                 ));
             }
@@ -327,10 +325,10 @@ pub struct Element {
 }
 
 /// Instagram and Messenger `sendtemplate`: a generic template of 1 to 10 elements.
-pub fn generic(body: SendBody) -> Result<Content, ApiError> {
+pub fn generic(body: SendBody) -> Result<Content, Error> {
     let elements = body.elements.ok_or_else(|| missing("elements"))?;
     if elements.is_empty() || elements.len() > MAX_ELEMENTS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "elements: 1 to {MAX_ELEMENTS} elements"
         )));
     }
@@ -355,9 +353,7 @@ pub fn generic(body: SendBody) -> Result<Content, ApiError> {
             .map(|a| {
                 let field = format!("{place}.default_action");
                 if a.kind.as_deref().is_some_and(|k| k != "web_url") {
-                    return Err(ApiError::bad_request(format!(
-                        "{field}.type: expected web_url"
-                    )));
+                    return Err(Error::invalid(format!("{field}.type: expected web_url")));
                 }
                 let url = a
                     .url

@@ -9,7 +9,7 @@ use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{PersonChanges, PersonType};
 use crate::contacts::store as contacts;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
 use crate::templates::store as templates;
@@ -126,7 +126,7 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
         }
     };
     if to.address.is_none() {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "recipient: {} {} cannot be reached on {}: it has no {}",
             to.kind.as_str(),
             to.id,
@@ -139,7 +139,7 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
         && draft.kind != Kind::Template
         && !session_open(to.whatsapp_inbound_at, goes_at)
     {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "recipient: {} {} has not written on WhatsApp in the 24 hours before this message \
              would go out; outside that window WhatsApp only delivers templates: use sendtemplate",
             to.kind.as_str(),
@@ -447,8 +447,8 @@ pub fn of_broadcast(
     Ok((rows.collect::<rusqlite::Result<_>>()?, total))
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::not_found(format!("no message with id {id}"))
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("no message with id {id}"))
 }
 
 /// A person's log, newest first. `before` (a message id) pages without shifting when new
@@ -465,7 +465,7 @@ pub fn log(
         .prepare_cached("SELECT 1 FROM contacts WHERE id = ?1 AND account_id = ?2")?
         .exists(params![contact_id, account_id])?;
     if !person {
-        return Err(ApiError::not_found(format!(
+        return Err(Error::not_found(format!(
             "no contact or client with id {contact_id}"
         )));
     }
@@ -502,7 +502,7 @@ pub fn cancel(conn: &Connection, account_id: i64, id: i64, now: Timestamp) -> Re
         .ok_or_else(|| not_found(id))?;
     let status = Status::from_code(status).unwrap_or(Status::Received);
     if !status.can_become(Status::Cancelled) {
-        return Err(ApiError::conflict(format!(
+        return Err(Error::conflict(format!(
             "message {id} is {}: only scheduled or queued messages can be cancelled",
             status.as_str()
         )));

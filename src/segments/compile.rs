@@ -12,7 +12,7 @@ use super::rules::{
 };
 use crate::clock::{SECONDS_PER_DAY, Timestamp, date_of};
 use crate::contacts::model::{AttrKey, AttrKind};
-use crate::error::ApiError;
+use crate::error::Error;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
 use time::Date;
@@ -81,7 +81,7 @@ pub fn compile(
     keys: &[AttrKey],
     account_id: i64,
     now: Timestamp,
-) -> Result<Compiled, ApiError> {
+) -> Result<Compiled, Error> {
     let mut out = Compiler {
         params: Vec::new(),
         keys,
@@ -198,7 +198,7 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn group(&mut self, group: &Group) -> Result<String, ApiError> {
+    fn group(&mut self, group: &Group) -> Result<String, Error> {
         let parts = group
             .items
             .iter()
@@ -222,7 +222,7 @@ impl Compiler<'_> {
         vec!["?"; n].join(", ")
     }
 
-    fn condition(&mut self, c: &Condition) -> Result<String, ApiError> {
+    fn condition(&mut self, c: &Condition) -> Result<String, Error> {
         let field = field(&c.attribute, self.keys);
         let (column, text) = match field {
             Field::Nobody => {
@@ -259,7 +259,7 @@ impl Compiler<'_> {
         column: &str,
         op: Op,
         c: &Condition,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, Error> {
         let place = format!("{}.value", c.place);
         let unsupported = || {
             bad(
@@ -344,8 +344,8 @@ impl Compiler<'_> {
         op: Op,
         value: &Operand,
         place: &str,
-        unsupported: impl Fn() -> ApiError,
-    ) -> Result<Operand, ApiError> {
+        unsupported: impl Fn() -> Error,
+    ) -> Result<Operand, Error> {
         let texts = |values: &[Scalar]| {
             values
                 .iter()
@@ -403,7 +403,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn tags(&mut self, c: &Condition) -> Result<String, ApiError> {
+    fn tags(&mut self, c: &Condition) -> Result<String, Error> {
         let names = match (c.op, &c.value) {
             (Op::Exists, _) => {
                 return Ok(

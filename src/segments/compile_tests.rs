@@ -90,7 +90,7 @@ fn population() -> Population {
 }
 
 impl Population {
-    fn count_rule(&self, groups: Value, group_logic: Option<Value>) -> Result<i64, ApiError> {
+    fn count_rule(&self, groups: Value, group_logic: Option<Value>) -> Result<i64, Error> {
         let rule = Rule::parse(&groups, group_logic.as_ref(), "")?;
         let keys = store::attribute_keys(&self.conn, 1)?;
         let compiled = compile(&rule, &keys, 1, NOW)?;

@@ -6,7 +6,7 @@
 
 use super::rules::{Condition, Group, Logic, Node, Op, Rule, condition_json};
 use crate::contacts::model::{Gender, PersonType};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::{Id, Ref, text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -99,7 +99,7 @@ pub struct Sent {
 }
 
 impl Definition {
-    pub fn parse(body: SegmentBody) -> Result<Definition, ApiError> {
+    pub fn parse(body: SegmentBody) -> Result<Definition, Error> {
         let name = text("name", body.name.as_deref().unwrap_or(""), MAX_NAME)?;
         let description = body
             .description
@@ -108,7 +108,7 @@ impl Definition {
         let kind = match body.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
             None | Some("contact") => PersonType::Contact,
             Some("client") => PersonType::Client,
-            Some(_) => return Err(ApiError::bad_request("type: expected contact or client")),
+            Some(_) => return Err(Error::invalid("type: expected contact or client")),
         };
         let rule = body
             .groups
@@ -120,13 +120,13 @@ impl Definition {
             .map(|id| id.0)
             .collect();
         if contact_ids.len() > MAX_CONTACT_IDS {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "contactIds: at most {MAX_CONTACT_IDS} at once"
             )));
         }
         let dynamic = body.criteria.is_some() || rule.is_some();
         if dynamic && !contact_ids.is_empty() {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "contactIds: a segment has a rule (criteria, groups) or a member list (contactIds), not both",
             ));
         }
@@ -145,13 +145,11 @@ impl Definition {
 
     /// `stored` changed by a `PUT` body: what it sends replaces, what it omits stays.
     /// Sending `criteria` or `groups` makes the segment dynamic; `contactIds`, static.
-    pub fn updated(stored: Sent, body: SegmentBody) -> Result<Definition, ApiError> {
+    pub fn updated(stored: Sent, body: SegmentBody) -> Result<Definition, Error> {
         if let Some(kind) = &body.kind
             && !kind.eq_ignore_ascii_case(stored.kind.as_str())
         {
-            return Err(ApiError::bad_request(
-                "type: a segment's type cannot be changed",
-            ));
+            return Err(Error::invalid("type: a segment's type cannot be changed"));
         }
         let to_static = body.contact_ids.is_some();
         let to_dynamic = body.criteria.is_some() || body.groups.is_some();
@@ -193,7 +191,7 @@ pub fn membership(
     dynamic: bool,
     criteria: Option<&Value>,
     rule: Option<&Value>,
-) -> Result<Membership, ApiError> {
+) -> Result<Membership, Error> {
     if !dynamic {
         return Ok(Membership::Static);
     }
@@ -227,12 +225,12 @@ pub fn membership(
 }
 
 /// Whautomate's criteria as one ANDed group; `None` when they set nothing (everyone).
-pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
+pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, Error> {
     let Value::Object(c) = criteria else {
-        return Err(ApiError::bad_request("criteria: expected an object"));
+        return Err(Error::invalid("criteria: expected an object"));
     };
     let mut items = Vec::new();
-    let mut add = |attribute: &str, op: Op, value: Value, field: &str| -> Result<(), ApiError> {
+    let mut add = |attribute: &str, op: Op, value: Value, field: &str| -> Result<(), Error> {
         let native = condition_json(attribute, op, value);
         let condition = Condition::parse(&native, &format!("criteria.{field}"))?;
         items.push(Node::Condition(condition));
@@ -246,9 +244,8 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
     }
     if let Some(gender) = present(c, "gender") {
         let valid = gender.as_str().and_then(Gender::parse);
-        let gender = valid.ok_or_else(|| {
-            ApiError::bad_request("criteria.gender: expected Male, Female or Other")
-        })?;
+        let gender = valid
+            .ok_or_else(|| Error::invalid("criteria.gender: expected Male, Female or Other"))?;
         add("gender", Op::Eq, json!(gender.as_str()), "gender")?;
     }
     if let Some(days) = whole(c, "numberOfDaysLastActivity", 36_500)? {
@@ -264,9 +261,7 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
     if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
-        return Err(ApiError::bad_request(
-            "criteria.ageTo: must not be below ageFrom",
-        ));
+        return Err(Error::invalid("criteria.ageTo: must not be below ageFrom"));
     }
     if let Some(from) = from {
         add("age", Op::Ge, json!(from), "ageFrom")?;
@@ -277,12 +272,12 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
     if let Some(stage) = present(c, "contactStage") {
         let stage = stage
             .as_str()
-            .ok_or_else(|| ApiError::bad_request("criteria.contactStage: expected a string"))?;
+            .ok_or_else(|| Error::invalid("criteria.contactStage: expected a string"))?;
         add("contactStage", Op::Eq, json!(stage), "contactStage")?;
     }
     if let Some(locations) = present(c, "primaryLocations") {
         let Value::Array(locations) = locations else {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "criteria.primaryLocations: expected an array of {\"id\"}",
             ));
         };
@@ -293,9 +288,7 @@ pub fn criteria_group(criteria: &Value) -> Result<Option<Group>, ApiError> {
                 serde_json::from_value::<Ref>(l.clone())
                     .map(|r| json!(r.id.0))
                     .map_err(|_| {
-                        ApiError::bad_request(format!(
-                            "criteria.primaryLocations[{i}].id: expected an id"
-                        ))
+                        Error::invalid(format!("criteria.primaryLocations[{i}].id: expected an id"))
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -314,24 +307,24 @@ fn present<'a>(c: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 /// A non-empty list of strings, or nothing.
-fn strings(c: &Map<String, Value>, key: &str) -> Result<Option<Value>, ApiError> {
+fn strings(c: &Map<String, Value>, key: &str) -> Result<Option<Value>, Error> {
     match present(c, key) {
         None => Ok(None),
         Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
             Ok((!items.is_empty()).then(|| Value::Array(items.clone())))
         }
-        Some(_) => Err(ApiError::bad_request(format!(
+        Some(_) => Err(Error::invalid(format!(
             "criteria.{key}: expected an array of strings"
         ))),
     }
 }
 
-fn whole(c: &Map<String, Value>, key: &str, max: i64) -> Result<Option<i64>, ApiError> {
+fn whole(c: &Map<String, Value>, key: &str, max: i64) -> Result<Option<i64>, Error> {
     match present(c, key) {
         None => Ok(None),
         Some(v) => match v.as_i64() {
             Some(n) if (0..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::bad_request(format!(
+            _ => Err(Error::invalid(format!(
                 "criteria.{key}: expected a whole number from 0 to {max}"
             ))),
         },

@@ -9,7 +9,7 @@
 
 use crate::clock::{Timestamp, rfc3339};
 use crate::contacts::model::Gender;
-use crate::error::ApiError;
+use crate::error::Error;
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -362,11 +362,11 @@ pub struct Condition {
     pub place: String,
 }
 
-pub(super) fn bad(place: &str, what: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request(format!("{place}: {what}"))
+pub(super) fn bad(place: &str, what: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("{place}: {what}"))
 }
 
-fn logic(value: Option<&Value>, place: &str) -> Result<Logic, ApiError> {
+fn logic(value: Option<&Value>, place: &str) -> Result<Logic, Error> {
     match value {
         None | Some(Value::Null) => Ok(Logic::And),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("and") => Ok(Logic::And),
@@ -379,11 +379,7 @@ struct Counter(usize);
 
 impl Rule {
     /// Parses `groups` (and `groupLogic`) of a request body; `prefix` names where they are.
-    pub fn parse(
-        groups: &Value,
-        group_logic: Option<&Value>,
-        prefix: &str,
-    ) -> Result<Rule, ApiError> {
+    pub fn parse(groups: &Value, group_logic: Option<&Value>, prefix: &str) -> Result<Rule, Error> {
         let place = if prefix.is_empty() {
             "groups".to_string()
         } else {
@@ -459,7 +455,7 @@ fn parse_group(
     place: &str,
     depth: usize,
     counter: &mut Counter,
-) -> Result<Group, ApiError> {
+) -> Result<Group, Error> {
     if depth > MAX_DEPTH {
         return Err(bad(place, format!("groups nest at most {MAX_DEPTH} deep")));
     }
@@ -501,7 +497,7 @@ fn parse_group(
 
 impl Condition {
     /// One `{attribute, operator, value}` at `place`, its value checked against the field.
-    pub fn parse(value: &Value, place: &str) -> Result<Condition, ApiError> {
+    pub fn parse(value: &Value, place: &str) -> Result<Condition, Error> {
         let Value::Object(object) = value else {
             return Err(bad(
                 place,
@@ -545,7 +541,7 @@ impl Condition {
 }
 
 /// The value of a condition on `attribute` with `op`, typed; `place` is the condition's.
-fn operand(attribute: &Attribute, op: Op, raw: &Value, place: &str) -> Result<Operand, ApiError> {
+fn operand(attribute: &Attribute, op: Op, raw: &Value, place: &str) -> Result<Operand, Error> {
     let at = format!("{place}.value");
     let unsupported = || {
         bad(
@@ -618,7 +614,7 @@ fn operand(attribute: &Attribute, op: Op, raw: &Value, place: &str) -> Result<Op
     })
 }
 
-fn scalar(value: &Value, place: &str) -> Result<Scalar, ApiError> {
+fn scalar(value: &Value, place: &str) -> Result<Scalar, Error> {
     Ok(match value {
         Value::String(s) => Scalar::Text(bounded(s.clone(), place)?),
         Value::Number(n) => Scalar::Number(
@@ -632,14 +628,14 @@ fn scalar(value: &Value, place: &str) -> Result<Scalar, ApiError> {
     })
 }
 
-fn bounded(text: String, place: &str) -> Result<String, ApiError> {
+fn bounded(text: String, place: &str) -> Result<String, Error> {
     if text.chars().count() > MAX_TEXT {
         return Err(bad(place, format!("must be at most {MAX_TEXT} characters")));
     }
     Ok(text)
 }
 
-pub(super) fn text_value(value: &Value, place: &str) -> Result<String, ApiError> {
+pub(super) fn text_value(value: &Value, place: &str) -> Result<String, Error> {
     let text = match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -649,14 +645,14 @@ pub(super) fn text_value(value: &Value, place: &str) -> Result<String, ApiError>
     bounded(text, place)
 }
 
-fn gender(value: &Value, place: &str) -> Result<Gender, ApiError> {
+fn gender(value: &Value, place: &str) -> Result<Gender, Error> {
     value
         .as_str()
         .and_then(Gender::parse)
         .ok_or_else(|| bad(place, "expected Male, Female or Other"))
 }
 
-pub(super) fn number_value(value: &Value, place: &str) -> Result<Number, ApiError> {
+pub(super) fn number_value(value: &Value, place: &str) -> Result<Number, Error> {
     let parsed = match value {
         Value::Number(n) => n
             .as_i64()
@@ -671,7 +667,7 @@ pub(super) fn number_value(value: &Value, place: &str) -> Result<Number, ApiErro
     parsed.ok_or_else(|| bad(place, "expected a number"))
 }
 
-pub(super) fn bool_value(value: &Value, place: &str) -> Result<bool, ApiError> {
+pub(super) fn bool_value(value: &Value, place: &str) -> Result<bool, Error> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
@@ -680,7 +676,7 @@ pub(super) fn bool_value(value: &Value, place: &str) -> Result<bool, ApiError> {
     }
 }
 
-fn days_value(value: &Value, place: &str) -> Result<i64, ApiError> {
+fn days_value(value: &Value, place: &str) -> Result<i64, Error> {
     let days = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -694,7 +690,7 @@ fn days_value(value: &Value, place: &str) -> Result<i64, ApiError> {
     })
 }
 
-fn years_value(value: &Value, place: &str) -> Result<i64, ApiError> {
+fn years_value(value: &Value, place: &str) -> Result<i64, Error> {
     let whole = value.as_i64().or_else(|| {
         value
             .as_f64()
@@ -707,7 +703,7 @@ fn years_value(value: &Value, place: &str) -> Result<i64, ApiError> {
     }
 }
 
-fn date_value(value: &Value, place: &str) -> Result<Date, ApiError> {
+fn date_value(value: &Value, place: &str) -> Result<Date, Error> {
     let error = || bad(place, "expected a date (YYYY-MM-DD) or an RFC 3339 time");
     let Value::String(s) = value else {
         return Err(error());
@@ -717,7 +713,7 @@ fn date_value(value: &Value, place: &str) -> Result<Date, ApiError> {
         .map_err(|_| error())
 }
 
-fn time_value(value: &Value, place: &str) -> Result<Timestamp, ApiError> {
+fn time_value(value: &Value, place: &str) -> Result<Timestamp, Error> {
     let Value::String(s) = value else {
         return Err(bad(
             place,
@@ -732,8 +728,8 @@ fn time_value(value: &Value, place: &str) -> Result<Timestamp, ApiError> {
 fn list<T>(
     value: &Value,
     place: &str,
-    item: impl Fn(&Value, &str) -> Result<T, ApiError>,
-) -> Result<Vec<T>, ApiError> {
+    item: impl Fn(&Value, &str) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
     let Value::Array(items) = value else {
         return Err(bad(place, "expected an array of values"));
     };

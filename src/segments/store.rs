@@ -11,7 +11,7 @@ use crate::contacts::model::{AttrKey, Person, PersonType};
 use crate::contacts::names::AttributeNames;
 use crate::contacts::store::{attribute_keys, escape_like, people_where};
 use crate::db::Pool;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
 use rusqlite::types::Value as Sql;
@@ -116,8 +116,8 @@ fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
     })
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::not_found(format!("no segment with id {id}"))
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("no segment with id {id}"))
 }
 
 fn check_location(conn: &Connection, account_id: i64, def: &Definition) -> Result<()> {
@@ -140,7 +140,7 @@ pub fn check_limit(conn: &Connection, account_id: i64, limit: Option<u32>) -> Re
         return Ok(());
     };
     if limit == 0 {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "custom segments are not available for this account",
         ));
     }
@@ -148,7 +148,7 @@ pub fn check_limit(conn: &Connection, account_id: i64, limit: Option<u32>) -> Re
         .prepare_cached("SELECT count(*) FROM segments WHERE account_id = ?1")?
         .query_row([account_id], |r| r.get(0))?;
     if active >= i64::from(limit) {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "active segment limit reached: this account may have {limit} segments; delete one first"
         )));
     }
@@ -208,7 +208,7 @@ pub fn add_members(
         if add.execute(params![segment_id, id, account_id, kind.code()])? == 0
             && !known.exists(params![id, account_id, kind.code()])?
         {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "contactIds[{i}]: no {} {id} in this account",
                 kind.as_str()
             )));
@@ -420,8 +420,8 @@ pub fn problem(
 }
 
 /// `409` for reading a segment that cannot be evaluated, naming why.
-pub fn unevaluable(segment_id: i64, problem: &str) -> ApiError {
-    ApiError::conflict(format!(
+pub fn unevaluable(segment_id: i64, problem: &str) -> Error {
+    Error::conflict(format!(
         "segment {segment_id} cannot be evaluated: {problem}; change or delete it"
     ))
 }
@@ -600,8 +600,7 @@ fn count_in_halves(
     std::thread::scope(|s| {
         let upper = s.spawn(move || run(&second, mid + 1, hi));
         let lower = run(conn, lo, mid);
-        let upper =
-            (upper.join()).map_err(|_| ApiError::internal("a count's upper half panicked"))?;
+        let upper = (upper.join()).map_err(|_| Error::internal("a count's upper half panicked"))?;
         Ok(lower? + upper?)
     })
 }

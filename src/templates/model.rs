@@ -1,7 +1,7 @@
 //! A template's shape and validation: names and languages as WhatsApp writes them,
 //! placeholders numbered `{{1}}`, `{{2}}`, … without gaps. No SQL, no HTTP.
 
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::fields::text;
 use serde::{Deserialize, Serialize};
 
@@ -70,19 +70,19 @@ pub struct Placeholders {
 }
 
 impl Template {
-    pub fn parse(body: TemplateBody) -> Result<Template, ApiError> {
+    pub fn parse(body: TemplateBody) -> Result<Template, Error> {
         let name = text("name", body.name.as_deref().unwrap_or(""), MAX_NAME)?;
         if !name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
         {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "name: use lowercase letters, digits and underscores (as WhatsApp template names are)",
             ));
         }
         let language = text("language", body.language.as_deref().unwrap_or(""), 15)?;
         if !is_language(&language) {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "language: expected a language code such as en, en_US or pt_BR",
             ));
         }
@@ -100,15 +100,11 @@ impl Template {
         if let Some(f) = &footer
             && placeholders("footer", f)? > 0
         {
-            return Err(ApiError::bad_request(
-                "footer: a footer takes no placeholders",
-            ));
+            return Err(Error::invalid("footer: a footer takes no placeholders"));
         }
         let buttons = body.buttons.unwrap_or_default();
         if buttons.len() > MAX_BUTTONS {
-            return Err(ApiError::bad_request(format!(
-                "buttons: at most {MAX_BUTTONS}"
-            )));
+            return Err(Error::invalid(format!("buttons: at most {MAX_BUTTONS}")));
         }
         let buttons = buttons
             .into_iter()
@@ -127,7 +123,7 @@ impl Template {
     }
 
     /// This template changed by an update body: what it sends replaces, the rest stays.
-    pub fn updated(self, body: TemplateBody) -> Result<Template, ApiError> {
+    pub fn updated(self, body: TemplateBody) -> Result<Template, Error> {
         Template::parse(TemplateBody {
             name: Some(body.name.unwrap_or(self.name)),
             language: Some(body.language.unwrap_or(self.language)),
@@ -165,39 +161,35 @@ fn is_language(code: &str) -> bool {
             || (region.len() == 2 && region.bytes().all(|b| b.is_ascii_uppercase())))
 }
 
-fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, ApiError> {
+fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<String, Error> {
     let upper = value.trim().to_ascii_uppercase();
     allowed
         .contains(&upper.as_str())
         .then_some(upper)
-        .ok_or_else(|| {
-            ApiError::bad_request(format!("{field}: expected one of {}", allowed.join(", ")))
-        })
+        .ok_or_else(|| Error::invalid(format!("{field}: expected one of {}", allowed.join(", "))))
 }
 
-fn header(h: Header) -> Result<Header, ApiError> {
+fn header(h: Header) -> Result<Header, Error> {
     let kind = one_of("header.type", &h.kind, &HEADER_TYPES)?;
     let text = match (kind.as_str(), h.text) {
         ("TEXT", Some(t)) => {
             let t = text("header.text", &t, MAX_HEADER_TEXT)?;
             if placeholders("header.text", &t)? > 1 {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "header.text: a header takes at most one placeholder",
                 ));
             }
             Some(t)
         }
         ("TEXT", None) => {
-            return Err(ApiError::bad_request(
-                "header.text: a TEXT header needs its text",
-            ));
+            return Err(Error::invalid("header.text: a TEXT header needs its text"));
         }
         (_, _) => None, // media headers take their media when sent
     };
     Ok(Header { kind, text })
 }
 
-fn button(i: usize, b: Button) -> Result<Button, ApiError> {
+fn button(i: usize, b: Button) -> Result<Button, Error> {
     let place = format!("buttons[{i}]");
     let kind = one_of(&format!("{place}.type"), &b.kind, &BUTTON_TYPES)?;
     let label = text(&format!("{place}.text"), &b.text, MAX_BUTTON_TEXT)?;
@@ -205,19 +197,19 @@ fn button(i: usize, b: Button) -> Result<Button, ApiError> {
         ("URL", Some(url)) => {
             let url = text(&format!("{place}.url"), &url, MAX_URL)?;
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(ApiError::bad_request(format!(
+                return Err(Error::invalid(format!(
                     "{place}.url: must start with http:// or https://"
                 )));
             }
             if placeholders(&format!("{place}.url"), &url)? > 1 {
-                return Err(ApiError::bad_request(format!(
+                return Err(Error::invalid(format!(
                     "{place}.url: a URL takes at most one placeholder"
                 )));
             }
             Some(url)
         }
         ("URL", None) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "{place}.url: a URL button needs its url"
             )));
         }
@@ -226,7 +218,7 @@ fn button(i: usize, b: Button) -> Result<Button, ApiError> {
     let phone_number = match (kind.as_str(), b.phone_number) {
         ("PHONE_NUMBER", Some(p)) => Some(text(&format!("{place}.phoneNumber"), &p, 20)?),
         ("PHONE_NUMBER", None) => {
-            return Err(ApiError::bad_request(format!(
+            return Err(Error::invalid(format!(
                 "{place}.phoneNumber: a PHONE_NUMBER button needs its number"
             )));
         }
@@ -241,19 +233,19 @@ fn button(i: usize, b: Button) -> Result<Button, ApiError> {
 }
 
 /// The number of distinct placeholders in `s`, which must be `{{1}}` … `{{n}}` without gaps.
-pub fn placeholders(field: &str, s: &str) -> Result<usize, ApiError> {
+pub fn placeholders(field: &str, s: &str) -> Result<usize, Error> {
     let mut seen = Vec::new();
     let mut rest = s;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let end = after.find("}}").ok_or_else(|| {
-            ApiError::bad_request(format!(
+            Error::invalid(format!(
                 "{field}: a placeholder opened with {{{{ is not closed"
             ))
         })?;
         let inside = after[..end].trim();
         let n: usize = inside.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::bad_request(format!(
+            Error::invalid(format!(
                 "{field}: placeholder {{{{{inside}}}}} must be a number from 1, like {{{{1}}}}"
             ))
         })?;
@@ -264,7 +256,7 @@ pub fn placeholders(field: &str, s: &str) -> Result<usize, ApiError> {
     }
     seen.sort_unstable();
     if seen.iter().enumerate().any(|(i, n)| *n != i + 1) {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "{field}: placeholders must be numbered {{{{1}}}}, {{{{2}}}}, … without gaps"
         )));
     }

@@ -3,7 +3,7 @@
 use super::model::{Header, Template};
 use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
@@ -58,13 +58,13 @@ fn from_row(row: &Row) -> rusqlite::Result<Stored> {
     })
 }
 
-fn not_found(id: i64) -> ApiError {
-    ApiError::not_found(format!("no template with id {id}"))
+fn not_found(id: i64) -> Error {
+    Error::not_found(format!("no template with id {id}"))
 }
 
-fn conflict(t: &Template, err: rusqlite::Error) -> ApiError {
+fn conflict(t: &Template, err: rusqlite::Error) -> Error {
     if is_unique_violation(&err) {
-        return ApiError::conflict(format!(
+        return Error::conflict(format!(
             "name: a template named {} in language {} already exists",
             t.name, t.language
         ));
@@ -141,7 +141,7 @@ pub fn find(conn: &Connection, account_id: i64, name: &str, language: &str) -> R
     .query_row(params![account_id, name, language], from_row)
     .optional()?
     .ok_or_else(|| {
-        ApiError::bad_request(format!(
+        Error::invalid(format!(
             "template: no template {name} in language {language} in this account"
         ))
     })

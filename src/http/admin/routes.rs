@@ -5,7 +5,7 @@ use crate::accounts::store::{self, KeyRecord};
 use crate::accounts::{Email, NewPassword, Plan};
 use crate::auth::{keys, password};
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Kind, Result};
 use crate::http::Json;
 use crate::http::api::accounts::{account_view, load};
 use crate::http::api::channels;
@@ -13,7 +13,6 @@ use crate::http::housekeeping::flush_usage;
 use crate::http::session::{self, AdminSession};
 use crate::http::state::AppState;
 use crate::messages::model::Channel;
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -55,8 +54,8 @@ fn signed_in(
 }
 
 /// `429` for a throttled attempt.
-fn throttled(what: &str, wait: u64) -> ApiError {
-    ApiError::too_many_requests(
+fn throttled(what: &str, wait: u64) -> Error {
+    Error::limited(
         format!("too many {what}; try again in {wait} seconds"),
         wait,
     )
@@ -70,8 +69,7 @@ pub async fn signup(
     let email = Email::parse(&body.email)?;
     let password = NewPassword::parse(body.password)?;
     let policy = state.signup;
-    let closed =
-        || ApiError::forbidden("sign-up is closed: ask this server's owner for an account");
+    let closed = || Error::forbidden("sign-up is closed: ask this server's owner for an account");
     // Checked again in the write below; this one spares a closed server the hashing.
     if !policy.open && store::count_accounts(&*state.pool.get()?)? > 0 {
         return Err(closed());
@@ -127,7 +125,7 @@ pub async fn login(
     let email_key = body.email.trim().to_lowercase();
     // Before any work: the throttle keeps emails, and no address is longer.
     if email_key.len() > MAX_EMAIL_BYTES {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "email: at most {MAX_EMAIL_BYTES} bytes"
         )));
     }
@@ -169,7 +167,7 @@ pub async fn login(
     })
     .await?;
     let Some(account) = account else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, BAD_CREDENTIALS));
+        return Err(Error::new(Kind::Unauthorized, BAD_CREDENTIALS));
     };
     throttle.by_email.clear(&email_key);
     throttle.by_client.give_back(&client);

@@ -3,7 +3,7 @@
 
 use crate::accounts::store::{self, Account};
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use actix_web::{HttpResponse, web};
@@ -28,7 +28,7 @@ pub fn account_view(state: &AppState, account: &Account) -> Result<Value> {
 pub fn load(state: &AppState, account_id: i64) -> Result<Account> {
     let conn = state.pool.get()?;
     // A valid session or key names an existing account; if it vanished, the caller is no one.
-    store::get_account(&conn, account_id)?.ok_or_else(ApiError::unauthorized)
+    store::get_account(&conn, account_id)?.ok_or_else(Error::unauthorized)
 }
 
 pub async fn get_account(state: web::Data<AppState>, caller: ApiAccount) -> Result<HttpResponse> {

@@ -3,7 +3,7 @@
 use crate::broadcasts::model::{BroadcastBody, NewBroadcast, Status};
 use crate::broadcasts::store;
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
@@ -127,7 +127,7 @@ pub async fn messages(
         Some(name) => {
             let statuses = MessageStatus::named(name);
             if statuses.is_empty() {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "status: expected queued, sent, delivered, read, failed or cancelled",
                 ));
             }

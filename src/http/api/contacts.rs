@@ -9,14 +9,13 @@ use crate::contacts::model::{PersonChanges, PersonInput, PersonType, tags};
 use crate::contacts::store::{self, ListFilter};
 use crate::contacts::tags;
 use crate::db::{self, LocalReader};
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Kind, Result};
 use crate::fields::Page;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::http::{self, ChannelBody, Json, paged, spool};
 use crate::segments::store as segments;
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -25,14 +24,14 @@ use std::io::{Seek, SeekFrom};
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {
-    type Error = ApiError;
+    type Error = Error;
     type Future = Ready<Result<Self>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(
             req.app_data::<PersonType>()
                 .copied()
-                .ok_or_else(|| ApiError::internal("route without a person type")),
+                .ok_or_else(|| Error::internal("route without a person type")),
         )
     }
 }
@@ -49,7 +48,7 @@ pub async fn create(
 ) -> Result<HttpResponse> {
     let changes = parse(&state, input)?;
     if !changes.identifies_someone() {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "body: a {} needs at least one of name, firstName, phoneNumber, email, externalId or channelIds",
             kind.as_str()
         )));
@@ -111,7 +110,7 @@ pub async fn get(
                 },
             )
         })?
-        .map_err(|e| ApiError::internal(format!("writing a person: {e}")))?;
+        .map_err(|e| Error::internal(format!("writing a person: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))
@@ -264,8 +263,8 @@ pub async fn import(
         "text/csv" | "application/csv" => true,
         "application/json" => false,
         _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            return Err(Error::new(
+                Kind::UnsupportedType,
                 "Content-Type must be text/csv or application/json",
             ));
         }
@@ -281,7 +280,7 @@ pub async fn import(
         let rows = web::block(move || {
             let mut file = &body;
             file.seek(SeekFrom::Start(0))
-                .map_err(|e| ApiError::internal(format!("rewinding the upload: {e}")))?;
+                .map_err(|e| Error::internal(format!("rewinding the upload: {e}")))?;
             import::rows_in(file, csv).map(|n| (n, body))
         });
         let (rows, spooled) = rows.await??;
@@ -381,7 +380,7 @@ pub async fn export(
         None => None,
         Some(raw) => {
             let missing = || {
-                ApiError::not_found(format!(
+                Error::not_found(format!(
                     "segmentId: no {} segment with id {raw}",
                     kind.as_str()
                 ))
@@ -425,7 +424,7 @@ pub async fn export(
         };
         let csv = match pool
             .get()
-            .map_err(ApiError::from)
+            .map_err(Error::from)
             .and_then(|c| bulk::attribute_names(&c, account))
         {
             Ok(names) => CsvExport::new(names),

@@ -1,7 +1,7 @@
 //! `/v1/messages`: the twelve send endpoints, incoming messages, a person's log, cancel.
 
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
@@ -31,12 +31,13 @@ pub async fn send(
     let (channel_name, action) = path.into_inner();
     let channel = Channel::in_path(&channel_name)?;
     let kind = Kind::from_action(&action).ok_or_else(|| {
-        ApiError::not_found(format!(
+        Error::not_found(format!(
             "no action {action:?}: use sendtext, sendmedia, sendtemplate or receive"
         ))
     })?;
     let (account, now) = (caller.account_id, clock::now());
-    let key = idempotency::key_of(&req)?;
+    let header = req.headers().get(idempotency::HEADER);
+    let key = idempotency::key_of(header.map(|v| v.as_bytes()))?;
     let fingerprint = idempotency::fingerprint(req.path(), &bytes);
     // Held until the answer is committed, so a concurrent repeat gets 409.
     let _claim = match &key {

@@ -8,7 +8,7 @@ use crate::clock;
 use crate::contacts::bulk;
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, attribute_name};
 use crate::contacts::names::AttributeNames;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Id;
 use crate::http::Json;
 use crate::http::auth::ApiAccount;
@@ -58,16 +58,13 @@ fn person_changes(
     raw: Value,
     tag: Option<&str>,
 ) -> Result<PersonChanges> {
-    let here = |e: ApiError| ApiError {
-        message: format!("persons[{i}].{}", e.message),
-        ..e
-    };
-    let p: Person = serde_json::from_value(raw)
-        .map_err(|e| ApiError::bad_request(format!("persons[{i}]: {e}")))?;
+    let here = |e: Error| e.within(&format!("persons[{i}]"));
+    let p: Person =
+        serde_json::from_value(raw).map_err(|e| Error::invalid(format!("persons[{i}]: {e}")))?;
     let mut attributes = Map::new();
     for (j, sub) in p.substitution_tags.into_iter().enumerate() {
         let name = attribute_name(&sub.tag).map_err(|e| {
-            ApiError::bad_request(format!(
+            Error::invalid(format!(
                 "persons[{i}].substitutionTags[{j}].tag: {}",
                 e.message
             ))
@@ -88,7 +85,7 @@ fn person_changes(
     let changes =
         PersonChanges::parse(input, &state.phones, clock::date_of(clock::now())).map_err(here)?;
     if !changes.identifies_someone() {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "persons[{i}]: needs at least one of externalId, firstName, phone, phoneNumber or email"
         )));
     }
@@ -101,7 +98,7 @@ fn tag_name(tag: &Option<Value>) -> Result<Option<String>> {
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(_) => Err(ApiError::bad_request("TagId: expected a string")),
+        Some(_) => Err(Error::invalid("TagId: expected a string")),
     }
 }
 
@@ -114,9 +111,7 @@ fn filter_groups(filters: &Option<Value>) -> Result<Option<Value>> {
             Ok(Some(Value::Array(items.clone())))
         }
         Some(Value::Array(items)) => Ok(Some(json!([{"conditions": items}]))),
-        Some(_) => Err(ApiError::bad_request(
-            "filters: expected an array of conditions",
-        )),
+        Some(_) => Err(Error::invalid("filters: expected an array of conditions")),
     }
 }
 
@@ -133,7 +128,7 @@ async fn save(
 ) -> Result<HttpResponse> {
     let persons = body.persons.clone().unwrap_or_default();
     if persons.len() > MAX_CONTACT_IDS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "persons: at most {MAX_CONTACT_IDS} at once"
         )));
     }
@@ -207,7 +202,7 @@ pub async fn create(
     Json(body): Json<SegmenterBody>,
 ) -> Result<HttpResponse> {
     if body.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(ApiError::bad_request("name: must not be empty"));
+        return Err(Error::invalid("name: must not be empty"));
     }
     save(state, caller, None, body).await
 }

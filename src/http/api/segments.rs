@@ -2,7 +2,7 @@
 //! members, and preview. Membership is computed at every read, off the async workers.
 
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
@@ -98,7 +98,7 @@ async fn change_members(
     add: bool,
 ) -> Result<HttpResponse> {
     if body.contact_ids.len() > MAX_CONTACT_IDS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "contactIds: at most {MAX_CONTACT_IDS} at once"
         )));
     }
@@ -108,7 +108,7 @@ async fn change_members(
         .run(move |conn| {
             let segment = store::get(conn, account, id)?;
             if segment.dynamic {
-                return Err(ApiError::bad_request(
+                return Err(Error::invalid(
                     "contactIds: this segment is dynamic; its members are whoever matches its rule",
                 ));
             }
@@ -214,7 +214,7 @@ pub async fn members(
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
     if query.after.is_some() && query.page.is_some() {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "after: page through members with after or page, not both",
         ));
     }

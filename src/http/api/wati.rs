@@ -4,9 +4,10 @@
 
 use crate::clock;
 use crate::contacts::model::PersonType;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::fields::Id;
 use crate::http::auth::ApiAccount;
+use crate::http::errors;
 use crate::http::state::AppState;
 use crate::http::{BODY_LIMIT, json};
 use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
@@ -35,7 +36,7 @@ pub async fn create_custom_segment(
 ) -> HttpResponse {
     match create(state, caller, payload).await {
         Ok(info) => HttpResponse::Ok().json(json!({"result": true, "info": info})),
-        Err(e) => HttpResponse::build(e.status).json(json!({"result": false, "info": e.message})),
+        Err(e) => errors::answer(&e, json!({"result": false, "info": e.message})),
     }
 }
 
@@ -47,19 +48,19 @@ async fn create(
     let bytes = payload
         .to_bytes_limited(BODY_LIMIT)
         .await
-        .map_err(|_| ApiError::payload_too_large(BODY_LIMIT))?
-        .map_err(|e| ApiError::bad_request(format!("could not read the request body: {e}")))?;
+        .map_err(|_| Error::too_large(BODY_LIMIT))?
+        .map_err(|e| Error::invalid(format!("could not read the request body: {e}")))?;
     let body: WatiSegment = json::parse(&bytes)?;
 
     let name = body
         .name
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| ApiError::bad_request("name is required"))?;
+        .ok_or_else(|| Error::invalid("name is required"))?;
     let dynamic = match body.refresh_type.as_ref().and_then(Value::as_i64) {
         Some(1) => false,
         Some(2) => true,
         _ => {
-            return Err(ApiError::bad_request(
+            return Err(Error::invalid(
                 "refreshType must be 1 (static) or 2 (dynamic)",
             ));
         }
@@ -69,17 +70,17 @@ async fn create(
         .filter(|g| !matches!(g, Value::Null) && *g != json!([]));
     let contact_ids = body.contact_ids.unwrap_or_default();
     if dynamic && groups.is_none() {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "a dynamic segment (refreshType 2) needs groups",
         ));
     }
     if !dynamic && groups.is_none() && contact_ids.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(Error::invalid(
             "a static segment (refreshType 1) needs groups or contactIds",
         ));
     }
     if contact_ids.len() > MAX_CONTACT_IDS {
-        return Err(ApiError::bad_request(format!(
+        return Err(Error::invalid(format!(
             "contactIds: at most {MAX_CONTACT_IDS} at once"
         )));
     }

@@ -10,7 +10,7 @@
 use crate::channels::hooks::Settings;
 use crate::channels::{Update, meta, model, telegram, whatsapp};
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{Error, Result};
 use crate::http::state::AppState;
 use crate::messages::model::Channel;
 use crate::messages::store as messages;
@@ -54,7 +54,7 @@ fn same_secret(stored: &str, given: &str) -> bool {
 /// signed with the app secret.
 fn meta_channel(name: &str) -> Result<Channel> {
     match Channel::in_path(name)? {
-        Channel::Telegram => Err(ApiError::not_found(
+        Channel::Telegram => Err(Error::not_found(
             "Telegram's webhook takes POST only: register it with setWebhook",
         )),
         channel => Ok(channel),
@@ -79,7 +79,7 @@ pub async fn meta_verify(
             _ => false,
         };
     if !matches {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "hub.verify_token: does not match the channel's verifyToken",
         ));
     }
@@ -108,7 +108,7 @@ pub async fn meta_events(
     let secret = settings.as_deref().and_then(|s| model::get(s, "appSecret"));
     let settings = match (settings.as_deref(), secret) {
         (Some(settings), Some(secret)) if meta::signed(secret, &bytes, header) => settings,
-        _ => return Err(ApiError::unauthorized()),
+        _ => return Err(Error::unauthorized()),
     };
     let body: serde_json::Value = crate::http::json::parse(&bytes)?;
     let own_id = model::sender_id(channel, settings).unwrap_or_default();
@@ -174,7 +174,7 @@ pub async fn telegram_update(
         .as_deref()
         .and_then(|s| model::get(s, "webhookSecret"));
     if !matches!((stored, given), (Some(s), Some(g)) if same_secret(s, g)) {
-        return Err(ApiError::unauthorized());
+        return Err(Error::unauthorized());
     }
     let bytes = crate::http::json::read(&req, payload).await?;
     let update: serde_json::Value = crate::http::json::parse(&bytes)?;
