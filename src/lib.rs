@@ -36,6 +36,7 @@ pub mod broadcasts;
 pub mod channels;
 pub mod cli;
 pub mod clock;
+pub mod compat;
 pub mod config;
 pub mod contacts;
 pub mod db;

@@ -8,13 +8,29 @@ use super::rules::{Condition, Group, Logic, Node, Op, Rule, condition_json};
 use crate::contacts::model::{Gender, PersonType};
 use crate::error::Error;
 use crate::fields::{Id, Ref, text};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 pub const MAX_NAME: usize = 200;
 pub const MAX_DESCRIPTION: usize = 2000;
-/// Members given at once (`contactIds`).
+/// Members given at once (`contactIds`, Segmenter's `persons`).
 pub const MAX_CONTACT_IDS: usize = 10_000;
+
+/// The ids of a member list sent as `field`, at most [`MAX_CONTACT_IDS`].
+pub fn member_ids(ids: &[Id], field: &str) -> Result<Vec<i64>, Error> {
+    check_member_count(ids.len(), field)?;
+    Ok(ids.iter().map(|id| id.0).collect())
+}
+
+/// `400` naming `field` when it lists more members than one request may.
+pub fn check_member_count(n: usize, field: &str) -> Result<(), Error> {
+    if n > MAX_CONTACT_IDS {
+        return Err(Error::invalid(format!(
+            "{field}: at most {MAX_CONTACT_IDS} at once"
+        )));
+    }
+    Ok(())
+}
 
 /// Who is in a segment.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,12 +94,20 @@ pub struct Definition {
     pub membership: Membership,
     /// As sent, for answers to echo (the seed's shape) and for a `PUT` to change.
     pub criteria: Option<Value>,
-    /// `{"groups", "groupLogic"}` as sent.
-    pub rule: Option<Value>,
+    pub rule: Option<GroupsSent>,
     pub contact_ids: Vec<i64>,
     pub location_id: Option<i64>,
     /// A dialect's own fields, kept and echoed (Segmenter's `broadcastMediumId`, …).
     pub extra: Option<Value>,
+}
+
+/// `groups` and `groupLogic` as a client sent them: echoed by answers, merged by a `PUT`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupsSent {
+    pub groups: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_logic: Option<Value>,
 }
 
 /// A stored segment's fields as last sent: what a `PUT` starts from.
@@ -93,7 +117,7 @@ pub struct Sent {
     pub description: Option<String>,
     pub kind: PersonType,
     pub criteria: Option<Value>,
-    pub rule: Option<Value>,
+    pub rule: Option<GroupsSent>,
     pub location_id: Option<i64>,
     pub extra: Option<Value>,
 }
@@ -110,20 +134,11 @@ impl Definition {
             Some("client") => PersonType::Client,
             Some(_) => return Err(Error::invalid("type: expected contact or client")),
         };
-        let rule = body
-            .groups
-            .map(|groups| json!({"groups": groups, "groupLogic": body.group_logic}));
-        let contact_ids: Vec<i64> = body
-            .contact_ids
-            .unwrap_or_default()
-            .into_iter()
-            .map(|id| id.0)
-            .collect();
-        if contact_ids.len() > MAX_CONTACT_IDS {
-            return Err(Error::invalid(format!(
-                "contactIds: at most {MAX_CONTACT_IDS} at once"
-            )));
-        }
+        let rule = body.groups.map(|groups| GroupsSent {
+            groups,
+            group_logic: body.group_logic.filter(|l| !l.is_null()),
+        });
+        let contact_ids = member_ids(&body.contact_ids.unwrap_or_default(), "contactIds")?;
         let dynamic = body.criteria.is_some() || rule.is_some();
         if dynamic && !contact_ids.is_empty() {
             return Err(Error::invalid(
@@ -156,11 +171,12 @@ impl Definition {
         let (criteria, groups, group_logic) = if to_static && !to_dynamic {
             (None, None, None)
         } else {
-            let rule = stored.rule.clone().unwrap_or(Value::Null);
+            let rule = stored.rule.clone();
+            let (groups, logic) = rule.map_or((None, None), |r| (Some(r.groups), r.group_logic));
             (
                 body.criteria.or(stored.criteria),
-                body.groups.or_else(|| rule.get("groups").cloned()),
-                body.group_logic.or_else(|| rule.get("groupLogic").cloned()),
+                body.groups.or(groups),
+                body.group_logic.or(logic),
             )
         };
         let extra = stored.extra.clone();
@@ -190,14 +206,14 @@ impl Definition {
 pub fn membership(
     dynamic: bool,
     criteria: Option<&Value>,
-    rule: Option<&Value>,
+    rule: Option<&GroupsSent>,
 ) -> Result<Membership, Error> {
     if !dynamic {
         return Ok(Membership::Static);
     }
     let from_criteria = criteria.map(criteria_group).transpose()?.flatten();
     let from_groups = rule
-        .map(|r| Rule::parse(&r["groups"], r.get("groupLogic"), ""))
+        .map(|r| Rule::parse(&r.groups, r.group_logic.as_ref(), ""))
         .transpose()?;
     Ok(Membership::Dynamic(match (from_criteria, from_groups) {
         (None, None) => None,

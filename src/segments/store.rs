@@ -4,7 +4,7 @@
 use super::compile::{
     compile, only_birth_dates, only_narrow_attributes, only_stage_and_gender, only_tags,
 };
-use super::model::{Definition, Membership, Sent, membership};
+use super::model::{Definition, GroupsSent, Membership, Sent, membership};
 use super::rules::Rule;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{AttrKey, Person, PersonType};
@@ -30,7 +30,7 @@ pub struct Segment {
     pub membership: std::result::Result<Membership, String>,
     /// Criteria and groups as last sent, echoed by answers.
     pub criteria: Option<Value>,
-    pub rule: Option<Value>,
+    pub rule: Option<GroupsSent>,
     pub location_id: Option<i64>,
     pub extra: Option<Value>,
     pub created_at: Timestamp,
@@ -65,8 +65,8 @@ impl Segment {
             "description": self.description,
             "type": self.kind.as_str(),
             "criteria": self.criteria,
-            "groups": rule.map(|r| r["groups"].clone()),
-            "groupLogic": rule.and_then(|r| r.get("groupLogic")).filter(|l| !l.is_null()),
+            "groups": rule.map(|r| &r.groups),
+            "groupLogic": rule.and_then(|r| r.group_logic.as_ref()),
             "location": self.location_id.map(|id| json!({"id": id.to_string()})),
             "refresh": if self.dynamic { "dynamic" } else { "static" },
             "memberCount": member_count,
@@ -82,16 +82,20 @@ const COLUMNS: &str = "id, type, name, description, dynamic, criteria, rule, loc
 
 fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
     // Echoed JSON as stored: `Err` with the text when it no longer parses.
-    let json = |i: usize| -> rusqlite::Result<std::result::Result<Option<Value>, String>> {
+    fn json<T: serde::de::DeserializeOwned>(
+        row: &Row,
+        i: usize,
+    ) -> rusqlite::Result<std::result::Result<Option<T>, String>> {
         Ok(match row.get::<_, Option<String>>(i)? {
             None => Ok(None),
             Some(s) => serde_json::from_str(&s)
                 .map(Some)
                 .map_err(|e| e.to_string()),
         })
-    };
+    }
     let dynamic: bool = row.get(4)?;
-    let (criteria, rule) = (json(5)?, json(6)?);
+    let criteria = json::<Value>(row, 5)?;
+    let rule = json::<GroupsSent>(row, 6)?;
     let stored: Option<String> = row.get(11)?;
     let membership = match (&criteria, &rule) {
         _ if !dynamic || stored.is_some() => Membership::from_stored(dynamic, stored.as_deref()),
@@ -110,7 +114,7 @@ fn segment_from_row(row: &Row) -> rusqlite::Result<Segment> {
         criteria: criteria.ok().flatten(),
         rule: rule.ok().flatten(),
         location_id: row.get(7)?,
-        extra: json(8)?.ok().flatten(),
+        extra: json::<Value>(row, 8)?.ok().flatten(),
         created_at: row.get(9)?,
         updated_at: row.get(10)?,
     })
@@ -178,7 +182,7 @@ pub fn insert(
         def.description,
         def.is_dynamic(),
         def.criteria.as_ref().map(Value::to_string),
-        def.rule.as_ref().map(Value::to_string),
+        def.rule.as_ref().map(|r| json!(r).to_string()),
         def.location_id,
         now,
         def.extra.as_ref().map(Value::to_string),
@@ -242,7 +246,7 @@ pub fn update(
             def.description,
             def.is_dynamic(),
             def.criteria.as_ref().map(Value::to_string),
-            def.rule.as_ref().map(Value::to_string),
+            def.rule.as_ref().map(|r| json!(r).to_string()),
             def.location_id,
             now,
             def.extra.as_ref().map(Value::to_string),

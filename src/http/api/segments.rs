@@ -7,7 +7,7 @@ use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::http::{Json, paged};
-use crate::segments::model::{Definition, MAX_CONTACT_IDS, SegmentBody};
+use crate::segments::model::{Definition, SegmentBody, member_ids};
 use crate::segments::store::{self, ListFilter};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -97,12 +97,7 @@ async fn change_members(
     body: MembersBody,
     add: bool,
 ) -> Result<HttpResponse> {
-    if body.contact_ids.len() > MAX_CONTACT_IDS {
-        return Err(Error::invalid(format!(
-            "contactIds: at most {MAX_CONTACT_IDS} at once"
-        )));
-    }
-    let ids: Vec<i64> = body.contact_ids.iter().map(|i| i.0).collect();
+    let ids = member_ids(&body.contact_ids, "contactIds")?;
     state
         .writer
         .run(move |conn| {
