@@ -8,6 +8,7 @@ use crate::contacts::model::Person;
 use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::messages::model::Status as MessageStatus;
+use crate::segments::count as segment_count;
 use crate::segments::store as segments;
 use crate::templates::store as templates;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -144,7 +145,7 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     if let Some(problem) = segments::problem(conn, account_id, &segment, now)? {
         return Err(segments::unevaluable(segment.id, &problem));
     }
-    let members = segments::count(conn, None, account_id, &segment, now)?;
+    let members = segment_count::count(conn, None, account_id, &segment, now)?;
     accounts::check_room(conn, account_id, 0, members)?;
     if let Some(t) = &b.request.template {
         let stored = templates::find(conn, account_id, &t.name, &t.language)?;

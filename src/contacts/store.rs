@@ -477,28 +477,75 @@ pub fn get_with<T>(
 /// with `params` bound in order), in id order: those with ids above `after`, then skipping
 /// `offset`, at most `limit`. With their tags.
 #[allow(clippy::too_many_arguments)]
+/// An SQL condition over `contacts c`, with its parameters in order. Made by this module
+/// or by the rule compiler (`segments::compile`), never from input text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub sql: String,
+    pub params: Vec<Sql>,
+}
+
+impl Condition {
+    pub fn everyone() -> Condition {
+        Condition {
+            sql: "1".into(),
+            params: Vec::new(),
+        }
+    }
+
+    /// The people with these ids (one bound parameter, however many).
+    pub fn ids(ids: &[i64]) -> Condition {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        Condition {
+            sql: "c.id IN (SELECT value FROM json_each(?))".into(),
+            params: vec![Sql::Text(format!("[{}]", list.join(",")))],
+        }
+    }
+}
+
+/// Which part of a list to read, in id order: after `after` (a cursor that costs the same
+/// at any depth), then skipping `offset` (for `page`), at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub after: i64,
+    pub offset: i64,
+    pub limit: u32,
+}
+
+impl Window {
+    /// The first `limit`.
+    pub fn first(limit: u32) -> Window {
+        Window {
+            after: 0,
+            offset: 0,
+            limit,
+        }
+    }
+}
+
+/// The account's people of `kind` meeting `condition`, in id order, within `window`.
 pub fn people_where(
     conn: &Connection,
     names: &AttributeNames,
     account_id: i64,
     kind: PersonType,
-    condition: &str,
-    params: &[Sql],
-    after: i64,
-    offset: i64,
-    limit: u32,
+    condition: &Condition,
+    window: Window,
 ) -> Result<Vec<Person>> {
     let mut values = vec![
         Sql::Integer(account_id),
         Sql::Integer(kind.code()),
-        Sql::Integer(after),
+        Sql::Integer(window.after),
     ];
-    values.extend(params.iter().cloned());
+    values.extend(condition.params.iter().cloned());
     with_names(conn, names, account_id, |names| {
         let sql = format!(
             "SELECT {} FROM contacts c WHERE c.account_id = ? AND c.type = ? AND c.id > ? \
-             AND {condition} ORDER BY c.id LIMIT {limit} OFFSET {offset}",
-            person_columns(names)
+             AND {} ORDER BY c.id LIMIT {} OFFSET {}",
+            person_columns(names),
+            condition.sql,
+            window.limit,
+            window.offset
         );
         people_of(conn, &sql, &values, names)
     })

@@ -7,11 +7,10 @@ use crate::broadcasts::model::{Request, Status, personalize};
 use crate::clock::Timestamp;
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::names::AttributeNames;
-use crate::contacts::store::people_where;
+use crate::contacts::store::{Condition, Window, people_where};
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Status as MessageStatus};
 use crate::templates::store as templates;
-use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params};
 use std::collections::HashMap;
 
@@ -135,17 +134,14 @@ pub fn claim(
     if queued.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = queued.iter().map(|(_, c)| c.to_string()).collect();
+    let ids: Vec<i64> = queued.iter().map(|&(_, contact)| contact).collect();
     let people: HashMap<i64, Person> = people_where(
         conn,
         &AttributeNames::default(),
         b.account_id,
         b.kind,
-        "c.id IN (SELECT value FROM json_each(?))",
-        &[Sql::Text(format!("[{}]", ids.join(",")))],
-        0,
-        0,
-        u32::MAX,
+        &Condition::ids(&ids),
+        Window::first(u32::MAX),
     )?
     .into_iter()
     .filter_map(|p| Some((p.id.parse().ok()?, p)))

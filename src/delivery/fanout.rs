@@ -77,19 +77,19 @@ pub fn judge(
         ));
         return Ok(step);
     }
-    let (condition, condition_params) =
-        segments::members_condition(conn, b.account_id, &segment, now)?;
+    let condition = segments::members_condition(conn, b.account_id, &segment, now)?;
     let address = format!("c.{}", b.channel.address_column());
     let mut values = vec![
         Sql::Integer(b.account_id),
         Sql::Integer(b.kind.code()),
         Sql::Integer(after),
     ];
-    values.extend(condition_params);
+    values.extend(condition.params);
     let mut select = conn.prepare_cached(&format!(
         "SELECT c.id, c.opted_out, {address} IS NULL FROM contacts c
-         WHERE c.account_id = ? AND c.type = ? AND c.id > ? AND {condition}
-         ORDER BY c.id LIMIT {chunk}"
+         WHERE c.account_id = ? AND c.type = ? AND c.id > ? AND {}
+         ORDER BY c.id LIMIT {chunk}",
+        condition.sql
     ))?;
     let mut rows = select.query(params_from_iter(values.iter()))?;
     while let Some(row) = rows.next()? {

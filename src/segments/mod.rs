@@ -2,6 +2,7 @@
 //! to SQL live in [`rules`]; the segment store and the dialects' routes build on it.
 
 pub mod compile;
+pub mod count;
 pub mod model;
 pub mod rules;
 pub mod store;

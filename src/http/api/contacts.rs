@@ -6,7 +6,7 @@ use crate::contacts::bulk::{self, Outcome};
 use crate::contacts::export::CsvExport;
 use crate::contacts::import::{self, Context};
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, tags};
-use crate::contacts::store::{self, ListFilter};
+use crate::contacts::store::{self, Condition, ListFilter, Window};
 use crate::contacts::tags;
 use crate::db::{self, LocalReader};
 use crate::error::{Error, Kind, Result};
@@ -399,17 +399,19 @@ pub async fn export(
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         let send = |chunk: Result<Vec<u8>>| tx.blocking_send(chunk.map(web::Bytes::from)).is_ok();
+        let window = |after| Window {
+            after,
+            offset: 0,
+            limit: EXPORT_PAGE,
+        };
         let page = |after| match &segment {
             None => store::people_where(
                 &*pool.get()?,
                 &names,
                 account,
                 kind,
-                "1",
-                &[],
-                after,
-                0,
-                EXPORT_PAGE,
+                &Condition::everyone(),
+                window(after),
             ),
             Some(s) => segments::members(
                 &*pool.get()?,
@@ -417,9 +419,7 @@ pub async fn export(
                 account,
                 s,
                 clock::now(),
-                after,
-                0,
-                EXPORT_PAGE,
+                window(after),
             ),
         };
         let csv = match pool

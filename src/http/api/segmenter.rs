@@ -8,12 +8,13 @@ use crate::compat::segmenter::{self, SegmenterBody, Shown};
 use crate::contacts::bulk;
 use crate::contacts::model::PersonType;
 use crate::contacts::names::AttributeNames;
-use crate::contacts::store as contacts;
+use crate::contacts::store::{self as contacts, Window};
 use crate::error::{Error, Result};
 use crate::fields::Id;
 use crate::http::Json;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
+use crate::segments::count;
 use crate::segments::model::{Definition, SegmentBody};
 use crate::segments::store;
 use actix_web::{HttpResponse, web};
@@ -97,16 +98,14 @@ pub async fn get(
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
         let now = clock::now();
-        let count = store::count(&conn, Some(&state.pool), account, &segment, now)?;
+        let count = count::count(&conn, Some(&state.pool), account, &segment, now)?;
         let members = store::members(
             &conn,
             &state.attribute_names,
             account,
             &segment,
             now,
-            0,
-            0,
-            SHOWN_MEMBERS,
+            Window::first(SHOWN_MEMBERS),
         )?;
         Ok(segmenter::shown(Shown {
             id: segment.id,

@@ -2,11 +2,13 @@
 //! members, and preview. Membership is computed at every read, off the async workers.
 
 use crate::clock;
+use crate::contacts::store::Window;
 use crate::error::{Error, Result};
 use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::http::{Json, paged};
+use crate::segments::count;
 use crate::segments::model::{Definition, SegmentBody, member_ids};
 use crate::segments::store::{self, ListFilter};
 use actix_web::{HttpResponse, web};
@@ -36,7 +38,7 @@ async fn read(state: web::Data<AppState>, account: i64, id: i64) -> Result<HttpR
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
         let members =
-            store::member_count(&conn, Some(&state.pool), account, &segment, clock::now())?;
+            count::member_count(&conn, Some(&state.pool), account, &segment, clock::now())?;
         Ok(segment.view(members))
     })
     .await??;
@@ -169,7 +171,7 @@ pub async fn list(
         let views = segments
             .iter()
             .map(|s| {
-                store::member_count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n))
+                count::member_count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok((views, total))
@@ -187,7 +189,7 @@ pub async fn count(
     let count = web::block(move || -> Result<_> {
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
-        store::count(&conn, Some(&state.pool), account, &segment, clock::now())
+        count::count(&conn, Some(&state.pool), account, &segment, clock::now())
     })
     .await??;
     Ok(HttpResponse::Ok().json(json!({"count": count})))
@@ -225,13 +227,15 @@ pub async fn members(
             account,
             &segment,
             now,
-            after,
-            page.offset,
-            page.limit,
+            Window {
+                after,
+                offset: page.offset,
+                limit: page.limit,
+            },
         )?;
         Ok((
             people,
-            store::count(&conn, Some(&state.pool), account, &segment, now)?,
+            count::count(&conn, Some(&state.pool), account, &segment, now)?,
         ))
     })
     .await??;
