@@ -3,7 +3,7 @@
 # with one worker runs under callgrind on a database of N demo people, wrk -t1 -c4 sends
 # GET /v1/contacts/{id} (a new id per request) for SECONDS, and the instructions executed
 # in user space while it did, divided by the requests answered, are printed; then the same
-# for the actix-web hello-world (examples/hello.rs) under the same script. Instruction
+# for the actix-web hello-world (benches/tools/hello.rs) under the same script. Instruction
 # counts hardly move with the machine's load, unlike requests per second; they leave out
 # the kernel (sockets, pread, fcntl).
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Delivery to a provider (issue 7): WhatsApp template broadcasts through the real Cloud API
-# transport to a local stand-in (examples/fake_graph.rs) that checks each request and fails
+# transport to a local stand-in (benches/tools/fake_graph.rs) that checks each request and fails
 # every 20th with a 503, so retries run all along. Two figures:
 #  1. sustained sends per second, unpaced (--broadcast-rate 0), N contacts;
 #  2. whether pacing holds the per-account rate: the default 80/s for SECONDS, counted by

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where a contact read's time goes (README, "Measured"): GET /v1/contacts/{id} under
 # wrk -t2 -c64 on a database of N demo people, with each HTTP worker count given, and the
-# actix-web hello-world (examples/hello.rs) driven by the same wrk script. For each:
+# actix-web hello-world (benches/tools/hello.rs) driven by the same wrk script. For each:
 # requests/s, the CPU time a request costs the server (user + system, from /proc/PID/stat)
 # and wrk (from bash's `time`), and the server's context switches a request (summed over
 # its threads). On a machine wrk saturates, the rate is the cores over the two CPU times.

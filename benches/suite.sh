@@ -5,7 +5,7 @@
 # its peak RSS (VmHWM) covers every figure.
 #
 #  1. GET /v1/contacts/{id} (wrk -t2 -c64, ids spread over the people) against an actix-web
-#     hello-world (examples/hello.rs) driven by the same wrk script, three alternating rounds;
+#     hello-world (benches/tools/hello.rs) driven by the same wrk script, three alternating rounds;
 #  2. POST /v1/contacts with unique bodies (64 connections, synchronous=FULL), then a check
 #     that every 200 is stored; against one-row transactions into SQLite from 64 threads;
 #  3. /count of dynamic segments over indexed fields and tags, and over five custom-attribute
