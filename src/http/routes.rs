@@ -125,6 +125,7 @@ fn root() -> Vec<Endpoint> {
 
 fn admin_api() -> Vec<Endpoint> {
     vec![
+        get("/setup", admin::setup),
         post("/signup", admin::signup),
         post("/login", admin::login),
         post("/logout", admin::logout),

@@ -6,6 +6,8 @@
 const $ = (id) => document.getElementById(id);
 let signingUp = false;
 let currentAccount = null;
+// From /setup: whether the server has its owner yet, and whether sign-up is open.
+let setup = { hasOwner: true, openSignup: false };
 
 async function api(method, path, body) {
   const init = { method, headers: { "Content-Type": "application/json" }, credentials: "same-origin" };
@@ -35,12 +37,16 @@ function when(t) {
 
 function showAuth(signup) {
   signingUp = signup;
+  const owner = !setup.hasOwner;
   $("dashboard").hidden = true;
   $("logout").hidden = true;
   $("auth").hidden = false;
-  $("auth-title").textContent = signup ? "Create the account" : "Log in";
-  $("auth-submit").textContent = signup ? "Sign up" : "Log in";
+  $("auth-title").textContent = owner ? "Create the owner account" : signup ? "Create the account" : "Log in";
+  $("owner-hint").hidden = !owner;
+  $("auth-submit").textContent = signup ? "Create the account" : "Log in";
   $("auth-toggle").textContent = signup ? "Have an account? Log in" : "No account yet? Sign up";
+  // Nobody to log in as yet, or nobody more may sign up: no way to the other form.
+  $("auth-toggle").hidden = owner || (!signup && !setup.openSignup);
   $("password").autocomplete = signup ? "new-password" : "current-password";
 }
 
@@ -228,6 +234,7 @@ $("auth-form").addEventListener("submit", async (event) => {
       password: $("password").value,
     });
     $("password").value = "";
+    setup.hasOwner = true;
     await showDashboard();
   } catch (e) {
     showError(e.message);
@@ -271,7 +278,8 @@ $("logout").addEventListener("click", async () => {
   showAuth(false);
 });
 
-showDashboard().catch((e) => {
+showDashboard().catch(async (e) => {
   if (e.status !== 401) showError(e.message);
-  showAuth(false);
+  setup = await api("GET", "/setup").catch(() => setup);
+  showAuth(!setup.hasOwner);
 });

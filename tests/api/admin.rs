@@ -507,3 +507,27 @@ async fn the_channel_section_edits_the_accounts_own_settings_and_never_shows_sec
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn the_page_learns_whether_the_server_has_its_owner_yet() {
+    let app = spawn_app().await;
+    let setup = || async {
+        let res = app
+            .client
+            .get(app.url("/admin/api/setup"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json::<Value>().await.unwrap()
+    };
+    assert_eq!(
+        setup().await,
+        json!({"hasOwner": false, "openSignup": false})
+    );
+    app.signup("owner@example.com").await;
+    assert_eq!(
+        setup().await,
+        json!({"hasOwner": true, "openSignup": false})
+    );
+}

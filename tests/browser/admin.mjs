@@ -51,14 +51,15 @@ async function step(name, fn) {
 const email = "owner@example.com";
 let key;
 
-await step("the page offers to log in", async () => {
+await step("a server with no account offers to create the owner account first", async () => {
   await page.goto(base + "/admin");
   await page.locator("#auth").waitFor({ state: "visible" });
-  assert.equal(await page.locator("#auth-title").textContent(), "Log in");
+  assert.equal(await page.locator("#auth-title").textContent(), "Create the owner account");
+  assert.ok(await page.locator("#owner-hint").isVisible());
+  assert.ok(!(await page.locator("#auth-toggle").isVisible()), "nobody to log in as yet");
 });
 
 await step("signing up shows the dashboard with plan and limits", async () => {
-  await page.click("#auth-toggle");
   await page.fill("#email", email);
   await page.fill("#password", "correct horse battery");
   await page.click("#auth-submit");
@@ -161,6 +162,8 @@ await step("logging out returns to the login form", async () => {
   await page.reload();
   await page.locator("#auth").waitFor({ state: "visible" });
   assert.ok(await page.locator("#dashboard").isHidden());
+  assert.equal(await page.locator("#auth-title").textContent(), "Log in");
+  assert.ok(!(await page.locator("#auth-toggle").isVisible()), "sign-up is closed: no link to it");
 });
 
 await step("no console errors or CSP violations", async () => {

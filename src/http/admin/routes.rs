@@ -61,6 +61,13 @@ fn throttled(what: &str, wait: u64) -> Error {
     )
 }
 
+/// `GET /admin/api/setup`: whether the server has its owner yet (the page then offers to
+/// create the owner account first), and whether anyone else may sign up.
+pub async fn setup(state: web::Data<AppState>) -> Result<HttpResponse> {
+    let has_owner = store::count_accounts(&*state.pool.get()?)? > 0;
+    Ok(HttpResponse::Ok().json(json!({"hasOwner": has_owner, "openSignup": state.signup.open})))
+}
+
 pub async fn signup(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -246,6 +246,10 @@ fn operations() -> Vec<Op> {
         op("get", "/admin/admin.css", "Admin", "The admin page's style")
             .public()
             .answers(200, "CSS", json!({"text/css": {"schema": text()}})),
+        op("get", "/admin/api/setup", "Admin", "Whether the server has its owner yet, and whether sign-up is open")
+            .public()
+            .ok(json!({"type": "object", "required": ["hasOwner", "openSignup"],
+                       "properties": {"hasOwner": {"type": "boolean"}, "openSignup": {"type": "boolean"}}})),
         op("post", "/admin/api/signup", "Admin", "Create the account and sign in")
             .public()
             .describe("Allowed while no account exists, or when sign-up is open. Sets the session cookie.")
