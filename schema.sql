@@ -73,7 +73,7 @@ CREATE INDEX locations_by_account ON locations (account_id, id);
 -- Custom attribute names of an account. Each name owns one of the 64 value columns
 -- (a1..a64) of `contacts`, and holds one kind of value, fixed by its first use.
 -- Columns instead of a key/value table: a rule over five custom attributes then scans one
--- row per contact with no joins and no JSON parsing (measured: README, "Custom attributes").
+-- row per contact with no joins and no JSON parsing (measured: BENCHMARKS.md).
 CREATE TABLE attribute_keys (
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     slot       INTEGER NOT NULL CHECK (slot BETWEEN 1 AND 64),
@@ -186,7 +186,7 @@ CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, exter
     WHERE external_id IS NOT NULL;
 CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
 -- Segment rules over stage and gender, and over age or birth date, count from these
--- indexes alone instead of scanning every row (README, "Measured").
+-- indexes alone instead of scanning every row (BENCHMARKS.md).
 CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
 CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
     WHERE birth_date IS NOT NULL;
@@ -205,7 +205,7 @@ CREATE INDEX contacts_by_messenger ON contacts (account_id, type, messenger_id)
 
 -- People per birth date, kept by the triggers below: a segment rule over age or birth date
 -- alone is counted from these rows (one a day, a few thousand for a range of years)
--- instead of from every person's entry in contacts_by_birth_date (README, "Segment counts").
+-- instead of from every person's entry in contacts_by_birth_date (docs/design.md).
 CREATE TABLE birth_date_counts (
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     type       INTEGER NOT NULL,
@@ -236,7 +236,7 @@ END;
 -- Version 7: people per stage and gender, for those with either set, kept by the triggers
 -- below: a rule over stage and gender alone that nobody without both matches is summed
 -- from these rows (a few per account) instead of counted from contacts_by_stage, one entry
--- per person (README, "Segment counts"). '' stands for none (neither may be stored empty).
+-- per person (docs/design.md). '' stands for none (neither may be stored empty).
 CREATE TABLE stage_gender_counts (
     account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     type          INTEGER NOT NULL,
@@ -275,9 +275,9 @@ CREATE TABLE tags (
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     name       TEXT    NOT NULL COLLATE NOCASE,
     -- Version 5 (appended): the contacts and the clients carrying the tag, so that "everyone
-    -- tagged X" and `GET /v1/tags` read a number instead of counting index entries (about
-    -- 50 ns each: 9 ms for 167,000 people). The code that inserts links adds them (an insert
-    -- trigger cost SQLite a quarter of an import's time); contact_tags_uncount subtracts.
+    -- tagged X" and `GET /v1/tags` read a number instead of counting index entries, one
+    -- per person). The code that inserts links adds them (an insert
+    -- trigger made imports markedly slower); contact_tags_uncount subtracts.
     contact_count INTEGER NOT NULL DEFAULT 0,
     client_count  INTEGER NOT NULL DEFAULT 0,
     UNIQUE (account_id, name)
@@ -404,7 +404,8 @@ CREATE INDEX messages_sending ON messages (id) WHERE status = 2;
 -- Provider webhooks find a message by the provider's id (status callbacks, redeliveries).
 CREATE INDEX messages_by_provider_id ON messages (account_id, provider_id)
     WHERE provider_id IS NOT NULL;
--- A person's log goes with the person (API.md §4: deleting a contact deletes its messages).
+-- A person's log goes with the person (docs/api.md#contacts-clients-tags-locations:
+-- deleting a contact deletes its messages).
 CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
     DELETE FROM messages WHERE broadcast_id IS NULL AND contact_id = old.id;
     DELETE FROM messages
@@ -412,10 +413,10 @@ CREATE TRIGGER contacts_drop_messages AFTER DELETE ON contacts BEGIN
       AND status IN (0, 1, 2, 3, 4, 5, 6, 7, 8) AND contact_id = old.id;
 END;
 
--- Broadcasts (API.md §8): one message to each member of a segment, created set-wise by
--- the delivery worker in chunks of contact ids (fanout_after is the last id done, so a
--- restart resumes without creating anyone's message twice), then sent at a paced rate.
--- status: 0 scheduled, 1 running, 2 paused, 3 completed, 4 cancelled.
+-- Broadcasts (docs/api.md#broadcasts): one message to each member of a segment, created
+-- set-wise by the delivery worker in chunks of contact ids (fanout_after is the last id
+-- done, so a restart resumes without creating anyone's message twice), then sent at a paced
+-- rate. status: 0 scheduled, 1 running, 2 paused, 3 completed, 4 cancelled.
 CREATE TABLE broadcasts (
     id                  INTEGER PRIMARY KEY,
     account_id          INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -449,7 +450,8 @@ CREATE TABLE channel_settings (
     PRIMARY KEY (account_id, channel)
 ) WITHOUT ROWID;
 
--- Answers of sends made with an Idempotency-Key, replayed for 24 hours (API.md §7).
+-- Answers of sends made with an Idempotency-Key, replayed for 24 hours
+-- (docs/api.md#messages).
 CREATE TABLE idempotency_keys (
     account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     key          TEXT    NOT NULL,

@@ -231,5 +231,11 @@ row 'server peak RSS over the whole suite' "$rss MB" '—' '—' '≤ 100 MB' "$
   echo '| figure | Switchboard | baseline, same run | ratio | target | met |'
   echo '| --- | --- | --- | --- | --- | --- |'
   printf '%s\n' "${rows[@]}"
-} > "$out"
+  echo
+  # The notes below the marker are kept from run to run: how figures were reached.
+  if [ -f "$out" ] && grep -q '^<!-- history -->$' "$out"; then
+    sed -n '/^<!-- history -->$/,$p' "$out"
+  fi
+} > "$out.new"
+mv "$out.new" "$out"
 echo "wrote $out"

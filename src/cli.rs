@@ -1,4 +1,4 @@
-//! The command line (API.md §2 and §9). Without a subcommand it serves.
+//! The command line (docs/operations.md). Without a subcommand it serves.
 //!
 //! Account and key commands open the database file directly: WAL and a busy timeout let
 //! them run beside a server on the same file, and the server notices their revocations and

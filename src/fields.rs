@@ -87,7 +87,8 @@ pub fn patch_text(field: &str, value: Patch<String>, max: usize) -> Result<Patch
         .transpose()
 }
 
-/// `limit` and `page` of list requests (API.md §1): default 20, at most 500, pages from 1.
+/// `limit` and `page` of list requests (docs/api.md): default 20, at most 500, pages from
+/// 1.
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     pub limit: u32,

@@ -27,9 +27,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Three HTTP workers a core. A worker reads SQLite on its own thread, and while it is in
-/// a `pread` or a lock its other connections wait: on two cores, six workers served 11-12%
-/// more contact reads a second than two in three alternating `wrk` runs (README,
-/// "Measured"). The hello-world, which never waits, was fastest with one a core.
+/// a `pread` or a lock its other connections wait: on two cores, six workers served more
+/// contact reads a second than two in alternating `wrk` runs (BENCHMARKS.md).
+/// The hello-world, which never waits, was fastest with one a core.
 const WORKERS_PER_CORE: usize = 3;
 
 fn default_workers() -> usize {
@@ -87,7 +87,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
         // The logger formats each request's line before the log level can drop it: with
-        // request logs off it cost 7% of a contact read's instructions, so it is left out.
+        // request logs off that cost a contact read measurable time, so it is left out.
         let logs_requests =
             log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
         let db_path = config.db.clone();

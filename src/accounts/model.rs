@@ -22,7 +22,8 @@ impl Plan {
         }
     }
 
-    /// The plan's own limits (API.md §2, from the vendor's published plans).
+    /// The plan's own limits (docs/api.md#keys-and-the-account, from the vendor's published
+    /// plans).
     pub fn limits(self) -> Limits {
         match self {
             Plan::Trial => Limits {

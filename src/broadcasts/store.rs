@@ -53,7 +53,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Broadcast> {
     })
 }
 
-/// Counts of a broadcast's messages by status (API.md §8 `stats`).
+/// Counts of a broadcast's messages by status (docs/api.md#broadcasts `stats`).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Stats {
     pub total: i64,

@@ -1,7 +1,8 @@
-//! Reading imports (API.md §4): a CSV file whose header names the fields (other columns
-//! become custom attributes; `tags` split on `;`), or a JSON array of contacts. Rows are
-//! validated as a create body would be and handed on in batches; a row that fails is
-//! reported with its number and never stops the others. Pure: no SQL, no HTTP.
+//! Reading imports (docs/api.md#contacts-clients-tags-locations): a CSV file whose header
+//! names the fields (other columns become custom attributes; `tags` split on `;`), or a
+//! JSON array of contacts. Rows are validated as a create body would be and handed on in
+//! batches; a row that fails is reported with its number and never stops the others. Pure:
+//! no SQL, no HTTP.
 
 use super::export::restored;
 use super::model::{AttrKind, PersonChanges, PersonInput};

@@ -1,5 +1,5 @@
-//! Contacts and clients (API.md §4): one store with a `type`, served under `/v1/contacts` and
-//! `/v1/clients`; their tags and custom attributes.
+//! Contacts and clients (docs/api.md#contacts-clients-tags-locations): one store with a
+//! `type`, served under `/v1/contacts` and `/v1/clients`; their tags and custom attributes.
 
 pub mod bulk;
 pub mod export;

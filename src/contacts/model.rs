@@ -1,5 +1,5 @@
-//! Contacts and clients (API.md §4): the request body, its validation into typed changes,
-//! and the person as answers show it. No SQL, no HTTP.
+//! Contacts and clients (docs/api.md#contacts-clients-tags-locations): the request body,
+//! its validation into typed changes, and the person as answers show it. No SQL, no HTTP.
 
 use super::phone::PhoneRules;
 use crate::error::Error;
@@ -40,7 +40,7 @@ impl PersonType {
     }
 }
 
-// Documented bounds (README, "Limits").
+// Documented bounds (docs/api.md, "Limits").
 pub const MAX_NAME: usize = 200;
 pub const MAX_EMAIL: usize = 254;
 pub const MAX_EXTERNAL_ID: usize = 200;

@@ -1,7 +1,7 @@
 //! Each account's custom attribute names, kept in memory for reading people.
 //!
 //! Decoding a person's value slots needs the names; asking SQLite for them on every read
-//! was 12–15% of a point lookup's profile. Names are append-only: once a slot has a
+//! was a large share of a point lookup's profile. Names are append-only: once a slot has a
 //! name and kind it keeps them (nothing updates or deletes `attribute_keys`, and accounts
 //! are never deleted). So a kept list is right for every slot it names and can only lack
 //! newer ones. Each read of a person also counts the account's names in its own snapshot;

@@ -3,7 +3,7 @@
 //! and a national number of a length that country uses (libphonenumber's
 //! `isPossibleNumber`); whether it is assigned is the carrier's business.
 //!
-//! Full parsing costs ~6 µs, too much for a million-row import, so input that is already
+//! Full parsing is too slow for a million-row import, so input that is already
 //! strict E.164 takes a fast path that checks the same metadata directly; everything else
 //! (national formats, spaces, `tel:` URIs) goes through the full parser. A test checks the
 //! two agree.

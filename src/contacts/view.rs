@@ -126,7 +126,7 @@ impl<'a> PersonView<'a> {
     }
 
     /// The person's JSON, as `Person` serialises: members in the same order, ids as
-    /// strings (API.md §1), unset channel ids and attributes left out.
+    /// strings (docs/api.md), unset channel ids and attributes left out.
     pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
         let mut person = Object::start(out);
         person.id("id", self.id)?;
@@ -284,7 +284,7 @@ impl<'w> Object<'w> {
         serde_json::to_writer(&mut *self.out, value)
     }
 
-    /// Ids are strings in answers (API.md §1); digits need no escaping.
+    /// Ids are strings in answers (docs/api.md); digits need no escaping.
     fn id(&mut self, name: &'static str, id: i64) -> serde_json::Result<()> {
         self.name(name);
         self.out.push(b'"');

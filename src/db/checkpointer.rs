@@ -2,8 +2,8 @@
 //!
 //! SQLite's automatic checkpoint runs inside the commit that takes the WAL past 1,000
 //! frames, so the single writer, and every job queued behind it, stopped to copy those
-//! pages back after every few batches: a fifth of a broadcast fan-out's time went there
-//! (README, "Measured"). Instead the writer's WAL hook wakes this thread, which
+//! pages back after every few batches, a large share of a broadcast fan-out's time
+//! (BENCHMARKS.md). Instead the writer's WAL hook wakes this thread, which
 //! checkpoints from its own connection on the other core. PASSIVE checkpoints never wait
 //! for, nor block, the writer or the readers; SQLite's WAL documentation names running
 //! checkpoints "in a separate thread" as one way to take them out of the commits.

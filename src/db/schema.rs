@@ -75,6 +75,26 @@ mod tests {
         prepare_schema(&mut conn).unwrap();
     }
 
+    /// A migration file that is not listed would never run, and the version would not say so.
+    #[test]
+    fn every_migration_file_is_listed_and_the_last_one_is_the_version() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/db/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        let expected: Vec<String> = (2..=SCHEMA_VERSION)
+            .map(|n| format!("{n:03}.sql"))
+            .collect();
+        assert_eq!(files, expected);
+        assert_eq!(MIGRATIONS.len(), files.len());
+        for (listed, file) in MIGRATIONS.iter().zip(&files) {
+            let on_disk = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+            assert_eq!(*listed, on_disk, "{file} is listed out of order");
+        }
+    }
+
     /// Every table, column, index and trigger, as SQLite describes them.
     fn shape(conn: &Connection) -> Vec<String> {
         // Indexes and triggers with their definitions (whitespace aside); tables by column.

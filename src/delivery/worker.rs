@@ -100,7 +100,7 @@ impl Default for Settings {
     }
 }
 
-/// The WhatsApp Cloud API's standard throughput (API.md §8).
+/// The WhatsApp Cloud API's standard throughput (docs/api.md#broadcasts).
 pub const DEFAULT_BROADCAST_RATE: u32 = 80;
 pub const DEFAULT_PAUSE_AFTER_FAILURES: u32 = 25;
 /// Enough for the default pacing at a provider that takes most of a second to answer.

@@ -33,7 +33,7 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-/// Bodies of ordinary requests (API.md §1). Imports set their own, larger limit.
+/// Bodies of ordinary requests (docs/api.md). Imports set their own, larger limit.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Query strings that do not parse: `400` naming the parameter.
@@ -125,7 +125,7 @@ pub struct PageQuery {
     pub page: Option<u32>,
 }
 
-/// A list answer: the bare array, and the total in `X-Total-Count` (API.md §1).
+/// A list answer: the bare array, and the total in `X-Total-Count` (docs/api.md).
 pub fn paged<T: serde::Serialize>(items: Vec<T>, total: i64) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("x-total-count", total.to_string()))

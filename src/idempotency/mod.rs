@@ -1,6 +1,7 @@
-//! `Idempotency-Key` (API.md §7): a retried send with the same key and body replays the
-//! first answer byte for byte and sends nothing; the same key with another body is `422`;
-//! a repeat while the first is still running is `409`. Keys are per account and live 24 h.
+//! `Idempotency-Key` (docs/api.md#messages): a retried send with the same key and body
+//! replays the first answer byte for byte and sends nothing; the same key with another body
+//! is `422`; a repeat while the first is still running is `409`. Keys are per account and
+//! live 24 h.
 //!
 //! Only successful answers are remembered: a send refused with a `4xx` changed nothing, so
 //! retrying it with the same key after fixing the cause is allowed.

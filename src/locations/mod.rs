@@ -1,5 +1,5 @@
-//! Locations (API.md §4): the branches of a business, referenced by contacts, segments and
-//! messages as `{"location": {"id": …}}`.
+//! Locations (docs/api.md#contacts-clients-tags-locations): the branches of a business,
+//! referenced by contacts, segments and messages as `{"location": {"id": …}}`.
 
 pub mod store;
 

@@ -1,5 +1,5 @@
-//! Sending and receiving messages (API.md §7): the send bodies ([`body`], [`render`],
-//! [`incoming`]) and the log ([`store`]). Handing messages to providers is
+//! Sending and receiving messages (docs/api.md#messages): the send bodies ([`body`],
+//! [`render`], [`incoming`]) and the log ([`store`]). Handing messages to providers is
 //! [`crate::delivery`]'s.
 
 pub mod body;

@@ -135,7 +135,8 @@ fn every_condition(rule: &Rule, test: &impl Fn(&Condition) -> bool) -> bool {
 /// (`birth_date_counts`, aliased `c`: its compiled SQL reads `c.birth_date` alone).
 pub fn only_birth_dates(rule: &Rule) -> bool {
     every_condition(rule, &|c| {
-        // Negative operators also match people lacking the date (API.md §5): not these.
+        // Negative operators also match people lacking the date (docs/api.md#segments): not
+        // these.
         let positive = matches!(
             c.op,
             Op::Eq
@@ -243,7 +244,8 @@ impl Compiler<'_> {
         match c.op {
             Op::Exists => Ok(present(text, column)),
             Op::NotExists => Ok(format!("NOT {}", present(text, column))),
-            // API.md §5: negative operators also match people lacking the attribute.
+            // docs/api.md#segments: negative operators also match people lacking the
+            // attribute.
             op if op.is_negative() => {
                 let test = self.positive(field, column, op.positive(), c)?;
                 Ok(format!("({column} IS NULL OR NOT ({test}))"))

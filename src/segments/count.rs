@@ -116,8 +116,8 @@ fn count_by_stage(
 /// Everyone of `kind` meeting `condition` (over custom attributes the narrow index carries),
 /// counted from that index. A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
 /// halves read at once, the upper one by a second reader from `pool` on its own thread,
-/// when one is free: each core of a small server then scans half (five conditions over a
-/// million people took 143–192 ms in one scan). The halves read two snapshots, so a write
+/// when one is free: each core of a small server then scans half (see BENCHMARKS.md, "Segment
+/// counts"). The halves read two snapshots, so a write
 /// committed between their starts may be counted in one half only.
 fn count_in_halves(
     conn: &Connection,

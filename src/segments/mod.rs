@@ -1,5 +1,5 @@
-//! Segments (API.md §5): one rule engine behind three dialects. The rules and their compiler
-//! to SQL live in [`rules`]; the segment store and the dialects' routes build on it.
+//! Segments (docs/api.md#segments): one typed rule ([`rules`]) that every dialect parses
+//! into, its compiler to SQL ([`compile`]), the count planner ([`count`]) and the store.
 
 pub mod compile;
 pub mod count;

@@ -1,8 +1,8 @@
-//! A segment's definition (API.md §5.1): the Whautomate body, its `criteria` turned into one
-//! ANDed group of rule conditions, `groups` beside or instead of them, or `contactIds` for a
-//! static list. Parsed once, here, into a typed [`Membership`]; segments store its canonical
-//! form ([`Membership::stored`]) and read it back ([`Membership::from_stored`]). No SQL, no
-//! HTTP.
+//! A segment's definition (docs/api.md#segments): the Whautomate body, its `criteria`
+//! turned into one ANDed group of rule conditions, `groups` beside or instead of them, or
+//! `contactIds` for a static list. Parsed once, here, into a typed [`Membership`]; segments
+//! store its canonical form ([`Membership::stored`]) and read it back
+//! ([`Membership::from_stored`]). No SQL, no HTTP.
 
 use super::rules::{Condition, Group, Logic, Node, Op, Rule, condition_json};
 use crate::contacts::model::{Gender, PersonType};

@@ -15,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-/// More conditions than this in one rule is `400` (API.md §5).
+/// More conditions than this in one rule is `400` (docs/api.md#segments).
 pub const MAX_CONDITIONS: usize = 50;
 /// Nesting of groups inside groups, counting the top-level groups as depth 1.
 pub const MAX_DEPTH: usize = 5;

@@ -135,8 +135,9 @@ fn check_rule(conn: &Connection, account_id: i64, def: &Definition, now: Timesta
     Ok(())
 }
 
-/// Refuses a new segment beyond the account's limit of active segments (API.md §2); a
-/// limit of 0 means the account has no custom segments at all.
+/// Refuses a new segment beyond the account's limit of active segments
+/// (docs/api.md#keys-and-the-account); a limit of 0 means the account has no custom
+/// segments at all.
 pub fn check_limit(conn: &Connection, account_id: i64, limit: Option<u32>) -> Result<()> {
     let Some(limit) = limit else {
         return Ok(());

@@ -1,5 +1,5 @@
-//! Broadcasts (API.md §8): recipients and skip reasons, personalisation, pacing, pause,
-//! resume and cancel, schedules, STOP/START, and a SIGKILL in the middle.
+//! Broadcasts (docs/api.md#broadcasts): recipients and skip reasons, personalisation,
+//! pacing, pause, resume and cancel, schedules, STOP/START, and a SIGKILL in the middle.
 
 use crate::helpers::{
     PASSWORD, Process, TestApp, cli, error_message, eventually, spawn_app, spawn_app_with,

@@ -1,5 +1,6 @@
-//! Sending and receiving (API.md §7): the twelve send endpoints, the session window, the
-//! log, delivery through the worker, schedules across restarts, cancel, idempotency.
+//! Sending and receiving (docs/api.md#messages): the twelve send endpoints, the session
+//! window, the log, delivery through the worker, schedules across restarts, cancel,
+//! idempotency.
 
 use crate::helpers::{TestApp, error_message, eventually, spawn_app, spawn_app_with_sandbox};
 use reqwest::StatusCode;

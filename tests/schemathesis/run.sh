@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs schemathesis against the release server's own /openapi.json: every check but
-# positive_data_acceptance (see README "API description"), up to MAX_EXAMPLES generated
+# positive_data_acceptance (see docs/api.md, "The API description"), up to MAX_EXAMPLES generated
 # requests per operation and phase, on a fresh database with a little data at id 1.
 # Needs Python 3 with pip (installs the pinned schemathesis).
 set -euo pipefail

@@ -1,5 +1,5 @@
-//! The admin page's JSON API (API.md §2): sign-up, login, logout, the account, its keys,
-//! its channel settings.
+//! The admin page's JSON API (docs/api.md#keys-and-the-account): sign-up, login, logout,
+//! the account, its keys, its channel settings.
 
 use crate::accounts::store::{self, KeyRecord};
 use crate::accounts::{Email, NewPassword, Plan};

@@ -238,7 +238,7 @@ pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result
     Ok(HttpResponse::Ok().json(tags))
 }
 
-/// Bodies of imports (API.md §1).
+/// Bodies of imports (docs/api.md).
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 /// People per chunk of an export.
 const EXPORT_PAGE: u32 = 2_000;

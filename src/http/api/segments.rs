@@ -1,5 +1,6 @@
-//! `/v1/segments` (Whautomate's dialect, API.md §5.1): create, list, get, delete, count,
-//! members, and preview. Membership is computed at every read, off the async workers.
+//! `/v1/segments` (Whautomate's dialect, docs/api.md#segments): create, list, get, delete,
+//! count, members, and preview. Membership is computed at every read, off the async
+//! workers.
 
 use crate::clock;
 use crate::contacts::store::Window;
