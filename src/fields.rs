@@ -41,6 +41,14 @@ impl<'de> Deserialize<'de> for Id {
                     .map_err(|_| E::custom("id out of range"))
                     .and_then(|v| self.visit_i64(v))
             }
+            /// `1.0` is the integer 1 to JSON Schema, and so to the API description.
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Id, E> {
+                if v.fract() == 0.0 && v >= 1.0 && v < i64::MAX as f64 {
+                    self.visit_i64(v as i64)
+                } else {
+                    Err(E::custom("an id is a positive whole number"))
+                }
+            }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Id, E> {
                 v.trim()
                     .parse::<i64>()
@@ -52,10 +60,37 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// Digits of the longest id the API description promises (ids fit in an `i64`, whose
+/// largest value has 19 digits).
+pub const MAX_ID_DIGITS: usize = 18;
+
 /// `{"id": …}`, the contract's way to reference another record.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Ref {
     pub id: Id,
+}
+
+impl<'de> Deserialize<'de> for Ref {
+    /// Only from an object: serde would also take a struct from an array (`[5]`), by position.
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Ref, D::Error> {
+        #[derive(Deserialize)]
+        struct Fields {
+            id: Id,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ref;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object {\"id\": …}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Ref, A::Error> {
+                let fields =
+                    Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Ref { id: fields.id })
+            }
+        }
+        de.deserialize_map(Visitor)
+    }
 }
 
 /// Trims `value` and checks it is 1..=`max` characters without control characters.
@@ -117,8 +152,12 @@ impl Page {
     }
 }
 
-/// Deserializes a JSON document, with an error that says where it went wrong.
+/// Deserializes a JSON object, with an error that says where it went wrong. Every body is
+/// an object: serde would also read a struct from an array, by position (`["Asha"]`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(Error::invalid("body: expected a JSON object, not an array"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -230,5 +269,12 @@ mod json_tests {
         assert!(message("{\n  \"email\" 1}").contains("line 2 column 11"));
         assert!(message(r#"{"email":"a","tags":[]} x"#).contains("trailing characters"));
         assert!(message("").starts_with("malformed JSON"));
+        // A struct by position is no body; a malformed one still says where.
+        assert_eq!(
+            message(r#" ["a", ["x"]]"#),
+            "body: expected a JSON object, not an array"
+        );
+        assert!(message("[1,").starts_with("body: expected a JSON object"));
+        assert!(message("5").starts_with("body: invalid type: integer"));
     }
 }

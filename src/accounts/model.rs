@@ -102,7 +102,8 @@ impl Overrides {
     }
 }
 
-const MAX_EMAIL_LEN: usize = 254;
+/// Characters in an email address (RFC 5321's limit on a path).
+pub const MAX_EMAIL_CHARS: usize = 254;
 
 /// A syntactically valid email address, trimmed. Compared case-insensitively by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,9 +115,9 @@ impl Email {
         if email.is_empty() {
             return Err(Error::invalid("email: must not be empty"));
         }
-        if email.len() > MAX_EMAIL_LEN {
+        if email.chars().count() > MAX_EMAIL_CHARS {
             return Err(Error::invalid(format!(
-                "email: must be at most {MAX_EMAIL_LEN} characters"
+                "email: must be at most {MAX_EMAIL_CHARS} characters"
             )));
         }
         if !email_address::EmailAddress::is_valid(email) {
@@ -132,7 +133,7 @@ impl Email {
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Bounds the work one login can cost; far above any real passphrase.
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// A password acceptable for a new account.
 pub struct NewPassword(String);
@@ -144,9 +145,9 @@ impl NewPassword {
                 "password: must be at least {MIN_PASSWORD_CHARS} characters"
             )));
         }
-        if raw.len() > MAX_PASSWORD_BYTES {
+        if raw.chars().count() > MAX_PASSWORD_CHARS {
             return Err(Error::invalid(format!(
-                "password: must be at most {MAX_PASSWORD_BYTES} bytes"
+                "password: must be at most {MAX_PASSWORD_CHARS} characters"
             )));
         }
         Ok(NewPassword(raw))

@@ -137,7 +137,7 @@ impl Broadcast {
 /// (the worker fans it out) or `scheduled`.
 pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timestamp) -> Result<i64> {
     let segment = segments::find(conn, account_id, b.segment_id)?.ok_or_else(|| {
-        Error::invalid(format!(
+        Error::not_found(format!(
             "segment.id: no segment {} in this account",
             b.segment_id
         ))

@@ -21,7 +21,7 @@ const fn field(name: &'static str, secret: bool, required: bool) -> Field {
     }
 }
 
-const MAX_VALUE: usize = 2000;
+pub const MAX_VALUE: usize = 2000;
 
 const WHATSAPP: &[Field] = &[
     field("phoneNumberId", false, true),

@@ -34,13 +34,13 @@ impl CustomSegment {
         let name = self
             .name
             .filter(|n| !n.trim().is_empty())
-            .ok_or_else(|| Error::invalid("name is required"))?;
+            .ok_or_else(|| Error::invalid("name: required"))?;
         let dynamic = match self.refresh_type.as_ref().and_then(Value::as_i64) {
             Some(1) => false,
             Some(2) => true,
             _ => {
                 return Err(Error::invalid(
-                    "refreshType must be 1 (static) or 2 (dynamic)",
+                    "refreshType: must be 1 (static) or 2 (dynamic)",
                 ));
             }
         };
@@ -50,12 +50,12 @@ impl CustomSegment {
         let contact_ids = self.contact_ids.unwrap_or_default();
         if dynamic && groups.is_none() {
             return Err(Error::invalid(
-                "a dynamic segment (refreshType 2) needs groups",
+                "groups: a dynamic segment (refreshType 2) needs groups",
             ));
         }
         if !dynamic && groups.is_none() && contact_ids.is_empty() {
             return Err(Error::invalid(
-                "a static segment (refreshType 1) needs groups or contactIds",
+                "groups: a static segment (refreshType 1) needs groups or contactIds",
             ));
         }
         let freeze = match (&groups, dynamic) {
@@ -109,17 +109,20 @@ mod tests {
         for (body, message) in [
             (
                 json!({"refreshType": 2, "groups": groups}),
-                "name is required",
+                "name: required",
             ),
             (
                 json!({"name": "x", "refreshType": 3}),
-                "refreshType must be",
+                "refreshType: must be",
             ),
             (
                 json!({"name": "x", "refreshType": 2, "groups": []}),
-                "a dynamic segment",
+                "groups: a dynamic segment",
             ),
-            (json!({"name": "x", "refreshType": 1}), "a static segment"),
+            (
+                json!({"name": "x", "refreshType": 1}),
+                "groups: a static segment",
+            ),
         ] {
             let err = asked(body).unwrap_err();
             assert!(err.message.starts_with(message), "{}", err.message);

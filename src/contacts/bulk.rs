@@ -288,13 +288,16 @@ pub fn upsert_people(
     let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
     let mut tags = TagLinks::default();
     let mut ids = Vec::with_capacity(rows.len());
+    let mut created = 0;
     for row in &rows {
-        let (id, _) = check_location(conn, account_id, &row.changes)
+        let (id, new) = check_location(conn, account_id, &row.changes)
             .and_then(|()| batch.upsert_row(&row.changes, &mut tags))
             .map_err(|e| e.within(&format!("persons[{}]", row.number)))?;
         ids.push(id);
+        created += i64::from(new);
     }
     tags.write(conn, kind)?;
+    accounts::count_stored(conn, account_id, created, 0)?;
     Ok(ids)
 }
 

@@ -409,19 +409,20 @@ pub fn birth_date(raw: &str, today: Date) -> Result<String, Error> {
     Ok(date.to_string())
 }
 
-/// Trims, drops duplicates (case-insensitively, first spelling kept), bounds count and length.
+/// Bounds count and length, trims, and drops duplicates (case-insensitively, first
+/// spelling kept). The count is of the list as sent, as the API description states it.
 pub fn tags(raw: &[String]) -> Result<Vec<String>, Error> {
+    if raw.len() > MAX_TAGS {
+        return Err(Error::invalid(format!(
+            "tags: at most {MAX_TAGS} tags per contact"
+        )));
+    }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for (i, tag) in raw.iter().enumerate() {
         let tag = text(&format!("tags[{i}]"), tag, MAX_TAG)?;
         if !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
             out.push(tag);
         }
-    }
-    if out.len() > MAX_TAGS {
-        return Err(Error::invalid(format!(
-            "tags: at most {MAX_TAGS} tags per contact"
-        )));
     }
     Ok(out)
 }

@@ -106,8 +106,8 @@ pub fn add_tags(
         .prepare_cached("SELECT count(*) FROM contact_tags WHERE contact_id = ?1")?
         .query_row([id], |r| r.get(0))?;
     if count > MAX_TAGS as i64 {
-        return Err(Error::invalid(format!(
-            "tags: at most {MAX_TAGS} tags per contact"
+        return Err(Error::conflict(format!(
+            "tags: a contact carries at most {MAX_TAGS} tags; remove some first"
         )));
     }
     copy_names(conn, [id])?;

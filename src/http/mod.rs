@@ -76,15 +76,13 @@ pub async fn health(state: web::Data<AppState>) -> Result<HttpResponse, Error> {
 /// Mutating admin calls must carry `Content-Type: application/json`. A cross-site HTML form
 /// cannot send that type, and a cross-site script cannot send it without a CORS preflight,
 /// which this server never grants: so no other site can act with an admin's cookie.
+/// `DELETE` needs no body: no cross-site request can use that method without a preflight.
 pub async fn require_json_for_mutations(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     // Other methods (TRACE, …) change nothing here: they meet the route's 405.
-    let mutating = matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    let mutating = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH);
     if mutating && !is_json(req.headers()) {
         return Err(Error::new(
             Kind::UnsupportedType,

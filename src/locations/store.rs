@@ -31,7 +31,7 @@ pub fn check_reference(conn: &Connection, account_id: i64, location_id: Option<i
         .exists(params![id, account_id])?;
     found
         .then_some(())
-        .ok_or_else(|| Error::invalid(format!("location.id: no location {id} in this account")))
+        .ok_or_else(|| Error::not_found(format!("location.id: no location {id} in this account")))
 }
 
 pub fn insert(conn: &Connection, account_id: i64, title: &str, now: Timestamp) -> Result<i64> {

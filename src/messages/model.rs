@@ -126,6 +126,18 @@ impl Status {
         Status::Received,
     ];
 
+    /// What [`Status::as_str`] shows, each once.
+    pub const NAMES: [&str; 8] = [
+        "scheduled",
+        "queued",
+        "sent",
+        "delivered",
+        "read",
+        "failed",
+        "cancelled",
+        "received",
+    ];
+
     pub fn code(self) -> i64 {
         self as i64
     }
@@ -238,6 +250,16 @@ pub struct Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_status_names_are_every_shown_status_once() {
+        let mut shown: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+        shown.dedup();
+        assert_eq!(shown, Status::NAMES);
+        for name in Status::NAMES {
+            assert!(!Status::named(name).is_empty());
+        }
+    }
 
     #[test]
     fn statuses_only_move_forward() {

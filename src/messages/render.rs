@@ -10,12 +10,12 @@ use crate::templates::model::Template;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-const MAX_PARAMETER: usize = 1024;
-const MAX_PARAMETERS: usize = 100;
-const MAX_TELEGRAM_BUTTONS: usize = 10;
+pub const MAX_PARAMETER: usize = 1024;
+pub const MAX_PARAMETERS: usize = 100;
+pub const MAX_TELEGRAM_BUTTONS: usize = 10;
 /// Messenger's generic template: at most 10 elements of at most 3 buttons.
-const MAX_ELEMENTS: usize = 10;
-const MAX_ELEMENT_BUTTONS: usize = 3;
+pub const MAX_ELEMENTS: usize = 10;
+pub const MAX_ELEMENT_BUTTONS: usize = 3;
 const MAX_ELEMENT_TEXT: usize = 80;
 
 /// A WhatsApp `sendtemplate` body, checked; rendered by [`TemplateRequest::render`].

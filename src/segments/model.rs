@@ -129,7 +129,12 @@ impl Definition {
             .description
             .map(|d| text("description", &d, MAX_DESCRIPTION))
             .transpose()?;
-        let kind = match body.kind.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let kind = match body
+            .kind
+            .as_deref()
+            .map(|k| k.trim().to_ascii_lowercase())
+            .as_deref()
+        {
             None | Some("contact") => PersonType::Contact,
             Some("client") => PersonType::Client,
             Some(_) => return Err(Error::invalid("type: expected contact or client")),
@@ -162,7 +167,7 @@ impl Definition {
     /// Sending `criteria` or `groups` makes the segment dynamic; `contactIds`, static.
     pub fn updated(stored: Sent, body: SegmentBody) -> Result<Definition, Error> {
         if let Some(kind) = &body.kind
-            && !kind.eq_ignore_ascii_case(stored.kind.as_str())
+            && !kind.trim().eq_ignore_ascii_case(stored.kind.as_str())
         {
             return Err(Error::invalid("type: a segment's type cannot be changed"));
         }

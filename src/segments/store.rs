@@ -211,7 +211,7 @@ pub fn add_members(
         if add.execute(params![segment_id, id, account_id, kind.code()])? == 0
             && !known.exists(params![id, account_id, kind.code()])?
         {
-            return Err(Error::invalid(format!(
+            return Err(Error::not_found(format!(
                 "contactIds[{i}]: no {} {id} in this account",
                 kind.as_str()
             )));

@@ -13,9 +13,9 @@ pub const MAX_BUTTONS: usize = 10;
 pub const MAX_BUTTON_TEXT: usize = 25;
 pub const MAX_URL: usize = 2000;
 
-const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
-const HEADER_TYPES: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"];
-const BUTTON_TYPES: [&str; 3] = ["URL", "QUICK_REPLY", "PHONE_NUMBER"];
+pub const CATEGORIES: [&str; 3] = ["MARKETING", "UTILITY", "AUTHENTICATION"];
+pub const HEADER_TYPES: [&str; 5] = ["TEXT", "IMAGE", "VIDEO", "DOCUMENT", "LOCATION"];
+pub const BUTTON_TYPES: [&str; 3] = ["URL", "QUICK_REPLY", "PHONE_NUMBER"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Header {

@@ -141,7 +141,7 @@ pub fn find(conn: &Connection, account_id: i64, name: &str, language: &str) -> R
     .query_row(params![account_id, name, language], from_row)
     .optional()?
     .ok_or_else(|| {
-        Error::invalid(format!(
+        Error::not_found(format!(
             "template: no template {name} in language {language} in this account"
         ))
     })

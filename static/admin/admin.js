@@ -273,7 +273,7 @@ $("copy-key").addEventListener("click", async () => {
 });
 
 $("logout").addEventListener("click", async () => {
-  await api("POST", "/logout").catch(() => {});
+  await api("POST", "/logout", {}).catch(() => {});
   $("new-key").hidden = true;
   showAuth(false);
 });

@@ -429,7 +429,13 @@ async fn every_bad_field_is_a_400_naming_it_and_stores_nothing() {
         let res = app
             .call("POST", "/v1/contacts", &key, Some(body.clone()))
             .await;
-        let message = error_message(res, StatusCode::BAD_REQUEST).await;
+        // A reference to what the account lacks is 404; the rest are malformed.
+        let status = if expected.contains(": no ") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let message = error_message(res, status).await;
         assert!(message.starts_with(expected), "{body}: {message}");
     }
     let res = app.call("GET", "/v1/contacts", &key, None).await;
@@ -568,4 +574,82 @@ async fn a_default_region_lets_numbers_omit_the_country_code() {
         )
         .await;
     error_message(res, StatusCode::BAD_REQUEST).await;
+}
+
+/// serde reads a struct from an array by position: `["Eve"]` would have set the name.
+#[tokio::test]
+async fn a_body_or_reference_that_is_an_array_is_refused_and_whole_number_ids_are_ids() {
+    let (app, key) = setup().await;
+    let asha = app
+        .ok("POST", "/v1/contacts", &key, Some(json!({"name": "Asha"})))
+        .await;
+    let path = format!("/v1/contacts/{}", id_of(&asha));
+    let res = app.call("PUT", &path, &key, Some(json!(["Eve"]))).await;
+    assert_eq!(
+        error_message(res, StatusCode::BAD_REQUEST).await,
+        "body: expected a JSON object, not an array"
+    );
+    let location = app
+        .ok("POST", "/v1/locations", &key, Some(json!({"title": "HQ"})))
+        .await;
+    let by_position = json!({"location": [location["id"]]});
+    let res = app.call("PUT", &path, &key, Some(by_position)).await;
+    let message = error_message(res, StatusCode::BAD_REQUEST).await;
+    assert!(message.starts_with("location"), "{message}");
+    let unchanged = app.ok("GET", &path, &key, None).await;
+    assert_eq!(
+        (&unchanged["name"], &unchanged["location"]),
+        (&json!("Asha"), &Value::Null)
+    );
+
+    // JSON Schema's integers include 1.0; a fraction is no id.
+    let id: f64 = location["id"].as_str().unwrap().parse().unwrap();
+    let moved = app
+        .ok("PUT", &path, &key, Some(json!({"location": {"id": id}})))
+        .await;
+    assert_eq!(moved["location"]["id"], location["id"]);
+    let res = app
+        .call(
+            "PUT",
+            &path,
+            &key,
+            Some(json!({"location": {"id": id + 0.5}})),
+        )
+        .await;
+    error_message(res, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn tags_are_counted_as_sent_and_a_full_person_takes_no_more() {
+    let (app, key) = setup().await;
+    // Fifty-one copies of one tag: over the count as sent, though one tag once deduplicated.
+    let res = app
+        .call(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "A", "tags": vec!["vip"; 51]})),
+        )
+        .await;
+    let message = error_message(res, StatusCode::BAD_REQUEST).await;
+    assert!(message.starts_with("tags:"), "{message}");
+    let fifty: Vec<String> = (0..50).map(|i| format!("t{i}")).collect();
+    let full = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "A", "tags": fifty})),
+        )
+        .await;
+    let res = app
+        .call(
+            "POST",
+            &format!("/v1/contacts/{}/tags", id_of(&full)),
+            &key,
+            Some(json!({"tags": ["one more"]})),
+        )
+        .await;
+    let message = error_message(res, StatusCode::CONFLICT).await;
+    assert!(message.starts_with("tags:"), "{message}");
 }

@@ -190,15 +190,21 @@ async fn whatsapp_templates_are_rendered_into_the_log_and_recepient_finds_or_cre
     .await;
     assert_eq!(log(&app, &key, &asha).await.len(), 2);
 
-    for (bad, field) in [
-        (body(json!(["Asha"])), "bodyTextParameters"),
+    for (bad, field, status) in [
+        (
+            body(json!(["Asha"])),
+            "bodyTextParameters",
+            StatusCode::BAD_REQUEST,
+        ),
         (
             json!({"contact": {"id": asha}, "template": {"name": "nope", "language": "en_US"}}),
             "template",
+            StatusCode::NOT_FOUND,
         ),
         (
             json!({"contact": {"id": asha}, "template": {"name": "order_update"}}),
             "template.language",
+            StatusCode::BAD_REQUEST,
         ),
     ] {
         let res = app
@@ -209,7 +215,7 @@ async fn whatsapp_templates_are_rendered_into_the_log_and_recepient_finds_or_cre
                 Some(bad),
             )
             .await;
-        let message = error_message(res, StatusCode::BAD_REQUEST).await;
+        let message = error_message(res, status).await;
         assert!(message.starts_with(field), "{message}");
     }
 }
@@ -361,11 +367,6 @@ async fn malformed_send_bodies_are_400_naming_the_field() {
             "scheduleDateTime",
         ),
         (
-            "telegram/sendtext",
-            json!({"contact": {"id": c}, "textMessage": "a", "location": {"id": 999}}),
-            "location.id",
-        ),
-        (
             "telegram/sendmedia",
             json!({"contact": {"id": c}, "mediaUrl": "javascript:alert(1)", "mimeType": "image/png"}),
             "mediaUrl",
@@ -434,6 +435,17 @@ async fn malformed_send_bodies_are_400_naming_the_field() {
         let message = error_message(res, StatusCode::BAD_REQUEST).await;
         assert!(message.starts_with(field), "{path} {body}: {message}");
     }
+    // A location the account lacks is 404, naming the field.
+    let res = app
+        .call(
+            "POST",
+            "/v1/messages/telegram/sendtext",
+            &key,
+            Some(json!({"contact": {"id": c}, "textMessage": "a", "location": {"id": 999}})),
+        )
+        .await;
+    let message = error_message(res, StatusCode::NOT_FOUND).await;
+    assert!(message.starts_with("location.id"), "{message}");
     // Every endpoint: no recipient, and a recipient with nothing to send.
     let required = [
         ("sendtext", "textMessage"),

@@ -209,6 +209,12 @@ async fn what_an_account_stores_is_counted_exactly_on_every_path() {
     .await;
     app.ok("DELETE", &format!("/v1/contacts/{first}"), &key, None)
         .await;
+    // Segmenter's persons: one new, one known by externalId; and a client.
+    let persons = json!({"name": "s", "persons": [{"externalId": "s1"}, {"externalId": "e2"}]});
+    app.ok("POST", "/segmenter/segments", &key, Some(persons))
+        .await;
+    app.ok("POST", "/v1/clients", &key, Some(json!({"name": "C"})))
+        .await;
 
     let conn = rusqlite::Connection::open(&app.db_path).unwrap();
     let count = |table: &str| -> i64 {
@@ -220,9 +226,9 @@ async fn what_an_account_stores_is_counted_exactly_on_every_path() {
         .unwrap()
     };
     let (people, messages) = (count("contacts"), count("messages"));
-    // People: 5 made, 2 imported (1 row updated), 1 who wrote, 1 deleted. Messages: 1
-    // sent, 1 received, 7 broadcast, and the deleted person's 2.
-    assert_eq!((people, messages), (7, 7));
+    // People: 5 made, 2 imported (1 row updated), 1 who wrote, 1 deleted, 1 of Segmenter's
+    // and a client. Messages: 1 sent, 1 received, 7 broadcast, and the deleted person's 2.
+    assert_eq!((people, messages), (9, 7));
     let usage = usage(&app, &key).await;
     assert_eq!(
         (usage["contacts"].as_i64(), usage["messages"].as_i64()),

@@ -101,20 +101,20 @@ async fn each_of_the_seeds_400_cases_answers_in_watis_shape() {
     let cases = [
         (
             json!({"refreshType": 1, "useUploadedContact": false}),
-            "name is required",
+            "name: required",
         ),
         (
             json!({"name": "x", "refreshType": 3}),
-            "refreshType must be 1 (static) or 2 (dynamic)",
+            "refreshType: must be 1 (static) or 2 (dynamic)",
         ),
-        (json!({"name": "x"}), "refreshType must be"),
+        (json!({"name": "x"}), "refreshType: must be"),
         (
             json!({"name": "x", "refreshType": 2}),
-            "a dynamic segment (refreshType 2) needs groups",
+            "groups: a dynamic segment (refreshType 2) needs groups",
         ),
         (
             json!({"name": "x", "refreshType": 1}),
-            "a static segment (refreshType 1) needs groups or contactIds",
+            "groups: a static segment (refreshType 1) needs groups or contactIds",
         ),
         (
             json!({"name": "x", "refreshType": 2, "groups": [{"conditions": [{"attribute": "a", "operator": "?", "value": 1}]}]}),

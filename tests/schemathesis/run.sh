@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs schemathesis against the release server's own /openapi.json: every check but
-# positive_data_acceptance (see docs/api.md, "The API description"), up to MAX_EXAMPLES generated
-# requests per operation and phase, on a fresh database with a little data at id 1.
+# Runs schemathesis against the release server's own /openapi.json: every check, with
+# positive_data_acceptance replaced by rules.py's, which also knows each operation's
+# x-rules-beyond-schema (see docs/api.md, "The API description"); up to MAX_EXAMPLES
+# generated requests per operation and phase, on a fresh database with a little data at id 1.
 # Needs Python 3 with pip (installs the pinned schemathesis).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +28,7 @@ api -d '{"name":"vips","criteria":{"tags":["vip"]}}' "$base/v1/segments"
 api -d '{"contact":{"id":"1"},"textMessage":"hello"}' "$base/v1/messages/telegram/sendtext"
 api -d '{"name":"b","segment":{"id":"1"},"channel":"telegram","textMessage":"Hi {{firstName}}"}' "$base/v1/broadcasts"
 cd "$work"
+export SCHEMATHESIS_HOOKS=rules PYTHONPATH="$root/tests/schemathesis"
 schemathesis run "$base/openapi.json" -H "x-api-key: $key" \
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples "${MAX_EXAMPLES:-50}" --seed "${SEED:-1}" --workers 1 --no-color \

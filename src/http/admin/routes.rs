@@ -1,6 +1,7 @@
 //! The admin page's JSON API (docs/api.md#keys-and-the-account): sign-up, login, logout,
 //! the account, its keys, its channel settings.
 
+use crate::accounts::model::{MAX_EMAIL_CHARS, MAX_PASSWORD_CHARS};
 use crate::accounts::store::{self, KeyRecord};
 use crate::accounts::{Email, NewPassword, Plan};
 use crate::auth::{keys, password};
@@ -25,8 +26,6 @@ pub struct Credentials {
 
 /// Identical for an unknown email and a wrong password, so it reveals no account.
 const BAD_CREDENTIALS: &str = "invalid email or password";
-/// The longest email address (RFC 5321's path limit).
-const MAX_EMAIL_BYTES: usize = 254;
 
 /// A header's text, if it is text.
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -131,9 +130,9 @@ pub async fn login(
     let now = clock::now();
     let email_key = body.email.trim().to_lowercase();
     // Before any work: the throttle keeps emails, and no address is longer.
-    if email_key.len() > MAX_EMAIL_BYTES {
+    if email_key.chars().count() > MAX_EMAIL_CHARS {
         return Err(Error::invalid(format!(
-            "email: at most {MAX_EMAIL_BYTES} bytes"
+            "email: must be at most {MAX_EMAIL_CHARS} characters"
         )));
     }
     let client = client_of(&state, &req);
@@ -161,9 +160,7 @@ pub async fn login(
     let account = web::block(move || {
         let _place = place;
         match found {
-            Some((account, hash))
-                if password.len() <= crate::accounts::model::MAX_PASSWORD_BYTES =>
-            {
+            Some((account, hash)) if password.chars().count() <= MAX_PASSWORD_CHARS => {
                 password::verify(&password, &hash).then_some(account)
             }
             _ => {
@@ -202,7 +199,12 @@ pub async fn login(
     Ok(signed_in(&state, &req, token, body))
 }
 
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse> {
+/// The body is any JSON object (`{}`): what the JSON content type asks for, read.
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    Json(_): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<HttpResponse> {
     if let Some(token_digest) = session::presented_digest(&req) {
         state
             .writer

@@ -122,14 +122,15 @@ pub async fn messages(
     query: web::Query<MessagesQuery>,
 ) -> Result<HttpResponse> {
     let page = Page::new(query.limit, query.page)?;
-    let statuses = match query.status.as_deref().map(str::trim) {
+    let statuses = match query.status.as_deref() {
         None | Some("") => Vec::new(),
         Some(name) => {
             let statuses = MessageStatus::named(name);
             if statuses.is_empty() {
-                return Err(Error::invalid(
-                    "status: expected queued, sent, delivered, read, failed or cancelled",
-                ));
+                return Err(Error::invalid(format!(
+                    "status: expected one of {}",
+                    MessageStatus::NAMES.join(", ")
+                )));
             }
             statuses
         }

@@ -106,7 +106,7 @@ async fn change_members(
         .run(move |conn| {
             let segment = store::get(conn, account, id)?;
             if segment.dynamic {
-                return Err(Error::invalid(
+                return Err(Error::conflict(
                     "contactIds: this segment is dynamic; its members are whoever matches its rule",
                 ));
             }

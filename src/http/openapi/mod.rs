@@ -4,6 +4,8 @@
 //! live in code, and a test checks that the description and [`crate::http::routes::table`]
 //! name the same operations.
 
+mod beyond;
+mod inputs;
 mod paths;
 mod schemas;
 

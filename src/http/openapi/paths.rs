@@ -1,7 +1,9 @@
 //! Every operation: its parameters, body and answers. [`crate::http::routes::table`] is the list
 //! this must match; a test checks both ways.
 
+use super::beyond::{self, Rule};
 use super::schemas::reference;
+use crate::messages::model::Status as MessageStatus;
 use serde_json::{Map, Value, json};
 
 /// How an operation is authorised.
@@ -18,6 +20,7 @@ struct Op {
     path: String,
     auth: Auth,
     body: Value,
+    rules: Vec<Rule>,
 }
 
 fn op(method: &'static str, path: impl Into<String>, tag: &str, summary: &str) -> Op {
@@ -26,6 +29,7 @@ fn op(method: &'static str, path: impl Into<String>, tag: &str, summary: &str) -
         path: path.into(),
         auth: Auth::ApiKey,
         body: json!({"tags": [tag], "summary": summary, "parameters": [], "responses": {}}),
+        rules: Vec::new(),
     }
 }
 
@@ -67,6 +71,12 @@ impl Op {
         self
     }
 
+    /// Rules of this operation that JSON Schema cannot state (see [`beyond`]).
+    fn beyond(mut self, rules: &[Rule]) -> Op {
+        self.rules.extend_from_slice(rules);
+        self
+    }
+
     fn param(mut self, place: &str, name: &str, schema: Value, required: bool) -> Op {
         let params = self.body["parameters"].as_array_mut().expect("an array");
         params.push(json!({"name": name, "in": place, "required": required, "schema": schema}));
@@ -79,7 +89,10 @@ impl Op {
     }
 
     fn id(mut self, name: &str) -> Op {
-        self = self.path(name, json!({"type": "integer", "format": "int64"}));
+        self = self.path(
+            name,
+            json!({"type": "integer", "format": "int64", "minimum": 1}),
+        );
         let params = self.body["parameters"].as_array_mut().expect("an array");
         params.last_mut().expect("just added")["example"] = json!(1);
         self
@@ -100,9 +113,13 @@ impl Op {
         )
     }
 
-    fn json_body(mut self, schema: &str) -> Op {
+    fn json_body(self, schema: &str) -> Op {
+        self.json_body_inline(reference(schema))
+    }
+
+    fn json_body_inline(mut self, schema: Value) -> Op {
         self.body["requestBody"] = json!({"required": true,
-            "content": {"application/json": {"schema": reference(schema)}}});
+            "content": {"application/json": {"schema": schema}}});
         self
     }
 
@@ -128,6 +145,18 @@ impl Op {
         self = self.ok(json!({"type": "array", "items": reference(item)}));
         self.body["responses"]["200"]["headers"] = json!({"X-Total-Count": {
             "description": "How many there are in all.", "schema": {"type": "integer"}}});
+        self
+    }
+
+    /// Refusals past the key check, in Wati's shape `{"result": false, "info": reason}`.
+    fn wati_refusals(mut self, statuses: &[u16]) -> Op {
+        for &s in statuses {
+            self = self.answers(
+                s,
+                meaning(s),
+                json!({"application/json": {"schema": reference("WatiResult")}}),
+            );
+        }
         self
     }
 
@@ -158,14 +187,51 @@ impl Op {
             .filter(|s| self.body["responses"].get(s.to_string()).is_none())
             .collect();
         self = self.errors(&missing);
+        self.body["operationId"] = json!(operation_id(self.method, &self.path));
+        if !self.rules.is_empty() {
+            let said: Vec<String> = self
+                .rules
+                .iter()
+                .map(|(f, r)| format!("{f}: {r}"))
+                .collect();
+            let before = self.body["description"].as_str().unwrap_or("");
+            let text = format!("{before}\n\nRules beyond the schema: {}.", said.join("; "));
+            self.body["description"] = json!(text.trim_start());
+            self.body["x-rules-beyond-schema"] = self
+                .rules
+                .iter()
+                .map(|(field, rule)| json!({"field": field, "rule": rule}))
+                .collect();
+        }
         (self.path, self.method, self.body)
     }
 }
 
-const CHANNELS: [&str; 4] = ["whatsapp", "telegram", "instagram", "messenger"];
+/// `getSegmentsByIdContacts` for `GET /v1/segments/{id}/contacts`: what generated clients
+/// name their functions after. Version segments (`v1`, `api`) say nothing and are left out.
+fn operation_id(method: &str, path: &str) -> String {
+    let mut id = method.to_string();
+    let words = path
+        .split(['/', '.', '-', '_'])
+        .filter(|w| !w.is_empty() && !matches!(*w, "v1" | "api"));
+    for word in words {
+        let (by, word) = match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => ("By", name),
+            None => ("", word),
+        };
+        let mut chars = word.chars();
+        let first = chars.next().map(|c| c.to_ascii_uppercase());
+        id.push_str(by);
+        id.extend(first.into_iter().chain(chars));
+    }
+    if path.ends_with('/') {
+        id.push_str("Index");
+    }
+    id
+}
 
 fn channel() -> Value {
-    json!({"type": "string", "enum": CHANNELS})
+    reference("Channel")
 }
 
 fn text() -> Value {
@@ -177,17 +243,19 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
     vec![
         op("post", path("/import"), tag, "Import people from CSV or a JSON array")
             .describe("CSV with a header row naming the fields (other columns become attributes; tags split on ';'), \
-                or a JSON array of people as POST takes them. Upserts by externalId, then phoneNumber. Good rows are \
+                or a JSON array of people as POST takes them (Content-Type: application/json; PersonInput each). Upserts by externalId, then phoneNumber. Good rows are \
                 stored even when others fail; failedCount counts the failed rows and the first 1,000 are listed with \
                 their numbers. Up to 64 MiB. One import at a time per account (429 with Retry-After).")
             .answers(200, "What was created, updated and refused", json!({"application/json": {"schema": reference("ImportResult")}}))
-            .body_any()
-            .errors(&[415, 429]),
+            .csv_body()
+            .errors(&[415, 429])
+            .beyond(beyond::IMPORT),
         op("get", path("/export"), tag, "Export people as CSV, streamed")
             .query("segmentId", text())
             .errors(&[409])
             .answers(200, "CSV in the columns an import reads back", json!({"text/csv": {"schema": {"type": "string"}}})),
-        op("post", path(""), tag, "Create a person").json_body("PersonInput").ok_ref("Person").errors(&[409]),
+        op("post", path(""), tag, "Create a person").json_body("PersonInput").ok_ref("Person").errors(&[409])
+            .beyond(beyond::PERSON).beyond(beyond::NEW_PERSON),
         op("get", path(""), tag, "List people")
             .paged()
             .query("searchText", text())
@@ -197,7 +265,7 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
             .list("Person"),
         op("get", path("/{id}"), tag, "Get a person").id("id").ok_ref("Person"),
         op("put", path("/{id}"), tag, "Change the fields sent").id("id").json_body("PersonInput")
-            .ok_ref("Person").errors(&[409]),
+            .ok_ref("Person").errors(&[409]).beyond(beyond::PERSON),
         op("delete", path("/{id}"), tag, "Delete a person, with their message log").id("id").ok_ref("Success"),
         op("post", path("/{id}/tags"), tag, "Add tags").id("id").json_body("Tags").ok_ref("Person"),
         op("delete", path("/{id}/tags"), tag, "Remove tags").id("id").json_body("Tags").ok_ref("Person"),
@@ -205,13 +273,14 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
 }
 
 impl Op {
-    /// The import's body: CSV or JSON.
-    fn body_any(mut self) -> Op {
+    /// The import's body, as described: CSV. The server also takes a JSON array of people
+    /// (`application/json`), said in the description only: common client generators cannot
+    /// build a call whose body has two types.
+    fn csv_body(mut self) -> Op {
         // Rows are judged one by one: a bad row is listed in `failed`, never the whole body.
         self.body["requestBody"] = json!({"required": true, "content": {
-            "text/csv": {"schema": {"description": "CSV text; the header row names the fields."}},
-            "application/json": {"schema": {"type": "array",
-                "items": {"description": "A person as POST takes it (PersonInput)."}}}}});
+            "text/csv": {"schema": {"type": "string", "format": "binary",
+                "description": "CSV text; the header row names the fields."}}}});
         self
     }
 }
@@ -253,9 +322,10 @@ fn operations() -> Vec<Op> {
         op("post", "/admin/api/signup", "Admin", "Create the account and sign in")
             .public()
             .describe("Allowed while no account exists, or when sign-up is open. Sets the session cookie.")
-            .json_body("Credentials")
+            .json_body("NewAccount")
             .ok(json!({"type": "object", "required": ["id", "email", "plan"]}))
-            .errors(&[403, 409, 415, 429]),
+            .errors(&[403, 409, 415, 429])
+            .beyond(beyond::SIGNUP),
         op("post", "/admin/api/login", "Admin", "Sign in")
             .public()
             .json_body("Credentials")
@@ -263,6 +333,8 @@ fn operations() -> Vec<Op> {
             .errors(&[401, 415, 429]),
         op("post", "/admin/api/logout", "Admin", "End the session")
             .public()
+            .describe("The body is any JSON object ({}): a JSON body is what no other site's form can send.")
+            .json_body_inline(json!({"type": "object"}))
             .ok_ref("Success")
             .errors(&[415]),
         op("get", "/admin/api/me", "Admin", "The signed-in account").session().ok_ref("Account"),
@@ -274,7 +346,8 @@ fn operations() -> Vec<Op> {
         op("get", "/admin/api/channels", "Admin", "Every channel's settings, with the fields of its form").session()
             .ok(json!({"type": "array", "items": reference("ChannelSettings")})),
         op("put", "/admin/api/channels/{channel}", "Admin", "Change a channel's settings").session()
-            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings"),
+            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings")
+            .beyond(beyond::CHANNEL_SETTINGS),
         op("delete", "/admin/api/channels/{channel}", "Admin", "Forget a channel's settings: back to the sandbox")
             .session().path("channel", channel()).ok_ref("ChannelSettings"),
         // The native API.
@@ -287,22 +360,22 @@ fn operations() -> Vec<Op> {
         op("put", "/v1/locations/{id}", "Locations", "Rename a location").id("id").json_body("LocationInput").ok_ref("Location"),
         op("delete", "/v1/locations/{id}", "Locations", "Delete a location").id("id").ok_ref("Success"),
         op("post", "/v1/segments", "Segments", "Create a segment").json_body("SegmentInput").ok_ref("Segment")
-            .errors(&[403, 409]),
+            .errors(&[403, 409]).beyond(beyond::SEGMENT),
         op("get", "/v1/segments", "Segments", "List segments")
             .paged()
             .query("locationId", json!({"type": "integer", "format": "int64"}))
             .query("searchText", text())
             .list("Segment"),
         op("post", "/v1/segments/preview", "Segments", "Count and sample a rule without saving it")
-            .json_body("SegmentInput").ok_ref("Preview"),
+            .json_body("SegmentChanges").ok_ref("Preview").beyond(beyond::SEGMENT),
         op("get", "/v1/segments/{id}", "Segments", "Get a segment").id("id").ok_ref("Segment"),
-        op("put", "/v1/segments/{id}", "Segments", "Change a segment").id("id").json_body("SegmentInput")
-            .ok_ref("Segment").errors(&[403, 409]),
+        op("put", "/v1/segments/{id}", "Segments", "Change a segment").id("id").json_body("SegmentChanges")
+            .ok_ref("Segment").errors(&[403, 409]).beyond(beyond::SEGMENT).beyond(beyond::SEGMENT_TYPE),
         op("delete", "/v1/segments/{id}", "Segments", "Delete a segment").id("id").ok_ref("Success"),
         op("get", "/v1/segments/{id}/contacts", "Segments", "Its members, by id")
             .id("id").paged().query("after", json!({"type": "integer", "format": "int64"}))
             .describe("after: the last id of the previous page; such pages cost the same at any depth.")
-            .list("Person").errors(&[409]),
+            .list("Person").errors(&[409]).beyond(beyond::MEMBERS_PAGE),
         op("post", "/v1/segments/{id}/contacts", "Segments", "Add members to a static segment")
             .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
         op("delete", "/v1/segments/{id}/contacts", "Segments", "Remove members from a static segment")
@@ -310,23 +383,24 @@ fn operations() -> Vec<Op> {
         op("get", "/v1/segments/{id}/count", "Segments", "How many members now").id("id").ok_ref("Count")
             .errors(&[409]),
         op("post", "/v1/templates", "Templates", "Register a template").json_body("TemplateInput")
-            .ok_ref("Template").errors(&[409]),
+            .ok_ref("Template").errors(&[409]).beyond(beyond::TEMPLATE),
         op("get", "/v1/templates", "Templates", "List templates").paged().list("Template"),
         op("get", "/v1/templates/{id}", "Templates", "Get a template").id("id").ok_ref("Template"),
-        op("put", "/v1/templates/{id}", "Templates", "Change a template").id("id").json_body("TemplateInput")
-            .ok_ref("Template").errors(&[409]),
+        op("put", "/v1/templates/{id}", "Templates", "Change a template").id("id").json_body("TemplateChanges")
+            .ok_ref("Template").errors(&[409]).beyond(beyond::TEMPLATE),
         op("delete", "/v1/templates/{id}", "Templates", "Delete a template").id("id").ok_ref("Success"),
         op("post", "/v1/messages/{channel}/receive", "Messages", "Record an incoming message")
-            .path("channel", channel()).json_body("ReceiveInput").ok_ref("Accepted"),
+            .path("channel", channel()).json_body("ReceiveInput").ok_ref("Accepted").beyond(beyond::RECEIVE),
         op("post", "/v1/messages/{id}/cancel", "Messages", "Cancel a scheduled or queued message")
             .id("id").ok_ref("Accepted").errors(&[409]),
         op("post", "/v1/messages/{channel}/{action}", "Messages", "Send a text, media or template message")
             .path("channel", channel())
-            .path("action", json!({"type": "string", "enum": ["sendtext", "sendmedia", "sendtemplate"]}))
-            .param("header", "Idempotency-Key", text(), false)
+            .path("action", reference("SendAction"))
+            .param("header", "Idempotency-Key", json!({"type": "string", "minLength": 1,
+                "maxLength": crate::idempotency::MAX_KEY, "pattern": "^[\\x21-\\x7E]+$"}), false)
             .describe("With an Idempotency-Key, a repeat within 24 hours answers the first answer again and sends \
                 nothing new. WhatsApp text and media need the person's message within the last 24 hours.")
-            .json_body("SendInput").ok_ref("Accepted").errors(&[409, 422]),
+            .json_body("SendInput").ok_ref("Accepted").errors(&[409, 422]).beyond(beyond::SEND),
         op("get", "/v1/messages/{contactId}", "Messages", "A person's message log, newest first")
             .id("contactId").paged().query("searchText", text())
             .query("before", json!({"type": "integer", "format": "int64"}))
@@ -334,11 +408,12 @@ fn operations() -> Vec<Op> {
         op("get", "/v1/channels/{channel}", "Channels", "A channel's settings (secrets only as set or not)")
             .path("channel", channel()).ok_ref("ChannelSettings"),
         op("put", "/v1/channels/{channel}", "Channels", "Change a channel's settings")
-            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings"),
+            .path("channel", channel()).json_body("ChannelInput").ok_ref("ChannelSettings")
+            .beyond(beyond::CHANNEL_SETTINGS),
         op("delete", "/v1/channels/{channel}", "Channels", "Forget a channel's settings: back to the sandbox")
             .path("channel", channel()).ok_ref("ChannelSettings"),
         op("post", "/v1/broadcasts", "Broadcasts", "Send to a segment").json_body("BroadcastInput").ok_ref("Broadcast")
-            .errors(&[409]),
+            .errors(&[409]).beyond(beyond::BROADCAST),
         op("get", "/v1/broadcasts", "Broadcasts", "List broadcasts").paged().list("Broadcast"),
         op("get", "/v1/broadcasts/{id}", "Broadcasts", "A broadcast with live stats").id("id").ok_ref("Broadcast"),
         op("post", "/v1/broadcasts/{id}/pause", "Broadcasts", "Pause").id("id").ok_ref("Broadcast").errors(&[409]),
@@ -346,16 +421,20 @@ fn operations() -> Vec<Op> {
         op("post", "/v1/broadcasts/{id}/cancel", "Broadcasts", "Cancel what is not sent yet").id("id")
             .ok_ref("Broadcast").errors(&[409]),
         op("get", "/v1/broadcasts/{id}/messages", "Broadcasts", "Its recipients' messages")
-            .id("id").paged().query("status", text()).list("Message"),
+            .id("id").paged()
+            .query("status", json!({"type": "string", "enum": std::iter::once("").chain(MessageStatus::NAMES).collect::<Vec<_>>(),
+                "description": "Only messages in this status; empty for all."}))
+            .list("Message"),
         // Other vendors' dialects.
         op("post", "/api/v1/createCustomSegment", "Wati", "Create a segment, as Wati does")
             .json_body("WatiSegmentInput")
             .ok_ref("WatiResult")
-            .answers(400, "{\"result\": false, \"info\": reason}", json!({"application/json": {"schema": reference("WatiResult")}})),
+            .wati_refusals(&[400, 403, 404, 409, 413])
+            .beyond(beyond::WATI),
         op("post", "/segmenter/segments", "Segmenter", "Create a segment of persons, as Segmenter does")
-            .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
+            .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]).beyond(beyond::SEGMENTER),
         op("put", "/segmenter/segments/{id}", "Segmenter", "Replace its persons").id("id")
-            .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]),
+            .json_body("SegmenterChanges").ok_ref("SegmenterResult").errors(&[403]).beyond(beyond::SEGMENTER),
         op("get", "/segmenter/segments/{id}", "Segmenter", "Get it").id("id").ok_ref("SegmenterResult")
             .errors(&[409]),
         // Provider webhooks: public, checked by each provider's own signature.
@@ -393,4 +472,30 @@ pub fn all() -> Map<String, Value> {
         entry[method] = body;
     }
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_read_as_the_route_and_are_unique() {
+        assert_eq!(
+            operation_id("get", "/v1/segments/{id}/contacts"),
+            "getSegmentsByIdContacts"
+        );
+        assert_eq!(
+            operation_id("post", "/api/v1/createCustomSegment"),
+            "postCreateCustomSegment"
+        );
+        assert_eq!(operation_id("get", "/"), "getIndex");
+        let mut ids: Vec<String> = operations()
+            .iter()
+            .map(|op| operation_id(op.method, &op.path))
+            .collect();
+        let all = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), all, "two operations share an id");
+    }
 }

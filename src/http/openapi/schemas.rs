@@ -1,9 +1,6 @@
-//! The shapes of bodies, as JSON Schema (OpenAPI 3.1). Request schemas are as strict as the
-//! server is and no stricter: whatever breaks them is refused with a 4xx, which the
-//! schemathesis run in CI checks. Rules only code can judge (a possible phone number, a
-//! template's placeholder count) are said in descriptions.
+//! The answers' bodies, as JSON Schema (OpenAPI 3.1). Request bodies are in `inputs.rs`.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 pub fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
@@ -17,33 +14,31 @@ fn strings() -> Value {
     json!({"type": "array", "items": {"type": "string"}})
 }
 
-/// Ids in bodies: a positive integer or its digits as a string.
-fn id_input() -> Value {
-    json!({"type": ["integer", "string"], "minimum": 1, "pattern": "^\\s*[0-9]+\\s*$"})
-}
-
-fn id_ref() -> Value {
-    json!({"type": "object", "required": ["id"], "properties": {"id": id_input()}})
-}
-
-/// `{"id": …}` or `null`.
-fn optional_ref() -> Value {
-    json!({"type": ["object", "null"], "required": ["id"], "properties": {"id": id_input()}})
+fn objects() -> Value {
+    json!({"type": ["array", "null"], "items": {"type": "object"}})
 }
 
 fn time() -> Value {
     json!({"type": ["string", "null"], "format": "date-time"})
 }
 
+/// Every schema: the answers' and the request bodies'.
 pub fn all() -> Value {
-    json!({
+    let mut schemas = answers();
+    schemas.extend(super::inputs::all());
+    Value::Object(schemas)
+}
+
+fn answers() -> Map<String, Value> {
+    let schemas = json!({
         "Error": {
             "type": "object", "required": ["statusCode", "error", "message"],
             "properties": {"statusCode": {"type": "integer"}, "error": {"type": "string"},
                            "message": {"type": "string", "description": "What is wrong, naming the field."}}
         },
+        "Channel": {"type": "string", "enum": crate::contacts::model::CHANNELS},
+        "SendAction": {"type": "string", "enum": ["sendtext", "sendmedia", "sendtemplate"]},
         "Success": {"type": "object", "required": ["success"], "properties": {"success": {"const": true}}},
-        "IdRef": id_ref(),
         "Account": {
             "type": "object", "required": ["id", "email", "plan", "limits", "usage"],
             "properties": {
@@ -77,25 +72,6 @@ pub fn all() -> Value {
                 "lastActivityAt": time(), "createdAt": time(), "updatedAt": time()
             }
         },
-        "PersonInput": {
-            "type": "object",
-            "description": "Every field is optional; on PUT only the fields sent change, and null clears one. \
-                phoneNumber is normalised to E.164 (an impossible number is 400); attributes merge, null removes one.",
-            "properties": {
-                "name": nullable("string"), "firstName": nullable("string"), "lastName": nullable("string"),
-                "phoneNumber": nullable("string"), "email": nullable("string"), "externalId": nullable("string"),
-                "gender": nullable("string"), "birthDate": nullable("string"),
-                "contactStage": nullable("string"), "channel": nullable("string"),
-                "channelIds": {"type": ["object", "null"], "properties": {
-                    "telegram": nullable("string"), "instagram": nullable("string"), "messenger": nullable("string")}},
-                "location": optional_ref(),
-                "tags": {"type": ["array", "null"], "items": {"type": "string"}},
-                "attributes": {"type": ["object", "null"],
-                    "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
-                "optedOut": {"type": ["boolean", "null"]}
-            }
-        },
-        "Tags": {"type": "object", "required": ["tags"], "properties": {"tags": strings()}},
         "Tag": {"type": "object", "required": ["name", "count"],
                 "properties": {"name": {"type": "string"}, "count": {"type": "integer"}}},
         "ImportResult": {
@@ -111,13 +87,12 @@ pub fn all() -> Value {
             "properties": {"id": {"type": "string"}, "title": {"type": "string"},
                            "createdAt": time(), "updatedAt": time()}
         },
-        "LocationInput": {"type": "object", "required": ["title"], "properties": {"title": {"type": "string"}}},
         "Segment": {
             "type": "object", "required": ["id", "name", "type", "refresh", "memberCount"],
             "properties": {
                 "id": {"type": "string"}, "name": {"type": "string"}, "description": nullable("string"),
                 "type": {"enum": ["contact", "client"]}, "refresh": {"enum": ["dynamic", "static"]},
-                "criteria": {"type": ["object", "null"]}, "groups": {"type": ["array", "null"]},
+                "criteria": {"type": ["object", "null"]}, "groups": objects(),
                 "groupLogic": {"enum": ["and", "or", null]},
                 "location": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {"id": {"type": "string"}}}]},
                 "memberCount": {"type": ["integer", "null"], "description": "Exact at the time of the read; \
@@ -128,22 +103,6 @@ pub fn all() -> Value {
                 "createdAt": time(), "updatedAt": time()
             }
         },
-        "SegmentInput": {
-            "type": "object",
-            "description": "criteria (Whautomate's: tags, exclusionTags, gender, numberOfDaysLastActivity, ageFrom, ageTo, \
-                contactStage, primaryLocations) and/or groups of conditions {attribute, operator, value} make a dynamic \
-                segment; contactIds a static one. A rule is checked before it is saved: 400 names the place.",
-            "properties": {
-                "name": {"type": ["string", "null"]}, "description": {"type": ["string", "null"]},
-                "type": {"type": ["string", "null"]},
-                "criteria": {"type": ["object", "null"]}, "groups": {"type": ["array", "null"]},
-                "groupLogic": {"type": ["string", "null"]},
-                "contactIds": {"type": ["array", "null"], "items": id_input()},
-                "location": optional_ref()
-            }
-        },
-        "Members": {"type": "object", "required": ["contactIds"],
-                    "properties": {"contactIds": {"type": "array", "items": id_input()}}},
         "Count": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}},
         "Preview": {"type": "object", "required": ["count", "sample"],
                     "properties": {"count": {"type": "integer"},
@@ -154,57 +113,8 @@ pub fn all() -> Value {
                 "id": {"type": "string"}, "name": {"type": "string"}, "language": {"type": "string"},
                 "category": nullable("string"), "header": {"type": ["object", "null"]},
                 "body": {"type": "string"}, "footer": nullable("string"),
-                "buttons": {"type": ["array", "null"]}, "status": {"type": "string"},
+                "buttons": objects(), "status": {"type": "string"},
                 "placeholders": {"type": "object"}, "createdAt": time(), "updatedAt": time()
-            }
-        },
-        "TemplateInput": {
-            "type": "object",
-            "properties": {
-                "name": nullable("string"), "language": nullable("string"), "category": nullable("string"),
-                "header": {"type": ["object", "null"], "required": ["type"],
-                           "properties": {"type": {"type": "string"}, "text": nullable("string")}},
-                "body": nullable("string"), "footer": nullable("string"),
-                "buttons": {"type": ["array", "null"], "items": {"type": "object", "required": ["type", "text"],
-                    "properties": {"type": {"type": "string"}, "text": {"type": "string"},
-                                   "url": nullable("string"), "phoneNumber": nullable("string")}}}
-            }
-        },
-        "Recipient": {"type": ["object", "null"], "properties": {
-            "phoneNumber": nullable("string"), "name": nullable("string")}},
-        "SendInput": {
-            "type": "object",
-            "description": "Give exactly one of contact, client or recepient (recipient is accepted too). sendtext takes \
-                textMessage; sendmedia mediaUrl and mimeType; sendtemplate on WhatsApp a registered template and its \
-                parameters, on Telegram textMessage with headerType and buttons, on Instagram and Messenger elements.",
-            "properties": {
-                "contact": optional_ref(),
-                "client": optional_ref(),
-                "recepient": reference("Recipient"), "recipient": reference("Recipient"),
-                "scheduleDateTime": nullable("string"),
-                "location": optional_ref(),
-                "textMessage": nullable("string"), "mediaUrl": nullable("string"), "mimeType": nullable("string"),
-                "template": {"type": ["object", "null"], "properties": {
-                    "name": nullable("string"), "language": nullable("string")}},
-                "headerMediaUrl": nullable("string"),
-                "headerTextParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "bodyTextParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "buttonUrlParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "locationParameters": {}, "flowParameters": {},
-                "headerType": nullable("string"),
-                "buttons": {"type": ["array", "null"], "items": {"type": "object"}},
-                "elements": {"type": ["array", "null"], "items": {"type": "object"}}
-            }
-        },
-        "ReceiveInput": {
-            "type": "object",
-            "description": "Exactly one of contact, client or sender; textMessage, or mediaUrl with mimeType.",
-            "properties": {
-                "contact": optional_ref(),
-                "client": optional_ref(),
-                "sender": {"type": ["object", "null"], "properties": {
-                    "phoneNumber": nullable("string"), "channelUserId": nullable("string"), "name": nullable("string")}},
-                "textMessage": nullable("string"), "mediaUrl": nullable("string"), "mimeType": nullable("string")
             }
         },
         "Accepted": {
@@ -242,15 +152,7 @@ pub fn all() -> Value {
                 "problem": {"type": "string", "description": "Present when the stored settings no longer read: \
                     messages on the channel fail until it is set up again (PUT) or forgotten (DELETE)."}
             },
-            "additionalProperties": {"type": ["string", "boolean", "null", "array"]}
-        },
-        "ChannelInput": {
-            "type": "object",
-            "description": "WhatsApp: phoneNumberId, accessToken, appSecret, verifyToken. Telegram: botToken, \
-                webhookSecret. Messenger: pageId, pageAccessToken, appSecret, verifyToken. Instagram: accountId, \
-                pageAccessToken, appSecret, verifyToken. A field given replaces, null removes; unknown fields \
-                are 400. The provider's address is the operator's setting (--provider-url): apiBaseUrl is 400.",
-            "additionalProperties": {"type": ["string", "null"]}
+            "additionalProperties": {"anyOf": [{"type": ["string", "boolean", "null"]}, strings()]}
         },
         "Broadcast": {
             "type": "object", "required": ["id", "name", "status", "channel", "stats"],
@@ -268,49 +170,15 @@ pub fn all() -> Value {
                 "createdAt": time(), "scheduledAt": time(), "startedAt": time(), "completedAt": time()
             }
         },
-        "BroadcastInput": {
-            "type": "object",
-            "description": "A WhatsApp template (with parameters, which may hold {{firstName}}, {{attributes.x}}, \
-                {{x|default}}) or, on the other channels, textMessage.",
-            "properties": {
-                "name": nullable("string"), "segment": optional_ref(),
-                "channel": nullable("string"),
-                "template": {"type": ["object", "null"], "properties": {
-                    "name": nullable("string"), "language": nullable("string")}},
-                "headerTextParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "bodyTextParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "buttonUrlParameters": {"type": ["array", "null"], "items": {"type": "string"}},
-                "headerMediaUrl": nullable("string"), "textMessage": nullable("string"),
-                "scheduleDateTime": nullable("string")
-            }
-        },
-        "WatiSegmentInput": {
-            "type": "object",
-            "properties": {
-                "name": nullable("string"), "refreshType": {},
-                "groups": {}, "contactIds": {"type": ["array", "null"], "items": id_input()},
-                "useUploadedContact": {"type": ["boolean", "null"]}
-            }
-        },
         "WatiResult": {
             "type": "object", "required": ["result", "info"],
             "properties": {"result": {"type": "boolean"},
                            "info": {"anyOf": [{"type": "string"}, {"type": "object"}]}}
         },
-        "SegmenterInput": {
-            "type": "object",
-            "properties": {
-                "name": nullable("string"), "description": nullable("string"),
-                "broadcastMediumId": {}, "segmentType": {}, "TagId": {}, "filters": {},
-                "persons": {"type": ["array", "null"]}
-            }
-        },
         "SegmenterResult": {
             "type": "object", "required": ["data", "errorMessage"],
             "properties": {"data": {"type": "object"}, "errorMessage": {"type": "string"}}
         },
-        "Credentials": {"type": "object", "required": ["email", "password"],
-                        "properties": {"email": {"type": "string"}, "password": {"type": "string"}}},
         "ApiKey": {
             "type": "object", "required": ["id", "name", "prefix"],
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
@@ -321,9 +189,12 @@ pub fn all() -> Value {
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
                            "key": {"type": "string", "description": "Shown this once; only a digest is stored."}}
         },
-        "NewKeyInput": {"type": "object", "properties": {"name": nullable("string")}},
         "JsonValue": {"description": "Any JSON: the provider's own body."},
         "Health": {"type": "object", "required": ["status", "version"],
                    "properties": {"status": {"const": "ok"}, "version": {"type": "string"}}}
-    })
+    });
+    match schemas {
+        Value::Object(map) => map,
+        _ => unreachable!("an object literal"),
+    }
 }
