@@ -116,6 +116,21 @@ impl futures_core::Stream for ChannelBody {
     }
 }
 
+/// `DELETE …/{id}` of one of the caller's records: `remove` in one write, then
+/// `{"success": true}`.
+pub async fn delete_by_id(
+    state: web::Data<AppState>,
+    account_id: i64,
+    id: i64,
+    remove: fn(&rusqlite::Connection, i64, i64) -> crate::error::Result<()>,
+) -> Result<HttpResponse, Error> {
+    state
+        .writer
+        .run(move |conn| remove(conn, account_id, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"success": true})))
+}
+
 /// `limit` and `page` of a list request.
 #[derive(Debug, serde::Deserialize)]
 pub struct PageQuery {

@@ -365,8 +365,8 @@ pub struct ExportQuery {
 }
 
 /// `GET /v1/contacts/export[?segmentId=]`: every person (or a segment's members) as CSV,
-/// streamed page by page (keyset paging, so
-/// late pages cost what early ones do), in the columns an import reads back.
+/// streamed page by page (keyset paging, so late pages cost what early ones do), in the
+/// columns an import reads back.
 pub async fn export(
     state: web::Data<AppState>,
     caller: ApiAccount,

@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::fields::{Page, text};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{Json, PageQuery, paged};
+use crate::http::{Json, PageQuery, delete_by_id, paged};
 use crate::locations::{MAX_TITLE, store};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -74,10 +74,5 @@ pub async fn delete(
     caller: ApiAccount,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    let id = id.into_inner();
-    state
-        .writer
-        .run(move |conn| store::delete(conn, caller.account_id, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"success": true})))
+    delete_by_id(state, caller.account_id, id.into_inner(), store::delete).await
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{Json, paged};
+use crate::http::{Json, delete_by_id, paged};
 use crate::segments::count;
 use crate::segments::model::{Definition, SegmentBody, member_ids};
 use crate::segments::store::{self, ListFilter};
@@ -133,12 +133,7 @@ pub async fn delete(
     caller: ApiAccount,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    let (account, id) = (caller.account_id, id.into_inner());
-    state
-        .writer
-        .run(move |conn| store::delete(conn, account, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true})))
+    delete_by_id(state, caller.account_id, id.into_inner(), store::delete).await
 }
 
 #[derive(Debug, Deserialize)]

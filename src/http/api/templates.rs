@@ -5,11 +5,10 @@ use crate::error::Result;
 use crate::fields::Page;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{Json, PageQuery, paged};
+use crate::http::{Json, PageQuery, delete_by_id, paged};
 use crate::templates::model::{Template, TemplateBody};
 use crate::templates::store;
 use actix_web::{HttpResponse, web};
-use serde_json::json;
 
 pub async fn create(
     state: web::Data<AppState>,
@@ -73,10 +72,5 @@ pub async fn delete(
     caller: ApiAccount,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    let (account, id) = (caller.account_id, id.into_inner());
-    state
-        .writer
-        .run(move |conn| store::delete(conn, account, id))
-        .await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true})))
+    delete_by_id(state, caller.account_id, id.into_inner(), store::delete).await
 }
