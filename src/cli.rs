@@ -21,6 +21,7 @@ use crate::http::state::SignupPolicy;
 use crate::messages::model::{Channel, OptWords};
 use crate::secrets::SecretKey;
 use crate::startup::Application;
+use crate::webhooks::{self, model::Schedule};
 use anyhow::{Context, anyhow};
 use clap::{Args, Parser, Subcommand};
 use std::io::BufRead;
@@ -151,6 +152,22 @@ struct ServeArgs {
         default_value = "START"
     )]
     start_words: Vec<String>,
+    /// The waits before each attempt to deliver a webhook event, the first being the first
+    /// attempt's; the event is given up after the last (units ms, s, m, h, d).
+    #[arg(
+        long,
+        env = "SWITCHBOARD_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "0,5s,5m,30m,2h,5h,10h,10h",
+        value_parser = Schedule::parse
+    )]
+    webhook_retry_schedule: Schedule,
+    /// Let webhook URLs reach loopback, private and link-local addresses (local
+    /// development and tests only: a tenant could then probe the server's network).
+    #[arg(long, env = "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOK_URLS")]
+    allow_private_webhook_urls: bool,
+    /// Days a delivered webhook event (and its delivery log) is kept.
+    #[arg(long, env = "SWITCHBOARD_WEBHOOK_RETENTION_DAYS", default_value_t = 7)]
+    webhook_retention_days: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -329,6 +346,17 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
             ..delivery::Settings::default()
         },
         opt_words: OptWords::new(&args.stop_words, &args.start_words),
+        webhooks: webhooks::Settings {
+            policy: webhooks::outbox::Policy {
+                schedule: args.webhook_retry_schedule.clone(),
+                ..webhooks::Settings::default().policy
+            },
+            destinations: webhooks::Destinations {
+                allow_private: args.allow_private_webhook_urls,
+            },
+            retention: std::time::Duration::from_secs(args.webhook_retention_days.max(1) * 86_400),
+            ..webhooks::Settings::default()
+        },
         ..Config::new(args.bind.clone(), db)
     };
     actix_web::rt::System::new().block_on(async move {
@@ -368,8 +396,9 @@ fn secrets(db: &std::path::Path, cmd: SecretsCommand) -> anyhow::Result<()> {
     let mut conn = db::open_single(db)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let sealed = crate::channels::store::reseal(&tx, from.as_ref(), &to)?;
+    let signing = webhooks::store::reseal(&tx, from.as_ref(), &to)?;
     tx.commit()?;
-    println!("Sealed the secrets of {sealed} channel settings.");
+    println!("Sealed the secrets of {sealed} channel settings and {signing} webhooks.");
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use crate::http::client::Edge;
 use crate::http::state::SignupPolicy;
 use crate::messages::model::OptWords;
 use crate::secrets::SecretKey;
+use crate::webhooks;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct Config {
     pub delivery: delivery::Settings,
     /// Incoming texts that opt a person out of broadcasts, or back in.
     pub opt_words: OptWords,
+    /// Event webhooks: retries, retention, and which addresses they may reach.
+    pub webhooks: webhooks::Settings,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -56,6 +59,7 @@ impl Config {
             provider_urls: ProviderUrls::default(),
             delivery: delivery::Settings::default(),
             opt_words: OptWords::default(),
+            webhooks: webhooks::Settings::default(),
         }
     }
 }

@@ -22,6 +22,8 @@
 //!   pacing, fan-out, and the SQL that claims and settles.
 //! * [`channels`]: each account's provider settings and the providers' protocols
 //!   (WhatsApp, Telegram, Messenger, Instagram), behind [`delivery::Transport`].
+//! * [`webhooks`]: events pushed out to the account's endpoints: recorded with each change,
+//!   signed (Standard Webhooks), retried, replayed.
 //! * [`db`] owns SQLite: the read pool, the single group-committing [`db::Writer`], the
 //!   schema and its migrations. [`secrets`] seals channel secrets at rest.
 //! * [`error`] is the one error type; [`fields`], [`clock`] are small shared blocks;
@@ -53,3 +55,4 @@ pub mod secrets;
 pub mod segments;
 pub mod startup;
 pub mod templates;
+pub mod webhooks;

@@ -18,6 +18,7 @@ use crate::http::state::AppState;
 use crate::http::{housekeeping, routes};
 use crate::idempotency::InFlight;
 use crate::ratelimit::RateLimiter;
+use crate::webhooks;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpServer, web};
@@ -80,6 +81,12 @@ impl Application {
                 Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
                 _ => ".".into(),
             },
+            webhooks: config.webhooks.clone(),
+            webhook_sender: webhooks::Sender::new(
+                config.webhooks.destinations,
+                config.secret_key.clone(),
+                config.webhooks.timeout,
+            ),
         });
 
         let listening = || format!("cannot listen on {}", config.bind);
@@ -158,8 +165,25 @@ impl Application {
         };
         let signal = self.state.delivery.clone();
         let mut delivery = tokio::spawn(delivery::run(db, signal, Arc::new(router), self.delivery));
+        let events = webhooks::Stop::default();
+        let mut webhooks = tokio::spawn(webhooks::worker::run(
+            self.state.pool.clone(),
+            self.state.writer.clone(),
+            self.state.attribute_names.clone(),
+            self.state.webhook_sender.clone(),
+            self.state.webhooks.clone(),
+            events.clone(),
+        ));
         let served = self.server.await;
         chores.abort();
+        // Attempts in hand are recorded; any cut short are made again at the next start.
+        events.stop();
+        if tokio::time::timeout(self.shutdown_timeout, &mut webhooks)
+            .await
+            .is_err()
+        {
+            webhooks.abort();
+        }
         // Let the worker finish the sends in hand; past the timeout, the ones still with a
         // transport are reported as interrupted at the next start (see delivery::worker).
         self.state.delivery.stop();

@@ -177,6 +177,12 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     Ok(conn.last_insert_rowid())
 }
 
+/// The account's broadcast as answers show it, with its live stats.
+pub fn view_of(conn: &Connection, account_id: i64, id: i64) -> Result<Value> {
+    let broadcast = get(conn, account_id, id)?;
+    Ok(broadcast.view(stats(conn, id)?))
+}
+
 pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Broadcast> {
     conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM broadcasts WHERE id = ?1 AND account_id = ?2"

@@ -442,6 +442,21 @@ pub fn ids_after(conn: &Connection, account_id: i64, after: i64) -> Result<Vec<i
     Ok(ids.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A person of the account, contact or client, if they exist.
+pub fn view_of(
+    conn: &Connection,
+    names: &AttributeNames,
+    account_id: i64,
+    id: i64,
+) -> Result<Option<Person>> {
+    let kind: Option<i64> = conn
+        .prepare_cached("SELECT type FROM contacts WHERE id = ?1 AND account_id = ?2")?
+        .query_row(params![id, account_id], |r| r.get(0))
+        .optional()?;
+    kind.map(|k| get(conn, names, account_id, PersonType::from_code(k), id))
+        .transpose()
+}
+
 pub fn get(
     conn: &Connection,
     names: &AttributeNames,

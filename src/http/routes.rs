@@ -7,8 +7,8 @@ use crate::contacts::model::PersonType;
 use crate::error::{Error, Kind};
 use crate::http::admin::{assets, routes as admin};
 use crate::http::api::{
-    accounts, broadcasts, channels, contacts, locations, messages, segmenter, segments, templates,
-    wati, webhooks,
+    accounts, broadcasts, channels, contacts, locations, messages, provider_hooks, segmenter,
+    segments, templates, wati, webhooks,
 };
 use crate::http::auth::authenticate;
 use crate::http::openapi;
@@ -136,6 +136,12 @@ fn admin_api() -> Vec<Endpoint> {
         get("/channels", admin::list_channels),
         put("/channels/{channel}", admin::put_channel),
         delete("/channels/{channel}", admin::delete_channel),
+        get("/webhooks", admin::list_webhooks),
+        post("/webhooks", admin::create_webhook),
+        put("/webhooks/{id}", admin::update_webhook),
+        delete("/webhooks/{id}", admin::delete_webhook),
+        post("/webhooks/{id}/test", admin::test_webhook),
+        get("/webhooks/{id}/deliveries", admin::webhook_deliveries),
     ]
 }
 
@@ -144,6 +150,7 @@ fn admin_page() -> Vec<Endpoint> {
         get("", assets::index),
         get("/", assets::index),
         get("/admin.js", assets::script),
+        get("/webhooks.js", assets::webhooks_script),
         get("/admin.css", assets::style),
     ]
 }
@@ -186,6 +193,15 @@ fn v1() -> Vec<Endpoint> {
         post("/broadcasts/{id}/resume", broadcasts::resume),
         post("/broadcasts/{id}/cancel", broadcasts::cancel),
         get("/broadcasts/{id}/messages", broadcasts::messages),
+        post("/webhooks", webhooks::create),
+        get("/webhooks", webhooks::list),
+        get("/webhooks/{id}", webhooks::get),
+        put("/webhooks/{id}", webhooks::update),
+        delete("/webhooks/{id}", webhooks::delete),
+        post("/webhooks/{id}/rotate-secret", webhooks::rotate_secret),
+        post("/webhooks/{id}/test", webhooks::test),
+        get("/webhooks/{id}/deliveries", webhooks::deliveries),
+        post("/webhooks/{id}/replay", webhooks::replay),
     ]
 }
 
@@ -208,12 +224,12 @@ fn wati() -> Vec<Endpoint> {
     vec![post("/createCustomSegment", wati::create_custom_segment)]
 }
 
-fn webhooks() -> Vec<Endpoint> {
+fn provider_hooks() -> Vec<Endpoint> {
     vec![
-        post("/telegram/{accountId}", webhooks::telegram_update),
+        post("/telegram/{accountId}", provider_hooks::telegram_update),
         // WhatsApp, Messenger and Instagram: Meta's check and signed callbacks.
-        get("/{channel}/{accountId}", webhooks::meta_verify),
-        post("/{channel}/{accountId}", webhooks::meta_events),
+        get("/{channel}/{accountId}", provider_hooks::meta_verify),
+        post("/{channel}/{accountId}", provider_hooks::meta_events),
     ]
 }
 
@@ -268,7 +284,7 @@ fn groups() -> Vec<Group> {
         people("/v1/clients", PersonType::Client),
         group("/v1", Access::ApiKey, v1()),
         group("/api/v1", Access::ApiKey, wati()),
-        group("/webhooks", Access::Public, webhooks()),
+        group("/webhooks", Access::Public, provider_hooks()),
         group("/segmenter", Access::ApiKey, segmenter()),
         group("/admin/api", Access::AdminApi, admin_api()),
         group("/admin", Access::AdminPage, admin_page()),

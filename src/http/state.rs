@@ -15,6 +15,7 @@ use crate::idempotency::InFlight;
 use crate::messages::model::OptWords;
 use crate::ratelimit::RateLimiter;
 use crate::secrets::SecretKey;
+use crate::webhooks;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -43,6 +44,9 @@ pub struct AppState {
     /// Where large uploads wait while they are read: the database's directory (on disk,
     /// where `/tmp` may be memory).
     pub uploads: PathBuf,
+    /// Event webhooks' settings, and the client their attempts go through.
+    pub webhooks: webhooks::Settings,
+    pub webhook_sender: webhooks::Sender,
 }
 
 /// Who may create an account on the admin page.

@@ -353,6 +353,17 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
     }))
 }
 
+/// One message of the account as the log shows it, if it exists.
+pub fn view_of(conn: &Connection, account_id: i64, id: i64) -> Result<Option<Value>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {VIEW_COLUMNS} FROM messages m JOIN contacts c ON c.id = m.contact_id
+             WHERE m.id = ?1 AND m.account_id = ?2"
+        ))?
+        .query_row(params![id, account_id], view)
+        .optional()?)
+}
+
 /// The account's message with the provider's id `provider_id`, if any, and its person.
 fn by_provider_id(
     conn: &Connection,

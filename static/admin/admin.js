@@ -64,6 +64,7 @@ async function showDashboard() {
   currentAccount = me.id;
   await loadKeys();
   await loadChannels();
+  await loadWebhooks();
 }
 
 async function loadKeys() {

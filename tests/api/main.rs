@@ -28,3 +28,4 @@ mod stored_data;
 mod templates;
 mod tenancy;
 mod wati;
+mod webhooks;

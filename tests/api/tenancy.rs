@@ -1,14 +1,15 @@
 //! One account never reaches another's data: every route with an id in its path, called
 //! with another account's key and a plausible body, answers 404 and changes nothing.
 
-use crate::helpers::spawn_app;
+use crate::helpers::spawn_app_with;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard::accounts::Plan;
 
 #[tokio::test]
 async fn every_route_with_an_id_is_404_to_another_account_and_changes_nothing() {
-    let app = spawn_app().await;
+    // Webhook URLs on 127.0.0.1 allowed: nothing listens there, and nothing is sent.
+    let app = spawn_app_with(|c| c.webhooks.destinations.allow_private = true).await;
     let owner = app.create_account("owner@example.com", Plan::Unlimited).key;
     let other = app.create_account("other@example.com", Plan::Unlimited).key;
     let id = |v: Value| v["id"].as_str().unwrap().to_string();
@@ -83,6 +84,12 @@ async fn every_route_with_an_id_is_404_to_another_account_and_changes_nothing() 
             "channel": "telegram", "textMessage": "hi", "scheduleDateTime": later})),
         )
         .await);
+    let webhook = json!({"url": "http://127.0.0.1:9/hook", "events": ["broadcast.completed"]});
+    let res = app
+        .call("POST", "/v1/webhooks", &owner, Some(webhook))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let webhook = id(res.json().await.unwrap());
 
     let reads = [
         format!("/v1/contacts/{contact}"),
@@ -97,6 +104,8 @@ async fn every_route_with_an_id_is_404_to_another_account_and_changes_nothing() 
         format!("/v1/broadcasts/{broadcast}"),
         format!("/v1/broadcasts/{broadcast}/messages"),
         format!("/segmenter/segments/{segment}"),
+        format!("/v1/webhooks/{webhook}"),
+        format!("/v1/webhooks/{webhook}/deliveries"),
     ];
     let snapshot = |key: String| {
         let (app, reads) = (&app, reads.clone());
@@ -184,6 +193,23 @@ async fn every_route_with_an_id_is_404_to_another_account_and_changes_nothing() 
             ("DELETE", format!("/v1/locations/{location}"), None),
             ("DELETE", format!("/v1/segments/{segment}"), None),
             ("DELETE", format!("/v1/templates/{template}"), None),
+            (
+                "PUT",
+                format!("/v1/webhooks/{webhook}"),
+                Some(json!({"url": "http://127.0.0.1:8/taken", "enabled": false})),
+            ),
+            (
+                "POST",
+                format!("/v1/webhooks/{webhook}/rotate-secret"),
+                None,
+            ),
+            ("POST", format!("/v1/webhooks/{webhook}/test"), None),
+            (
+                "POST",
+                format!("/v1/webhooks/{webhook}/replay"),
+                Some(json!({"since": "2020-01-01T00:00:00Z"})),
+            ),
+            ("DELETE", format!("/v1/webhooks/{webhook}"), None),
         ])
         .collect();
     assert_eq!(

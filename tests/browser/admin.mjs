@@ -1,8 +1,10 @@
 // Drives the admin page in a real browser: sign up, create a key, copy it, see it listed,
-// use it, set a channel up and back to the sandbox, revoke the key, log out.
+// use it, set a channel up and back to the sandbox, add a webhook and send it a test event,
+// revoke the key, log out.
 // Usage: node admin.mjs http://127.0.0.1:PORT [screenshot.png]
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import http from "node:http";
 
 const base = process.argv[2];
 const screenshot = process.argv[3];
@@ -137,6 +139,54 @@ await step("the sandbox button forgets the settings", async () => {
   await whatsapp().locator("button.link").click();
   await whatsapp().locator(".status", { hasText: "sandbox" }).waitFor();
   assert.equal((await channelApi()).configured, false);
+});
+
+// A webhook receiver on 127.0.0.1 (the server runs with --allow-private-webhook-urls).
+const received = [];
+const receiver = http.createServer((req, res) => {
+  let body = "";
+  req.on("data", (chunk) => (body += chunk));
+  req.on("end", () => {
+    received.push({ headers: req.headers, body: JSON.parse(body) });
+    res.writeHead(204).end();
+  });
+});
+await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const hookUrl = `http://127.0.0.1:${receiver.address().port}/hook`;
+
+await step("adding a webhook shows its secret once and lists it", async () => {
+  await page.fill("#webhook-url", hookUrl);
+  await page.fill("#webhook-events", "*");
+  await page.click("#webhook-form button[type=submit]");
+  await page.locator("#new-webhook").waitFor({ state: "visible" });
+  const secret = (await page.locator("#new-webhook-secret").textContent()).trim();
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+  const row = page.locator("#webhooks-body tr", { hasText: hookUrl });
+  await row.waitFor();
+  assert.ok((await row.locator("td.state").textContent()).includes("enabled"));
+  assert.ok(!(await row.textContent()).includes(secret), "the list never shows the secret");
+});
+
+await step("a test event reaches the receiver, signed, and shows in the deliveries", async () => {
+  const row = page.locator("#webhooks-body tr", { hasText: hookUrl });
+  await row.locator("button", { hasText: "Send test event" }).click();
+  await page.locator("#webhook-status", { hasText: "Test event delivered (204" }).waitFor();
+  const test = received.find((r) => r.body.type === "webhook.test");
+  assert.ok(test, "the receiver got the test event");
+  assert.match(test.headers["webhook-signature"], /^v1,/);
+  assert.match(test.headers["webhook-id"], /^evt_\d+$/);
+  await page.locator("#deliveries-body tr", { hasText: "webhook.test" }).waitFor();
+  assert.ok((await page.locator("#deliveries-body").textContent()).includes("succeeded"));
+});
+
+await step("disabling a webhook shows its state; deleting removes it", async () => {
+  const row = () => page.locator("#webhooks-body tr", { hasText: hookUrl });
+  await row().locator("button", { hasText: "Disable" }).click();
+  await row().locator("td.state", { hasText: "disabled" }).waitFor();
+  page.once("dialog", (dialog) => dialog.accept());
+  await row().locator("button", { hasText: "Delete" }).click();
+  await page.locator("#no-webhooks").waitFor({ state: "visible" });
+  receiver.close();
 });
 
 await step("a reload keeps the session and shows the key's last use", async () => {

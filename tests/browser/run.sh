@@ -7,7 +7,9 @@ cd "$root"
 cargo build --release --quiet
 work=$(mktemp -d)
 port=${PORT:-18181}
-./target/release/switchboard --bind "127.0.0.1:$port" --db "$work/switchboard.db" >"$work/server.log" 2>&1 &
+# Webhooks may reach 127.0.0.1: the test's receiver listens there.
+./target/release/switchboard --bind "127.0.0.1:$port" --db "$work/switchboard.db" \
+  --allow-private-webhook-urls >"$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do

@@ -5,7 +5,12 @@ generator mishandled, or an answer that breaks its schema, fails here. Run by ru
 """
 
 import sys
+import threading
+import time
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standardwebhooks.webhooks import Webhook
 
 from switchboard_client import AuthenticatedClient
 from switchboard_client.api.account import get_account
@@ -33,6 +38,11 @@ from switchboard_client.api.segments import (
 )
 from switchboard_client.api.templates import post_templates
 from switchboard_client.api.wati import post_create_custom_segment
+from switchboard_client.api.webhooks import (
+    post_webhooks,
+    post_webhooks_by_id_rotate_secret,
+    post_webhooks_by_id_test,
+)
 from switchboard_client import models
 from switchboard_client.types import File
 
@@ -46,6 +56,57 @@ def ok(response, model):
     else:
         assert isinstance(parsed, model), (type(parsed), response.content)
     return parsed
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """Keeps each request's headers and body; answers 204."""
+
+    got = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        Receiver.got.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def receiver():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
+def received(event_type):
+    """The requests of `event_type` received so far, waiting up to 10 s for one."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        found = [(h, b) for h, b in Receiver.got if f'"type":"{event_type}"' in b.decode()]
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no {event_type} event arrived")
+
+
+def webhooks(client):
+    """Events pushed to a receiver, each verified with the reference library."""
+    created = post_webhooks.sync_detailed(
+        client=client, body=models.WebhookInput.from_dict({"url": receiver(), "events": ["*"]}))
+    assert created.status_code == HTTPStatus.CREATED, created.content
+    hook = created.parsed
+    assert isinstance(hook, models.NewWebhook), created.content
+    ok(post_contacts.sync_detailed(client=client, body=models.PersonInput.from_dict({"name": "Hooked"})), models.Person)
+    headers, body = received("contact.created")[0]
+    event = Webhook(hook.secret).verify(body, headers)
+    assert event["data"]["name"] == "Hooked", event
+    rotated = ok(post_webhooks_by_id_rotate_secret.sync_detailed(int(hook.id), client=client), models.NewWebhook)
+    attempt = ok(post_webhooks_by_id_test.sync_detailed(int(hook.id), client=client), models.WebhookAttempt)
+    assert attempt.status == models.WebhookAttemptStatus.SUCCEEDED, attempt.to_dict()
+    headers, body = received("webhook.test")[0]
+    for secret in (hook.secret, rotated.secret):
+        Webhook(secret).verify(body, headers)
 
 
 def main(base, key):
@@ -155,9 +216,11 @@ def main(base, key):
         models.SegmenterResult,
     )
     ok(get_channels_by_channel.sync_detailed(models.Channel.WHATSAPP, client=client), models.ChannelSettings)
+    webhooks(client)
     account = ok(get_account.sync_detailed(client=client), models.Account)
-    assert account.usage.contacts == 4, account.usage.to_dict()
-    print("the generated client made every call and read every answer")
+    assert account.usage.contacts == 5, account.usage.to_dict()
+    print("the generated client made every call and read every answer; the reference "
+          "Standard Webhooks library verified every event")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, middleware::DefaultHeaders};
 
 const INDEX_HTML: &str = include_str!("../../../static/admin/index.html");
 const ADMIN_JS: &str = include_str!("../../../static/admin/admin.js");
+const WEBHOOKS_JS: &str = include_str!("../../../static/admin/webhooks.js");
 const ADMIN_CSS: &str = include_str!("../../../static/admin/admin.css");
 
 /// Only our own script, style and API; no inline code, no framing, no form posts anywhere.
@@ -32,6 +33,13 @@ pub async fn script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(ADMIN_JS)
+}
+
+/// The Webhooks section's script.
+pub async fn webhooks_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(WEBHOOKS_JS)
 }
 
 pub async fn style() -> HttpResponse {

@@ -9,11 +9,12 @@ use crate::clock;
 use crate::error::{Error, Kind, Result};
 use crate::http::Json;
 use crate::http::api::accounts::{account_view, load};
-use crate::http::api::channels;
+use crate::http::api::{channels, webhooks};
 use crate::http::housekeeping::flush_usage;
 use crate::http::session::{self, AdminSession};
 use crate::http::state::AppState;
 use crate::messages::model::Channel;
+use crate::webhooks::model::{EndpointChangesBody, NewEndpointBody};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -305,4 +306,64 @@ pub async fn delete_channel(
     let channel = Channel::in_path(&name)?;
     let view = channels::forget(&state, admin.account_id, channel).await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn list_webhooks(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(webhooks::list_for(&state, admin.account_id)?))
+}
+
+pub async fn create_webhook(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    Json(body): Json<NewEndpointBody>,
+) -> Result<HttpResponse> {
+    let view = webhooks::create_for(&state, admin.account_id, body).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+pub async fn update_webhook(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    id: web::Path<i64>,
+    Json(body): Json<EndpointChangesBody>,
+) -> Result<HttpResponse> {
+    let view = webhooks::update_for(&state, admin.account_id, id.into_inner(), body).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn delete_webhook(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    let remove = crate::webhooks::store::delete;
+    crate::http::delete_by_id(state, admin.account_id, id.into_inner(), remove).await
+}
+
+pub async fn test_webhook(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    id: web::Path<i64>,
+    Json(_): Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<HttpResponse> {
+    let outcome = webhooks::test_for(&state, admin.account_id, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(outcome))
+}
+
+pub async fn webhook_deliveries(
+    state: web::Data<AppState>,
+    admin: AdminSession,
+    id: web::Path<i64>,
+    query: web::Query<webhooks::DeliveriesQuery>,
+) -> Result<HttpResponse> {
+    let list = webhooks::deliveries_for(
+        &state,
+        admin.account_id,
+        id.into_inner(),
+        query.into_inner(),
+    )?;
+    Ok(HttpResponse::Ok().json(list))
 }

@@ -11,14 +11,7 @@ use crate::http::{Json, PageQuery, paged};
 use crate::messages::model::Status as MessageStatus;
 use crate::messages::store as messages;
 use actix_web::{HttpResponse, web};
-use rusqlite::Connection;
 use serde::Deserialize;
-use serde_json::Value;
-
-fn view(conn: &Connection, account_id: i64, id: i64) -> Result<Value> {
-    let broadcast = store::get(conn, account_id, id)?;
-    Ok(broadcast.view(store::stats(conn, id)?))
-}
 
 pub async fn create(
     state: web::Data<AppState>,
@@ -31,7 +24,7 @@ pub async fn create(
         .writer
         .run(move |conn| {
             let id = store::insert(conn, account, &broadcast, now)?;
-            view(conn, account, id)
+            store::view_of(conn, account, id)
         })
         .await?;
     state.delivery.wake();
@@ -58,7 +51,7 @@ pub async fn get(
     caller: ApiAccount,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    Ok(HttpResponse::Ok().json(view(
+    Ok(HttpResponse::Ok().json(store::view_of(
         &*state.pool.get()?,
         caller.account_id,
         id.into_inner(),
@@ -76,7 +69,7 @@ async fn transition(
         .writer
         .run(move |conn| {
             store::transition(conn, account, id, next, now)?;
-            view(conn, account, id)
+            store::view_of(conn, account, id)
         })
         .await?;
     state.delivery.wake();

@@ -1,187 +1,276 @@
-//! Provider webhooks: public routes, each account's own URL, checked by the provider's
-//! signature instead of an API key. They feed the same path as `/receive` (contacts,
-//! session window, stop words) and apply status callbacks to the logged messages.
-//!
-//! Anyone can call them, so they do the least first: a cap on calls per account, then the
-//! signature against settings kept in memory ([`crate::channels::hooks`]), and only then the body's
-//! JSON and the database. An unknown account, a channel not set up and a bad signature get
-//! one and the same answer, so the routes do not tell who has which channel.
+//! `/v1/webhooks`: the account's event webhooks (docs/webhooks.md), through
+//! [`crate::webhooks`]. The admin page's Webhooks section calls the same functions with the
+//! session's account.
 
-use crate::channels::hooks::Settings;
-use crate::channels::{Update, meta, model, telegram, whatsapp};
-use crate::clock;
+use crate::clock::{self, Timestamp};
 use crate::error::{Error, Result};
+use crate::fields::MAX_LIMIT;
+use crate::http::Json;
+use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::messages::model::Channel;
-use crate::messages::store as messages;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::webhooks::model::{
+    Endpoint, EndpointChangesBody, MAX_ENDPOINTS, NewEndpointBody, event_id, new_secret,
+};
+use crate::webhooks::outbox::{self, Due};
+use crate::webhooks::store::{self, DeliveryFilter};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-#[derive(Debug, Deserialize)]
-pub struct Verification {
-    #[serde(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    verify_token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    challenge: Option<String>,
+/// How long a rotated-out secret goes on signing beside the new one.
+pub const ROTATION_OVERLAP: i64 = 24 * 3600;
+
+pub async fn create_for(state: &AppState, account: i64, body: NewEndpointBody) -> Result<Value> {
+    let endpoint = Endpoint::parse(body)?;
+    state.webhooks.destinations.check(&endpoint.url).await?;
+    let secret = new_secret();
+    let stored = store::seal(account, &secret, state.secret_key.as_ref());
+    let now = clock::now();
+    let view = state
+        .writer
+        .run(move |conn| {
+            let id = store::insert(conn, account, &endpoint, &stored, MAX_ENDPOINTS, now)?;
+            Ok(store::get(conn, account, id)?.view())
+        })
+        .await?;
+    Ok(with_secret(view, &secret))
 }
 
-/// The channel's settings for a webhook call, after counting it against the account's cap.
-fn settings(state: &AppState, account_id: i64, channel: Channel) -> Result<Settings> {
-    state.hooks.admit(account_id, clock::now())?;
-    let key = state.secret_key.as_ref();
-    state.hooks.settings(&state.pool, key, account_id, channel)
+/// The one answer that shows a secret: its creation's, or its rotation's.
+fn with_secret(mut view: Value, secret: &str) -> Value {
+    view["secret"] = json!(secret);
+    view
 }
 
-/// Compares a secret sent with a request to the stored one in constant time (through
-/// HMACs of both, so neither length nor content leaks through timing).
-fn same_secret(stored: &str, given: &str) -> bool {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mac = |s: &str| {
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"switchboard secret comparison")
-            .expect("any key length");
-        mac.update(s.as_bytes());
-        mac
-    };
-    mac(given)
-        .verify_slice(&mac(stored).finalize().into_bytes())
-        .is_ok()
-}
-
-/// The channels whose webhooks are Meta's: a `GET` subscription check, and `POST` bodies
-/// signed with the app secret.
-fn meta_channel(name: &str) -> Result<Channel> {
-    match Channel::in_path(name)? {
-        Channel::Telegram => Err(Error::not_found(
-            "Telegram's webhook takes POST only: register it with setWebhook",
-        )),
-        channel => Ok(channel),
-    }
-}
-
-/// `GET /webhooks/{whatsapp|messenger|instagram}/{accountId}`: Meta's subscription check.
-/// Answers the challenge when the verify token is the one in the channel's settings.
-pub async fn meta_verify(
+pub async fn create(
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-    query: web::Query<Verification>,
+    caller: ApiAccount,
+    Json(body): Json<NewEndpointBody>,
 ) -> Result<HttpResponse> {
-    let (channel, account_id) = path.into_inner();
-    let settings = settings(&state, account_id, meta_channel(&channel)?)?;
-    let expected = settings
-        .as_deref()
-        .and_then(|s| model::get(s, "verifyToken"));
-    let matches = query.mode.as_deref() == Some("subscribe")
-        && match (expected, query.verify_token.as_deref()) {
-            (Some(expected), Some(given)) => same_secret(expected, given),
-            _ => false,
-        };
-    if !matches {
-        return Err(Error::forbidden(
-            "hub.verify_token: does not match the channel's verifyToken",
-        ));
-    }
-    Ok(HttpResponse::Ok()
-        .content_type("text/plain")
-        .body(query.challenge.clone().unwrap_or_default()))
+    let view = create_for(&state, caller.account_id, body).await?;
+    Ok(HttpResponse::Created().json(view))
 }
 
-/// `POST /webhooks/{whatsapp|messenger|instagram}/{accountId}`: incoming messages and
-/// status callbacks, signed with the app secret (`X-Hub-Signature-256`). A bad signature
-/// records nothing.
-pub async fn meta_events(
+pub fn list_for(state: &AppState, account: i64) -> Result<Value> {
+    let all = store::list(&*state.pool.get()?, account)?;
+    Ok(Value::Array(all.iter().map(store::Stored::view).collect()))
+}
+
+pub async fn list(state: web::Data<AppState>, caller: ApiAccount) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(list_for(&state, caller.account_id)?))
+}
+
+pub async fn get(
     state: web::Data<AppState>,
-    path: web::Path<(String, i64)>,
-    req: HttpRequest,
-    payload: web::Payload,
+    caller: ApiAccount,
+    id: web::Path<i64>,
 ) -> Result<HttpResponse> {
-    let (channel, account) = path.into_inner();
-    let channel = meta_channel(&channel)?;
-    let settings = settings(&state, account, channel)?;
-    let bytes = crate::http::json::read(&req, payload).await?;
-    let header = req
-        .headers()
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
-    let secret = settings.as_deref().and_then(|s| model::get(s, "appSecret"));
-    let settings = match (settings.as_deref(), secret) {
-        (Some(settings), Some(secret)) if meta::signed(secret, &bytes, header) => settings,
-        _ => return Err(Error::unauthorized()),
-    };
-    let body: serde_json::Value = crate::http::json::parse(&bytes)?;
-    let own_id = model::sender_id(channel, settings).unwrap_or_default();
-    let update = match channel {
-        Channel::WhatsApp => whatsapp::parse_webhook(&body, own_id, &state.phones),
-        _ => meta::parse_messaging(channel, own_id, &body),
-    };
-    apply(&state, account, update).await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true})))
+    let stored = store::get(&*state.pool.get()?, caller.account_id, id.into_inner())?;
+    Ok(HttpResponse::Ok().json(stored.view()))
 }
 
-/// Records a webhook's messages and applies its receipts, in one transaction: a provider
-/// that gets an error sends the whole call again, and redeliveries are recorded once.
-async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Result<()> {
-    let (now, words) = (clock::now(), state.opt_words.clone());
+pub async fn update_for(
+    state: &AppState,
+    account: i64,
+    id: i64,
+    body: EndpointChangesBody,
+) -> Result<Value> {
+    let stored = store::get(&*state.pool.get()?, account, id)?;
+    let endpoint = stored.endpoint.clone().changed(&body)?;
+    if body.url.is_some() {
+        state.webhooks.destinations.check(&endpoint.url).await?;
+    }
+    let enabled = body.enabled.unwrap_or(stored.enabled);
+    let now = clock::now();
     state
         .writer
         .run(move |conn| {
-            for incoming in &update.incoming {
-                // The provider has delivered it: refusing would only bring it back.
-                if !messages::receivable(conn, account, incoming)? {
-                    log::warn!("account {account} is over its storage quota: an incoming message was not recorded");
-                    continue;
-                }
-                messages::receive(conn, account, incoming, &words, now)?;
-            }
-            for (provider_id, status, error) in &update.statuses {
-                messages::provider_status(
-                    conn,
-                    account,
-                    provider_id,
-                    *status,
-                    error.as_deref(),
-                    now,
-                )?;
-            }
-            for w in &update.watermarks {
-                messages::provider_status_until(
-                    conn, account, w.channel, &w.person, w.status, w.until, now,
-                )?;
-            }
-            Ok(())
+            // Read again in the write: the worker may have disabled it meanwhile.
+            let current = store::get(conn, account, id)?;
+            store::update(conn, &current, &endpoint, enabled, now)?;
+            Ok(store::get(conn, account, id)?.view())
         })
         .await
 }
 
-/// `POST /webhooks/telegram/{accountId}`: a Bot API update, which must carry the channel's
-/// `webhookSecret` in `X-Telegram-Bot-Api-Secret-Token` (set it with `setWebhook`'s
-/// `secret_token`). Messages and button presses take the `/receive` path, once per update.
-pub async fn telegram_update(
+pub async fn update(
     state: web::Data<AppState>,
-    account_id: web::Path<i64>,
-    req: HttpRequest,
-    payload: web::Payload,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    Json(body): Json<EndpointChangesBody>,
 ) -> Result<HttpResponse> {
-    let account = account_id.into_inner();
-    let settings = settings(&state, account, Channel::Telegram)?;
-    let given = req
-        .headers()
-        .get("x-telegram-bot-api-secret-token")
-        .and_then(|v| v.to_str().ok());
-    let stored = settings
-        .as_deref()
-        .and_then(|s| model::get(s, "webhookSecret"));
-    if !matches!((stored, given), (Some(s), Some(g)) if same_secret(s, g)) {
-        return Err(Error::unauthorized());
+    let view = update_for(&state, caller.account_id, id.into_inner(), body).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    crate::http::delete_by_id(state, caller.account_id, id.into_inner(), store::delete).await
+}
+
+/// `POST /v1/webhooks/{id}/rotate-secret`: a new secret; the old one signs too for a day.
+pub async fn rotate_secret(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
+    let secret = new_secret();
+    let sealed = store::seal(account, &secret, state.secret_key.as_ref());
+    let view = state
+        .writer
+        .run(move |conn| {
+            let stored = store::get(conn, account, id)?;
+            store::rotate(conn, &stored, &sealed, now + ROTATION_OVERLAP, now)?;
+            Ok(store::get(conn, account, id)?.view())
+        })
+        .await?;
+    let mut answer = with_secret(view, &secret);
+    answer["previousSecretExpiresAt"] = json!(clock::rfc3339(now + ROTATION_OVERLAP));
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// Sends a `webhook.test` event now and answers with how the attempt went. A failed one is
+/// retried on the schedule, like any event.
+pub async fn test_for(state: &AppState, account: i64, id: i64) -> Result<Value> {
+    let now = clock::now();
+    let (stored, event, delivery, payload) = state
+        .writer
+        .run(move |conn| {
+            let stored = store::get(conn, account, id)?;
+            let (event, delivery, payload) = outbox::record_test(conn, &stored, now)?;
+            Ok((stored, event, delivery, payload))
+        })
+        .await?;
+    let mut secrets = vec![stored.secret.clone()];
+    if stored.previous_until.is_some_and(|until| until > now) {
+        secrets.extend(stored.previous_secret.clone());
     }
-    let bytes = crate::http::json::read(&req, payload).await?;
-    let update: serde_json::Value = crate::http::json::parse(&bytes)?;
-    let update = Update {
-        incoming: telegram::parse_update(&update).into_iter().collect(),
-        ..Update::default()
+    let due = Due {
+        delivery_id: delivery,
+        endpoint_id: stored.id,
+        account_id: account,
+        event_id: event_id(event),
+        attempt: 0,
+        payload,
+        url: stored.endpoint.url.to_string(),
+        secrets,
     };
-    apply(&state, account, update).await?;
-    Ok(HttpResponse::Ok().json(json!({"success": true})))
+    let attempted = state.webhook_sender.attempt(&due).await;
+    let (policy, done) = (state.webhooks.policy.clone(), attempted.clone());
+    state
+        .writer
+        .run(move |conn| outbox::record(conn, &[done], &policy, clock::now()))
+        .await?;
+    Ok(json!({
+        "eventId": due.event_id,
+        "type": "webhook.test",
+        "attempt": attempted.attempt,
+        "status": match attempted.outcome {
+            outbox::Outcome::Succeeded => "succeeded",
+            _ => "failed",
+        },
+        "httpStatus": attempted.http_status,
+        "durationMs": attempted.duration_ms,
+        "error": attempted.error,
+    }))
+}
+
+pub async fn test(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    Ok(HttpResponse::Ok().json(test_for(&state, caller.account_id, id.into_inner()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeliveriesQuery {
+    status: Option<String>,
+    limit: Option<u32>,
+    after: Option<i64>,
+}
+
+pub fn deliveries_for(
+    state: &AppState,
+    account: i64,
+    id: i64,
+    q: DeliveriesQuery,
+) -> Result<Value> {
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some("pending") => Some(store::PENDING),
+        Some("succeeded") => Some(store::SUCCEEDED),
+        Some("failed") => Some(store::FAILED),
+        Some(_) => {
+            return Err(Error::invalid(
+                "status: expected pending, succeeded or failed",
+            ));
+        }
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Error::invalid(format!(
+            "limit: must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    let conn = state.pool.get()?;
+    let stored = store::get(&conn, account, id)?;
+    let filter = DeliveryFilter {
+        status,
+        limit,
+        after: q.after,
+    };
+    Ok(Value::Array(store::deliveries(&conn, stored.id, filter)?))
+}
+
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    query: web::Query<DeliveriesQuery>,
+) -> Result<HttpResponse> {
+    let list = deliveries_for(
+        &state,
+        caller.account_id,
+        id.into_inner(),
+        query.into_inner(),
+    )?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReplayBody {
+    since: Option<String>,
+}
+
+/// `POST /v1/webhooks/{id}/replay {since}`: every event since then, queued again.
+pub async fn replay(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    Json(body): Json<ReplayBody>,
+) -> Result<HttpResponse> {
+    let since = since(body.since.as_deref())?;
+    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
+    let queued = state
+        .writer
+        .run(move |conn| {
+            let stored = store::get(conn, account, id)?;
+            store::replay(conn, &stored, since, now)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({"queued": queued})))
+}
+
+fn since(raw: Option<&str>) -> Result<Timestamp> {
+    let raw = raw.ok_or_else(|| Error::invalid("since: required (an RFC 3339 time)"))?;
+    OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|_| Error::invalid(format!("since: {raw:?} is not an RFC 3339 time")))
 }

@@ -173,6 +173,16 @@ pub const CHANNEL_SETTINGS: &[Rule] = &[
     ("accountId", "Instagram's, which requires it"),
 ];
 
+pub const WEBHOOK: &[Rule] = &[
+    (
+        "url",
+        "reaches a public address: a name resolving to loopback, private, link-local or \
+         multicast addresses is refused (unless the operator allows them), and so is one that \
+         does not resolve",
+    ),
+    ("events", "\"*\" stands alone"),
+];
+
 pub const SIGNUP: &[Rule] = &[("email", EMAIL)];
 
 pub const WATI: &[Rule] = &[

@@ -11,6 +11,7 @@ use crate::messages::{body as send, render};
 use crate::segments::model as segments;
 use crate::segments::rules;
 use crate::templates::model as templates;
+use crate::webhooks::model as webhooks;
 use serde_json::{Map, Value, json};
 
 /// One character of a text field: anything but a control character (tab and newline
@@ -95,6 +96,14 @@ fn url_or_null(max: usize) -> Value {
 
 fn object(required: &[&str], properties: Value) -> Value {
     json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// Event types to send, or `["*"]` for all.
+fn events() -> Value {
+    let mut names: Vec<&str> = webhooks::EVENT_TYPES.to_vec();
+    names.push(webhooks::ALL);
+    json!({"type": "array", "minItems": 1, "items": {"enum": names},
+           "description": "Event types, or [\"*\"] alone for every one."})
 }
 
 /// A custom attribute's value; `null` removes it.
@@ -359,6 +368,14 @@ pub fn all() -> Map<String, Value> {
         })),
         "SegmenterInput": segmenter_input(true),
         "SegmenterChanges": segmenter_input(false),
+        "WebhookInput": object(&["url", "events"], json!({
+            "url": text(webhooks::MAX_URL), "events": events(),
+            "description": text_or_null(webhooks::MAX_DESCRIPTION)})),
+        "WebhookChanges": object(&[], json!({
+            "url": text_or_null(webhooks::MAX_URL), "events": or_null(events()),
+            "description": text_or_null(webhooks::MAX_DESCRIPTION),
+            "enabled": {"type": ["boolean", "null"]}})),
+        "ReplayInput": object(&["since"], json!({"since": {"type": "string", "format": "date-time"}})),
         "Credentials": object(&["email", "password"], json!({
             "email": {"type": "string", "maxLength": people::MAX_EMAIL},
             "password": {"type": "string", "maxLength": MAX_PASSWORD_CHARS}})),

@@ -312,6 +312,9 @@ fn operations() -> Vec<Op> {
         op("get", "/admin/admin.js", "Admin", "The admin page's script")
             .public()
             .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
+        op("get", "/admin/webhooks.js", "Admin", "The admin page's Webhooks section")
+            .public()
+            .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
         op("get", "/admin/admin.css", "Admin", "The admin page's style")
             .public()
             .answers(200, "CSS", json!({"text/css": {"schema": text()}})),
@@ -350,6 +353,26 @@ fn operations() -> Vec<Op> {
             .beyond(beyond::CHANNEL_SETTINGS),
         op("delete", "/admin/api/channels/{channel}", "Admin", "Forget a channel's settings: back to the sandbox")
             .session().path("channel", channel()).ok_ref("ChannelSettings"),
+        op("get", "/admin/api/webhooks", "Admin", "The account's event webhooks").session()
+            .ok(json!({"type": "array", "items": reference("Webhook")})),
+        op("post", "/admin/api/webhooks", "Admin", "Add an event webhook").session()
+            .json_body("WebhookInput")
+            .answers(201, "Created, with its secret", json!({"application/json": {"schema": reference("NewWebhook")}}))
+            .errors(&[409]).beyond(beyond::WEBHOOK),
+        op("put", "/admin/api/webhooks/{id}", "Admin", "Change an event webhook").session().id("id")
+            .json_body("WebhookChanges").ok_ref("Webhook").beyond(beyond::WEBHOOK),
+        op("delete", "/admin/api/webhooks/{id}", "Admin", "Delete an event webhook").session().id("id")
+            .ok_ref("Success"),
+        op("post", "/admin/api/webhooks/{id}/test", "Admin", "Send a test event").session().id("id")
+            .describe("The body is any JSON object ({}), as every admin POST is JSON.")
+            .json_body_inline(json!({"type": "object"}))
+            .ok_ref("WebhookAttempt"),
+        op("get", "/admin/api/webhooks/{id}/deliveries", "Admin", "An event webhook's recent deliveries")
+            .session().id("id")
+            .query("status", json!({"type": "string", "enum": ["", "pending", "succeeded", "failed"]}))
+            .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 500}))
+            .query("after", json!({"type": "integer", "format": "int64"}))
+            .ok(json!({"type": "array", "items": reference("WebhookDelivery")})),
         // The native API.
         op("get", "/v1/account", "Account", "The key's account: plan, limits, usage").ok_ref("Account"),
         op("get", "/v1/tags", "Contacts", "Tags with how many people carry each")
@@ -425,6 +448,37 @@ fn operations() -> Vec<Op> {
             .query("status", json!({"type": "string", "enum": std::iter::once("").chain(MessageStatus::NAMES).collect::<Vec<_>>(),
                 "description": "Only messages in this status; empty for all."}))
             .list("Message"),
+        // Event webhooks (docs/webhooks.md).
+        op("post", "/v1/webhooks", "Webhooks", "Add an endpoint that events are pushed to")
+            .describe("Answers 201 with the signing secret (whsec_…), shown only here and on rotation. The URL \
+                must reach a public address (unless the operator allows others); redirects are never followed.")
+            .json_body("WebhookInput")
+            .answers(201, "Created, with its secret", json!({"application/json": {"schema": reference("NewWebhook")}}))
+            .errors(&[409])
+            .beyond(beyond::WEBHOOK),
+        op("get", "/v1/webhooks", "Webhooks", "The account's endpoints")
+            .ok(json!({"type": "array", "items": reference("Webhook")})),
+        op("get", "/v1/webhooks/{id}", "Webhooks", "An endpoint, with why it is disabled if it is").id("id")
+            .ok_ref("Webhook"),
+        op("put", "/v1/webhooks/{id}", "Webhooks", "Change url, events, description or enabled").id("id")
+            .json_body("WebhookChanges").ok_ref("Webhook").beyond(beyond::WEBHOOK),
+        op("delete", "/v1/webhooks/{id}", "Webhooks", "Delete an endpoint and its delivery log").id("id")
+            .ok_ref("Success"),
+        op("post", "/v1/webhooks/{id}/rotate-secret", "Webhooks", "A new signing secret")
+            .describe("For 24 hours both secrets sign, space-separated in webhook-signature.")
+            .id("id").ok_ref("NewWebhook"),
+        op("post", "/v1/webhooks/{id}/test", "Webhooks", "Send a webhook.test event now")
+            .id("id").ok_ref("WebhookAttempt"),
+        op("get", "/v1/webhooks/{id}/deliveries", "Webhooks", "Recent deliveries, newest first")
+            .id("id")
+            .query("status", json!({"type": "string", "enum": ["", "pending", "succeeded", "failed"]}))
+            .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 500}))
+            .query("after", json!({"type": "integer", "format": "int64",
+                "description": "The last delivery id of the previous page."}))
+            .ok(json!({"type": "array", "items": reference("WebhookDelivery")})),
+        op("post", "/v1/webhooks/{id}/replay", "Webhooks", "Queue every event since a time again, same ids")
+            .id("id").json_body("ReplayInput")
+            .ok(json!({"type": "object", "required": ["queued"], "properties": {"queued": {"type": "integer"}}})),
         // Other vendors' dialects.
         op("post", "/api/v1/createCustomSegment", "Wati", "Create a segment, as Wati does")
             .json_body("WatiSegmentInput")

@@ -18,6 +18,25 @@ fn objects() -> Value {
     json!({"type": ["array", "null"], "items": {"type": "object"}})
 }
 
+/// An event webhook as answers show it; `with_secret` for the answers that show its secret.
+fn webhook(with_secret: bool) -> Value {
+    let mut required = vec!["id", "url", "events", "enabled", "createdAt"];
+    let mut properties = json!({
+        "id": {"type": "string"}, "url": {"type": "string"}, "events": strings(),
+        "description": nullable("string"), "enabled": {"type": "boolean"},
+        "disabledReason": {"type": ["string", "null"], "description": "Why it was disabled: by the account, \
+            a 410 Gone from the receiver, or every delivery failing for 5 days."},
+        "failingSince": time(), "createdAt": time(), "updatedAt": time()
+    });
+    if with_secret {
+        required.push("secret");
+        properties["secret"] = json!({"type": "string", "description": "whsec_ and base64 of 32 random bytes: \
+            shown only in this answer."});
+        properties["previousSecretExpiresAt"] = time();
+    }
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
 fn time() -> Value {
     json!({"type": ["string", "null"], "format": "date-time"})
 }
@@ -188,6 +207,21 @@ fn answers() -> Map<String, Value> {
             "type": "object", "required": ["id", "name", "prefix", "key"],
             "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "prefix": {"type": "string"},
                            "key": {"type": "string", "description": "Shown this once; only a digest is stored."}}
+        },
+        "Webhook": webhook(false),
+        "NewWebhook": webhook(true),
+        "WebhookDelivery": {
+            "type": "object", "required": ["id", "eventId", "type", "attempt", "status"],
+            "properties": {"id": {"type": "string"}, "eventId": {"type": "string"}, "type": {"type": "string"},
+                "attempt": {"type": "integer"}, "status": {"enum": ["pending", "succeeded", "failed"]},
+                "httpStatus": nullable("integer"), "durationMs": nullable("integer"), "error": nullable("string"),
+                "nextAttemptAt": time(), "createdAt": time(), "updatedAt": time()}
+        },
+        "WebhookAttempt": {
+            "type": "object", "required": ["eventId", "type", "attempt", "status"],
+            "properties": {"eventId": {"type": "string"}, "type": {"const": "webhook.test"},
+                "attempt": {"type": "integer"}, "status": {"enum": ["succeeded", "failed"]},
+                "httpStatus": nullable("integer"), "durationMs": {"type": "integer"}, "error": nullable("string")}
         },
         "JsonValue": {"description": "Any JSON: the provider's own body."},
         "Health": {"type": "object", "required": ["status", "version"],
