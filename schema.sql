@@ -521,6 +521,9 @@ CREATE TABLE webhook_events (
     dispatched  INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL
 );
+-- Events to dispatch: in id order for the worker, by object for the triggers that
+-- coalesce a person's updates.
+CREATE INDEX webhook_events_undispatched ON webhook_events (dispatched) WHERE dispatched = 0;
 CREATE INDEX webhook_events_to_dispatch ON webhook_events (object_id, event_type)
     WHERE dispatched = 0;
 CREATE INDEX webhook_events_by_account ON webhook_events (account_id, created_at);
@@ -541,7 +544,6 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at)
     WHERE status = 0;
-CREATE INDEX webhook_deliveries_next ON webhook_deliveries (next_attempt_at) WHERE status = 0;
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id);
 CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
 

@@ -15,7 +15,13 @@
 #     transport), against sqlite3 INSERT … SELECT of the same rows;
 #  5. CSV import of N generated contacts (benches/gen_contacts.py) over HTTP into a second
 #     account, against sqlite3 .import of the same file into a plain indexed table, and
-#     beside SQLite's own floor for our schema (INSERT … SELECT of the same rows and links).
+#     beside SQLite's own floor for our schema (INSERT … SELECT of the same rows and links);
+#  6. event webhooks: an endpoint listening to every event on a local receiver
+#     (benches/tools/webhook_sink.rs), then the broadcast of step 4 again: its fan-out
+#     against step 4's; its events delivered as it is sent, and again from a replay of all
+#     of them, against wrk POSTing to the same receiver over as many connections as the
+#     server uses per endpoint; the database's growth per million events; the longest write
+#     of the webhook worker.
 #
 # Usage: benches/suite.sh [N] [SECONDS]   (defaults 1000000, 10; needs wrk, sqlite3, curl,
 #        python3; about 9 minutes at a million on 2 cores; OUT=file to write elsewhere)
@@ -28,10 +34,11 @@ work=$(mktemp -d)
 port=${PORT:-18231}
 server=
 hello=
-trap 'kill $server $hello 2>/dev/null || true; rm -rf "$work"' EXIT
+sink=
+trap 'kill $server $hello $sink 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$root"
 . benches/baselines.sh
-cargo build --release --quiet --bin switchboard --example hello
+cargo build --release --quiet --bin switchboard --example hello --example webhook_sink
 bin=target/release/switchboard
 url="http://127.0.0.1:$port"
 rows=()   # table rows: figure | ours | baseline | ratio | target | met
@@ -46,8 +53,9 @@ key=$($bin --db "$work/sb.db" demo --contacts "$n" --email bench@example.com | t
 end=$(date +%s.%N)
 echo "demo: $n people in $(py "print(f'{$end-$start:.1f}')") s"
 # Request logs off (they would load the figures); the fan-out's own line is read below.
-RUST_LOG=warn,switchboard::delivery::worker=info $bin --db "$work/sb.db" --bind "127.0.0.1:$port" \
-  --broadcast-rate 0 >"$work/server.log" 2>&1 &
+RUST_LOG=warn,switchboard::delivery::worker=info,switchboard::webhooks::worker=info \
+  $bin --db "$work/sb.db" --bind "127.0.0.1:$port" --broadcast-rate 0 --allow-private-webhook-urls \
+  >"$work/server.log" 2>&1 &
 server=$!
 target/release/examples/hello $((port + 1)) &
 hello=$!
@@ -181,6 +189,8 @@ api -d '{"name":"promo","language":"en","body":"Hi {{1}}, use code {{2}}"}' "$ur
 everyone=$(api -d "{\"name\":\"everyone\",\"groups\":[{\"conditions\":[$(cond phoneNumber starts_with '"+91"')]}]}" "$url/v1/segments" \
   | py 'import json,sys; print(json.load(sys.stdin)["id"])')
 members=$(api "$url/v1/segments/$everyone/count" | py 'import json,sys; print(json.load(sys.stdin)["count"])')
+db_bytes() { sqlite3 "$work/sb.db" "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size"; }
+bytes_before=$(db_bytes)
 bid=$(api -d "{\"name\":\"bench\",\"segment\":{\"id\":\"$everyone\"},\"channel\":\"whatsapp\",\"template\":{\"name\":\"promo\",\"language\":\"en\"},\"bodyTextParameters\":[\"{{firstName|there}}\",\"FREESHIP\"]}" \
   "$url/v1/broadcasts" | py 'import json,sys; print(json.load(sys.stdin)["id"])')
 for _ in $(seq 1200); do grep -q "broadcast $bid: fanned out" "$work/server.log" && break; sleep 0.1; done
@@ -188,6 +198,7 @@ read -r queued ms <<<"$(grep "broadcast $bid: fanned out" "$work/server.log" \
   | sed 's/.*fanned out, \([0-9]*\) messages queued in \([0-9]*\) ms/\1 \2/')"
 secs_base=$(fanout_baseline "$work/plain.db")
 ours=$(py "print(f'{$queued / ($ms / 1000):.0f}')")
+fanout_plain=$ours
 base=$(py "print(f'{$members / $secs_base:.0f}')")
 row "broadcast fan-out to $(n "$queued") members" "$(n "$ours") recipients/s" "$(n "$base") rows/s (INSERT … SELECT)" \
   "$(py "print(f'{$ours/$base:.2f}')")" '≥ 500,000/s' "$(py "print('yes' if $ours >= 500000 else 'no')")"
@@ -196,6 +207,7 @@ while :; do  # let the sandbox send them all before the import
   [ "$status" = completed ] && break
   sleep 1
 done
+broadcast_growth=$(( $(db_bytes) - bytes_before ))
 
 # 5. Import of N generated contacts into a second account.
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
@@ -214,6 +226,69 @@ ours=$(py "print(f'{$n/($end-$start):.0f}')")
 row "CSV import of $(n "$n") contacts over HTTP" "$(n "$ours") rows/s" \
   "$(n "$base") rows/s (sqlite3 .import); SQLite's floor for our schema (INSERT … SELECT, no parsing): $(n "$floor") rows/s, ours $(py "print(f'{$ours/$floor:.2f}')") of it" \
   "$(py "print(f'{$ours/$base:.2f}')")" '≥ 300,000/s' "$(py "print('yes' if $ours >= 300000 else 'no')")"
+
+# 6. Event webhooks, every event to a local receiver.
+sink_port=$((port + 2))
+target/release/examples/webhook_sink "$sink_port" &
+sink=$!
+wait_for "http://127.0.0.1:$sink_port/stats"
+sink_stats() { curl -fs "http://127.0.0.1:$sink_port/stats" | py "import json,sys; s=json.load(sys.stdin); print(s['$1'])"; }
+# Waits until the receiver has $1 distinct events, then prints their rate.
+sink_rate() {
+  for _ in $(seq 7200); do
+    [ "$(sink_stats events)" -ge "$1" ] && break
+    sleep 0.5
+  done
+  local events; events=$(sink_stats events)
+  [ "$events" -ge "$1" ] || { echo "webhooks: $events of $1 events arrived" >&2; exit 1; }
+  py "print(f'{$events / $(sink_stats seconds):.0f}')"
+}
+cat > "$work/sink.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["webhook-id"] = "evt_0"
+wrk.body = '{"type":"message.sent","timestamp":"2026-01-01T00:00:00Z","data":{"id":"1","status":"sent"}}'
+LUA
+sink_base=$(wrk -t1 -c16 -d"${secs}s" -s "$work/sink.lua" "http://127.0.0.1:$sink_port/hook" | rate)
+since=$(py "import datetime; print(datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'))")
+hook=$(api -d "{\"url\":\"http://127.0.0.1:$sink_port/hook\",\"events\":[\"*\"]}" "$url/v1/webhooks" \
+  | py 'import json,sys; print(json.load(sys.stdin)["id"])')
+curl -fs "http://127.0.0.1:$sink_port/reset" >/dev/null
+bytes_before=$(db_bytes)
+bid=$(api -d "{\"name\":\"bench again\",\"segment\":{\"id\":\"$everyone\"},\"channel\":\"whatsapp\",\"template\":{\"name\":\"promo\",\"language\":\"en\"},\"bodyTextParameters\":[\"{{firstName|there}}\",\"FREESHIP\"]}" \
+  "$url/v1/broadcasts" | py 'import json,sys; print(json.load(sys.stdin)["id"])')
+for _ in $(seq 1200); do grep -q "broadcast $bid: fanned out" "$work/server.log" && break; sleep 0.1; done
+read -r queued ms <<<"$(grep "broadcast $bid: fanned out" "$work/server.log" \
+  | sed 's/.*fanned out, \([0-9]*\) messages queued in \([0-9]*\) ms/\1 \2/')"
+ours=$(py "print(f'{$queued / ($ms / 1000):.0f}')")
+row "broadcast fan-out to $(n "$queued") members, an endpoint listening to every event" "$(n "$ours") recipients/s" \
+  "$(n "$fanout_plain") recipients/s (step 4, no endpoint)" "$(py "print(f'{$ours/$fanout_plain:.2f}')")" '≥ 400,000/s' \
+  "$(py "print('yes' if $ours >= 400000 else 'no')")"
+# Every message's message.sent, and broadcast.started and .completed, as the sandbox sends.
+events=$((queued + 2))
+ours=$(sink_rate "$events")
+row "event webhooks to a local receiver, as the broadcast is sent ($(n "$events") events)" "$(n "$ours") events/s" \
+  "$(n "$sink_base") req/s (wrk, 16 connections, to the same receiver)" "$(py "print(f'{$ours/$sink_base:.2f}')")" \
+  '≥ 5,000/s' "$(py "print('yes' if $ours >= 5000 else 'no')")"
+while [ "$(api "$url/v1/broadcasts/$bid" | py 'import json,sys; print(json.load(sys.stdin)["status"])')" != completed ]; do
+  sleep 1
+done
+# The same broadcast grew the file by broadcast_growth in step 4: the rest is the events'.
+growth=$(( $(db_bytes) - bytes_before - broadcast_growth ))
+row 'database growth per million webhook events and deliveries' \
+  "$(py "print(f'{$growth / $events * 1e6 / 1048576:,.0f}')") MB" \
+  "$(py "print(f'{$broadcast_growth / $queued * 1e6 / 1048576:,.0f}')") MB per million broadcast messages" '—' '—' '—'
+# The same events again, all due at once: the worker's own pace, from a backlog.
+curl -fs "http://127.0.0.1:$sink_port/reset" >/dev/null
+replayed=$(api -d "{\"since\":\"$since\"}" "$url/v1/webhooks/$hook/replay" | py 'import json,sys; print(json.load(sys.stdin)["queued"])')
+ours=$(sink_rate "$replayed")
+row "event webhooks to a local receiver, a replay of $(n "$replayed") events" "$(n "$ours") events/s" \
+  "$(n "$sink_base") req/s (wrk, 16 connections, to the same receiver)" "$(py "print(f'{$ours/$sink_base:.2f}')")" \
+  '≥ 5,000/s' "$(py "print('yes' if $ours >= 5000 else 'no')")"
+longest=$(grep 'webhooks: longest write so far' "$work/server.log" | tail -1 | sed 's/.*so far \([0-9]*\) µs/\1/')
+row 'longest write of the webhook worker' "$(py "print(f'{$longest / 1000:.1f}')") ms" '—' '—' '≤ 50 ms' \
+  "$(py "print('yes' if $longest <= 50000 else 'no')")"
+kill $sink; sink=
 
 rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$server/status")
 row 'server peak RSS over the whole suite' "$rss MB" '—' '—' '≤ 100 MB' "$(py "print('yes' if $rss <= 100 else 'no')")"

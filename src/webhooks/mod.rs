@@ -6,9 +6,11 @@
 //! * [`model`]: event types, an endpoint's fields, secrets and signatures, the schedule.
 //! * [`destination`]: which addresses a tenant's URL may reach.
 //! * [`store`]: endpoints, the delivery log and replays; [`outbox`]: the worker's SQL.
-//! * [`send`]: one attempt; [`worker`]: the task that dispatches, attempts and records.
+//! * [`send`]: one attempt; [`worker`]: the task that dispatches, attempts and records,
+//!   an endpoint's deliveries in its lane ([`lanes`]).
 
 pub mod destination;
+mod lanes;
 pub mod model;
 pub mod outbox;
 pub mod send;

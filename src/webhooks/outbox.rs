@@ -26,12 +26,10 @@ pub struct Undispatched {
     pub created_at: Timestamp,
 }
 
-/// The oldest events not yet dispatched, at most `limit`.
+/// The oldest events not yet dispatched, at most `limit`. (Named, the index keeps SQLite
+/// from scanning every event in id order when it has no statistics.)
 pub fn undispatched(conn: &Connection, limit: usize) -> Result<Vec<Undispatched>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, account_id, event_type, object_id, detail, created_at FROM webhook_events
-         WHERE dispatched = 0 ORDER BY id LIMIT ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(UNDISPATCHED_SQL)?;
     let rows = stmt.query_map([limit as i64], |r| {
         Ok(Undispatched {
             id: r.get(0)?,
@@ -44,6 +42,10 @@ pub fn undispatched(conn: &Connection, limit: usize) -> Result<Vec<Undispatched>
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+const UNDISPATCHED_SQL: &str = "SELECT id, account_id, event_type, object_id, detail, created_at
+     FROM webhook_events INDEXED BY webhook_events_undispatched
+     WHERE dispatched = 0 ORDER BY id LIMIT ?1";
 
 /// The body of an event: `{"type", "timestamp", "data"}`, `data` being the object as the
 /// API shows it now (or, when it is gone, what the event kept of it).
@@ -155,22 +157,15 @@ pub struct Due {
     pub secrets: Vec<String>,
 }
 
-/// Enabled endpoints with a delivery due, and how many are due for each (up to `cap`).
-pub fn due_endpoints(conn: &Connection, now: Timestamp) -> Result<Vec<i64>> {
+/// Enabled endpoints with a delivery due, each with its `updated_at`.
+pub fn due_endpoints(conn: &Connection, now: Timestamp) -> Result<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT p.id FROM webhook_endpoints p WHERE p.enabled AND EXISTS (
+        "SELECT p.id, p.updated_at FROM webhook_endpoints p WHERE p.enabled AND EXISTS (
              SELECT 1 FROM webhook_deliveries d
              WHERE d.endpoint_id = p.id AND d.status = 0 AND d.next_attempt_at <= ?1)",
     )?;
-    let rows = stmt.query_map([now], |r| r.get(0))?;
+    let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// When the next delivery is due, if any is pending.
-pub fn next_due(conn: &Connection) -> Result<Option<Timestamp>> {
-    Ok(conn
-        .prepare_cached("SELECT min(next_attempt_at) FROM webhook_deliveries WHERE status = 0")?
-        .query_row([], |r| r.get(0))?)
 }
 
 /// Up to `limit` of an endpoint's due deliveries, soonest first.
@@ -305,16 +300,88 @@ pub fn record(
     Ok(())
 }
 
-/// Deletes up to `limit` events older than `before` that no delivery waits on (their
-/// deliveries go with them). Returns how many.
-pub fn prune(conn: &Connection, before: Timestamp, limit: usize) -> Result<usize> {
+/// Accounts that may have events to prune.
+pub fn accounts(conn: &Connection) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM accounts")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Deletes up to `limit` of an account's events older than `before` that no delivery waits
+/// on (their deliveries go with them). Returns how many. Only old events are visited.
+pub fn prune(conn: &Connection, account_id: i64, before: Timestamp, limit: usize) -> Result<usize> {
     Ok(conn
-        .prepare_cached(
-            "DELETE FROM webhook_events WHERE id IN (
-                 SELECT e.id FROM webhook_events e WHERE e.created_at < ?1 AND e.dispatched = 1
-                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
-                                 WHERE d.event_id = e.id AND d.status = 0)
-                 ORDER BY e.id LIMIT ?2)",
-        )?
-        .execute(params![before, limit as i64])?)
+        .prepare_cached(PRUNE_SQL)?
+        .execute(params![account_id, before, limit as i64])?)
+}
+
+const PRUNE_SQL: &str = "DELETE FROM webhook_events WHERE id IN (
+     SELECT e.id FROM webhook_events e INDEXED BY webhook_events_by_account
+     WHERE e.account_id = ?1 AND e.created_at < ?2 AND e.dispatched = 1
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 0)
+     LIMIT ?3)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::prepare_schema;
+
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+        stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn the_worker_never_scans_every_event() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        for sql in [UNDISPATCHED_SQL, PRUNE_SQL] {
+            let plan = plan(&conn, sql);
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN")),
+                "{sql}\n{plan:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn prunes_old_events_unless_a_delivery_waits_on_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0), (2, 'b@example.com', 'x', 'trial', 0);
+             INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at,
+                 updated_at) VALUES (1, 1, 'http://receiver.test/', '[\"*\"]', 'whsec_x', 0, 0);
+             -- 1: old and delivered; 2: old with a delivery pending; 3: recent;
+             -- 4: old, not dispatched; 5: old, another account's.
+             INSERT INTO webhook_events (id, account_id, event_type, dispatched, created_at)
+                 VALUES (1, 1, 'message.sent', 1, 100), (2, 1, 'message.sent', 1, 100),
+                        (3, 1, 'message.sent', 1, 900), (4, 1, 'message.sent', 0, 100),
+                        (5, 2, 'message.sent', 1, 100);
+             INSERT INTO webhook_deliveries (event_id, endpoint_id, status, created_at,
+                 updated_at) VALUES (1, 1, 1, 100, 100), (2, 1, 0, 100, 100),
+                                    (3, 1, 1, 900, 900);",
+        )
+        .unwrap();
+        assert_eq!(prune(&conn, 1, 500, 10).unwrap(), 1);
+        assert_eq!(prune(&conn, 1, 500, 10).unwrap(), 0);
+        let left: Vec<i64> = conn
+            .prepare("SELECT id FROM webhook_events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(left, [2, 3, 4, 5]);
+        let deliveries: i64 = conn
+            .query_row("SELECT count(*) FROM webhook_deliveries", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(deliveries, 2, "the pruned event's delivery went with it");
+        assert_eq!(accounts(&conn).unwrap(), [1, 2]);
+    }
 }

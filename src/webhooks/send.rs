@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The most of an answer's body read to keep its connection.
+const DRAIN_LIMIT: usize = 64 * 1024;
 
 /// Sends attempts: one HTTP client for every endpoint, which never follows a redirect and,
 /// unless the operator allows private addresses, resolves names to public addresses only.
@@ -101,7 +103,21 @@ impl Sender {
                     format!("the request failed: {}", source_chain(&e))
                 }
             })?;
-        Ok(res.status())
+        let status = res.status();
+        drain(res).await;
+        Ok(status)
+    }
+}
+
+/// Reads a short answer to its end, so that the connection goes back to the pool; a long
+/// one is dropped with its connection (the body says nothing the status does not).
+async fn drain(mut res: reqwest::Response) {
+    let mut left = DRAIN_LIMIT;
+    while let Ok(Some(chunk)) = res.chunk().await {
+        left = match left.checked_sub(chunk.len()) {
+            Some(left) => left,
+            None => return,
+        };
     }
 }
 

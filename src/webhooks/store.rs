@@ -282,35 +282,61 @@ pub fn deliveries(conn: &Connection, endpoint_id: i64, f: DeliveryFilter) -> Res
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Queues again, for this endpoint, every event of its account since `since` that it
-/// listens to and that has gone out to some endpoint: same ids, same bodies. Returns how
-/// many were queued.
-pub fn replay(
+/// Where a replay has got to: the (`created_at`, id) of the last event it read.
+pub type ReplayCursor = (Timestamp, i64);
+
+/// A page of a replay, read on a reader: up to `limit` of the account's events from
+/// `since`, after `after`, that have gone out to some endpoint; of those, the ids this
+/// endpoint listens to; and the cursor for the next page, none when this was the last.
+pub fn replay_page(
     conn: &Connection,
     stored: &Stored,
     since: Timestamp,
+    after: Option<ReplayCursor>,
+    limit: usize,
+) -> Result<(Vec<i64>, Option<ReplayCursor>)> {
+    let (at, id) = after.unwrap_or((since, 0));
+    let rows: Vec<(Timestamp, i64, String, bool)> = conn
+        .prepare_cached(
+            "SELECT created_at, id, event_type, dispatched = 1 AND payload IS NOT NULL
+             FROM webhook_events INDEXED BY webhook_events_by_account
+             WHERE account_id = ?1 AND created_at >= ?2 AND (created_at, id) > (?3, ?4)
+             ORDER BY created_at, id LIMIT ?5",
+        )?
+        .query_map(
+            params![stored.account_id, since, at, id, limit as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|r| (r.0, r.1)))
+        .flatten();
+    let ids = rows
+        .into_iter()
+        .filter(|(_, _, kind, sent)| *sent && kind != "webhook.test" && stored.endpoint.wants(kind))
+        .map(|(_, id, _, _)| id)
+        .collect();
+    Ok((ids, next))
+}
+
+/// Queues a delivery of each event to the endpoint, with the event's id and body. Events
+/// pruned since the page was read, or an endpoint deleted, queue nothing. Returns how many
+/// were queued.
+pub fn queue_replay(
+    conn: &Connection,
+    endpoint_id: i64,
+    events: &[i64],
     now: Timestamp,
 ) -> Result<usize> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, event_type FROM webhook_events
-         WHERE account_id = ?1 AND created_at >= ?2 AND dispatched = 1 AND payload IS NOT NULL
-         ORDER BY id",
-    )?;
-    let events: Vec<(i64, String)> = stmt
-        .query_map(params![stored.account_id, since], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
     let mut queue = conn.prepare_cached(
         "INSERT INTO webhook_deliveries (event_id, endpoint_id, status, next_attempt_at,
-             created_at, updated_at) VALUES (?1, ?2, 0, ?3, ?3, ?3)",
+             created_at, updated_at)
+         SELECT e.id, p.id, 0, ?3, ?3, ?3 FROM webhook_events e, webhook_endpoints p
+         WHERE e.id = ?1 AND p.id = ?2",
     )?;
     let mut queued = 0;
-    for (id, event_type) in events {
-        if event_type != "webhook.test" && stored.endpoint.wants(&event_type) {
-            queue.execute(params![id, stored.id, now])?;
-            queued += 1;
-        }
+    for id in events {
+        queued += queue.execute(params![id, endpoint_id, now])?;
     }
     Ok(queued)
 }
@@ -342,4 +368,48 @@ pub fn reseal(conn: &Connection, from: Option<&SecretKey>, to: &SecretKey) -> Re
         )?;
     }
     Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::prepare_schema;
+
+    #[test]
+    fn a_replay_reads_every_event_since_in_pages_and_skips_others() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        // Events 1–7 at times 100, 200, 200, 200, 200, 300, 300: 2 is another account's,
+        // 4 was never dispatched, 5 is a contact event the endpoint does not listen to.
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0), (2, 'b@example.com', 'x', 'trial', 0);
+             INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at,
+                 updated_at) VALUES (1, 1, 'http://receiver.test/', '[\"message.sent\"]',
+                 'whsec_x', 0, 0);
+             INSERT INTO webhook_events (id, account_id, event_type, payload, dispatched, created_at)
+                 VALUES (1, 1, 'message.sent', '{}', 1, 100), (2, 2, 'message.sent', '{}', 1, 200),
+                        (3, 1, 'message.sent', '{}', 1, 200), (4, 1, 'message.sent', NULL, 0, 200),
+                        (5, 1, 'contact.created', '{}', 1, 200), (6, 1, 'message.sent', '{}', 1, 300),
+                        (7, 1, 'message.sent', '{}', 1, 300);",
+        )
+        .unwrap();
+        let stored = get(&conn, 1, 1).unwrap();
+        let mut pages = Vec::new();
+        let mut after = None;
+        loop {
+            let (ids, next) = replay_page(&conn, &stored, 150, after, 2).unwrap();
+            pages.push(ids);
+            match next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(pages, [vec![3], vec![6], vec![7]]);
+        assert_eq!(
+            queue_replay(&conn, 1, &[3, 6, 99], 400).unwrap(),
+            2,
+            "99 is gone"
+        );
+    }
 }

@@ -1,27 +1,37 @@
 //! The webhook worker: dispatches recorded events, attempts due deliveries (each a task of
-//! its own, a few per endpoint at most, so a slow or dead receiver holds only its own
-//! deliveries), records the answers, and prunes old events.
+//! its own, at most a few per endpoint at once, so a slow or dead receiver holds only its
+//! own deliveries), records the answers, and prunes old events.
+//!
+//! Reading, attempting and recording overlap: deliveries are fetched a lane's worth at a
+//! time ([`Lanes`]), and the attempts that ended are recorded in one write while the next
+//! ones are under way.
 //!
 //! Delivery is at least once: an attempt is recorded after its answer, so a server stopped
 //! in between attempts it again at the next start, with the same `webhook-id`.
 
+use super::lanes::Lanes;
 use super::outbox::{self, Attempted, Due, Policy};
 use super::send::Sender;
 use crate::clock::{self, Timestamp};
 use crate::contacts::names::AttributeNames;
 use crate::db::{Pool, Writer};
 use crate::error::{Error, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
-use tokio::task::JoinSet;
+use tokio::task::{Id, JoinError, JoinSet};
 
 /// Events dispatched per write: each write stays short.
 const DISPATCH_BATCH: usize = 500;
-/// How often the worker looks for work when nothing is in flight.
+/// How often the worker looks for new events and due deliveries when it has no reason to
+/// look sooner.
 const POLL: Duration = Duration::from_millis(200);
+/// Deliveries fetched ahead per endpoint, as a multiple of its cap, and how long they may
+/// wait before they are fetched again (they carry the endpoint's URL and secrets).
+const PREFETCH_PER_SLOT: usize = 4;
+const STALE_AFTER: Duration = Duration::from_secs(1);
 /// How often old events are pruned, and how many at a time.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const PRUNE_BATCH: usize = 5000;
@@ -69,6 +79,13 @@ impl Stop {
     }
 }
 
+/// What a task of the worker finished.
+enum Finished {
+    Attempt(Attempted),
+    /// A write of attempts: (endpoint, delivery) of each, and how long it held the writer.
+    Recorded(Vec<(i64, i64)>, Result<Duration>),
+}
+
 pub async fn run(
     pool: Pool,
     writer: Writer,
@@ -77,45 +94,47 @@ pub async fn run(
     settings: Settings,
     stop: Stop,
 ) {
-    let sender = Arc::new(sender);
+    let cap = settings.in_flight_per_endpoint;
     let mut w = Worker {
         pool,
         writer,
         names,
+        sender: Arc::new(sender),
+        lanes: Lanes::new(cap, cap * PREFETCH_PER_SLOT, STALE_AFTER),
         settings,
-        attempts: JoinSet::new(),
-        in_flight: HashSet::new(),
-        per_endpoint: HashMap::new(),
+        tasks: JoinSet::new(),
+        running: HashMap::new(),
         done: Vec::new(),
+        recording: false,
+        looked_at: None,
+        dispatch_more: false,
         pruned_at: Instant::now() - PRUNE_EVERY,
+        longest_write: Duration::ZERO,
     };
     loop {
-        while let Some(ended) = w.attempts.try_join_next() {
-            w.ended(ended);
+        while let Some(finished) = w.tasks.try_join_next_with_id() {
+            w.finished(finished);
         }
-        if let Err(e) = w.record().await {
-            log::error!("webhooks: could not record attempts: {e}");
-        }
+        w.record();
         if stop.stopping() {
-            if w.attempts.is_empty() {
+            if w.tasks.is_empty() && w.done.is_empty() {
                 return;
             }
         } else {
-            let busy = match w.round(&sender).await {
-                Ok(busy) => busy,
-                Err(e) => {
-                    log::error!("webhooks: {e}");
-                    false
-                }
-            };
-            if busy {
-                continue;
+            if w.should_look()
+                && let Err(e) = w.look().await
+            {
+                log::error!("webhooks: {e}");
             }
+            w.start();
         }
+        let wait = w
+            .looked_at
+            .map_or(Duration::ZERO, |at| POLL.saturating_sub(at.elapsed()));
         tokio::select! {
-            Some(ended) = w.attempts.join_next(), if !w.attempts.is_empty() => w.ended(ended),
+            Some(finished) = w.tasks.join_next_with_id(), if !w.tasks.is_empty() => w.finished(finished),
             _ = stop.0.1.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::time::sleep(wait), if !stop.stopping() => {}
         }
     }
 }
@@ -124,56 +143,124 @@ struct Worker {
     pool: Pool,
     writer: Writer,
     names: Arc<AttributeNames>,
+    sender: Arc<Sender>,
     settings: Settings,
-    attempts: JoinSet<Attempted>,
-    /// Deliveries being attempted, and how many per endpoint.
-    in_flight: HashSet<i64>,
-    per_endpoint: HashMap<i64, usize>,
-    /// Attempts ended and not yet recorded.
+    lanes: Lanes,
+    /// Attempts, and the write recording those that ended.
+    tasks: JoinSet<Finished>,
+    /// What each task is about: the (endpoint, delivery) of an attempt, none for a write.
+    running: HashMap<Id, Option<(i64, i64)>>,
+    /// Attempts ended and not yet being recorded.
     done: Vec<Attempted>,
+    /// A write of attempts is under way: one at a time.
+    recording: bool,
+    looked_at: Option<Instant>,
+    /// The last dispatch was a full batch: more events may be waiting.
+    dispatch_more: bool,
     pruned_at: Instant,
+    /// The longest the worker's own writes held the writer so far: logged when it grows,
+    /// for the benchmark suite.
+    longest_write: Duration,
 }
 
 impl Worker {
-    fn ended(&mut self, ended: std::result::Result<Attempted, tokio::task::JoinError>) {
-        // A task that panicked leaves its delivery pending: it is attempted again.
-        let Ok(attempted) = ended else {
-            log::error!("webhooks: an attempt panicked");
-            return;
+    fn finished(&mut self, finished: std::result::Result<(Id, Finished), JoinError>) {
+        let id = match &finished {
+            Ok((id, _)) => *id,
+            Err(e) => e.id(),
         };
-        self.in_flight.remove(&attempted.delivery_id);
-        if let Some(n) = self.per_endpoint.get_mut(&attempted.endpoint_id) {
-            *n = n.saturating_sub(1);
+        let about = self.running.remove(&id).flatten();
+        match finished {
+            Ok((_, Finished::Attempt(attempted))) => {
+                self.lanes.ended(attempted.endpoint_id);
+                self.done.push(attempted);
+            }
+            Ok((_, Finished::Recorded(attempts, result))) => {
+                self.recording = false;
+                // Unrecorded deliveries are still pending: they are attempted again.
+                self.lanes.recorded(&attempts);
+                match result {
+                    Ok(held) => self.held(held),
+                    Err(e) => log::error!("webhooks: could not record attempts: {e}"),
+                }
+            }
+            // A panic: the delivery stays pending, and is attempted again.
+            Err(e) => {
+                log::error!("webhooks: a task failed: {e}");
+                match about {
+                    Some((endpoint, delivery)) => {
+                        self.lanes.ended(endpoint);
+                        self.lanes.recorded(&[(endpoint, delivery)]);
+                    }
+                    None => self.recording = false,
+                }
+            }
         }
-        self.done.push(attempted);
     }
 
-    async fn record(&mut self) -> Result<()> {
-        if self.done.is_empty() {
-            return Ok(());
+    /// Records the attempts that ended, unless a write of them is under way already.
+    fn record(&mut self) {
+        if self.recording || self.done.is_empty() {
+            return;
         }
+        self.recording = true;
         let done = std::mem::take(&mut self.done);
+        let keys = done
+            .iter()
+            .map(|a| (a.endpoint_id, a.delivery_id))
+            .collect();
         let (policy, now) = (self.settings.policy.clone(), clock::now());
-        self.writer
-            .run(move |c| outbox::record(c, &done, &policy, now))
-            .await
+        let writer = self.writer.clone();
+        let task = self.tasks.spawn(async move {
+            let result = writer
+                .run(move |c| timed(|| outbox::record(c, &done, &policy, now)))
+                .await;
+            Finished::Recorded(keys, result)
+        });
+        self.running.insert(task.id(), None);
     }
 
-    /// Dispatches waiting events, starts due attempts, prunes now and then. True when
-    /// there may be more to do at once.
-    async fn round(&mut self, sender: &Arc<Sender>) -> Result<bool> {
-        let dispatched = self.dispatch().await?;
-        let started = self.start_due(sender).await?;
+    fn held(&mut self, held: Duration) {
+        if held > self.longest_write {
+            self.longest_write = held;
+            log::info!("webhooks: longest write so far {} µs", held.as_micros());
+        }
+    }
+
+    fn should_look(&self) -> bool {
+        self.dispatch_more
+            || self.lanes.hungry()
+            || self.looked_at.is_none_or(|at| at.elapsed() >= POLL)
+    }
+
+    /// Dispatches waiting events, fills the lanes with due deliveries, prunes now and then.
+    async fn look(&mut self) -> Result<()> {
+        self.looked_at = Some(Instant::now());
+        self.dispatch_more = false;
+        self.dispatch_more = self.dispatch().await? == DISPATCH_BATCH;
+        self.fill().await?;
         if self.pruned_at.elapsed() >= PRUNE_EVERY {
             self.pruned_at = Instant::now();
             self.prune().await?;
         }
-        Ok(dispatched == DISPATCH_BATCH || started > 0)
+        Ok(())
+    }
+
+    /// Starts the attempts the lanes have room for.
+    fn start(&mut self) {
+        for d in self.lanes.start() {
+            let sender = self.sender.clone();
+            let about = Some((d.endpoint_id, d.delivery_id));
+            let task = self
+                .tasks
+                .spawn(async move { Finished::Attempt(sender.attempt(&d).await) });
+            self.running.insert(task.id(), about);
+        }
     }
 
     async fn dispatch(&mut self) -> Result<usize> {
         let (pool, names) = (self.pool.clone(), self.names.clone());
-        let rendered = tokio::task::spawn_blocking(move || -> Result<_> {
+        let rendered = read(move || {
             let conn = pool.get()?;
             let events = outbox::undispatched(&conn, DISPATCH_BATCH)?;
             events
@@ -181,66 +268,74 @@ impl Worker {
                 .map(|e| outbox::render(&conn, &names, &e).map(|body| (e, body)))
                 .collect::<Result<Vec<_>>>()
         })
-        .await
-        .map_err(|e| Error::internal(format!("rendering events: {e}")))??;
+        .await?;
         let n = rendered.len();
         if n > 0 {
             let now = clock::now();
-            self.writer
-                .run(move |c| outbox::dispatch(c, &rendered, now))
+            let held = self
+                .writer
+                .run(move |c| timed(|| outbox::dispatch(c, &rendered, now).map(|_| ())))
                 .await?;
+            self.held(held);
         }
         Ok(n)
     }
 
-    /// Starts attempts of due deliveries, within each endpoint's cap.
-    async fn start_due(&mut self, sender: &Arc<Sender>) -> Result<usize> {
-        let cap = self.settings.in_flight_per_endpoint;
-        let pool = self.pool.clone();
-        let busy: HashMap<i64, usize> = self.per_endpoint.clone();
-        let skip = self.in_flight.clone();
+    async fn fill(&mut self) -> Result<()> {
         let now = clock::now();
-        let due: Vec<Due> = tokio::task::spawn_blocking(move || -> Result<_> {
-            let conn = pool.get()?;
-            let mut due = Vec::new();
-            for endpoint in outbox::due_endpoints(&conn, now)? {
-                let taken = busy.get(&endpoint).copied().unwrap_or(0);
-                if taken >= cap {
-                    continue;
-                }
-                // In-flight deliveries are still due: ask for enough to skip them.
-                let batch = outbox::due(&conn, endpoint, cap, now)?;
-                due.extend(
-                    batch
-                        .into_iter()
-                        .filter(|d| !skip.contains(&d.delivery_id))
-                        .take(cap - taken),
-                );
-            }
-            Ok(due)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("reading due deliveries: {e}")))??;
-        let started = due.len();
-        for d in due {
-            self.in_flight.insert(d.delivery_id);
-            *self.per_endpoint.entry(d.endpoint_id).or_default() += 1;
-            let sender = sender.clone();
-            self.attempts.spawn(async move { sender.attempt(&d).await });
+        let pool = self.pool.clone();
+        let endpoints = read(move || outbox::due_endpoints(&*pool.get()?, now)).await?;
+        let wanted = self.lanes.wanted(&endpoints, Instant::now());
+        if wanted.is_empty() {
+            return Ok(());
         }
-        Ok(started)
+        let pool = self.pool.clone();
+        let fetched: Vec<(i64, usize, Vec<Due>)> = read(move || {
+            let conn = pool.get()?;
+            wanted
+                .into_iter()
+                .map(|(endpoint, limit)| {
+                    outbox::due(&conn, endpoint, limit, now).map(|due| (endpoint, limit, due))
+                })
+                .collect()
+        })
+        .await?;
+        let versions: HashMap<i64, i64> = endpoints.into_iter().collect();
+        for (endpoint, limit, due) in fetched {
+            let version = versions.get(&endpoint).copied().unwrap_or_default();
+            self.lanes
+                .fill(endpoint, version, due, limit, Instant::now());
+        }
+        Ok(())
     }
 
     async fn prune(&mut self) -> Result<()> {
         let before: Timestamp = clock::now() - self.settings.retention.as_secs() as i64;
-        loop {
-            let n = self
-                .writer
-                .run(move |c| outbox::prune(c, before, PRUNE_BATCH))
-                .await?;
-            if n < PRUNE_BATCH {
-                return Ok(());
+        let pool = self.pool.clone();
+        for account in read(move || outbox::accounts(&*pool.get()?)).await? {
+            loop {
+                let pruned = self
+                    .writer
+                    .run(move |c| outbox::prune(c, account, before, PRUNE_BATCH))
+                    .await?;
+                if pruned < PRUNE_BATCH {
+                    break;
+                }
             }
         }
+        Ok(())
     }
+}
+
+/// Runs a read on the blocking pool.
+async fn read<T: Send + 'static>(job: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|e| Error::internal(format!("a webhook read stopped: {e}")))?
+}
+
+/// How long `job` took, if it succeeded.
+fn timed(job: impl FnOnce() -> Result<()>) -> Result<Duration> {
+    let started = Instant::now();
+    job().map(|()| started.elapsed())
 }

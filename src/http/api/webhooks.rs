@@ -249,7 +249,8 @@ pub struct ReplayBody {
     since: Option<String>,
 }
 
-/// `POST /v1/webhooks/{id}/replay {since}`: every event since then, queued again.
+/// `POST /v1/webhooks/{id}/replay {since}`: every event since then, queued again, a page
+/// at a time: each page is read on a reader and queued in a short write of its own.
 pub async fn replay(
     state: web::Data<AppState>,
     caller: ApiAccount,
@@ -257,16 +258,29 @@ pub async fn replay(
     Json(body): Json<ReplayBody>,
 ) -> Result<HttpResponse> {
     let since = since(body.since.as_deref())?;
-    let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
-    let queued = state
-        .writer
-        .run(move |conn| {
-            let stored = store::get(conn, account, id)?;
-            store::replay(conn, &stored, since, now)
-        })
-        .await?;
+    let stored = store::get(&*state.pool.get()?, caller.account_id, id.into_inner())?;
+    let (mut queued, mut after) = (0, None);
+    loop {
+        let (pool, page) = (state.pool.clone(), stored.clone());
+        let (events, next) =
+            web::block(move || store::replay_page(&*pool.get()?, &page, since, after, REPLAY_PAGE))
+                .await
+                .map_err(|e| Error::internal(format!("reading a replay: {e}")))??;
+        let (endpoint, now) = (stored.id, clock::now());
+        queued += state
+            .writer
+            .run(move |conn| store::queue_replay(conn, endpoint, &events, now))
+            .await?;
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
     Ok(HttpResponse::Ok().json(json!({"queued": queued})))
 }
+
+/// Events a replay reads and queues at a time: each write stays short.
+const REPLAY_PAGE: usize = 2000;
 
 fn since(raw: Option<&str>) -> Result<Timestamp> {
     let raw = raw.ok_or_else(|| Error::invalid("since: required (an RFC 3339 time)"))?;
