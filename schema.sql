@@ -547,24 +547,6 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id);
 CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
 
-CREATE TRIGGER webhook_message_new AFTER INSERT ON messages
-WHEN new.status IN (3, 4, 5, 6, 8) AND EXISTS (SELECT 1 FROM webhook_subscriptions
-             WHERE account_id = new.account_id AND event_type IN ('*', CASE new.status WHEN 3 THEN 'message.sent' WHEN 4 THEN 'message.delivered'
-        WHEN 5 THEN 'message.read' WHEN 6 THEN 'message.failed' ELSE 'message.received' END))
-BEGIN
-    INSERT INTO webhook_events (account_id, event_type, object_id, created_at)
-    VALUES (new.account_id, CASE new.status WHEN 3 THEN 'message.sent' WHEN 4 THEN 'message.delivered'
-        WHEN 5 THEN 'message.read' WHEN 6 THEN 'message.failed' ELSE 'message.received' END, new.id, new.updated_at);
-END;
-CREATE TRIGGER webhook_message_status AFTER UPDATE OF status ON messages
-WHEN new.status <> old.status AND new.status IN (3, 4, 5, 6) AND EXISTS (SELECT 1 FROM webhook_subscriptions
-             WHERE account_id = new.account_id AND event_type IN ('*', CASE new.status WHEN 3 THEN 'message.sent' WHEN 4 THEN 'message.delivered'
-        WHEN 5 THEN 'message.read' WHEN 6 THEN 'message.failed' ELSE 'message.received' END))
-BEGIN
-    INSERT INTO webhook_events (account_id, event_type, object_id, created_at)
-    VALUES (new.account_id, CASE new.status WHEN 3 THEN 'message.sent' WHEN 4 THEN 'message.delivered'
-        WHEN 5 THEN 'message.read' WHEN 6 THEN 'message.failed' ELSE 'message.received' END, new.id, new.updated_at);
-END;
 CREATE TRIGGER webhook_contact_created AFTER INSERT ON contacts
 WHEN EXISTS (SELECT 1 FROM webhook_subscriptions
              WHERE account_id = new.account_id AND event_type IN ('*', 'contact.created'))

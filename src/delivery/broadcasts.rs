@@ -181,6 +181,7 @@ pub fn claim(
             Ok(content) => content,
             Err(e) => {
                 fail.execute(params![id, MessageStatus::Failed.code(), e.message, now])?;
+                crate::messages::store::record_event(conn, id, MessageStatus::Failed, now)?;
                 continue;
             }
         };

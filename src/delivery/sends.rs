@@ -7,7 +7,7 @@ use super::transport::{Outcome, Outgoing, codes};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Kind, Status};
-use crate::messages::store::{fail, set_status};
+use crate::messages::store::{fail, record_event, set_status};
 use rusqlite::{Connection, params};
 use std::time::Duration;
 
@@ -20,11 +20,16 @@ pub const INTERRUPTED: &str = "interrupted: the server stopped while this messag
 /// Ends every message left `sending` by a previous run: the transport may have taken it, so
 /// sending it again could deliver it twice. Run once before the worker starts.
 pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
-    Ok(conn.prepare_cached(&interrupt_sql())?.execute(params![
-        Status::Failed.code(),
-        INTERRUPTED,
-        now
-    ])?)
+    let ended: Vec<i64> = conn
+        .prepare_cached(&interrupt_sql())?
+        .query_map(params![Status::Failed.code(), INTERRUPTED, now], |r| {
+            r.get(0)
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in &ended {
+        record_event(conn, *id, Status::Failed, now)?;
+    }
+    Ok(ended.len())
 }
 
 // The worker's queries write status codes into the SQL instead of binding them: only then
@@ -34,7 +39,7 @@ pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
 fn interrupt_sql() -> String {
     format!(
         "UPDATE messages SET status = ?1, error_message = ?2, updated_at = ?3, error_code = '{}'
-         WHERE status = {}",
+         WHERE status = {} RETURNING id",
         codes::INTERRUPTED,
         Status::Sending.code()
     )

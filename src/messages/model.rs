@@ -146,6 +146,18 @@ impl Status {
         Status::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The webhook event of a message becoming this status, if there is one.
+    pub fn event(self) -> Option<&'static str> {
+        match self {
+            Status::Sent => Some("message.sent"),
+            Status::Delivered => Some("message.delivered"),
+            Status::Read => Some("message.read"),
+            Status::Failed => Some("message.failed"),
+            Status::Received => Some("message.received"),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Scheduled => "scheduled",

@@ -293,7 +293,26 @@ pub fn insert(conn: &Connection, m: &NewMessage, c: &Content, now: Timestamp) ->
     ])?;
     let id = conn.last_insert_rowid();
     accounts::count_stored(conn, m.account_id, 0, 1)?;
+    record_event(conn, id, m.status, now)?;
     Ok(id)
+}
+
+/// Records the webhook event of a message that has just become `status` (`message.sent`,
+/// …) when its account has an endpoint listening, in the transaction of the change, as the
+/// other events' triggers do. Messages have no such trigger: it would cost every row of a
+/// fan-out and of a settle, listening or not (benches/suite.sh, steps 4 and 6).
+pub fn record_event(conn: &Connection, id: i64, status: Status, at: Timestamp) -> Result<()> {
+    let Some(event) = status.event() else {
+        return Ok(());
+    };
+    conn.prepare_cached(
+        "INSERT INTO webhook_events (account_id, event_type, object_id, created_at)
+         SELECT m.account_id, ?2, m.id, ?3 FROM messages m
+         WHERE m.id = ?1 AND EXISTS (SELECT 1 FROM webhook_subscriptions s
+             WHERE s.account_id = m.account_id AND s.event_type IN ('*', ?2))",
+    )?
+    .execute(params![id, event, at])?;
+    Ok(())
 }
 
 /// Records activity on a person: every send and receive; an incoming WhatsApp message also
@@ -419,17 +438,28 @@ pub fn provider_status_until(
     let sql = format!(
         "UPDATE messages AS m SET status = ?1, updated_at = ?2
          WHERE {} AND m.channel = ?5 AND m.incoming = 0 AND m.sent_at <= ?6
-           AND m.status IN ({statuses})",
+           AND m.status IN ({statuses})
+         RETURNING id",
         of_person(&whose, "?3", &statuses)
     );
-    Ok(conn.prepare_cached(&sql)?.execute(params![
-        status.code(),
-        now,
-        account_id,
-        person,
-        channel.as_str(),
-        until
-    ])?)
+    let moved: Vec<i64> = conn
+        .prepare_cached(&sql)?
+        .query_map(
+            params![
+                status.code(),
+                now,
+                account_id,
+                person,
+                channel.as_str(),
+                until
+            ],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in &moved {
+        record_event(conn, *id, status, now)?;
+    }
+    Ok(moved.len())
 }
 
 /// A broadcast's messages by recipient (the order the fan-out created them in, so oldest
@@ -561,6 +591,9 @@ pub fn set_status(
             Status::Sent.code()
         ))?
         .execute(params![id, next.code(), error, now])?;
+    if changed == 1 {
+        record_event(conn, id, next, now)?;
+    }
     Ok(changed == 1)
 }
 

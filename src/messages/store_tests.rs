@@ -106,3 +106,75 @@ fn finding_a_persons_messages_never_scans_the_log() {
         );
     }
 }
+
+/// The events recorded for messages, as (type, message id), in order.
+fn events(conn: &Connection) -> Vec<(String, i64)> {
+    conn.prepare("SELECT event_type, object_id FROM webhook_events ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn status_changes_record_events_only_for_an_account_that_listens() {
+    let conn = log_of_two();
+    let incoming = NewMessage {
+        account_id: 1,
+        contact_id: 2,
+        channel: Channel::Telegram,
+        incoming: true,
+        kind: Kind::Text,
+        sent_by: None,
+        status: Status::Received,
+        location_id: None,
+        scheduled_at: None,
+        provider_id: None,
+    };
+    insert(&conn, &incoming, &Content::default(), 30).unwrap();
+    set_status(&conn, 2, Status::Delivered, None, 30).unwrap();
+    assert!(events(&conn).is_empty(), "no endpoint, no event");
+
+    conn.execute_batch(
+        "INSERT INTO webhook_endpoints (id, account_id, url, events, secret, created_at, updated_at)
+             VALUES (1, 1, 'http://receiver.test/', '[\"*\"]', 'whsec_x', 0, 0);
+         INSERT INTO webhook_subscriptions (account_id, event_type, endpoint_id) VALUES (1, '*', 1);",
+    )
+    .unwrap();
+    let id = insert(&conn, &incoming, &Content::default(), 40).unwrap();
+    assert!(set_status(&conn, 2, Status::Read, None, 40).unwrap());
+    assert!(
+        !set_status(&conn, 2, Status::Delivered, None, 40).unwrap(),
+        "not backwards"
+    );
+    assert!(fail(&conn, 4, Some("131026"), "undeliverable", 40).unwrap());
+    provider_status_until(&conn, 1, Channel::Telegram, "t1", Status::Read, 10, 50).unwrap();
+    assert_eq!(
+        events(&conn),
+        [
+            ("message.received".to_string(), id),
+            ("message.read".to_string(), 2),
+            ("message.failed".to_string(), 4),
+            ("message.read".to_string(), 1),
+            ("message.read".to_string(), 3),
+        ]
+    );
+}
+
+#[test]
+fn messages_carry_no_trigger_that_a_fan_out_would_pay_per_row() {
+    let conn = log_of_two();
+    let triggers: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'messages'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        triggers,
+        ["messages_unstore"],
+        "only deletes, which are rare"
+    );
+}

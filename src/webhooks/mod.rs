@@ -1,5 +1,6 @@
 //! Event webhooks (docs/webhooks.md): an account's endpoints, the events recorded for them
-//! in the same transaction as each change (by the triggers of schema version 10), and
+//! in the same transaction as each change (by triggers on people and broadcasts, by
+//! `messages::store::record_event` for messages), and
 //! their delivery, signed as the Standard Webhooks specification says, retried on a
 //! schedule, at least once.
 //!

@@ -1,4 +1,5 @@
-//! The webhook worker's SQL. Events wait in `webhook_events` (recorded by triggers); each is
+//! The webhook worker's SQL. Events wait in `webhook_events` (recorded with the changes that
+//! cause them); each is
 //! dispatched once (its body written, a delivery queued for each endpoint listening), and
 //! each delivery is attempted until it succeeds, fails for good, or its endpoint is
 //! disabled. Bodies are rendered on a reader so that the single writer only stores them.
