@@ -279,6 +279,33 @@ pub fn upsert_people(
     people: Vec<PersonChanges>,
     now: Timestamp,
 ) -> Result<Vec<i64>> {
+    let upserted = upsert_all(conn, account_id, kind, people, now, |i, e| {
+        e.within(&format!("persons[{i}]"))
+    })?;
+    Ok(upserted.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Upserts one person as an import row does: the one with its `externalId`, else with its
+/// phone, else a new one. Returns its id, and whether it is new.
+pub fn upsert_person(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    person: PersonChanges,
+    now: Timestamp,
+) -> Result<(i64, bool)> {
+    let upserted = upsert_all(conn, account_id, kind, vec![person], now, |_, e| e)?;
+    Ok(upserted[0])
+}
+
+fn upsert_all(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    people: Vec<PersonChanges>,
+    now: Timestamp,
+    place: impl Fn(usize, crate::error::Error) -> crate::error::Error,
+) -> Result<Vec<(i64, bool)>> {
     let rows: Vec<Row> = people
         .into_iter()
         .enumerate()
@@ -287,18 +314,17 @@ pub fn upsert_people(
     let slots = batch_slots(conn, account_id, &rows)?;
     let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
     let mut tags = TagLinks::default();
-    let mut ids = Vec::with_capacity(rows.len());
-    let mut created = 0;
+    let mut upserted = Vec::with_capacity(rows.len());
     for row in &rows {
         let (id, new) = check_location(conn, account_id, &row.changes)
             .and_then(|()| batch.upsert_row(&row.changes, &mut tags))
-            .map_err(|e| e.within(&format!("persons[{}]", row.number)))?;
-        ids.push(id);
-        created += i64::from(new);
+            .map_err(|e| place(row.number, e))?;
+        upserted.push((id, new));
     }
     tags.write(conn, kind)?;
-    accounts::count_stored(conn, account_id, created, 0)?;
-    Ok(ids)
+    let created = upserted.iter().filter(|(_, new)| *new).count();
+    accounts::count_stored(conn, account_id, created as i64, 0)?;
+    Ok(upserted)
 }
 
 /// Slots for every attribute name the batch writes, by lowercase name.

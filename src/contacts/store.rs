@@ -425,6 +425,21 @@ fn with_names<T>(
     }
 }
 
+/// The id of the account's person of `kind` with this (normalised) phone, if any.
+pub fn by_phone(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    phone: &str,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM contacts WHERE account_id = ?1 AND type = ?2 AND phone = ?3 LIMIT 1",
+        )?
+        .query_row(params![account_id, kind.code(), phone], |r| r.get(0))
+        .optional()?)
+}
+
 /// The highest person id in the file (any account): later ids are new people.
 pub fn last_id(conn: &Connection) -> Result<i64> {
     Ok(

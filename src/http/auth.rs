@@ -65,7 +65,12 @@ pub async fn authenticate(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let now = clock::now();
-    let (key, decision) = admit(req.request(), now)?;
+    // Refusals are answers, not errors: a dialect's middleware around this one (Wati's) can
+    // then rewrite them.
+    let (key, decision) = match admit(req.request(), now) {
+        Ok(admitted) => admitted,
+        Err(e) => return Ok(req.into_response(e.error_response()).map_into_right_body()),
+    };
     if let Some(window) = decision.refused {
         let err = Error::limited(
             format!(

@@ -220,8 +220,37 @@ fn people() -> Vec<Endpoint> {
     ]
 }
 
+/// Wati's v1 API (docs/wati.md).
 fn wati() -> Vec<Endpoint> {
-    vec![post("/createCustomSegment", wati::create_custom_segment)]
+    vec![
+        post(
+            "/createCustomSegment",
+            wati::segments::create_custom_segment,
+        ),
+        get("/getContacts", wati::contacts::get_contacts),
+        post("/addContact/{whatsappNumber}", wati::contacts::add_contact),
+        post(
+            "/updateContactAttributes/{whatsappNumber}",
+            wati::contacts::update_attributes,
+        ),
+        get(
+            "/getMessages/{whatsappNumber}",
+            wati::messages::get_messages,
+        ),
+        post(
+            "/sendSessionMessage/{whatsappNumber}",
+            wati::messages::send_session_message,
+        ),
+        get("/getMessageTemplates", wati::templates::get_templates),
+        post(
+            "/sendTemplateMessage",
+            wati::templates::send_template_message,
+        ),
+        post(
+            "/sendTemplateMessage/{whatsappNumber}",
+            wati::templates::send_template_message_to,
+        ),
+    ]
 }
 
 fn provider_hooks() -> Vec<Endpoint> {
@@ -259,6 +288,8 @@ struct Group {
     access: Access,
     /// The person type of `/v1/contacts` and `/v1/clients`.
     kind: Option<PersonType>,
+    /// Failures answer in Wati's shape (`/api/v1`), not the contract's.
+    wati_errors: bool,
     endpoints: Vec<Endpoint>,
 }
 
@@ -267,6 +298,7 @@ fn group(prefix: &'static str, access: Access, endpoints: Vec<Endpoint>) -> Grou
         prefix,
         access,
         kind: None,
+        wati_errors: false,
         endpoints,
     }
 }
@@ -283,7 +315,10 @@ fn groups() -> Vec<Group> {
         people("/v1/contacts", PersonType::Contact),
         people("/v1/clients", PersonType::Client),
         group("/v1", Access::ApiKey, v1()),
-        group("/api/v1", Access::ApiKey, wati()),
+        Group {
+            wati_errors: true,
+            ..group("/api/v1", Access::ApiKey, wati())
+        },
         group("/webhooks", Access::Public, provider_hooks()),
         group("/segmenter", Access::ApiKey, segmenter()),
         group("/admin/api", Access::AdminApi, admin_api()),
@@ -315,6 +350,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             scope = scope.app_data(kind);
         }
         match g.access {
+            Access::ApiKey if g.wati_errors => cfg.service(
+                scope
+                    .wrap(from_fn(authenticate))
+                    .wrap(from_fn(wati::in_wati_shape)),
+            ),
             Access::ApiKey => cfg.service(scope.wrap(from_fn(authenticate))),
             Access::AdminApi | Access::AdminPage => {
                 cfg.service(scope.wrap(assets::security_headers()))

@@ -472,6 +472,19 @@ pub fn preview(
     now: Timestamp,
     sample: u32,
 ) -> Result<(i64, Vec<Person>)> {
+    matching(conn, names, account_id, def, now, Window::first(sample))
+}
+
+/// Count and a window of the people a definition that is not stored selects: the preview,
+/// and the filters of Wati's `getContacts`.
+pub fn matching(
+    conn: &Connection,
+    names: &AttributeNames,
+    account_id: i64,
+    def: &Definition,
+    now: Timestamp,
+    window: Window,
+) -> Result<(i64, Vec<Person>)> {
     let segment = Segment {
         id: 0,
         kind: def.kind,
@@ -489,7 +502,6 @@ pub fn preview(
     if !segment.dynamic {
         // A list of ids: its members are those ids that are the account's.
         let condition = Condition::ids(&def.contact_ids);
-        let window = Window::first(sample);
         let people = people_where(conn, names, account_id, def.kind, &condition, window)?;
         let sql = format!(
             "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}",
@@ -502,13 +514,6 @@ pub fn preview(
     }
     Ok((
         count(conn, None, account_id, &segment, now)?,
-        members(
-            conn,
-            names,
-            account_id,
-            &segment,
-            now,
-            Window::first(sample),
-        )?,
+        members(conn, names, account_id, &segment, now, window)?,
     ))
 }

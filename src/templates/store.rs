@@ -147,6 +147,17 @@ pub fn find(conn: &Connection, account_id: i64, name: &str, language: &str) -> R
     })
 }
 
+/// The account's template with this name, for a send that names no language (Wati's):
+/// the first registered, when the name exists in several languages.
+pub fn find_by_name(conn: &Connection, account_id: i64, name: &str) -> Result<Stored> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM templates WHERE account_id = ?1 AND name = ?2 ORDER BY id LIMIT 1"
+    ))?
+    .query_row(params![account_id, name], from_row)
+    .optional()?
+    .ok_or_else(|| Error::not_found(format!("template_name: no template {name} in this account")))
+}
+
 pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Stored>, i64)> {
     let total = conn
         .prepare_cached("SELECT count(*) FROM templates WHERE account_id = ?1")?

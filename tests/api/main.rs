@@ -28,4 +28,5 @@ mod stored_data;
 mod templates;
 mod tenancy;
 mod wati;
+mod wati_clients;
 mod webhooks;

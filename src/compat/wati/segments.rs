@@ -1,6 +1,5 @@
-//! Wati's segment dialect (`POST /api/v1/createCustomSegment`, seed 001): its body, mapped
-//! onto the one segment definition, and its answers, `{"result": true, "info": …}` or
-//! `{"result": false, "info": "<message>"}`. Pure: no SQL, no HTTP.
+//! `createCustomSegment` (seed 001): its body, mapped onto the one segment definition, and
+//! its answer, `{"result": true, "info": …}`.
 
 use crate::error::Error;
 use crate::fields::Id;
@@ -77,11 +76,6 @@ pub fn created(id: i64, name: &str) -> Value {
     json!({"result": true, "info": {"id": id.to_string(), "name": name}})
 }
 
-/// Every failure, in Wati's shape.
-pub fn refused(error: &Error) -> Value {
-    json!({"result": false, "info": error.message})
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,7 +120,7 @@ mod tests {
         ] {
             let err = asked(body).unwrap_err();
             assert!(err.message.starts_with(message), "{}", err.message);
-            assert_eq!(refused(&err)["result"], false);
+            assert_eq!(super::super::refused(&err.message)["result"], false);
         }
     }
 }

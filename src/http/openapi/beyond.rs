@@ -185,13 +185,65 @@ pub const WEBHOOK: &[Rule] = &[
 
 pub const SIGNUP: &[Rule] = &[("email", EMAIL)];
 
-pub const WATI: &[Rule] = &[
+pub const WATI_SEGMENT: &[Rule] = &[
     (
         "groups",
         "required by refreshType 2; refreshType 1 needs groups or contactIds; conditions as in \
          POST /v1/segments",
     ),
     ("contactIds", "ids of contacts of this account"),
+];
+
+const WATI_NUMBER: &str = "a possible phone number, with its country code (the + may be left out)";
+
+pub const WATI_NUMBER_ONLY: &[Rule] = &[("whatsappNumber", WATI_NUMBER)];
+
+pub const WATI_FILTER: &[Rule] = &[
+    (
+        "attribute",
+        "a JSON list of {name, operator, value}: a built-in field or custom attribute, an \
+         operator of POST /v1/segments (or Wati's contain, notContain, exist, notExist, \
+         greaterThan, lessThan, isBeforeDate, isAfterDate) and a value of the field's kind",
+    ),
+    (
+        "groups",
+        "the filters, checked as a segment rule's conditions",
+    ),
+];
+
+pub const WATI_CONTACT: &[Rule] = &[
+    ("whatsappNumber", WATI_NUMBER),
+    (
+        "customParams",
+        "a list of {name, value} (or that list as a JSON string); names as custom attributes",
+    ),
+    (
+        "attributes",
+        "each name a custom attribute name (letters first), each value of the attribute's kind; \
+         at most 64 attributes per account",
+    ),
+];
+
+pub const WATI_SESSION: &[Rule] = &[
+    ("whatsappNumber", WATI_NUMBER),
+    (
+        "messageText",
+        "required: in the query, a form field or the JSON body",
+    ),
+    (
+        "recipient",
+        "the contact wrote on WhatsApp in the 24 hours before the message goes out",
+    ),
+];
+
+pub const WATI_TEMPLATE: &[Rule] = &[
+    ("whatsappNumber", WATI_NUMBER),
+    ("template_name", "required"),
+    (
+        "parameters",
+        "a list of {name, value} (or that list as a JSON string), one per placeholder: named 1, \
+         2, … (header_1 for the header's) or given in order",
+    ),
 ];
 
 pub const SEGMENTER: &[Rule] = &[

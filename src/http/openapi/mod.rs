@@ -8,6 +8,7 @@ mod beyond;
 mod inputs;
 mod paths;
 mod schemas;
+mod wati;
 
 use crate::http::admin::assets::CONTENT_SECURITY_POLICY;
 use actix_web::HttpResponse;

@@ -15,7 +15,7 @@ enum Auth {
 }
 
 /// One operation under construction.
-struct Op {
+pub(super) struct Op {
     method: &'static str,
     path: String,
     auth: Auth,
@@ -23,7 +23,7 @@ struct Op {
     rules: Vec<Rule>,
 }
 
-fn op(method: &'static str, path: impl Into<String>, tag: &str, summary: &str) -> Op {
+pub(super) fn op(method: &'static str, path: impl Into<String>, tag: &str, summary: &str) -> Op {
     Op {
         method,
         path: path.into(),
@@ -66,25 +66,25 @@ impl Op {
         self
     }
 
-    fn describe(mut self, text: &str) -> Op {
+    pub(super) fn describe(mut self, text: &str) -> Op {
         self.body["description"] = json!(text);
         self
     }
 
     /// Rules of this operation that JSON Schema cannot state (see [`beyond`]).
-    fn beyond(mut self, rules: &[Rule]) -> Op {
+    pub(super) fn beyond(mut self, rules: &[Rule]) -> Op {
         self.rules.extend_from_slice(rules);
         self
     }
 
-    fn param(mut self, place: &str, name: &str, schema: Value, required: bool) -> Op {
+    pub(super) fn param(mut self, place: &str, name: &str, schema: Value, required: bool) -> Op {
         let params = self.body["parameters"].as_array_mut().expect("an array");
         params.push(json!({"name": name, "in": place, "required": required, "schema": schema}));
         self
     }
 
     /// Path parameters: `{id}`-like ones are integers, the others as given.
-    fn path(self, name: &str, schema: Value) -> Op {
+    pub(super) fn path(self, name: &str, schema: Value) -> Op {
         self.param("path", name, schema, true)
     }
 
@@ -98,7 +98,7 @@ impl Op {
         self
     }
 
-    fn query(self, name: &str, schema: Value) -> Op {
+    pub(super) fn query(self, name: &str, schema: Value) -> Op {
         self.param("query", name, schema, false)
     }
 
@@ -113,17 +113,23 @@ impl Op {
         )
     }
 
-    fn json_body(self, schema: &str) -> Op {
+    pub(super) fn json_body(self, schema: &str) -> Op {
         self.json_body_inline(reference(schema))
     }
 
-    fn json_body_inline(mut self, schema: Value) -> Op {
+    /// The body may be left out.
+    pub(super) fn optional_body(mut self) -> Op {
+        self.body["requestBody"]["required"] = json!(false);
+        self
+    }
+
+    pub(super) fn json_body_inline(mut self, schema: Value) -> Op {
         self.body["requestBody"] = json!({"required": true,
             "content": {"application/json": {"schema": schema}}});
         self
     }
 
-    fn answers(mut self, status: u16, description: &str, content: Value) -> Op {
+    pub(super) fn answers(mut self, status: u16, description: &str, content: Value) -> Op {
         let mut response = json!({"description": description});
         if !content.is_null() {
             response["content"] = content;
@@ -132,11 +138,11 @@ impl Op {
         self
     }
 
-    fn ok(self, schema: Value) -> Op {
+    pub(super) fn ok(self, schema: Value) -> Op {
         self.answers(200, "OK", json!({"application/json": {"schema": schema}}))
     }
 
-    fn ok_ref(self, name: &str) -> Op {
+    pub(super) fn ok_ref(self, name: &str) -> Op {
         self.ok(reference(name))
     }
 
@@ -149,7 +155,7 @@ impl Op {
     }
 
     /// Refusals past the key check, in Wati's shape `{"result": false, "info": reason}`.
-    fn wati_refusals(mut self, statuses: &[u16]) -> Op {
+    pub(super) fn wati_refusals(mut self, statuses: &[u16]) -> Op {
         for &s in statuses {
             self = self.answers(
                 s,
@@ -160,7 +166,7 @@ impl Op {
         self
     }
 
-    fn errors(mut self, statuses: &[u16]) -> Op {
+    pub(super) fn errors(mut self, statuses: &[u16]) -> Op {
         for &s in statuses {
             self.body["responses"][s.to_string()] = error_response(meaning(s));
         }
@@ -480,11 +486,6 @@ fn operations() -> Vec<Op> {
             .id("id").json_body("ReplayInput")
             .ok(json!({"type": "object", "required": ["queued"], "properties": {"queued": {"type": "integer"}}})),
         // Other vendors' dialects.
-        op("post", "/api/v1/createCustomSegment", "Wati", "Create a segment, as Wati does")
-            .json_body("WatiSegmentInput")
-            .ok_ref("WatiResult")
-            .wati_refusals(&[400, 403, 404, 409, 413])
-            .beyond(beyond::WATI),
         op("post", "/segmenter/segments", "Segmenter", "Create a segment of persons, as Segmenter does")
             .json_body("SegmenterInput").ok_ref("SegmenterResult").errors(&[403]).beyond(beyond::SEGMENTER),
         op("put", "/segmenter/segments/{id}", "Segmenter", "Replace its persons").id("id")
@@ -512,6 +513,7 @@ fn operations() -> Vec<Op> {
             .param("header", "X-Hub-Signature-256", text(), true)
             .json_body("JsonValue").ok_ref("Success").errors(&[401]),
     ];
+    ops.extend(super::wati::operations());
     ops.extend(people("/v1/contacts", "Contacts"));
     ops.extend(people("/v1/clients", "Clients"));
     ops

@@ -45,6 +45,7 @@ fn time() -> Value {
 pub fn all() -> Value {
     let mut schemas = answers();
     schemas.extend(super::inputs::all());
+    schemas.extend(super::wati::schemas());
     Value::Object(schemas)
 }
 

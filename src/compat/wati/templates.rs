@@ -1,0 +1,188 @@
+//! `getMessageTemplates` and `sendTemplateMessage`: templates as Wati lists them, and a
+//! template send's named parameters onto the core's positional ones.
+
+use super::{messages, pairs, text};
+use crate::clock::{self, Timestamp};
+use crate::error::Error;
+use crate::messages::body::{SendBody, TemplateName};
+use crate::templates::model::Template;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// A template as Wati lists it. Every stored template is one the server will send, which is
+/// what Wati calls `APPROVED`.
+pub fn template(id: i64, t: &Template, updated_at: Timestamp) -> Value {
+    let params: Vec<Value> = (1..=t.placeholders().body)
+        .map(|n| json!({"paramName": n.to_string()}))
+        .collect();
+    json!({
+        "id": id.to_string(),
+        "elementName": t.name,
+        "category": t.category,
+        "status": "APPROVED",
+        "language": t.language,
+        "body": t.body,
+        "bodyOriginal": t.body,
+        "header": t.header,
+        "footer": t.footer,
+        "buttons": t.buttons,
+        "customParams": params,
+        "lastModified": clock::rfc3339(updated_at),
+    })
+}
+
+/// `sendTemplateMessage`'s body.
+#[derive(Debug, Default, Deserialize)]
+pub struct TemplateSend {
+    pub template_name: Option<String>,
+    pub broadcast_name: Option<String>,
+    pub parameters: Option<Value>,
+}
+
+impl TemplateSend {
+    /// The template it names.
+    pub fn name(&self) -> Result<String, Error> {
+        self.template_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| Error::invalid("template_name: required"))
+    }
+
+    /// The core's template send to `number`. A parameter named `1`, `2`, … fills that
+    /// placeholder of the body, `header_1` the header's; the others fill the remaining
+    /// placeholders in the order sent, the body's first.
+    pub fn to_core(self, number: &str, t: &Template) -> Result<SendBody, Error> {
+        let wanted = t.placeholders();
+        let mut body: Vec<Option<String>> = vec![None; wanted.body];
+        let mut header: Vec<Option<String>> = vec![None; wanted.header];
+        let mut in_order = Vec::new();
+        for (i, (name, value)) in pairs("parameters", self.parameters)?
+            .into_iter()
+            .enumerate()
+        {
+            let (slots, n) = match name.strip_prefix("header_") {
+                Some(n) => (&mut header, n),
+                None => (&mut body, name.as_str()),
+            };
+            match n.parse::<usize>() {
+                Ok(n) if (1..=slots.len()).contains(&n) => slots[n - 1] = Some(text(&value)),
+                Ok(_) => {
+                    return Err(Error::invalid(format!(
+                        "parameters[{i}].name: template {} has no placeholder {{{{{n}}}}} there",
+                        t.name
+                    )));
+                }
+                Err(_) => in_order.push(text(&value)),
+            }
+        }
+        let mut in_order = in_order.into_iter();
+        for slot in body.iter_mut().chain(header.iter_mut()) {
+            if slot.is_none() {
+                *slot = in_order.next();
+            }
+        }
+        let (given, needed) = (
+            body.iter().chain(&header).flatten().count() + in_order.len(),
+            wanted.body + wanted.header,
+        );
+        if given != needed || body.iter().chain(&header).any(Option::is_none) {
+            return Err(Error::invalid(format!(
+                "parameters: template {} takes {needed} parameters ({} in its body, {} in its \
+                 header); {given} were sent",
+                t.name, wanted.body, wanted.header
+            )));
+        }
+        Ok(SendBody {
+            recipient: Some(messages::to(number)),
+            template: Some(TemplateName {
+                name: Some(t.name.clone()),
+                language: Some(t.language.clone()),
+            }),
+            body_text_parameters: Some(body.into_iter().flatten().collect()),
+            header_text_parameters: Some(header.into_iter().flatten().collect()),
+            ..SendBody::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::templates::model::{Header, TemplateBody};
+
+    fn order_template() -> Template {
+        Template::parse(TemplateBody {
+            name: Some("order_update".into()),
+            language: Some("en".into()),
+            header: Some(Header {
+                kind: "text".into(),
+                text: Some("Order {{1}}".into()),
+            }),
+            body: Some("Hi {{1}}, your order ships on {{2}}.".into()),
+            ..TemplateBody::default()
+        })
+        .unwrap()
+    }
+
+    fn send(parameters: Value) -> Result<SendBody, Error> {
+        TemplateSend {
+            template_name: Some("order_update".into()),
+            broadcast_name: None,
+            parameters: Some(parameters),
+        }
+        .to_core("919876543210", &order_template())
+    }
+
+    #[test]
+    fn parameters_fill_placeholders_by_number_or_in_order() {
+        let by_number = send(json!([{"name": "2", "value": "Friday"},
+            {"name": "header_1", "value": "A-7"}, {"name": "1", "value": "Asha"}]))
+        .unwrap();
+        assert_eq!(by_number.body_text_parameters.unwrap(), ["Asha", "Friday"]);
+        assert_eq!(by_number.header_text_parameters.unwrap(), ["A-7"]);
+        let in_order = send(json!([{"name": "name", "value": "Asha"},
+            {"name": "day", "value": "Friday"}, {"name": "order", "value": 7}]))
+        .unwrap();
+        assert_eq!(in_order.body_text_parameters.unwrap(), ["Asha", "Friday"]);
+        assert_eq!(in_order.header_text_parameters.unwrap(), ["7"]);
+        assert_eq!(in_order.template.unwrap().language.as_deref(), Some("en"));
+    }
+
+    #[test]
+    fn too_few_too_many_or_unknown_placeholders_are_refused() {
+        for (parameters, start) in [
+            (
+                json!([{"name": "1", "value": "Asha"}]),
+                "parameters: template order_update takes 3",
+            ),
+            (
+                json!([{"name": "a", "value": "1"}, {"name": "b", "value": "2"},
+                    {"name": "c", "value": "3"}, {"name": "d", "value": "4"}]),
+                "parameters: template order_update takes 3",
+            ),
+            (
+                json!([{"name": "3", "value": "x"}]),
+                "parameters[0].name: template order_update has no placeholder {{3}}",
+            ),
+        ] {
+            let err = send(parameters).unwrap_err();
+            assert!(err.message.starts_with(start), "{}", err.message);
+        }
+        assert_eq!(
+            TemplateSend::default().name().unwrap_err().message,
+            "template_name: required"
+        );
+    }
+
+    #[test]
+    fn templates_list_their_placeholders() {
+        let t = template(4, &order_template(), 0);
+        assert_eq!(t["elementName"], "order_update");
+        assert_eq!(
+            t["customParams"],
+            json!([{"paramName": "1"}, {"paramName": "2"}])
+        );
+    }
+}

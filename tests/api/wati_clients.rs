@@ -1,0 +1,625 @@
+//! Wati's contacts, messages and templates routes, called as Wati integrations call them:
+//! `Authorization: Bearer`, numbers without `+`, parameters in the query, a form or JSON.
+
+use crate::helpers::{TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use switchboard::accounts::Plan;
+use switchboard::accounts::model::Overrides;
+
+const ASHA: &str = "919876543210";
+
+/// A request as a Wati client makes it: the key as a bearer token, JSON when there is a body.
+async fn wati(
+    app: &TestApp,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut req = app
+        .client
+        .request(method, app.url(&format!("/api/v1/{path}")))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: {text}")),
+    )
+}
+
+async fn ok(app: &TestApp, key: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (status, body) = wati(app, key, method, path, body).await;
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
+/// Asserts Wati's refusal shape and that `info` starts with `info`.
+fn refused(answer: &(StatusCode, Value), status: StatusCode, info: &str) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_eq!(answer.1["result"], false, "{}", answer.1);
+    let said = answer.1["info"].as_str().unwrap();
+    assert!(said.starts_with(info), "{said}");
+    assert_eq!(
+        answer.1.as_object().unwrap().len(),
+        2,
+        "only result and info: {}",
+        answer.1
+    );
+}
+
+/// `number` writes on WhatsApp, which opens its 24-hour window.
+async fn writes(app: &TestApp, key: &str, number: &str, text: &str) {
+    app.ok(
+        "POST",
+        "/v1/messages/whatsapp/receive",
+        key,
+        Some(json!({"sender": {"phoneNumber": format!("+{number}")}, "textMessage": text})),
+    )
+    .await;
+}
+
+async fn template(app: &TestApp, key: &str) {
+    app.ok(
+        "POST",
+        "/v1/templates",
+        key,
+        Some(json!({"name": "order_update", "language": "en",
+            "body": "Hi {{1}}, your order ships on {{2}}."})),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn failures_answer_in_watis_shape_with_the_native_status() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    refused(
+        &wati(&app, "wrong", "GET", "getContacts", None).await,
+        StatusCode::UNAUTHORIZED,
+        "Unauthorized",
+    );
+    refused(
+        &wati(&app, &key, "GET", "getNothing", None).await,
+        StatusCode::NOT_FOUND,
+        "no route for GET",
+    );
+    refused(
+        &wati(&app, &key, "POST", "addContact/12ab", Some(json!({}))).await,
+        StatusCode::BAD_REQUEST,
+        "whatsappNumber:",
+    );
+    refused(
+        &wati(&app, &key, "GET", "getContacts?pageSize=ten", None).await,
+        StatusCode::BAD_REQUEST,
+        "pageSize:",
+    );
+
+    let limited = Overrides {
+        per_minute: Some(1),
+        ..Overrides::default()
+    };
+    let tight = app
+        .create_account_with("tight@example.com", Plan::Trial, limited)
+        .key;
+    ok(&app, &tight, "GET", "getContacts", None).await;
+    let res = app
+        .client
+        .get(app.url("/api/v1/getContacts"))
+        .bearer_auth(&tight)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("retry-after"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["result"], false);
+    assert!(
+        body["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("rate limit exceeded"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn get_contacts_pages_and_filters_through_the_rule_engine() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    for (name, phone, city) in [
+        ("Asha Rao", "+919876543210", "Pune"),
+        ("Ravi Kumar", "+919876543211", "Delhi"),
+        ("Meera Iyer", "+919876543212", "Pune"),
+    ] {
+        app.ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": name, "phoneNumber": phone, "attributes": {"city": city}})),
+        )
+        .await;
+    }
+    let page = ok(
+        &app,
+        &key,
+        "GET",
+        "getContacts?pageSize=2&pageNumber=2",
+        None,
+    )
+    .await;
+    assert_eq!(page["result"], "success");
+    assert_eq!(
+        page["link"],
+        json!({"pageNumber": 2, "pageSize": 2, "total": 3, "prevPage": 1, "nextPage": null})
+    );
+    let only = &page["contact_list"][0];
+    assert_eq!(only["fullName"], "Meera Iyer");
+    assert_eq!(only["wAid"], "919876543212");
+    assert_eq!(
+        only["customParams"],
+        json!([{"name": "city", "value": "Pune"}])
+    );
+
+    let filter = r#"[{"name":"city","operator":"contain","value":"pun"}]"#;
+    let path = format!("getContacts?pageSize=0&attribute={}", urlencode(filter));
+    let pune = ok(&app, &key, "GET", &path, None).await;
+    let names: Vec<&str> = pune["contact_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["fullName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Asha Rao", "Meera Iyer"]);
+    assert_eq!(pune["link"]["total"], 2);
+    let ravi = ok(&app, &key, "GET", "getContacts?name=Ravi", None).await;
+    assert_eq!(ravi["link"]["total"], 1);
+    let today = switchboard::clock::rfc3339(switchboard::clock::now())[..10].to_string();
+    let made_today = ok(
+        &app,
+        &key,
+        "GET",
+        &format!("getContacts?createdDate={today}"),
+        None,
+    )
+    .await;
+    assert_eq!(made_today["link"]["total"], 3);
+    let made_then = ok(
+        &app,
+        &key,
+        "GET",
+        "getContacts?createdDate=01/02/2020",
+        None,
+    )
+    .await;
+    assert_eq!(made_then["link"]["total"], 0);
+
+    let bad_value = r#"[{"name":"createdAt","operator":"greaterThan","value":"soon"}]"#;
+    let path = format!("getContacts?attribute={}", urlencode(bad_value));
+    refused(
+        &wati(&app, &key, "GET", &path, None).await,
+        StatusCode::BAD_REQUEST,
+        "groups[0].conditions[0].value",
+    );
+    refused(
+        &wati(&app, &key, "GET", "getContacts?attribute=city", None).await,
+        StatusCode::BAD_REQUEST,
+        "attribute:",
+    );
+}
+
+/// A POST with one field as a URL-encoded form.
+async fn form(app: &TestApp, key: &str, path: &str, field: &str, value: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/v1/{path}")))
+        .bearer_auth(key)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("{field}={}", urlencode(value)))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn add_contact_upserts_by_number_and_attributes_merge() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let made = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("addContact/{ASHA}"),
+        Some(json!({"name": "Asha Rao", "customParams": [{"name": "city", "value": "Pune"}]})),
+    )
+    .await;
+    assert_eq!(made["result"], true);
+    let id = made["contact"]["id"].clone();
+    assert_eq!(made["contact"]["phone"], ASHA);
+
+    // The same number with +, its params as a JSON string, in a form: the same contact.
+    let params = json!([{"name": "plan", "value": "gold"}]).to_string();
+    let res = form(
+        &app,
+        &key,
+        &format!("addContact/+{ASHA}"),
+        "customParams",
+        &params,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["contact"]["id"], id);
+    assert_eq!(
+        again["contact"]["fullName"], "Asha Rao",
+        "a name left out stays"
+    );
+
+    let merged = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("updateContactAttributes/{ASHA}"),
+        Some(json!({"customParams": [{"name": "city", "value": "Mumbai"}]})),
+    )
+    .await;
+    assert_eq!(merged, json!({"result": true}));
+    let native = app
+        .ok(
+            "GET",
+            &format!("/v1/contacts/{}", id.as_str().unwrap()),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(
+        native["attributes"],
+        json!({"city": "Mumbai", "plan": "gold"})
+    );
+
+    let unknown = ok(
+        &app,
+        &key,
+        "POST",
+        "updateContactAttributes/14155550100",
+        Some(json!({"customParams": [{"name": "city", "value": "x"}]})),
+    )
+    .await;
+    assert_eq!(unknown["result"], false);
+    assert!(
+        unknown["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("whatsappNumber:")
+    );
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("updateContactAttributes/{ASHA}"),
+            Some(json!({})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "customParams: required",
+    );
+    let contacts = app.ok("GET", "/v1/contacts", &key, None).await;
+    assert_eq!(
+        contacts.as_array().unwrap().len(),
+        1,
+        "no second copy of anyone"
+    );
+}
+
+#[tokio::test]
+async fn session_messages_keep_the_24_hour_rule_and_come_back_newest_first() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    ok(
+        &app,
+        &key,
+        "POST",
+        &format!("addContact/{ASHA}"),
+        Some(json!({"name": "Asha"})),
+    )
+    .await;
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("sendSessionMessage/{ASHA}?messageText=Hi"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "recipient:",
+    );
+    let log = ok(&app, &key, "GET", &format!("getMessages/{ASHA}"), None).await;
+    assert_eq!(log["messages"]["total"], 0, "nothing was queued");
+
+    writes(&app, &key, ASHA, "Where is my order?").await;
+    let by_query = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendSessionMessage/{ASHA}?messageText=In%20the%20query"),
+        None,
+    )
+    .await;
+    assert_eq!(by_query["result"], true);
+    assert_eq!(by_query["message"]["owner"], true);
+    let by_json = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendSessionMessage/{ASHA}"),
+        Some(json!({"messageText": "In the body"})),
+    )
+    .await;
+    assert_eq!(by_json["message"]["text"], "In the body");
+    let res = form(
+        &app,
+        &key,
+        &format!("sendSessionMessage/{ASHA}"),
+        "messageText",
+        "In a form",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("sendSessionMessage/{ASHA}"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "messageText: required",
+    );
+
+    let log = ok(
+        &app,
+        &key,
+        "GET",
+        &format!("getMessages/{ASHA}?pageSize=3"),
+        None,
+    )
+    .await;
+    assert_eq!(log["messages"]["total"], 4);
+    let items = log["messages"]["items"].as_array().unwrap();
+    let texts: Vec<&str> = items.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["In a form", "In the body", "In the query"]);
+    assert_eq!(log["link"]["nextPage"], 2);
+    let first = ok(
+        &app,
+        &key,
+        "GET",
+        &format!("getMessages/{ASHA}?pageSize=3&pageNumber=2"),
+        None,
+    )
+    .await;
+    let incoming = &first["messages"]["items"][0];
+    assert_eq!(
+        (incoming["owner"].clone(), incoming["statusString"].clone()),
+        (json!(false), json!("RECEIVED"))
+    );
+    refused(
+        &wati(&app, &key, "GET", "getMessages/14155550100", None).await,
+        StatusCode::NOT_FOUND,
+        "whatsappNumber:",
+    );
+}
+
+#[tokio::test]
+async fn templates_list_and_send_with_parameters_by_number_or_in_order() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    template(&app, &key).await;
+    let listed = ok(&app, &key, "GET", "getMessageTemplates", None).await;
+    let t = &listed["messageTemplates"][0];
+    assert_eq!(t["elementName"], "order_update");
+    assert_eq!(
+        t["customParams"],
+        json!([{"paramName": "1"}, {"paramName": "2"}])
+    );
+    assert_eq!(listed["link"]["total"], 1);
+
+    // Templates need no open window.
+    let by_name = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendTemplateMessage?whatsappNumber={ASHA}"),
+        Some(
+            json!({"template_name": "order_update", "broadcast_name": "orders",
+            "parameters": [{"name": "2", "value": "Friday"}, {"name": "1", "value": "Asha"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(by_name["result"], true);
+    assert_eq!(
+        by_name["message"]["text"],
+        "Hi Asha, your order ships on Friday."
+    );
+    let in_order = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendTemplateMessage/{ASHA}"),
+        Some(json!({"template_name": "order_update",
+            "parameters": json!([{"name": "name", "value": "Asha"}, {"name": "day", "value": "Monday"}]).to_string()})),
+    )
+    .await;
+    assert_eq!(
+        in_order["message"]["text"],
+        "Hi Asha, your order ships on Monday."
+    );
+    refused(
+        &wati(&app, &key, "POST", &format!("sendTemplateMessage/{ASHA}"),
+            Some(json!({"template_name": "order_update", "parameters": [{"name": "1", "value": "Asha"}]}))).await,
+        StatusCode::BAD_REQUEST,
+        "parameters: template order_update takes 2",
+    );
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("sendTemplateMessage/{ASHA}"),
+            Some(json!({"template_name": "gone"})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "template_name: no template gone",
+    );
+    let log = ok(&app, &key, "GET", &format!("getMessages/{ASHA}"), None).await;
+    assert_eq!(log["messages"]["total"], 2);
+}
+
+#[tokio::test]
+async fn one_account_never_reaches_anothers_contacts_or_messages() {
+    let app = spawn_app().await;
+    let a = app.create_account("a@example.com", Plan::Unlimited).key;
+    let b = app.create_account("b@example.com", Plan::Unlimited).key;
+    ok(
+        &app,
+        &a,
+        "POST",
+        &format!("addContact/{ASHA}"),
+        Some(json!({"name": "A's Asha"})),
+    )
+    .await;
+    writes(&app, &a, ASHA, "hello A").await;
+    template(&app, &a).await;
+
+    let seen = ok(&app, &b, "GET", "getContacts", None).await;
+    assert_eq!(seen["link"]["total"], 0);
+    refused(
+        &wati(&app, &b, "GET", &format!("getMessages/{ASHA}"), None).await,
+        StatusCode::NOT_FOUND,
+        "whatsappNumber:",
+    );
+    let update = ok(
+        &app,
+        &b,
+        "POST",
+        &format!("updateContactAttributes/{ASHA}"),
+        Some(json!({"customParams": [{"name": "x", "value": "y"}]})),
+    )
+    .await;
+    assert_eq!(update["result"], false);
+    refused(
+        &wati(
+            &app,
+            &b,
+            "POST",
+            &format!("sendSessionMessage/{ASHA}?messageText=hi"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "recipient:",
+    );
+    refused(
+        &wati(
+            &app,
+            &b,
+            "POST",
+            &format!("sendTemplateMessage/{ASHA}"),
+            Some(json!({"template_name": "order_update"})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "template_name:",
+    );
+    let a_log = ok(&app, &a, "GET", &format!("getMessages/{ASHA}"), None).await;
+    assert_eq!(
+        a_log["messages"]["total"], 1,
+        "B's attempts touched nothing of A's"
+    );
+}
+
+/// The calls of a Wati integration, in order.
+#[tokio::test]
+async fn a_wati_integration_works_unchanged() {
+    let app = spawn_app().await;
+    let key = app.create_account("shop@example.com", Plan::Unlimited).key;
+    template(&app, &key).await;
+    let added = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("addContact/{ASHA}"),
+        Some(json!({"name": "Asha Rao", "customParams": [{"name": "order", "value": "A-17"}]})),
+    )
+    .await;
+    let id = added["contact"]["id"].clone();
+    let listed = ok(
+        &app,
+        &key,
+        "GET",
+        "getContacts?pageSize=10&pageNumber=1",
+        None,
+    )
+    .await;
+    assert_eq!(listed["contact_list"][0]["id"], id);
+    writes(&app, &key, ASHA, "Is A-17 on its way?").await;
+    ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendSessionMessage/{ASHA}?messageText=Yes, it ships today"),
+        None,
+    )
+    .await;
+    let messages = ok(&app, &key, "GET", &format!("getMessages/{ASHA}"), None).await;
+    let owners: Vec<bool> = messages["messages"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["owner"].as_bool().unwrap())
+        .collect();
+    assert_eq!(owners, [true, false]);
+    let templates = ok(&app, &key, "GET", "getMessageTemplates", None).await;
+    let name = templates["messageTemplates"][0]["elementName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sent = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendTemplateMessage?whatsappNumber={ASHA}"),
+        Some(json!({"template_name": name, "broadcast_name": "shipping",
+            "parameters": [{"name": "1", "value": "Asha"}, {"name": "2", "value": "today"}]})),
+    )
+    .await;
+    assert_eq!(sent["message"]["statusString"], "PENDING");
+    // The native API sees the same contact and log: no second copy.
+    let native = app
+        .ok(
+            "GET",
+            &format!("/v1/messages/{}", id.as_str().unwrap()),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(native.as_array().unwrap().len(), 3);
+}
