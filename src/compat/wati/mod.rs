@@ -78,8 +78,13 @@ fn whole(field: &str, value: Option<&Value>) -> Result<Option<u32>, Error> {
         Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
         Some(_) => None,
     };
-    let n = n.ok_or_else(|| Error::invalid(format!("{field}: expected a whole number")))?;
-    Ok((n > 0).then(|| n.min(u64::from(u32::MAX)) as u32))
+    let n = n.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+        Error::invalid(format!(
+            "{field}: expected a whole number up to {}",
+            u32::MAX
+        ))
+    })?;
+    Ok((n > 0).then_some(n))
 }
 
 /// The `link` of a page: where it is and where the next and previous are (page numbers,
@@ -160,12 +165,10 @@ mod tests {
         assert_eq!((first.size, first.number), (DEFAULT_LIMIT, 1));
         let capped = asked(json!("100000"), json!("3")).unwrap();
         assert_eq!((capped.size, capped.number), (MAX_LIMIT, 3));
-        assert!(
-            asked(json!("ten"), json!(1))
-                .unwrap_err()
-                .message
-                .starts_with("pageSize:")
-        );
+        for wrong in [json!("ten"), json!(4_294_967_296_u64), json!(-1)] {
+            let err = asked(wrong, json!(1)).unwrap_err();
+            assert!(err.message.starts_with("pageSize:"), "{}", err.message);
+        }
         let second = asked(json!(10), json!(2)).unwrap();
         assert_eq!(second.page.offset, 10);
         assert_eq!(

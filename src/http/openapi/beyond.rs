@@ -244,6 +244,11 @@ pub const WATI_TEMPLATE: &[Rule] = &[
         "a list of {name, value} (or that list as a JSON string), one per placeholder: named 1, \
          2, … (header_1 for the header's) or given in order",
     ),
+    (
+        "headerMediaUrl",
+        "a template with an image, video or document header is not sent here: Wati's \
+         sendTemplateMessage has no field for the header's file",
+    ),
 ];
 
 pub const SEGMENTER: &[Rule] = &[

@@ -2,7 +2,7 @@
 //! Every refusal is Wati's `{"result": false, "info"}`.
 
 use super::beyond;
-use super::inputs::text;
+use super::inputs::{text, text_or_null};
 use super::paths::{Op, op};
 use super::schemas::reference;
 use crate::contacts::model as people;
@@ -164,12 +164,12 @@ fn link() -> Value {
 pub fn schemas() -> Map<String, Value> {
     let schemas = json!({
         "WatiContactInput": {"type": "object", "properties": {
-            "name": {"type": ["string", "null"], "maxLength": people::MAX_NAME},
+            "name": text_or_null(people::MAX_NAME),
             "customParams": pairs(people::MAX_ATTRIBUTES)}},
         "WatiAttributesInput": {"type": "object", "required": ["customParams"], "properties": {
             "customParams": pairs(people::MAX_ATTRIBUTES)}},
         "WatiSessionInput": {"type": "object", "properties": {
-            "messageText": {"type": ["string", "null"], "maxLength": MAX_TEXT}}},
+            "messageText": text_or_null(MAX_TEXT)}},
         "WatiTemplateInput": {"type": "object", "required": ["template_name"], "properties": {
             "template_name": text(200), "broadcast_name": {"type": ["string", "null"], "maxLength": 200},
             "parameters": pairs(100)}},
