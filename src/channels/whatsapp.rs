@@ -57,6 +57,10 @@ pub fn request_body(m: &Outgoing) -> Result<Value, String> {
             };
             body["type"] = json!(kind);
             body[kind] = json!({"link": c.media_url});
+            // WhatsApp takes no caption on audio.
+            if let Some(caption) = c.text.as_ref().filter(|_| kind != "audio") {
+                body[kind]["caption"] = json!(caption);
+            }
         }
         Kind::Template => {
             let p = c
@@ -304,6 +308,20 @@ mod tests {
         .unwrap();
         assert_eq!(pdf["type"], "document");
         assert_eq!(pdf["document"], json!({"link": "https://x.example/a.pdf"}));
+        let captioned = |mime: &str| {
+            request_body(&outgoing(
+                Kind::Media,
+                Content {
+                    media_url: Some("https://x.example/f".into()),
+                    mime_type: Some(mime.into()),
+                    text: Some("Your receipt".into()),
+                    ..Content::default()
+                },
+            ))
+            .unwrap()
+        };
+        assert_eq!(captioned("image/png")["image"]["caption"], "Your receipt");
+        assert_eq!(captioned("audio/ogg")["audio"].get("caption"), None);
     }
 
     #[test]

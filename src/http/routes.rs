@@ -241,6 +241,10 @@ fn wati() -> Vec<Endpoint> {
             "/sendSessionMessage/{whatsappNumber}",
             wati::messages::send_session_message,
         ),
+        post(
+            "/sendSessionFileViaUrl/{whatsappNumber}",
+            wati::messages::send_file_via_url,
+        ),
         get("/getMessageTemplates", wati::templates::get_templates),
         post(
             "/sendTemplateMessage",

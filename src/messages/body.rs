@@ -16,6 +16,8 @@ use time::format_description::well_known::Rfc3339;
 
 pub const MAX_TEXT: usize = 4096;
 pub const MAX_URL: usize = 2000;
+/// WhatsApp's limit for a media caption.
+pub const MAX_CAPTION: usize = 1024;
 /// How far ahead a message may be scheduled.
 pub const MAX_SCHEDULE_AHEAD: i64 = 366 * 86_400;
 
@@ -45,6 +47,8 @@ pub struct SendBody {
     pub text_message: Option<String>,
     pub media_url: Option<String>,
     pub mime_type: Option<String>,
+    /// A media message's caption (an extension of the seed's `sendmedia`).
+    pub caption: Option<String>,
     // WhatsApp templates
     pub template: Option<TemplateName>,
     pub header_media_url: Option<String>,
@@ -126,6 +130,11 @@ impl Draft {
                         .as_deref()
                         .ok_or_else(|| missing("mimeType"))?,
                 )?),
+                text: body
+                    .caption
+                    .as_deref()
+                    .map(|c| text("caption", c, MAX_CAPTION))
+                    .transpose()?,
                 ..Content::default()
             }),
             (Kind::Template, Channel::WhatsApp) => Ask::Template(TemplateRequest::parse(body)?),

@@ -623,3 +623,58 @@ async fn a_wati_integration_works_unchanged() {
         .await;
     assert_eq!(native.as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn files_by_url_take_their_type_from_their_name_and_keep_the_window() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let receipt = "https://files.example.com/r/receipt.pdf";
+    let path = format!(
+        "sendSessionFileViaUrl/{ASHA}?url={}&caption=Your%20receipt",
+        urlencode(receipt)
+    );
+    refused(
+        &wati(&app, &key, "POST", &path, None).await,
+        StatusCode::BAD_REQUEST,
+        "recipient:",
+    );
+
+    writes(&app, &key, ASHA, "Can I have the receipt?").await;
+    let sent = ok(&app, &key, "POST", &path, None).await;
+    assert_eq!(sent["message"]["type"], "document");
+    assert_eq!(sent["message"]["data"], receipt);
+    assert_eq!(sent["message"]["text"], "Your receipt", "the caption");
+    let by_body = ok(
+        &app,
+        &key,
+        "POST",
+        &format!("sendSessionFileViaUrl/{ASHA}"),
+        Some(json!({"url": "https://files.example.com/blob", "mimeType": "image/png"})),
+    )
+    .await;
+    assert_eq!(by_body["message"]["type"], "image");
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("sendSessionFileViaUrl/{ASHA}?url=https://files.example.com/blob"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "url: its name does not tell",
+    );
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            &format!("sendSessionFileViaUrl/{ASHA}?url=ftp://files.example.com/a.pdf"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "mediaUrl:",
+    );
+}

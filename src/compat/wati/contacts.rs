@@ -10,6 +10,9 @@ use serde_json::{Map, Value, json};
 use time::Date;
 use time::macros::format_description;
 
+/// The longest `attribute` filter read.
+pub const MAX_FILTER: usize = 20_000;
+
 /// `getContacts`' query.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,6 +35,11 @@ impl ContactsQuery {
             conditions.push(condition("name", "contains", json!(name)));
         }
         if let Some(raw) = nonblank(&self.attribute) {
+            if raw.chars().count() > MAX_FILTER {
+                return Err(Error::invalid(format!(
+                    "attribute: at most {MAX_FILTER} characters"
+                )));
+            }
             let filters = match serde_json::from_str::<Value>(raw) {
                 Ok(Value::Array(filters)) => filters,
                 Ok(one @ Value::Object(_)) => vec![one],

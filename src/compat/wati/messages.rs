@@ -1,5 +1,6 @@
-//! `getMessages` and `sendSessionMessage`: the message log as Wati's items, and a session
-//! text onto the core's send body (the core applies the 24-hour rule and the opt-out).
+//! `getMessages`, `sendSessionMessage` and `sendSessionFileViaUrl`: the message log as
+//! Wati's items, and a session text or file onto the core's send body (the core applies the
+//! 24-hour rule).
 
 use super::phone;
 use crate::error::Error;
@@ -7,7 +8,7 @@ use crate::messages::body::{RecipientBody, SendBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// `messageText`, from the query, a form or a JSON body.
+/// `messageText`, from the query, a form or a JSON body: the first place that has one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionText {
@@ -15,15 +16,11 @@ pub struct SessionText {
 }
 
 impl SessionText {
-    /// The first of these that carries a text.
+    /// The first of these that has a `messageText`, even an empty one.
     pub fn first(candidates: impl IntoIterator<Item = SessionText>) -> SessionText {
         candidates
             .into_iter()
-            .find(|t| {
-                t.message_text
-                    .as_deref()
-                    .is_some_and(|m| !m.trim().is_empty())
-            })
+            .find(|t| t.message_text.is_some())
             .unwrap_or_default()
     }
 
@@ -39,6 +36,80 @@ impl SessionText {
             ..SendBody::default()
         })
     }
+}
+
+/// `sendSessionFileViaUrl`'s fields, from the query or a body: the file's URL, a caption,
+/// and (an extension) its MIME type, for a URL whose name does not tell it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileViaUrl {
+    pub url: Option<String>,
+    pub caption: Option<String>,
+    pub mime_type: Option<String>,
+}
+
+impl FileViaUrl {
+    /// Each field from `self`, else from `other`.
+    pub fn or(self, other: FileViaUrl) -> FileViaUrl {
+        FileViaUrl {
+            url: self.url.or(other.url),
+            caption: self.caption.or(other.caption),
+            mime_type: self.mime_type.or(other.mime_type),
+        }
+    }
+
+    /// The core's media send to `number`.
+    pub fn to_core(self, number: &str) -> Result<SendBody, Error> {
+        let url = self
+            .url
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::invalid("url: required"))?;
+        let mime = match self.mime_type {
+            Some(mime) => mime,
+            None => mime_of(&url).map(str::to_string).ok_or_else(|| {
+                Error::invalid(
+                    "url: its name does not tell the file's type (.jpg, .pdf, …): give mimeType",
+                )
+            })?,
+        };
+        Ok(SendBody {
+            recipient: Some(to(number)),
+            media_url: Some(url),
+            mime_type: Some(mime),
+            caption: self.caption,
+            ..SendBody::default()
+        })
+    }
+}
+
+/// The MIME type the extension of a URL's path suggests, for the kinds WhatsApp sends.
+fn mime_of(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "mp4" => "video/mp4",
+        "3gp" => "video/3gpp",
+        "mp3" => "audio/mpeg",
+        "ogg" | "opus" => "audio/ogg",
+        "aac" => "audio/aac",
+        "amr" => "audio/amr",
+        "m4a" => "audio/mp4",
+        "pdf" => "application/pdf",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "txt" => "text/plain",
+        "csv" => "text/csv",
+        _ => return None,
+    })
 }
 
 /// The recipient of a send to a `whatsappNumber`: the account's contact with that phone,
@@ -104,15 +175,43 @@ mod tests {
         let t = |s: Option<&str>| SessionText {
             message_text: s.map(str::to_string),
         };
-        let chosen = SessionText::first([t(None), t(Some(" ")), t(Some("hi")), t(Some("no"))]);
+        let chosen = SessionText::first([t(None), t(Some("hi")), t(Some("no"))]);
         let body = chosen.to_core("919876543210").unwrap();
         assert_eq!(body.text_message.as_deref(), Some("hi"));
+        let blank = SessionText::first([t(Some(" ")), t(Some("hi"))]).to_core("1");
+        assert_eq!(blank.unwrap_err().message, "messageText: required");
         assert_eq!(
             body.recipient.unwrap().phone_number.as_deref(),
             Some("+919876543210")
         );
         let err = SessionText::first([t(None)]).to_core("1").unwrap_err();
         assert_eq!(err.message, "messageText: required");
+    }
+
+    #[test]
+    fn a_file_by_url_takes_its_type_from_its_name_unless_given() {
+        let file = |url: &str, mime: Option<&str>| FileViaUrl {
+            url: Some(url.into()),
+            caption: Some("Receipt".into()),
+            mime_type: mime.map(str::to_string),
+        };
+        let body = file("https://x.test/r/receipt.PDF?sig=1", None)
+            .to_core("919876543210")
+            .unwrap();
+        assert_eq!(body.mime_type.as_deref(), Some("application/pdf"));
+        assert_eq!(body.caption.as_deref(), Some("Receipt"));
+        let given = file("https://x.test/blob", Some("image/png"))
+            .to_core("1")
+            .unwrap();
+        assert_eq!(given.mime_type.as_deref(), Some("image/png"));
+        let err = file("https://x.test/blob", None).to_core("1").unwrap_err();
+        assert!(err.message.starts_with("url: its name"), "{}", err.message);
+        let merged = FileViaUrl::default().or(file("https://x.test/a.jpg", None));
+        assert_eq!(merged.url.as_deref(), Some("https://x.test/a.jpg"));
+        assert_eq!(
+            FileViaUrl::default().to_core("1").unwrap_err().message,
+            "url: required"
+        );
     }
 
     #[test]

@@ -209,6 +209,7 @@ pub const WATI_FILTER: &[Rule] = &[
         "groups",
         "the filters, checked as a segment rule's conditions",
     ),
+    ("createdDate", "a day of the calendar"),
 ];
 
 pub const WATI_CONTACT: &[Rule] = &[
@@ -230,6 +231,22 @@ pub const WATI_SESSION: &[Rule] = &[
         "messageText",
         "required: in the query, a form field or the JSON body",
     ),
+    (
+        "recipient",
+        "the contact wrote on WhatsApp in the 24 hours before the message goes out",
+    ),
+];
+
+pub const WATI_FILE: &[Rule] = &[
+    ("whatsappNumber", WATI_NUMBER),
+    (
+        "url",
+        "required: in the query, a form field or the JSON body; its name ends in a known \
+         extension (.jpg, .png, .webp, .mp4, .3gp, .mp3, .ogg, .aac, .amr, .m4a, .pdf, .doc(x), \
+         .xls(x), .ppt(x), .txt, .csv) unless mimeType is given",
+    ),
+    ("mediaUrl", "the url: an absolute http(s) URL with a host"),
+    ("mimeType", "type/subtype"),
     (
         "recipient",
         "the contact wrote on WhatsApp in the 24 hours before the message goes out",

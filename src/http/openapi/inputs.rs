@@ -32,7 +32,7 @@ pub fn text_or_null(max: usize) -> Value {
     or_null(text(max))
 }
 
-fn or_null(mut schema: Value) -> Value {
+pub fn or_null(mut schema: Value) -> Value {
     let kind = schema["type"].as_str().expect("a single type").to_string();
     schema["type"] = json!([kind, "null"]);
     schema
@@ -88,10 +88,21 @@ fn list_or_null(items: Value, max: usize) -> Value {
     or_null(list_of(items, max))
 }
 
-fn url_or_null(max: usize) -> Value {
-    let mut schema = text_or_null(max);
+/// An http(s) URL, as `messages::body::http_url` reads one.
+pub fn http_url(max: usize) -> Value {
+    let mut schema = text(max);
     schema["pattern"] = json!(format!(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://{PRINTABLE}*$"));
     schema
+}
+
+fn url_or_null(max: usize) -> Value {
+    or_null(http_url(max))
+}
+
+/// A MIME type, as `messages::body::mime_type` reads one.
+pub fn mime_type() -> Value {
+    json!({"type": "string", "pattern":
+        r"^\s*(?:[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]|[Aa][Uu][Dd][Ii][Oo]|[Ff][Oo][Nn][Tt]|[Ii][Mm][Aa][Gg][Ee]|[Mm][Ee][Ss][Ss][Aa][Gg][Ee]|[Mm][Oo][Dd][Ee][Ll]|[Mm][Uu][Ll][Tt][Ii][Pp][Aa][Rr][Tt]|[Tt][Ee][Xx][Tt]|[Vv][Ii][Dd][Ee][Oo])/[A-Za-z0-9!#$&^_.+-]{1,127}\s*$"})
 }
 
 fn object(required: &[&str], properties: Value) -> Value {
@@ -247,7 +258,7 @@ fn send_input() -> Value {
     json!({
         "type": "object",
         "description": "Give exactly one of contact, client or recepient (recipient is accepted too). sendtext \
-            takes textMessage; sendmedia mediaUrl and mimeType; sendtemplate on WhatsApp a registered template \
+            takes textMessage; sendmedia mediaUrl, mimeType and a caption (not on audio); sendtemplate on WhatsApp a registered template \
             and its parameters, on Telegram textMessage with headerType and buttons, on Instagram and \
             Messenger elements.",
         "properties": {
@@ -257,8 +268,8 @@ fn send_input() -> Value {
             "location": id_ref_or_null(),
             "textMessage": text_or_null(send::MAX_TEXT),
             "mediaUrl": url_or_null(send::MAX_URL),
-            "mimeType": {"type": ["string", "null"], "pattern":
-                r"^\s*(?:[Aa][Pp][Pp][Ll][Ii][Cc][Aa][Tt][Ii][Oo][Nn]|[Aa][Uu][Dd][Ii][Oo]|[Ff][Oo][Nn][Tt]|[Ii][Mm][Aa][Gg][Ee]|[Mm][Ee][Ss][Ss][Aa][Gg][Ee]|[Mm][Oo][Dd][Ee][Ll]|[Mm][Uu][Ll][Tt][Ii][Pp][Aa][Rr][Tt]|[Tt][Ee][Xx][Tt]|[Vv][Ii][Dd][Ee][Oo])/[A-Za-z0-9!#$&^_.+-]{1,127}\s*$"},
+            "mimeType": or_null(mime_type()),
+            "caption": text_or_null(send::MAX_CAPTION),
             "template": template_name(),
             "headerMediaUrl": url_or_null(send::MAX_URL),
             "headerTextParameters": parameters(), "bodyTextParameters": parameters(),

@@ -2,12 +2,13 @@
 //! Every refusal is Wati's `{"result": false, "info"}`.
 
 use super::beyond;
-use super::inputs::{text, text_or_null};
+use super::inputs::{http_url, mime_type, or_null, text, text_or_null};
 use super::paths::{Op, op};
 use super::schemas::reference;
+use crate::compat::wati::contacts::MAX_FILTER;
 use crate::contacts::model as people;
 use crate::fields::MAX_LIMIT;
-use crate::messages::body::MAX_TEXT;
+use crate::messages::body::{MAX_CAPTION, MAX_TEXT, MAX_URL};
 use crate::segments::rules;
 use serde_json::{Map, Value, json};
 
@@ -46,17 +47,17 @@ pub fn operations() -> Vec<Op> {
             .ok_ref("WatiResult")
             .beyond(beyond::WATI_SEGMENT),
         paging(wati("get", "/api/v1/getContacts", "Contacts, oldest first"))
-            .query("name", text(rules::MAX_TEXT))
+            .query("name", json!({"type": "string", "maxLength": rules::MAX_TEXT}))
             .query(
                 "attribute",
-                json!({"type": "string", "maxLength": 20_000,
+                json!({"type": "string", "maxLength": MAX_FILTER,
                 "description": "A JSON list of {name, operator, value}."}),
             )
             .query(
                 "createdDate",
                 json!({"type": "string",
-                "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}/[0-9]{2}/[0-9]{4})$",
-                "description": "Contacts created that day (UTC): YYYY-MM-DD or MM/DD/YYYY."}),
+                "pattern": r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{2}/[0-9]{2}/[0-9]{4})?\s*$",
+                "description": "Contacts created that day (UTC): YYYY-MM-DD or MM/DD/YYYY; empty is no filter."}),
             )
             .ok_ref("WatiContacts")
             .beyond(beyond::WATI_FILTER),
@@ -105,6 +106,16 @@ pub fn operations() -> Vec<Op> {
         )
         .ok_ref("WatiMessageAnswer")
         .beyond(beyond::WATI_SESSION),
+        optional_body(
+            wati("post", "/api/v1/sendSessionFileViaUrl/{whatsappNumber}", "Send a file by its URL within the 24-hour window")
+                .path("whatsappNumber", number())
+                .query("url", http_url(MAX_URL))
+                .query("caption", text(MAX_CAPTION))
+                .query("mimeType", mime_type()),
+            "WatiFileInput",
+        )
+        .ok_ref("WatiMessageAnswer")
+        .beyond(beyond::WATI_FILE),
         paging(wati("get", "/api/v1/getMessageTemplates", "Templates")).ok_ref("WatiTemplates"),
         optional_body(
             wati("post", "/api/v1/sendTemplateMessage", "Send a template").param(
@@ -170,6 +181,9 @@ pub fn schemas() -> Map<String, Value> {
             "customParams": pairs(people::MAX_ATTRIBUTES)}},
         "WatiSessionInput": {"type": "object", "properties": {
             "messageText": text_or_null(MAX_TEXT)}},
+        "WatiFileInput": {"type": "object", "properties": {
+            "url": or_null(http_url(MAX_URL)), "caption": text_or_null(MAX_CAPTION),
+            "mimeType": or_null(mime_type())}},
         "WatiTemplateInput": {"type": "object", "required": ["template_name"], "properties": {
             "template_name": text(200), "broadcast_name": {"type": ["string", "null"], "maxLength": 200},
             "parameters": pairs(100)}},

@@ -1,10 +1,10 @@
-//! `getMessages/{whatsappNumber}` and `sendSessionMessage/{whatsappNumber}` over the message
-//! log and the core's send (its 24-hour rule, opt-out and quota checks included).
+//! `getMessages`, `sendSessionMessage` and `sendSessionFileViaUrl` (each `/{whatsappNumber}`)
+//! over the message log and the core's send (its 24-hour rule and quotas included).
 
 use super::contacts::phone;
 use super::{liberal, ok};
 use crate::clock;
-use crate::compat::wati::messages::{SessionText, item};
+use crate::compat::wati::messages::{FileViaUrl, SessionText, item};
 use crate::compat::wati::{Paging, link};
 use crate::contacts::model::PersonType;
 use crate::contacts::store as contacts;
@@ -55,6 +55,29 @@ pub async fn send_session_message(
         Channel::WhatsApp,
         Kind::Text,
         text.to_core(&path)?,
+        &state.phones,
+        now,
+    )?;
+    let message = send(&state, caller.account_id, draft, now).await?;
+    Ok(ok(json!({"result": true, "message": item(&message)})))
+}
+
+/// `POST sendSessionFileViaUrl/{whatsappNumber}?url=&caption=`: a file by its URL, within
+/// the 24-hour window.
+pub async fn send_file_via_url(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    path: web::Path<String>,
+    query: web::Query<FileViaUrl>,
+    Body(bytes): Body,
+) -> Result<HttpResponse> {
+    let asked = query.into_inner().or(liberal(&req, &bytes)?);
+    let now = clock::now();
+    let draft = Draft::parse(
+        Channel::WhatsApp,
+        Kind::Media,
+        asked.to_core(&path)?,
         &state.phones,
         now,
     )?;
