@@ -223,7 +223,7 @@ pub fn schemas() -> Map<String, Value> {
             json!({"id": {"type": "string"}, "elementName": {"type": "string"}, "category": nullable("string"),
                    "status": {"const": "APPROVED"}, "language": {"type": "string"}, "body": {"type": "string"},
                    "bodyOriginal": {"type": "string"}, "header": {"type": ["object", "null"]},
-                   "footer": nullable("string"), "buttons": {"type": "array"},
+                   "footer": nullable("string"), "buttons": {"type": "array", "items": {"type": "object"}},
                    "customParams": {"type": "array", "items": object(&["paramName"],
                        json!({"paramName": {"type": "string"}}))},
                    "lastModified": {"type": "string"}})),

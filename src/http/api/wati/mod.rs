@@ -18,6 +18,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// Error bodies longer than this are not read for their message.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -61,7 +63,7 @@ pub fn liberal<T: DeserializeOwned + Default>(req: &HttpRequest, bytes: &[u8]) -
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    if req.content_type() == mime_form() {
+    if req.content_type() == FORM {
         let text =
             std::str::from_utf8(bytes).map_err(|_| Error::invalid("body: a form must be UTF-8"))?;
         return web::Query::<T>::from_query(text)
@@ -69,10 +71,6 @@ pub fn liberal<T: DeserializeOwned + Default>(req: &HttpRequest, bytes: &[u8]) -
             .map_err(|e| Error::invalid(format!("body: {e}")));
     }
     json::parse(bytes)
-}
-
-fn mime_form() -> &'static str {
-    "application/x-www-form-urlencoded"
 }
 
 /// `{"result": true, …}` as an answer.
