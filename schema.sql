@@ -440,6 +440,15 @@ CREATE TABLE broadcasts (
 );
 CREATE INDEX broadcasts_by_account ON broadcasts (account_id, id);
 
+-- A broadcast to a list of people rather than a segment (segment_id 0), each with template
+-- parameters of their own (Wati's sendTemplateMessages).
+CREATE TABLE broadcast_recipients (
+    broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    contact_id   INTEGER NOT NULL,
+    parameters   TEXT    NOT NULL,  -- JSON {"header": [...], "body": [...]}
+    PRIMARY KEY (broadcast_id, contact_id)
+) WITHOUT ROWID;
+
 -- Per-account provider settings of each channel (JSON; secrets included, never shown by
 -- the API). A channel without a row delivers through the sandbox.
 CREATE TABLE channel_settings (

@@ -127,6 +127,33 @@ impl StoredTemplate {
     }
 }
 
+/// The segment id of a broadcast to a list of people (`broadcast_recipients`), each with
+/// parameters of their own, rather than to a segment.
+pub const LIST: i64 = 0;
+
+/// One recipient's template parameters in a broadcast to a list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Parameters {
+    pub header: Vec<String>,
+    pub body: Vec<String>,
+}
+
+impl StoredTemplate {
+    /// The WhatsApp template send for a recipient of a list, with their own parameters.
+    pub fn with(&self, own: &Parameters) -> TemplateRequest {
+        TemplateRequest {
+            name: self.name.clone(),
+            language: self.language.clone(),
+            header: own.header.clone(),
+            body: own.body.clone(),
+            buttons: Vec::new(),
+            header_media_url: self.header_media_url.clone(),
+            location: None,
+            flow: None,
+        }
+    }
+}
+
 /// A checked create request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewBroadcast {

@@ -1,7 +1,7 @@
 //! Broadcasts in SQL: creating, reading with live stats, pause/resume/cancel. The worker's
 //! side (fan-out, paced claims, completion) is in [`crate::delivery`].
 
-use super::model::{NewBroadcast, Request, Status};
+use super::model::{LIST, NewBroadcast, Parameters, Request, Status, StoredTemplate};
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
@@ -13,6 +13,7 @@ use crate::segments::store as segments;
 use crate::templates::store as templates;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 pub struct Broadcast {
     pub id: i64,
@@ -95,7 +96,7 @@ impl Broadcast {
         let mut view = json!({
             "id": self.id.to_string(),
             "name": self.name,
-            "segment": {"id": self.segment_id.to_string()},
+            "segment": (self.segment_id != LIST).then(|| json!({"id": self.segment_id.to_string()})),
             "channel": self.channel,
             "status": self.status.as_str(),
             "stats": {
@@ -177,6 +178,82 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     Ok(conn.last_insert_rowid())
 }
 
+/// Stores a running WhatsApp template broadcast to a list of contacts, each with parameters
+/// of their own, after checking the template, each recipient's parameters against it, and
+/// the account's room for the messages.
+pub fn insert_list(
+    conn: &Connection,
+    account_id: i64,
+    name: &str,
+    template: &StoredTemplate,
+    recipients: &[(i64, Parameters)],
+    now: Timestamp,
+) -> Result<i64> {
+    accounts::check_room(conn, account_id, 0, recipients.len() as i64)?;
+    let stored = templates::find(conn, account_id, &template.name, &template.language)?;
+    for (_, own) in recipients {
+        template.with(own).render(&stored.template)?;
+    }
+    let request = Request {
+        template: Some(template.clone()),
+        text_message: None,
+    };
+    conn.prepare_cached(
+        "INSERT INTO broadcasts (account_id, name, segment_id, person_type, channel, request,
+             status, started_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 'whatsapp', ?5, ?6, ?7, ?7, ?7)",
+    )?
+    .execute(params![
+        account_id,
+        name,
+        LIST,
+        crate::contacts::model::PersonType::Contact.code(),
+        serde_json::to_string(&request).expect("a request serializes"),
+        Status::Running.code(),
+        now,
+    ])?;
+    let id = conn.last_insert_rowid();
+    let mut add = conn.prepare_cached(
+        "INSERT INTO broadcast_recipients (broadcast_id, contact_id, parameters)
+         VALUES (?1, ?2, ?3)",
+    )?;
+    for (contact_id, own) in recipients {
+        let own = serde_json::to_string(own).expect("parameters serialize");
+        add.execute(params![id, contact_id, own])?;
+    }
+    Ok(id)
+}
+
+/// The parameters of each of `contacts` in a broadcast to a list; a recipient whose stored
+/// parameters no longer read is left out (its message then fails, never goes out guessed).
+pub fn list_parameters(
+    conn: &Connection,
+    broadcast_id: i64,
+    contacts: &[i64],
+) -> Result<HashMap<i64, Parameters>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT parameters FROM broadcast_recipients WHERE broadcast_id = ?1 AND contact_id = ?2",
+    )?;
+    let mut out = HashMap::with_capacity(contacts.len());
+    for &contact in contacts {
+        let stored: Option<String> = stmt
+            .query_row(params![broadcast_id, contact], |r| r.get(0))
+            .optional()?;
+        if let Some(own) = stored.and_then(|s| serde_json::from_str(&s).ok()) {
+            out.insert(contact, own);
+        }
+    }
+    Ok(out)
+}
+
+/// Each recipient's message in a broadcast, by contact.
+pub fn messages_by_contact(conn: &Connection, broadcast_id: i64) -> Result<HashMap<i64, i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT contact_id, id FROM messages WHERE broadcast_id = ?1")?;
+    let rows = stmt.query_map([broadcast_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The account's broadcast as answers show it, with its live stats.
 pub fn view_of(conn: &Connection, account_id: i64, id: i64) -> Result<Value> {
     let broadcast = get(conn, account_id, id)?;
@@ -238,4 +315,29 @@ pub fn transition(
         ])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::prepare_schema;
+
+    #[test]
+    fn a_recipients_unreadable_parameters_are_left_out_never_guessed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
+             INSERT INTO broadcasts (id, account_id, name, segment_id, person_type, channel,
+                                     request, status, created_at, updated_at)
+                 VALUES (1, 1, 'b', 0, 0, 'whatsapp', '{}', 1, 0, 0);
+             INSERT INTO broadcast_recipients (broadcast_id, contact_id, parameters)
+                 VALUES (1, 7, '{\"header\": [], \"body\": [\"Asha\"]}'), (1, 8, 'not json');",
+        )
+        .unwrap();
+        let own = list_parameters(&conn, 1, &[7, 8, 9]).unwrap();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[&7].body, ["Asha"]);
+    }
 }

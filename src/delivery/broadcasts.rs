@@ -3,7 +3,8 @@
 //! The fan-out into queued messages is [`super::fanout`].
 
 use super::transport::Outgoing;
-use crate::broadcasts::model::{Request, Status, personalize};
+use crate::broadcasts::model::{LIST, Request, Status, personalize};
+use crate::broadcasts::store as broadcasts;
 use crate::clock::Timestamp;
 use crate::contacts::model::{Person, PersonType};
 use crate::contacts::names::AttributeNames;
@@ -151,6 +152,11 @@ pub fn claim(
         .template
         .as_ref()
         .map(|t| templates::find(conn, b.account_id, &t.name, &t.language));
+    // A list's recipients carry parameters of their own.
+    let own = match b.segment_id {
+        LIST => broadcasts::list_parameters(conn, b.id, &ids)?,
+        _ => HashMap::new(),
+    };
     let mut mark = conn.prepare_cached(
         "UPDATE messages SET status = ?2, attempts = attempts + 1, text = ?3, header_text = ?4,
              footer_text = ?5, media_url = ?6, options = ?7, payload = ?8, updated_at = ?9
@@ -166,6 +172,12 @@ pub fn claim(
             continue;
         };
         let content = match (&b.request.template, &template) {
+            (Some(t), Some(Ok(stored))) if b.segment_id == LIST => match own.get(&contact_id) {
+                Some(own) => t.with(own).render(&stored.template),
+                None => Err(crate::error::Error::invalid(
+                    "its recipient's stored parameters cannot be read",
+                )),
+            },
             (Some(t), Some(Ok(stored))) => t.for_person(person).render(&stored.template),
             (Some(_), Some(Err(e))) => Err(e.clone()),
             _ => Ok(Content {

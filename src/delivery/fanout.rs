@@ -7,8 +7,12 @@
 
 use super::broadcasts::Running;
 use crate::accounts::store as accounts;
+use crate::broadcasts::model::{LIST, Request};
 use crate::clock::Timestamp;
+use crate::contacts::model::PersonType;
+use crate::contacts::store::Condition;
 use crate::error::Result;
+use crate::messages::model::Channel;
 use crate::messages::model::Status as MessageStatus;
 use crate::segments::store as segments;
 use rusqlite::types::Value as Sql;
@@ -66,18 +70,9 @@ pub fn judge(
         gone: false,
         problem: None,
     };
-    let Some(segment) = segments::find(conn, b.account_id, b.segment_id)? else {
-        step.gone = true;
+    let Some(condition) = audience(conn, b, now, &mut step)? else {
         return Ok(step);
     };
-    if let Some(problem) = segments::problem(conn, b.account_id, &segment, now)? {
-        step.problem = Some(format!(
-            "paused: segment {} cannot be evaluated: {problem}",
-            segment.id
-        ));
-        return Ok(step);
-    }
-    let condition = segments::members_condition(conn, b.account_id, &segment, now)?;
     let address = format!("c.{}", b.channel.address_column());
     let mut values = vec![
         Sql::Integer(b.account_id),
@@ -106,6 +101,65 @@ pub fn judge(
         step.people = people_between(conn, b, after, last)?;
     }
     Ok(step)
+}
+
+/// Fans a broadcast to a list out at once, in the caller's transaction (the one that stored
+/// it), so that the answer can name each recipient's message. A list longer than one step
+/// ([`FANOUT_CHUNK`]) is finished by the worker.
+pub fn list_now(
+    conn: &Connection,
+    id: i64,
+    account_id: i64,
+    request: Request,
+    now: Timestamp,
+) -> Result<usize> {
+    let b = Running {
+        id,
+        account_id,
+        segment_id: LIST,
+        kind: PersonType::Contact,
+        channel: Channel::WhatsApp,
+        request,
+        fanout_after: 0,
+        fanout_done: false,
+    };
+    let step = judge(conn, &b, 0, FANOUT_CHUNK, now)?;
+    Ok(queue(conn, &b, step, FANOUT_CHUNK, now)?.0)
+}
+
+/// Who the broadcast is for, as a condition over `contacts c`: its list, or its segment's
+/// members. None, with the step saying why, when the segment is gone or cannot be
+/// evaluated.
+fn audience(
+    conn: &Connection,
+    b: &Running,
+    now: Timestamp,
+    step: &mut Step,
+) -> Result<Option<Condition>> {
+    if b.segment_id == LIST {
+        return Ok(Some(Condition {
+            sql: "c.id IN (SELECT contact_id FROM broadcast_recipients WHERE broadcast_id = ?)"
+                .to_string(),
+            params: vec![Sql::Integer(b.id)],
+        }));
+    }
+    let Some(segment) = segments::find(conn, b.account_id, b.segment_id)? else {
+        step.gone = true;
+        return Ok(None);
+    };
+    if let Some(problem) = segments::problem(conn, b.account_id, &segment, now)? {
+        step.problem = Some(format!(
+            "paused: segment {} cannot be evaluated: {problem}",
+            segment.id
+        ));
+        return Ok(None);
+    }
+    Ok(Some(segments::members_condition(
+        conn,
+        b.account_id,
+        &segment,
+        now,
+    )?))
 }
 
 /// People of the broadcast's account and type with ids in `(after, last]` (its index alone).

@@ -122,3 +122,27 @@ fn a_deleted_segment_ends_the_fan_out() {
     assert_eq!(queue(&conn, &b, step, CHUNK, 0).unwrap(), (0, true));
     assert_eq!(recipients(&conn), Vec::<i64>::new());
 }
+
+#[test]
+fn a_list_reaches_its_people_and_nobody_else() {
+    let (conn, mut b) = ten_people();
+    // A list of 2, 3 (unreachable), 5 (opted out), 8 and 42 (no such person).
+    conn.execute_batch(
+        "UPDATE broadcasts SET segment_id = 0 WHERE id = 1;
+         INSERT INTO broadcast_recipients (broadcast_id, contact_id, parameters)
+             VALUES (1, 2, '{}'), (1, 3, '{}'), (1, 5, '{}'), (1, 8, '{}'), (1, 42, '{}');",
+    )
+    .unwrap();
+    b.segment_id = LIST;
+    loop {
+        let step = judge(&conn, &b, b.fanout_after, CHUNK, 0).unwrap();
+        let (_, done) = queue(&conn, &b, step, CHUNK, 0).unwrap();
+        b.fanout_after = progress(&conn).0;
+        if done {
+            break;
+        }
+    }
+    assert_eq!(recipients(&conn), [2, 8]);
+    let (_, done, opted_out, unreachable) = progress(&conn);
+    assert_eq!((done, opted_out, unreachable), (true, 1, 1));
+}

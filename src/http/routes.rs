@@ -254,6 +254,10 @@ fn wati() -> Vec<Endpoint> {
             "/sendTemplateMessage/{whatsappNumber}",
             wati::templates::send_template_message_to,
         ),
+        post(
+            "/sendTemplateMessages",
+            wati::templates::send_template_messages,
+        ),
     ]
 }
 

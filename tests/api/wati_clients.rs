@@ -612,6 +612,19 @@ async fn a_wati_integration_works_unchanged() {
     )
     .await;
     assert_eq!(sent["message"]["statusString"], "PENDING");
+    let three = ok(&app, &key, "POST", "sendTemplateMessages",
+        Some(json!({"template_name": name, "broadcast_name": "restock", "receivers": [
+            {"whatsappNumber": ASHA, "customParams": [{"name": "1", "value": "Asha"}, {"name": "2", "value": "soon"}]},
+            {"whatsappNumber": "919876543221", "customParams": [{"name": "1", "value": "Ravi"}, {"name": "2", "value": "soon"}]},
+            {"whatsappNumber": "919876543222", "customParams": [{"name": "1", "value": "Meera"}, {"name": "2", "value": "soon"}]},
+        ]}))).await;
+    assert!(
+        three["receivers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["localMessageId"].is_string())
+    );
     // The native API sees the same contact and log: no second copy.
     let native = app
         .ok(
@@ -621,7 +634,7 @@ async fn a_wati_integration_works_unchanged() {
             None,
         )
         .await;
-    assert_eq!(native.as_array().unwrap().len(), 3);
+    assert_eq!(native.as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
@@ -676,5 +689,140 @@ async fn files_by_url_take_their_type_from_their_name_and_keep_the_window() {
         .await,
         StatusCode::BAD_REQUEST,
         "mediaUrl:",
+    );
+}
+
+/// Polls the broadcast until the sandbox has sent it.
+async fn completed(app: &TestApp, key: &str, id: &str) -> Value {
+    for _ in 0..200 {
+        let b = app
+            .ok("GET", &format!("/v1/broadcasts/{id}"), key, None)
+            .await;
+        if b["status"] == "completed" {
+            return b;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("broadcast {id} did not complete");
+}
+
+#[tokio::test]
+async fn template_messages_to_a_list_are_one_broadcast_with_each_receivers_parameters() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    template(&app, &key).await;
+    let out = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "Out", "phoneNumber": "+919876543213"})),
+        )
+        .await;
+    let out_id = out["id"].as_str().unwrap();
+    let bystander = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "Not listed", "phoneNumber": "+919876543219"})),
+        )
+        .await;
+    app.ok(
+        "PUT",
+        &format!("/v1/contacts/{out_id}"),
+        &key,
+        Some(json!({"optedOut": true})),
+    )
+    .await;
+    let params =
+        |name: &str, day: &str| json!([{"name": "1", "value": name}, {"name": "2", "value": day}]);
+    let answer = ok(
+        &app,
+        &key,
+        "POST",
+        "sendTemplateMessages",
+        Some(json!({"template_name": "order_update", "broadcast_name": "Friday orders", "receivers": [
+            {"whatsappNumber": ASHA, "customParams": params("Asha", "Friday")},
+            {"whatsappNumber": "+919876543211", "customParams": params("Ravi", "Monday")},
+            {"whatsappNumber": "919876543213", "customParams": params("Out", "never")},
+            {"whatsappNumber": "12ab", "customParams": params("x", "y")},
+            {"whatsappNumber": "919876543214", "customParams": [{"name": "1", "value": "short"}]},
+            {"whatsappNumber": ASHA, "customParams": params("Asha again", "Sunday")},
+        ]})),
+    )
+    .await;
+    assert_eq!(answer["result"], true);
+    let lines = answer["receivers"].as_array().unwrap();
+    let sent: Vec<bool> = lines
+        .iter()
+        .map(|l| !l["localMessageId"].is_null())
+        .collect();
+    assert_eq!(sent, [true, true, false, false, false, false]);
+    let first_error = |i: usize| lines[i]["errors"][0].as_str().unwrap().to_string();
+    assert!(first_error(2).starts_with("recipient: the contact opted out"));
+    assert!(first_error(3).starts_with("whatsappNumber:"));
+    assert_eq!(lines[3]["isValidWhatsAppNumber"], false);
+    assert!(first_error(4).starts_with("customParams: template order_update takes 2"));
+    assert!(first_error(5).starts_with("whatsappNumber: named twice"));
+    assert_eq!(lines[0]["waId"], ASHA);
+
+    let broadcasts = app.ok("GET", "/v1/broadcasts", &key, None).await;
+    let listed = broadcasts.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "one broadcast");
+    assert_eq!(listed[0]["name"], "Friday orders");
+    assert_eq!(listed[0]["segment"], Value::Null);
+    let done = completed(&app, &key, listed[0]["id"].as_str().unwrap()).await;
+    assert_eq!(done["stats"]["sent"], 2);
+    assert_eq!(done["stats"]["skippedReasons"]["optedOut"], 1);
+
+    let asha = ok(&app, &key, "GET", &format!("getMessages/{ASHA}"), None).await;
+    assert_eq!(
+        asha["messages"]["items"][0]["text"],
+        "Hi Asha, your order ships on Friday."
+    );
+    assert_eq!(
+        asha["messages"]["items"][0]["eventType"],
+        "broadcastMessage"
+    );
+    let nobody = app
+        .ok(
+            "GET",
+            &format!("/v1/messages/{}", bystander["id"].as_str().unwrap()),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(nobody, json!([]), "the list, and nobody else");
+    let ravi = ok(&app, &key, "GET", "getMessages/919876543211", None).await;
+    assert_eq!(
+        ravi["messages"]["items"][0]["text"],
+        "Hi Ravi, your order ships on Monday."
+    );
+
+    let other = app.create_account("b@example.com", Plan::Unlimited).key;
+    refused(
+        &wati(
+            &app,
+            &other,
+            "POST",
+            "sendTemplateMessages",
+            Some(json!({"template_name": "order_update", "receivers": [{"whatsappNumber": ASHA}]})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "template_name:",
+    );
+    refused(
+        &wati(
+            &app,
+            &key,
+            "POST",
+            "sendTemplateMessages",
+            Some(json!({"template_name": "order_update", "receivers": []})),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "receivers:",
     );
 }

@@ -2,6 +2,7 @@
 //! template send's named parameters onto the core's positional ones.
 
 use super::{messages, pairs, text};
+use crate::broadcasts::model::Parameters;
 use crate::clock::{self, Timestamp};
 use crate::error::Error;
 use crate::messages::body::{SendBody, TemplateName};
@@ -50,61 +51,136 @@ impl TemplateSend {
             .ok_or_else(|| Error::invalid("template_name: required"))
     }
 
-    /// The core's template send to `number`. A parameter named `1`, `2`, … fills that
-    /// placeholder of the body, `header_1` the header's; the others fill the remaining
-    /// placeholders in the order sent, the body's first.
+    /// The core's template send to `number`, its parameters filling `t`'s placeholders
+    /// (see [`fill`]).
     pub fn to_core(self, number: &str, t: &Template) -> Result<SendBody, Error> {
-        let wanted = t.placeholders();
-        let mut body: Vec<Option<String>> = vec![None; wanted.body];
-        let mut header: Vec<Option<String>> = vec![None; wanted.header];
-        let mut in_order = Vec::new();
-        for (i, (name, value)) in pairs("parameters", self.parameters)?
-            .into_iter()
-            .enumerate()
-        {
-            let (slots, n) = match name.strip_prefix("header_") {
-                Some(n) => (&mut header, n),
-                None => (&mut body, name.as_str()),
-            };
-            match n.parse::<usize>() {
-                Ok(n) if (1..=slots.len()).contains(&n) => slots[n - 1] = Some(text(&value)),
-                Ok(_) => {
-                    return Err(Error::invalid(format!(
-                        "parameters[{i}].name: template {} has no placeholder {{{{{n}}}}} there",
-                        t.name
-                    )));
-                }
-                Err(_) => in_order.push(text(&value)),
-            }
-        }
-        let mut in_order = in_order.into_iter();
-        for slot in body.iter_mut().chain(header.iter_mut()) {
-            if slot.is_none() {
-                *slot = in_order.next();
-            }
-        }
-        let (given, needed) = (
-            body.iter().chain(&header).flatten().count() + in_order.len(),
-            wanted.body + wanted.header,
-        );
-        if given != needed || body.iter().chain(&header).any(Option::is_none) {
-            return Err(Error::invalid(format!(
-                "parameters: template {} takes {needed} parameters ({} in its body, {} in its \
-                 header); {given} were sent",
-                t.name, wanted.body, wanted.header
-            )));
-        }
+        let own = fill(t, "parameters", self.parameters)?;
         Ok(SendBody {
             recipient: Some(messages::to(number)),
             template: Some(TemplateName {
                 name: Some(t.name.clone()),
                 language: Some(t.language.clone()),
             }),
-            body_text_parameters: Some(body.into_iter().flatten().collect()),
-            header_text_parameters: Some(header.into_iter().flatten().collect()),
+            body_text_parameters: Some(own.body),
+            header_text_parameters: Some(own.header),
             ..SendBody::default()
         })
     }
+}
+
+/// Fills `t`'s placeholders from `{name, value}` pairs: a parameter named `1`, `2`, … fills
+/// that placeholder of the body, `header_1` the header's; the others fill the remaining
+/// placeholders in the order sent, the body's first. Too few or too many is an error naming
+/// `field`.
+pub fn fill(t: &Template, field: &str, parameters: Option<Value>) -> Result<Parameters, Error> {
+    let wanted = t.placeholders();
+    let mut body: Vec<Option<String>> = vec![None; wanted.body];
+    let mut header: Vec<Option<String>> = vec![None; wanted.header];
+    let mut in_order = Vec::new();
+    for (i, (name, value)) in pairs(field, parameters)?.into_iter().enumerate() {
+        let (slots, n) = match name.strip_prefix("header_") {
+            Some(n) => (&mut header, n),
+            None => (&mut body, name.as_str()),
+        };
+        match n.parse::<usize>() {
+            Ok(n) if (1..=slots.len()).contains(&n) => slots[n - 1] = Some(text(&value)),
+            Ok(_) => {
+                return Err(Error::invalid(format!(
+                    "{field}[{i}].name: template {} has no placeholder {{{{{n}}}}} there",
+                    t.name
+                )));
+            }
+            Err(_) => in_order.push(text(&value)),
+        }
+    }
+    let mut in_order = in_order.into_iter();
+    for slot in body.iter_mut().chain(header.iter_mut()) {
+        if slot.is_none() {
+            *slot = in_order.next();
+        }
+    }
+    let (given, needed) = (
+        body.iter().chain(&header).flatten().count() + in_order.len(),
+        wanted.body + wanted.header,
+    );
+    if given != needed || body.iter().chain(&header).any(Option::is_none) {
+        return Err(Error::invalid(format!(
+            "{field}: template {} takes {needed} parameters ({} in its body, {} in its \
+             header); {given} were sent",
+            t.name, wanted.body, wanted.header
+        )));
+    }
+    Ok(Parameters {
+        header: header.into_iter().flatten().collect(),
+        body: body.into_iter().flatten().collect(),
+    })
+}
+
+/// Receivers one `sendTemplateMessages` may name.
+pub const MAX_RECEIVERS: usize = 1000;
+
+/// `sendTemplateMessages`' body: one broadcast of a template to a list of numbers, each
+/// with parameters of its own.
+#[derive(Debug, Default, Deserialize)]
+pub struct TemplateSends {
+    pub template_name: Option<String>,
+    pub broadcast_name: Option<String>,
+    pub receivers: Option<Value>,
+}
+
+/// One receiver: its number and its parameters.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receiver {
+    pub whatsapp_number: Option<String>,
+    pub custom_params: Option<Value>,
+}
+
+impl TemplateSends {
+    /// The template named, the broadcast's name (the template's when none is given), and
+    /// the receivers, 1 to [`MAX_RECEIVERS`].
+    pub fn read(self) -> Result<(String, String, Vec<Receiver>), Error> {
+        let template = TemplateSend {
+            template_name: self.template_name,
+            ..TemplateSend::default()
+        }
+        .name()?;
+        let name = self
+            .broadcast_name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| template.clone());
+        let receivers = super::list("receivers", self.receivers)?;
+        if receivers.is_empty() || receivers.len() > MAX_RECEIVERS {
+            return Err(Error::invalid(format!(
+                "receivers: 1 to {MAX_RECEIVERS} receivers, each {{whatsappNumber, customParams}}"
+            )));
+        }
+        let receivers = receivers
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                serde_json::from_value::<Receiver>(r)
+                    .map_err(|e| Error::invalid(format!("receivers[{i}]: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((template, name, receivers))
+    }
+}
+
+/// A receiver's line of the answer: its message, or why it has none.
+pub fn receiver(number: &str, outcome: &Result<i64, Error>) -> Value {
+    let (id, errors) = match outcome {
+        Ok(id) => (Some(id.to_string()), Vec::new()),
+        Err(e) => (None, vec![e.message.clone()]),
+    };
+    let valid = !matches!(outcome, Err(e) if e.message.starts_with("whatsappNumber"));
+    json!({
+        "waId": super::wa_id(number),
+        "localMessageId": id,
+        "isValidWhatsAppNumber": valid,
+        "errors": errors,
+    })
 }
 
 #[cfg(test)]

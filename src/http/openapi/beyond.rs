@@ -253,6 +253,19 @@ pub const WATI_FILE: &[Rule] = &[
     ),
 ];
 
+pub const WATI_TEMPLATES: &[Rule] = &[
+    ("template_name", "required"),
+    (
+        "receivers",
+        "1 to 1,000 of {whatsappNumber, customParams} (or that list as a JSON string); a \
+         receiver's bad number or parameters are reported in its line of the answer",
+    ),
+    (
+        "headerMediaUrl",
+        "a template with an image, video or document header is not sent here",
+    ),
+];
+
 pub const WATI_TEMPLATE: &[Rule] = &[
     ("whatsappNumber", WATI_NUMBER),
     ("template_name", "required"),

@@ -179,7 +179,8 @@ fn answers() -> Map<String, Value> {
             "properties": {
                 "id": {"type": "string"}, "name": {"type": "string"},
                 "status": {"enum": ["scheduled", "running", "paused", "completed", "cancelled"]},
-                "channel": {"type": "string"}, "segment": {"type": "object"},
+                "channel": {"type": "string"},
+                "segment": {"type": ["object", "null"], "description": "null for a broadcast to a list (Wati's sendTemplateMessages)."},
                 "template": {"type": ["object", "null"]}, "textMessage": nullable("string"),
                 "pausedReason": nullable("string"),
                 "stats": {"type": "object", "required": ["total", "queued", "sent", "delivered", "read", "failed", "skipped"],

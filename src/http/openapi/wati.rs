@@ -6,6 +6,7 @@ use super::inputs::{http_url, mime_type, or_null, text, text_or_null};
 use super::paths::{Op, op};
 use super::schemas::reference;
 use crate::compat::wati::contacts::MAX_FILTER;
+use crate::compat::wati::templates::MAX_RECEIVERS;
 use crate::contacts::model as people;
 use crate::fields::MAX_LIMIT;
 use crate::messages::body::{MAX_CAPTION, MAX_TEXT, MAX_URL};
@@ -116,6 +117,10 @@ pub fn operations() -> Vec<Op> {
         )
         .ok_ref("WatiMessageAnswer")
         .beyond(beyond::WATI_FILE),
+        wati("post", "/api/v1/sendTemplateMessages", "Send a template to a list of numbers, as one broadcast")
+            .json_body("WatiTemplatesInput")
+            .ok_ref("WatiBroadcastAnswer")
+            .beyond(beyond::WATI_TEMPLATES),
         paging(wati("get", "/api/v1/getMessageTemplates", "Templates")).ok_ref("WatiTemplates"),
         optional_body(
             wati("post", "/api/v1/sendTemplateMessage", "Send a template").param(
@@ -187,6 +192,20 @@ pub fn schemas() -> Map<String, Value> {
         "WatiTemplateInput": {"type": "object", "required": ["template_name"], "properties": {
             "template_name": text(200), "broadcast_name": {"type": ["string", "null"], "maxLength": 200},
             "parameters": pairs(100)}},
+        "WatiTemplatesInput": {"type": "object", "required": ["template_name", "receivers"], "properties": {
+            "template_name": text(200), "broadcast_name": text_or_null(200),
+            "receivers": {"anyOf": [
+                {"type": "array", "minItems": 1, "maxItems": MAX_RECEIVERS, "items": object(&["whatsappNumber"],
+                    json!({"whatsappNumber": {"type": "string"}, "customParams": pairs(100)}))},
+                {"type": "string", "description": "The list, JSON-encoded."}]}}},
+        "WatiBroadcastAnswer": object(&["result", "errors", "receivers"], json!({
+            "result": {"type": "boolean", "description": "Whether any receiver got a message."},
+            "errors": {"type": "array", "items": {"type": "string"}},
+            "receivers": {"type": "array", "items": object(
+                &["waId", "localMessageId", "isValidWhatsAppNumber", "errors"],
+                json!({"waId": {"type": "string"}, "localMessageId": nullable("string"),
+                       "isValidWhatsAppNumber": {"type": "boolean"},
+                       "errors": {"type": "array", "items": {"type": "string"}}}))}})),
         "WatiAnswer": object(&["result"], json!({"result": {"type": "boolean"}, "info": {"type": "string"}})),
         "WatiContact": object(
             &["id", "wAid", "firstName", "fullName", "phone", "contactStatus", "created", "lastUpdated",

@@ -1,23 +1,29 @@
-//! `getMessageTemplates` and `sendTemplateMessage` over the templates store and the core's
-//! template send.
+//! `getMessageTemplates`, `sendTemplateMessage` and `sendTemplateMessages` over the
+//! templates store, the core's template send and broadcasts to a list.
 
 use super::contacts::phone;
 use super::messages::send;
 use super::{liberal, ok};
+use crate::broadcasts::model::{Parameters, Request, StoredTemplate};
+use crate::broadcasts::store as broadcasts;
 use crate::clock;
 use crate::compat::wati::messages::item;
-use crate::compat::wati::templates::{TemplateSend, template};
+use crate::compat::wati::templates::{TemplateSend, TemplateSends, fill, receiver, template};
 use crate::compat::wati::{Paging, link};
+use crate::delivery::fanout;
+use crate::error::Error;
 use crate::error::Result;
 use crate::http::Body;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::messages::body::Draft;
 use crate::messages::model::{Channel, Kind};
+use crate::messages::store as messages;
 use crate::templates::store;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
+use std::collections::HashSet;
 
 /// `GET getMessageTemplates?pageSize&pageNumber`.
 pub async fn get_templates(
@@ -96,4 +102,101 @@ async fn send_template(
         "validWhatsAppNumber": true,
         "message": item(&message),
     })))
+}
+
+/// `POST sendTemplateMessages` `{template_name, broadcast_name, receivers}`: one broadcast
+/// (in the broadcasts list, named `broadcast_name`), each receiver with parameters of their
+/// own. A receiver that cannot be sent to is reported in its line; the others still go.
+pub async fn send_template_messages(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    Body(bytes): Body,
+) -> Result<HttpResponse> {
+    let (template_name, name, receivers) = liberal::<TemplateSends>(&req, &bytes)?.read()?;
+    let account = caller.account_id;
+    let stored = store::find_by_name(&*state.pool.get()?, account, &template_name)?;
+    let checked: Vec<(String, Result<(String, Parameters)>)> = receivers
+        .into_iter()
+        .map(|r| {
+            let number = r.whatsapp_number.unwrap_or_default();
+            let own = phone(&state, &number).and_then(|phone| {
+                Ok((
+                    phone,
+                    fill(&stored.template, "customParams", r.custom_params)?,
+                ))
+            });
+            (number, own)
+        })
+        .collect();
+    let template = StoredTemplate {
+        name: stored.template.name.clone(),
+        language: stored.template.language.clone(),
+        header_text_parameters: Vec::new(),
+        body_text_parameters: Vec::new(),
+        button_url_parameters: Vec::new(),
+        header_media_url: None,
+    };
+    let now = clock::now();
+    let lines = state
+        .writer
+        .run(move |conn| {
+            // Each receiver's contact (made if new), once.
+            let mut seen = HashSet::new();
+            let mut recipients = Vec::new();
+            let mut contacts = Vec::with_capacity(checked.len());
+            for (_, own) in &checked {
+                let contact = match own {
+                    Ok((phone, own)) => {
+                        let to = messages::find_or_create(
+                            conn,
+                            account,
+                            Channel::WhatsApp,
+                            phone,
+                            None,
+                            now,
+                        )?;
+                        if seen.insert(to.id) {
+                            recipients.push((to.id, own.clone()));
+                            Ok(to.id)
+                        } else {
+                            Err(Error::invalid(
+                                "whatsappNumber: named twice in this request",
+                            ))
+                        }
+                    }
+                    Err(e) => Err(e.clone()),
+                };
+                contacts.push(contact);
+            }
+            let sent = match recipients.is_empty() {
+                true => Default::default(),
+                false => {
+                    let id =
+                        broadcasts::insert_list(conn, account, &name, &template, &recipients, now)?;
+                    let request = Request {
+                        template: Some(template),
+                        text_message: None,
+                    };
+                    fanout::list_now(conn, id, account, request, now)?;
+                    broadcasts::messages_by_contact(conn, id)?
+                }
+            };
+            Ok(checked
+                .iter()
+                .zip(contacts)
+                .map(|((number, _), contact)| {
+                    let outcome = contact.and_then(|c| {
+                        sent.get(&c).copied().ok_or_else(|| {
+                            Error::invalid("recipient: the contact opted out of broadcasts")
+                        })
+                    });
+                    receiver(number, &outcome)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    state.delivery.wake();
+    let any = lines.iter().any(|l| !l["localMessageId"].is_null());
+    Ok(ok(json!({"result": any, "errors": [], "receivers": lines})))
 }
