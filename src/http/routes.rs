@@ -258,6 +258,10 @@ fn wati() -> Vec<Endpoint> {
             "/sendTemplateMessages",
             wati::templates::send_template_messages,
         ),
+        post(
+            "/sendTemplateMessageCSV",
+            wati::templates::send_template_message_csv,
+        ),
     ]
 }
 

@@ -826,3 +826,76 @@ async fn template_messages_to_a_list_are_one_broadcast_with_each_receivers_param
         "receivers:",
     );
 }
+
+#[tokio::test]
+async fn a_csv_file_of_numbers_and_parameters_is_one_broadcast() {
+    let app = spawn_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    template(&app, &key).await;
+    let csv = "Phone,name,day\n919876543210,Asha,Friday\n919876543211,Ravi,Monday\n";
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"whatsapp_numbers_csv\"; filename=\"list.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    );
+    let post = |body: String| {
+        app.client
+            .post(app.url(
+                "/api/v1/sendTemplateMessageCSV?template_name=order_update&broadcast_name=restock",
+            ))
+            .bearer_auth(&key)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    let res = post(body).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let answer: Value = res.json().await.unwrap();
+    let lines = answer["receivers"].as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|l| l["localMessageId"].is_string()),
+        "{answer}"
+    );
+    let broadcasts = app.ok("GET", "/v1/broadcasts", &key, None).await;
+    assert_eq!(broadcasts[0]["name"], "restock");
+    completed(&app, &key, broadcasts[0]["id"].as_str().unwrap()).await;
+    let ravi = ok(&app, &key, "GET", "getMessages/919876543211", None).await;
+    assert_eq!(
+        ravi["messages"]["items"][0]["text"],
+        "Hi Ravi, your order ships on Monday."
+    );
+
+    let empty = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"e.csv\"\r\n\r\nPhone\r\n--{boundary}--\r\n"
+    );
+    let res = post(empty).await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("file: no receivers"),
+        "{body}"
+    );
+
+    let res = app
+        .client
+        .post(app.url("/api/v1/sendTemplateMessageCSV?template_name=order_update"))
+        .bearer_auth(&key)
+        .json(&json!({"receivers": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["result"], false, "{body}");
+    assert!(
+        body["info"].as_str().unwrap().starts_with("file:"),
+        "{body}"
+    );
+}

@@ -140,16 +140,7 @@ impl TemplateSends {
     /// The template named, the broadcast's name (the template's when none is given), and
     /// the receivers, 1 to [`MAX_RECEIVERS`].
     pub fn read(self) -> Result<(String, String, Vec<Receiver>), Error> {
-        let template = TemplateSend {
-            template_name: self.template_name,
-            ..TemplateSend::default()
-        }
-        .name()?;
-        let name = self
-            .broadcast_name
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty())
-            .unwrap_or_else(|| template.clone());
+        let (template, name) = names(self.template_name, self.broadcast_name)?;
         let receivers = super::list("receivers", self.receivers)?;
         if receivers.is_empty() || receivers.len() > MAX_RECEIVERS {
             return Err(Error::invalid(format!(
@@ -166,6 +157,79 @@ impl TemplateSends {
             .collect::<Result<_, _>>()?;
         Ok((template, name, receivers))
     }
+}
+
+/// The template a send to a list names, and the broadcast's name (the template's when none
+/// is given).
+pub fn names(
+    template_name: Option<String>,
+    broadcast_name: Option<String>,
+) -> Result<(String, String), Error> {
+    let template = TemplateSend {
+        template_name,
+        ..TemplateSend::default()
+    }
+    .name()?;
+    let name = broadcast_name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| template.clone());
+    Ok((template, name))
+}
+
+/// The receivers of `sendTemplateMessageCSV`'s file: a header row, then a row per receiver.
+/// The column named `whatsappNumber` (or `phone`, `phoneNumber`, `number`, in any case)
+/// holds the number, else the first column does; every other column is a parameter named
+/// by its header.
+pub fn receivers_of_csv(bytes: &[u8]) -> Result<Vec<Receiver>, Error> {
+    let mut rows = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let bad = |e: csv::Error| Error::invalid(format!("file: not a CSV file ({e})"));
+    let header: Vec<String> = rows
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let number_at = header
+        .iter()
+        .position(|h| {
+            let h = h.to_ascii_lowercase().replace(['_', ' '], "");
+            matches!(
+                h.as_str(),
+                "whatsappnumber" | "phone" | "phonenumber" | "number"
+            )
+        })
+        .unwrap_or(0);
+    let mut receivers = Vec::new();
+    for row in rows.records() {
+        let row = row.map_err(bad)?;
+        if receivers.len() == MAX_RECEIVERS {
+            return Err(Error::invalid(format!(
+                "file: at most {MAX_RECEIVERS} receivers (rows after the header)"
+            )));
+        }
+        let params: Vec<Value> = header
+            .iter()
+            .enumerate()
+            .filter(|&(at, _)| at != number_at)
+            .map(|(at, name)| json!({"name": name, "value": row.get(at).unwrap_or("")}))
+            .collect();
+        let number = row.get(number_at).unwrap_or("").to_string();
+        if number.is_empty() && params.iter().all(|p| p["value"] == "") {
+            continue; // a blank line
+        }
+        receivers.push(Receiver {
+            whatsapp_number: Some(number),
+            custom_params: Some(Value::Array(params)),
+        });
+    }
+    if receivers.is_empty() {
+        return Err(Error::invalid("file: no receivers after the header row"));
+    }
+    Ok(receivers)
 }
 
 /// A receiver's line of the answer: its message, or why it has none.
@@ -250,6 +314,32 @@ mod tests {
             TemplateSend::default().name().unwrap_err().message,
             "template_name: required"
         );
+    }
+
+    #[test]
+    fn a_csv_file_names_its_number_column_or_starts_with_it() {
+        let file = b"name,Phone,day\nAsha,919876543210,Friday\n\nRavi,+919876543211,Monday\n";
+        let receivers = receivers_of_csv(file).unwrap();
+        assert_eq!(receivers.len(), 2, "the blank line is skipped");
+        assert_eq!(
+            receivers[1].whatsapp_number.as_deref(),
+            Some("+919876543211")
+        );
+        assert_eq!(
+            receivers[0].custom_params,
+            Some(json!([{"name": "name", "value": "Asha"}, {"name": "day", "value": "Friday"}]))
+        );
+        let first = receivers_of_csv(b"to,name\n919876543210,Asha\n").unwrap();
+        assert_eq!(first[0].whatsapp_number.as_deref(), Some("919876543210"));
+        let err = receivers_of_csv(b"number\n").unwrap_err();
+        assert!(
+            err.message.starts_with("file: no receivers"),
+            "{}",
+            err.message
+        );
+        let many = format!("number\n{}", "919876543210\n".repeat(MAX_RECEIVERS + 1));
+        let err = receivers_of_csv(many.as_bytes()).unwrap_err();
+        assert!(err.message.starts_with("file: at most"), "{}", err.message);
     }
 
     #[test]

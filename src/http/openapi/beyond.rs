@@ -266,6 +266,20 @@ pub const WATI_TEMPLATES: &[Rule] = &[
     ),
 ];
 
+pub const WATI_CSV: &[Rule] = &[
+    ("template_name", "required"),
+    (
+        "file",
+        "the form's first part: a CSV file of at most 1 MiB, a header row, then 1 to 1,000 \
+         rows; the column named whatsappNumber (or phone, phoneNumber, number) holds the \
+         number, else the first does; the other columns are parameters named by their header",
+    ),
+    (
+        "headerMediaUrl",
+        "a template with an image, video or document header is not sent here",
+    ),
+];
+
 pub const WATI_TEMPLATE: &[Rule] = &[
     ("whatsappNumber", WATI_NUMBER),
     ("template_name", "required"),

@@ -282,6 +282,15 @@ impl Op {
     /// The import's body, as described: CSV. The server also takes a JSON array of people
     /// (`application/json`), said in the description only: common client generators cannot
     /// build a call whose body has two types.
+    /// A multipart form whose first part is a file.
+    pub(super) fn multipart_file(mut self, description: &str) -> Op {
+        self.body["requestBody"] = json!({"required": true, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary",
+                    "description": description}}}}}});
+        self
+    }
+
     fn csv_body(mut self) -> Op {
         // Rows are judged one by one: a bad row is listed in `failed`, never the whole body.
         self.body["requestBody"] = json!({"required": true, "content": {

@@ -121,6 +121,12 @@ pub fn operations() -> Vec<Op> {
             .json_body("WatiTemplatesInput")
             .ok_ref("WatiBroadcastAnswer")
             .beyond(beyond::WATI_TEMPLATES),
+        wati("post", "/api/v1/sendTemplateMessageCSV", "Send a template to the numbers of a CSV file, as one broadcast")
+            .param("query", "template_name", text(200), true)
+            .query("broadcast_name", text(200))
+            .multipart_file("A CSV file: a header row, then a row per receiver.")
+            .ok_ref("WatiBroadcastAnswer")
+            .beyond(beyond::WATI_CSV),
         paging(wati("get", "/api/v1/getMessageTemplates", "Templates")).ok_ref("WatiTemplates"),
         optional_body(
             wati("post", "/api/v1/sendTemplateMessage", "Send a template").param(

@@ -8,11 +8,14 @@ use crate::broadcasts::model::{Parameters, Request, StoredTemplate};
 use crate::broadcasts::store as broadcasts;
 use crate::clock;
 use crate::compat::wati::messages::item;
-use crate::compat::wati::templates::{TemplateSend, TemplateSends, fill, receiver, template};
+use crate::compat::wati::templates::{
+    Receiver, TemplateSend, TemplateSends, fill, names, receiver, receivers_of_csv, template,
+};
 use crate::compat::wati::{Paging, link};
 use crate::delivery::fanout;
 use crate::error::Error;
 use crate::error::Result;
+use crate::http::BODY_LIMIT;
 use crate::http::Body;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
@@ -20,10 +23,13 @@ use crate::messages::body::Draft;
 use crate::messages::model::{Channel, Kind};
 use crate::messages::store as messages;
 use crate::templates::store;
+use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
+use futures_core::Stream;
 use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashSet;
+use std::pin::Pin;
 
 /// `GET getMessageTemplates?pageSize&pageNumber`.
 pub async fn get_templates(
@@ -114,13 +120,65 @@ pub async fn send_template_messages(
     Body(bytes): Body,
 ) -> Result<HttpResponse> {
     let (template_name, name, receivers) = liberal::<TemplateSends>(&req, &bytes)?.read()?;
-    let account = caller.account_id;
-    let stored = store::find_by_name(&*state.pool.get()?, account, &template_name)?;
+    to_list(&state, caller.account_id, &template_name, name, receivers).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsvQuery {
+    template_name: Option<String>,
+    broadcast_name: Option<String>,
+}
+
+/// `POST sendTemplateMessageCSV?template_name=&broadcast_name=` with a multipart CSV file
+/// of numbers and parameters: as `sendTemplateMessages`, its rows the receivers.
+pub async fn send_template_message_csv(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    query: web::Query<CsvQuery>,
+    form: Multipart,
+) -> Result<HttpResponse> {
+    let query = query.into_inner();
+    let (template_name, name) = names(query.template_name, query.broadcast_name)?;
+    let receivers = receivers_of_csv(&first_file(form).await?)?;
+    to_list(&state, caller.account_id, &template_name, name, receivers).await
+}
+
+/// The first part of a multipart form, read whole within the body limit.
+async fn first_file(mut form: Multipart) -> Result<Vec<u8>> {
+    let mut field = next(&mut form)
+        .await
+        .ok_or_else(|| Error::invalid("file: a multipart form with the CSV file is required"))?
+        .map_err(|e| Error::invalid(format!("file: {e}")))?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = next(&mut field).await {
+        let chunk = chunk.map_err(|e| Error::invalid(format!("file: {e}")))?;
+        if bytes.len() + chunk.len() > BODY_LIMIT {
+            return Err(Error::too_large(BODY_LIMIT));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// Sends a template to `receivers` as one broadcast named `name`; each receiver's line says
+/// its message, or why it has none.
+async fn to_list(
+    state: &AppState,
+    account: i64,
+    template_name: &str,
+    name: String,
+    receivers: Vec<Receiver>,
+) -> Result<HttpResponse> {
+    let stored = store::find_by_name(&*state.pool.get()?, account, template_name)?;
     let checked: Vec<(String, Result<(String, Parameters)>)> = receivers
         .into_iter()
         .map(|r| {
             let number = r.whatsapp_number.unwrap_or_default();
-            let own = phone(&state, &number).and_then(|phone| {
+            let own = phone(state, &number).and_then(|phone| {
                 Ok((
                     phone,
                     fill(&stored.template, "customParams", r.custom_params)?,
