@@ -2,7 +2,7 @@
 //! `customParams` onto a person and its custom attributes, and `getContacts`' filters onto
 //! conditions of a segment rule, which the one rule engine evaluates.
 
-use super::{Paging, pairs, phone, text, wa_id};
+use super::{Paging, pairs, phone, shown, wa_id};
 use crate::contacts::model::{Person, PersonInput};
 use crate::error::Error;
 use serde::Deserialize;
@@ -167,7 +167,7 @@ pub fn contact(p: &Person) -> Value {
     let params: Vec<Value> = p
         .attributes
         .iter()
-        .map(|(name, value)| json!({"name": name, "value": text(value)}))
+        .map(|(name, value)| json!({"name": name, "value": shown(value)}))
         .collect();
     json!({
         "id": p.id,

@@ -118,28 +118,56 @@ pub fn list(field: &str, value: Option<Value>) -> Result<Vec<Value>, Error> {
     }
 }
 
-/// A `{name, value}` pair of `customParams` or `parameters`; a value that is not text is
-/// kept as it came.
+/// Pairs one list may hold, and the longest name and text value of a pair (those of a
+/// custom attribute).
+pub const MAX_PAIRS: usize = 64;
+pub const MAX_PAIR_NAME: usize = crate::contacts::model::MAX_ATTRIBUTE_NAME;
+pub const MAX_PAIR_TEXT: usize = crate::contacts::model::MAX_ATTRIBUTE_TEXT;
+
+/// `customParams` or `parameters`: `{name, value}` pairs, at most [`MAX_PAIRS`], each value
+/// text, a number or true/false (left out, it is none).
 pub fn pairs(field: &str, value: Option<Value>) -> Result<Vec<(String, Value)>, Error> {
-    list(field, value)?
+    let items = list(field, value)?;
+    if items.len() > MAX_PAIRS {
+        return Err(Error::invalid(format!(
+            "{field}: at most {MAX_PAIRS} pairs"
+        )));
+    }
+    items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
+            let bad =
+                |what: &str, why: String| Error::invalid(format!("{field}[{i}]{what}: {why}"));
+            if !item.is_object() {
+                return Err(bad("", "expected an object {name, value}".into()));
+            }
             let name = item
                 .get("name")
                 .or_else(|| item.get("paramName"))
                 .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| Error::invalid(format!("{field}[{i}].name: required")))?;
-            let value = item.get("value").cloned().unwrap_or(Value::Null);
-            Ok((name.to_string(), value))
+                .ok_or_else(|| bad(".name", "required".into()))?;
+            let name = crate::fields::text(&format!("{field}[{i}].name"), name, MAX_PAIR_NAME)?;
+            let value = match item.get("value") {
+                None => Value::Null,
+                Some(Value::String(s)) if s.chars().count() > MAX_PAIR_TEXT => {
+                    return Err(bad(".value", format!("at most {MAX_PAIR_TEXT} characters")));
+                }
+                Some(v @ (Value::String(_) | Value::Number(_) | Value::Bool(_))) => v.clone(),
+                Some(_) => {
+                    return Err(bad(
+                        ".value",
+                        "expected text, a number or true/false".into(),
+                    ));
+                }
+            };
+            Ok((name, value))
         })
         .collect()
 }
 
 /// A value as Wati shows it: text.
-pub fn text(value: &Value) -> String {
+pub fn shown(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -192,18 +220,35 @@ mod tests {
                 [("city".to_string(), json!("Pune"))]
             );
         }
-        assert!(
-            pairs("customParams", Some(json!([{"value": "x"}])))
-                .unwrap_err()
-                .message
-                .starts_with("customParams[0].name")
-        );
+        for (wrong, field) in [
+            (json!([{"value": "x"}]), "customParams[0].name: required"),
+            (json!([[null, null]]), "customParams[0]: expected an object"),
+            (
+                json!([{"name": "n", "value": null}]),
+                "customParams[0].value: expected",
+            ),
+            (
+                json!([{"name": "x".repeat(65), "value": 1}]),
+                "customParams[0].name: must be at most",
+            ),
+            (
+                json!([{"name": " ", "value": 1}]),
+                "customParams[0].name: must not be empty",
+            ),
+            (
+                json!(vec![json!({"name": "n"}); MAX_PAIRS + 1]),
+                "customParams: at most",
+            ),
+        ] {
+            let err = pairs("customParams", Some(wrong)).unwrap_err();
+            assert!(err.message.starts_with(field), "{}", err.message);
+        }
         assert!(
             list("customParams", Some(json!("{")))
                 .unwrap_err()
                 .message
                 .starts_with("customParams: expected a list")
         );
-        assert_eq!(text(&json!(7)), "7");
+        assert_eq!(shown(&json!(7)), "7");
     }
 }

@@ -1,10 +1,11 @@
 //! `getMessageTemplates` and `sendTemplateMessage`: templates as Wati lists them, and a
 //! template send's named parameters onto the core's positional ones.
 
-use super::{messages, pairs, text};
+use super::{messages, pairs, shown};
 use crate::broadcasts::model::Parameters;
 use crate::clock::{self, Timestamp};
 use crate::error::Error;
+use crate::fields::text;
 use crate::messages::body::{SendBody, TemplateName};
 use crate::templates::model::Template;
 use serde::Deserialize;
@@ -83,14 +84,14 @@ pub fn fill(t: &Template, field: &str, parameters: Option<Value>) -> Result<Para
             None => (&mut body, name.as_str()),
         };
         match n.parse::<usize>() {
-            Ok(n) if (1..=slots.len()).contains(&n) => slots[n - 1] = Some(text(&value)),
+            Ok(n) if (1..=slots.len()).contains(&n) => slots[n - 1] = Some(shown(&value)),
             Ok(_) => {
                 return Err(Error::invalid(format!(
                     "{field}[{i}].name: template {} has no placeholder {{{{{n}}}}} there",
                     t.name
                 )));
             }
-            Err(_) => in_order.push(text(&value)),
+            Err(_) => in_order.push(shown(&value)),
         }
     }
     let mut in_order = in_order.into_iter();
@@ -115,6 +116,9 @@ pub fn fill(t: &Template, field: &str, parameters: Option<Value>) -> Result<Para
         body: body.into_iter().flatten().collect(),
     })
 }
+
+/// The longest `broadcast_name`, as a broadcast's name.
+pub const MAX_BROADCAST_NAME: usize = crate::broadcasts::model::MAX_NAME;
 
 /// Receivers one `sendTemplateMessages` may name.
 pub const MAX_RECEIVERS: usize = 1000;
@@ -151,8 +155,20 @@ impl TemplateSends {
             .into_iter()
             .enumerate()
             .map(|(i, r)| {
-                serde_json::from_value::<Receiver>(r)
-                    .map_err(|e| Error::invalid(format!("receivers[{i}]: {e}")))
+                let at = format!("receivers[{i}]");
+                if !r.is_object() {
+                    return Err(Error::invalid(format!(
+                        "{at}: expected an object {{whatsappNumber, customParams}}"
+                    )));
+                }
+                let r = serde_json::from_value::<Receiver>(r)
+                    .map_err(|e| Error::invalid(format!("{at}: {e}")))?;
+                if r.whatsapp_number.is_none() {
+                    return Err(Error::invalid(format!("{at}.whatsappNumber: required")));
+                }
+                // The shape is the request's to get right; the values, each receiver's.
+                pairs(&format!("{at}.customParams"), r.custom_params.clone())?;
+                Ok(r)
             })
             .collect::<Result<_, _>>()?;
         Ok((template, name, receivers))
@@ -170,11 +186,15 @@ pub fn names(
         ..TemplateSend::default()
     }
     .name()?;
-    let name = broadcast_name
-        .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| template.clone());
+    let name = broadcast(broadcast_name)?.unwrap_or_else(|| template.clone());
     Ok((template, name))
+}
+
+/// A `broadcast_name`: blank is none.
+pub fn broadcast(raw: Option<String>) -> Result<Option<String>, Error> {
+    raw.filter(|n| !n.trim().is_empty())
+        .map(|n| text("broadcast_name", &n, MAX_BROADCAST_NAME))
+        .transpose()
 }
 
 /// The receivers of `sendTemplateMessageCSV`'s file: a header row, then a row per receiver.

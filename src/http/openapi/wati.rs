@@ -6,7 +6,8 @@ use super::inputs::{http_url, mime_type, or_null, text, text_or_null};
 use super::paths::{Op, op};
 use super::schemas::reference;
 use crate::compat::wati::contacts::MAX_FILTER;
-use crate::compat::wati::templates::MAX_RECEIVERS;
+use crate::compat::wati::templates::{MAX_BROADCAST_NAME, MAX_RECEIVERS};
+use crate::compat::wati::{MAX_PAIR_NAME, MAX_PAIR_TEXT, MAX_PAIRS};
 use crate::contacts::model as people;
 use crate::fields::MAX_LIMIT;
 use crate::messages::body::{MAX_CAPTION, MAX_TEXT, MAX_URL};
@@ -123,7 +124,7 @@ pub fn operations() -> Vec<Op> {
             .beyond(beyond::WATI_TEMPLATES),
         wati("post", "/api/v1/sendTemplateMessageCSV", "Send a template to the numbers of a CSV file, as one broadcast")
             .param("query", "template_name", text(200), true)
-            .query("broadcast_name", text(200))
+            .query("broadcast_name", name_or_blank())
             .multipart_file("A CSV file: a header row, then a row per receiver.")
             .ok_ref("WatiBroadcastAnswer")
             .beyond(beyond::WATI_CSV),
@@ -162,16 +163,21 @@ fn object(required: &[&str], properties: Value) -> Value {
 }
 
 /// `customParams` or `parameters`: `{name, value}` pairs, or that list as a JSON string.
-fn pairs(max: usize) -> Value {
+fn pairs() -> Value {
     let pair = object(
         &["name"],
-        json!({"name": text(people::MAX_ATTRIBUTE_NAME),
-               "value": {"anyOf": [{"type": "string", "maxLength": people::MAX_ATTRIBUTE_TEXT},
+        json!({"name": text(MAX_PAIR_NAME),
+               "value": {"anyOf": [{"type": "string", "maxLength": MAX_PAIR_TEXT},
                                    {"type": "number"}, {"type": "boolean"}]}}),
     );
-    json!({"anyOf": [{"type": "array", "maxItems": max, "items": pair},
+    json!({"anyOf": [{"type": "array", "maxItems": MAX_PAIRS, "items": pair},
                      {"type": "string", "description": "The list, JSON-encoded."},
                      {"type": "null"}]})
+}
+
+/// A broadcast's name; blank (or null) is none.
+fn name_or_blank() -> Value {
+    json!({"anyOf": [text(MAX_BROADCAST_NAME), {"type": "string", "pattern": r"^\s*$"}, {"type": "null"}]})
 }
 
 fn link() -> Value {
@@ -187,22 +193,22 @@ pub fn schemas() -> Map<String, Value> {
     let schemas = json!({
         "WatiContactInput": {"type": "object", "properties": {
             "name": text_or_null(people::MAX_NAME),
-            "customParams": pairs(people::MAX_ATTRIBUTES)}},
+            "customParams": pairs()}},
         "WatiAttributesInput": {"type": "object", "required": ["customParams"], "properties": {
-            "customParams": pairs(people::MAX_ATTRIBUTES)}},
+            "customParams": pairs()}},
         "WatiSessionInput": {"type": "object", "properties": {
             "messageText": text_or_null(MAX_TEXT)}},
         "WatiFileInput": {"type": "object", "properties": {
             "url": or_null(http_url(MAX_URL)), "caption": text_or_null(MAX_CAPTION),
             "mimeType": or_null(mime_type())}},
         "WatiTemplateInput": {"type": "object", "required": ["template_name"], "properties": {
-            "template_name": text(200), "broadcast_name": {"type": ["string", "null"], "maxLength": 200},
-            "parameters": pairs(100)}},
+            "template_name": text(200), "broadcast_name": name_or_blank(),
+            "parameters": pairs()}},
         "WatiTemplatesInput": {"type": "object", "required": ["template_name", "receivers"], "properties": {
-            "template_name": text(200), "broadcast_name": text_or_null(200),
+            "template_name": text(200), "broadcast_name": name_or_blank(),
             "receivers": {"anyOf": [
                 {"type": "array", "minItems": 1, "maxItems": MAX_RECEIVERS, "items": object(&["whatsappNumber"],
-                    json!({"whatsappNumber": {"type": "string"}, "customParams": pairs(100)}))},
+                    json!({"whatsappNumber": {"type": "string"}, "customParams": pairs()}))},
                 {"type": "string", "description": "The list, JSON-encoded."}]}}},
         "WatiBroadcastAnswer": object(&["result", "errors", "receivers"], json!({
             "result": {"type": "boolean", "description": "Whether any receiver got a message."},

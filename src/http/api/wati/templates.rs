@@ -9,7 +9,8 @@ use crate::broadcasts::store as broadcasts;
 use crate::clock;
 use crate::compat::wati::messages::item;
 use crate::compat::wati::templates::{
-    Receiver, TemplateSend, TemplateSends, fill, names, receiver, receivers_of_csv, template,
+    Receiver, TemplateSend, TemplateSends, broadcast, fill, names, receiver, receivers_of_csv,
+    template,
 };
 use crate::compat::wati::{Paging, link};
 use crate::delivery::fanout;
@@ -90,7 +91,7 @@ async fn send_template(
     let asked: TemplateSend = liberal(&req, &bytes)?;
     let name = asked.name()?;
     let stored = store::find_by_name(&*state.pool.get()?, caller.account_id, &name)?;
-    let broadcast_name = asked.broadcast_name.clone();
+    let broadcast_name = broadcast(asked.broadcast_name.clone())?;
     let now = clock::now();
     let draft = Draft::parse(
         Channel::WhatsApp,
