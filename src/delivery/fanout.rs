@@ -7,12 +7,10 @@
 
 use super::broadcasts::Running;
 use crate::accounts::store as accounts;
-use crate::broadcasts::model::{LIST, Request};
+use crate::broadcasts::model::LIST;
 use crate::clock::Timestamp;
-use crate::contacts::model::PersonType;
 use crate::contacts::store::Condition;
 use crate::error::Result;
-use crate::messages::model::Channel;
 use crate::messages::model::Status as MessageStatus;
 use crate::segments::store as segments;
 use rusqlite::types::Value as Sql;
@@ -101,30 +99,6 @@ pub fn judge(
         step.people = people_between(conn, b, after, last)?;
     }
     Ok(step)
-}
-
-/// Fans a broadcast to a list out at once, in the caller's transaction (the one that stored
-/// it), so that the answer can name each recipient's message. A list longer than one step
-/// ([`FANOUT_CHUNK`]) is finished by the worker.
-pub fn list_now(
-    conn: &Connection,
-    id: i64,
-    account_id: i64,
-    request: Request,
-    now: Timestamp,
-) -> Result<usize> {
-    let b = Running {
-        id,
-        account_id,
-        segment_id: LIST,
-        kind: PersonType::Contact,
-        channel: Channel::WhatsApp,
-        request,
-        fanout_after: 0,
-        fanout_done: false,
-    };
-    let step = judge(conn, &b, 0, FANOUT_CHUNK, now)?;
-    Ok(queue(conn, &b, step, FANOUT_CHUNK, now)?.0)
 }
 
 /// Who the broadcast is for, as a condition over `contacts c`: its list, or its segment's

@@ -4,7 +4,8 @@
 //! * [`worker`] is the task that claims work and hands it on, each send on its own.
 //! * [`sends`] and [`broadcasts`] are the worker's SQL: claiming and settling single sends,
 //!   starting, claiming and completing broadcasts; [`fanout`] turns a broadcast's segment
-//!   into queued messages, step by step.
+//!   (or list) into queued messages, step by step; [`lists`] stores and fans out a
+//!   broadcast to a list at once.
 //! * [`pacing`] paces broadcasts per account; [`slots`] caps provider calls in flight per
 //!   account, so that one slow provider never holds another account up.
 //! * [`transport`] is the trait the providers' protocols implement (in `channels`), the
@@ -15,6 +16,7 @@
 
 pub mod broadcasts;
 pub mod fanout;
+pub mod lists;
 pub mod pacing;
 pub mod sends;
 pub mod slots;

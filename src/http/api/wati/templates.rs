@@ -4,8 +4,7 @@
 use super::contacts::phone;
 use super::messages::send;
 use super::{liberal, ok};
-use crate::broadcasts::model::{Parameters, Request, StoredTemplate};
-use crate::broadcasts::store as broadcasts;
+use crate::broadcasts::model::{Parameters, StoredTemplate};
 use crate::clock;
 use crate::compat::wati::messages::item;
 use crate::compat::wati::templates::{
@@ -13,23 +12,19 @@ use crate::compat::wati::templates::{
     template,
 };
 use crate::compat::wati::{Paging, link};
-use crate::delivery::fanout;
-use crate::error::Error;
-use crate::error::Result;
-use crate::http::BODY_LIMIT;
-use crate::http::Body;
+use crate::delivery::lists;
+use crate::error::{Error, Result};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
+use crate::http::{BODY_LIMIT, Body};
 use crate::messages::body::Draft;
 use crate::messages::model::{Channel, Kind};
-use crate::messages::store as messages;
 use crate::templates::store;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_core::Stream;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::HashSet;
 use std::pin::Pin;
 
 /// `GET getMessageTemplates?pageSize&pageNumber`.
@@ -175,7 +170,7 @@ async fn to_list(
     receivers: Vec<Receiver>,
 ) -> Result<HttpResponse> {
     let stored = store::find_by_name(&*state.pool.get()?, account, template_name)?;
-    let checked: Vec<(String, Result<(String, Parameters)>)> = receivers
+    let (numbers, checked): (Vec<String>, Vec<Result<(String, Parameters)>>) = receivers
         .into_iter()
         .map(|r| {
             let number = r.whatsapp_number.unwrap_or_default();
@@ -187,7 +182,7 @@ async fn to_list(
             });
             (number, own)
         })
-        .collect();
+        .unzip();
     let template = StoredTemplate {
         name: stored.template.name.clone(),
         language: stored.template.language.clone(),
@@ -197,64 +192,15 @@ async fn to_list(
         header_media_url: None,
     };
     let now = clock::now();
-    let lines = state
+    let outcomes = state
         .writer
-        .run(move |conn| {
-            // Each receiver's contact (made if new), once.
-            let mut seen = HashSet::new();
-            let mut recipients = Vec::new();
-            let mut contacts = Vec::with_capacity(checked.len());
-            for (_, own) in &checked {
-                let contact = match own {
-                    Ok((phone, own)) => {
-                        let to = messages::find_or_create(
-                            conn,
-                            account,
-                            Channel::WhatsApp,
-                            phone,
-                            None,
-                            now,
-                        )?;
-                        if seen.insert(to.id) {
-                            recipients.push((to.id, own.clone()));
-                            Ok(to.id)
-                        } else {
-                            Err(Error::invalid(
-                                "whatsappNumber: named twice in this request",
-                            ))
-                        }
-                    }
-                    Err(e) => Err(e.clone()),
-                };
-                contacts.push(contact);
-            }
-            let sent = match recipients.is_empty() {
-                true => Default::default(),
-                false => {
-                    let id =
-                        broadcasts::insert_list(conn, account, &name, &template, &recipients, now)?;
-                    let request = Request {
-                        template: Some(template),
-                        text_message: None,
-                    };
-                    fanout::list_now(conn, id, account, request, now)?;
-                    broadcasts::messages_by_contact(conn, id)?
-                }
-            };
-            Ok(checked
-                .iter()
-                .zip(contacts)
-                .map(|((number, _), contact)| {
-                    let outcome = contact.and_then(|c| {
-                        sent.get(&c).copied().ok_or_else(|| {
-                            Error::invalid("recipient: the contact opted out of broadcasts")
-                        })
-                    });
-                    receiver(number, &outcome)
-                })
-                .collect::<Vec<_>>())
-        })
+        .run(move |conn| lists::send(conn, account, &name, template, &checked, now))
         .await?;
+    let lines: Vec<_> = numbers
+        .iter()
+        .zip(&outcomes)
+        .map(|(number, outcome)| receiver(number, outcome))
+        .collect();
     state.delivery.wake();
     let any = lines.iter().any(|l| !l["localMessageId"].is_null());
     Ok(ok(json!({"result": any, "errors": [], "receivers": lines})))
