@@ -199,3 +199,17 @@ pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
                 || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
     )
 }
+
+/// The steps of `sql`'s query plan, each parameter bound to NULL: for tests that pin how a
+/// hot query reads.
+#[cfg(test)]
+pub fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("the query prepares");
+    let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+    stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
+        .expect("the plan reads")
+        .map(|step| step.expect("a plan step"))
+        .collect()
+}

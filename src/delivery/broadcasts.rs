@@ -300,23 +300,84 @@ pub fn record_results(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::prepare_schema;
+    use crate::broadcasts::model::StoredTemplate;
+    use crate::db::{prepare_schema, query_plan};
 
     #[test]
     fn a_claim_walks_the_broadcast_index_without_sorting() {
         let mut conn = Connection::open_in_memory().unwrap();
         prepare_schema(&mut conn).unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {CLAIM_SQL}"))
-            .unwrap()
-            .query_map([1, 1, 80, 0], |r| r.get(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let plan = query_plan(&conn, CLAIM_SQL);
         // A sort would read every queued message of a million-person broadcast per claim.
         assert_eq!(
             plan,
             ["SEARCH messages USING INDEX messages_by_broadcast (broadcast_id=? AND status=?)"]
+        );
+    }
+
+    /// A list broadcast of template `order_update` to people 1 and 2, each with a queued
+    /// message: 1's parameters read, 2's stored ones no longer do.
+    #[test]
+    fn a_list_recipient_gets_their_own_parameters_or_a_failure_never_a_guess() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
+             INSERT INTO contacts (id, account_id, type, phone, created_at, updated_at)
+                 VALUES (1, 1, 0, '+919876543210', 0, 0), (2, 1, 0, '+919876543211', 0, 0);
+             INSERT INTO templates (id, account_id, name, language, body, created_at, updated_at)
+                 VALUES (1, 1, 'order_update', 'en', 'Hi {{1}}', 0, 0);
+             INSERT INTO broadcasts (id, account_id, name, segment_id, person_type, channel,
+                                     request, status, created_at, updated_at)
+                 VALUES (1, 1, 'list', 0, 0, 'whatsapp', '{}', 1, 0, 0);
+             INSERT INTO broadcast_recipients (broadcast_id, contact_id, parameters)
+                 VALUES (1, 1, '{\"header\": [], \"body\": [\"Asha\"]}'), (1, 2, '[');
+             INSERT INTO messages (id, account_id, contact_id, channel, incoming, kind, status,
+                                   broadcast_id, created_at, updated_at)
+                 VALUES (1, 1, 1, 'whatsapp', 0, 'template', 1, 1, 0, 0),
+                        (2, 1, 2, 'whatsapp', 0, 'template', 1, 1, 0, 0);",
+        )
+        .unwrap();
+        let template = StoredTemplate {
+            name: "order_update".into(),
+            language: "en".into(),
+            header_text_parameters: Vec::new(),
+            body_text_parameters: Vec::new(),
+            button_url_parameters: Vec::new(),
+            header_media_url: None,
+        };
+        let b = Running {
+            id: 1,
+            account_id: 1,
+            segment_id: LIST,
+            kind: PersonType::Contact,
+            channel: Channel::WhatsApp,
+            request: Request {
+                template: Some(template),
+                text_message: None,
+            },
+            fanout_after: 0,
+            fanout_done: true,
+        };
+        let claimed = claim(&conn, &b, 10, 5).unwrap();
+        assert_eq!(claimed.len(), 1, "only the readable one goes out");
+        let rows: Vec<(i64, Option<String>, Option<String>)> = conn
+            .prepare("SELECT status, text, error_message FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows[0].0, MessageStatus::Sending.code());
+        assert_eq!(rows[0].1.as_deref(), Some("Hi Asha"));
+        assert_eq!(rows[1].0, MessageStatus::Failed.code());
+        assert!(
+            rows[1]
+                .2
+                .as_deref()
+                .unwrap()
+                .contains("parameters cannot be read")
         );
     }
 }

@@ -284,7 +284,7 @@ pub fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::prepare_schema;
+    use crate::db::{prepare_schema, query_plan};
 
     #[test]
     fn waits_double_with_jitter_honour_the_provider_and_stay_bounded() {
@@ -325,14 +325,7 @@ mod tests {
     fn the_worker_never_scans_the_message_log() {
         let mut conn = Connection::open_in_memory().unwrap();
         prepare_schema(&mut conn).unwrap();
-        let plan = |sql: &str| -> Vec<String> {
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
-            stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
-                .unwrap()
-                .map(Result::unwrap)
-                .collect()
-        };
+        let plan = |sql: &str| query_plan(&conn, sql);
         for sql in [interrupt_sql(), release_sql(), accounts_sql()] {
             // A scan of a partial index visits only the rows waiting; a bare scan is the table.
             let plan = plan(&sql);

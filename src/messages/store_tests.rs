@@ -2,7 +2,7 @@
 //! halves, and none may scan the log.
 
 use super::*;
-use crate::db::prepare_schema;
+use crate::db::{prepare_schema, query_plan};
 use rusqlite::StatementStatus;
 
 /// Account 1 with people 1 and 2, a Telegram broadcast 1, and for each person a direct
@@ -94,12 +94,7 @@ fn finding_a_persons_messages_never_scans_the_log() {
             of_person(person, "?1", "3, 4")
         ),
     ] {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let plan: Vec<String> = stmt
-            .query_map([1, 1], |r| r.get(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect();
+        let plan = query_plan(&conn, &sql);
         assert!(
             plan.iter().all(|step| !step.starts_with("SCAN")),
             "{sql}\n{plan:?}"

@@ -325,23 +325,14 @@ const PRUNE_SQL: &str = "DELETE FROM webhook_events WHERE id IN (
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::prepare_schema;
-
-    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
-        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
-        stmt.query_map(rusqlite::params_from_iter(nulls), |r| r.get(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    }
+    use crate::db::{prepare_schema, query_plan};
 
     #[test]
     fn the_worker_never_scans_every_event() {
         let mut conn = Connection::open_in_memory().unwrap();
         prepare_schema(&mut conn).unwrap();
         for sql in [UNDISPATCHED_SQL, PRUNE_SQL] {
-            let plan = plan(&conn, sql);
+            let plan = query_plan(&conn, sql);
             assert!(
                 plan.iter().all(|step| !step.starts_with("SCAN")),
                 "{sql}\n{plan:?}"

@@ -36,7 +36,8 @@ impl FromRequest for PersonType {
     }
 }
 
-fn parse(state: &AppState, input: PersonInput) -> Result<PersonChanges> {
+/// A person's body, checked with the server's phone rules as of today.
+pub fn changes_of(state: &AppState, input: PersonInput) -> Result<PersonChanges> {
     PersonChanges::parse(input, &state.phones, clock::date_of(clock::now()))
 }
 
@@ -46,7 +47,7 @@ pub async fn create(
     kind: PersonType,
     Json(input): Json<PersonInput>,
 ) -> Result<HttpResponse> {
-    let changes = parse(&state, input)?;
+    let changes = changes_of(&state, input)?;
     if !changes.identifies_someone() {
         return Err(Error::invalid(format!(
             "body: a {} needs at least one of name, firstName, phoneNumber, email, externalId or channelIds",
@@ -72,7 +73,7 @@ pub async fn update(
     id: web::Path<i64>,
     Json(input): Json<PersonInput>,
 ) -> Result<HttpResponse> {
-    let changes = parse(&state, input)?;
+    let changes = changes_of(&state, input)?;
     let (account, id, now) = (caller.account_id, id.into_inner(), clock::now());
     let names = state.attribute_names.clone();
     let person = state

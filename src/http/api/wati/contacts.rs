@@ -8,11 +8,12 @@ use crate::compat::wati::contacts::{
 };
 use crate::compat::wati::link;
 use crate::contacts::bulk;
-use crate::contacts::model::{PersonChanges, PersonType};
+use crate::contacts::model::PersonType;
 use crate::contacts::store::{self, ListFilter, Window};
 use crate::db;
 use crate::error::{Error, Result};
 use crate::http::Body;
+use crate::http::api::contacts::changes_of;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::segments::model::{Definition, SegmentBody};
@@ -89,7 +90,7 @@ pub async fn add_contact(
     Body(bytes): Body,
 ) -> Result<HttpResponse> {
     let input = liberal::<AddContactBody>(&req, &bytes)?.to_core(phone(&state, &path)?)?;
-    let changes = PersonChanges::parse(input, &state.phones, clock::date_of(clock::now()))?;
+    let changes = changes_of(&state, input)?;
     let (account, now, names) = (
         caller.account_id,
         clock::now(),
@@ -116,7 +117,7 @@ pub async fn update_attributes(
 ) -> Result<HttpResponse> {
     let phone = phone(&state, &path)?;
     let input = liberal::<AttributesBody>(&req, &bytes)?.to_core()?;
-    let changes = PersonChanges::parse(input, &state.phones, clock::date_of(clock::now()))?;
+    let changes = changes_of(&state, input)?;
     let (account, now) = (caller.account_id, clock::now());
     let updated = state
         .writer
