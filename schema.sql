@@ -449,6 +449,21 @@ CREATE TABLE broadcast_recipients (
     PRIMARY KEY (broadcast_id, contact_id)
 ) WITHOUT ROWID;
 
+-- Files uploaded to be sent (Wati's sendSessionFile), fetched by name (getMedia). Kept in
+-- the database so that a backup or a replica holds them too; bounded per account
+-- (media::model::MAX_ACCOUNT_BYTES).
+CREATE TABLE media (
+    id          INTEGER PRIMARY KEY,
+    account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name        TEXT    NOT NULL,  -- unguessable, with the type's extension
+    original    TEXT    NOT NULL,  -- the name it was uploaded with
+    mime_type   TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    content     BLOB    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (account_id, name)
+);
+
 -- Per-account provider settings of each channel (JSON; secrets included, never shown by
 -- the API). A channel without a row delivers through the sandbox.
 CREATE TABLE channel_settings (

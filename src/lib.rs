@@ -17,7 +17,7 @@
 //! * [`segments`]: one typed rule ([`segments::rules`]) that every dialect parses into, its
 //!   compiler to SQL ([`segments::compile`]), and the store that counts and lists members.
 //! * [`messages`] (send bodies, rendering, the log), [`broadcasts`] (a campaign to a
-//!   segment), [`idempotency`] (replayed sends).
+//!   segment), [`idempotency`] (replayed sends), [`media`] (files uploaded to send).
 //! * [`delivery`]: the worker that hands messages to providers, the transport trait,
 //!   pacing, fan-out, and the SQL that claims and settles.
 //! * [`channels`]: each account's provider settings and the providers' protocols
@@ -49,6 +49,7 @@ pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod locations;
+pub mod media;
 pub mod messages;
 pub mod ratelimit;
 pub mod secrets;

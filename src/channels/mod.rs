@@ -138,6 +138,7 @@ impl Router {
                 base: base.to_string(),
                 phone_number_id: model::sender_id(channel, settings)?.to_string(),
                 token: model::get(settings, "accessToken")?.to_string(),
+                pool: self.pool.clone(),
             })),
             Channel::Telegram => Some(Arc::new(telegram::Telegram {
                 client: self.client.clone(),

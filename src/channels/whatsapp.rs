@@ -1,13 +1,17 @@
 //! The WhatsApp Cloud API: the transport (`POST {apiBaseUrl}/{phone-number-id}/messages`
-//! with the access token as a bearer token) and the webhook's signature and body.
+//! with the access token as a bearer token, after `/media` for a kept file) and the
+//! webhook's signature and body.
 
 use super::Update;
 use super::provider;
 use crate::contacts::phone::PhoneRules;
-use crate::delivery::transport::{Outgoing, Refusal};
+use crate::db::Pool;
+use crate::delivery::transport::{Outgoing, Refusal, codes};
 use crate::delivery::transport::{SendFuture, Transport};
+use crate::media::store as media;
 use crate::messages::incoming::{Incoming, Sender};
 use crate::messages::model::{Channel, Content, Kind, Status};
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 pub struct WhatsApp {
@@ -15,12 +19,18 @@ pub struct WhatsApp {
     pub base: String,
     pub phone_number_id: String,
     pub token: String,
+    /// Where kept files are read from, to upload one before its message.
+    pub pool: Pool,
 }
 
 impl Transport for WhatsApp {
     fn send<'a>(&'a self, message: &'a Outgoing) -> SendFuture<'a> {
         Box::pin(async move {
-            let body = request_body(message).map_err(Refusal::permanent)?;
+            let uploaded = match message.content.file() {
+                Some(name) => Some(self.upload(message.account_id, name).await?),
+                None => None,
+            };
+            let body = request_body(message, uploaded.as_ref()).map_err(Refusal::permanent)?;
             let url = format!("{}/{}/messages", self.base, self.phone_number_id);
             let request = self.client.post(&url).bearer_auth(&self.token).json(&body);
             let answer = provider::call("WhatsApp", request).await?;
@@ -35,8 +45,86 @@ impl Transport for WhatsApp {
     }
 }
 
-/// The Cloud API's message object for a logged message.
-pub fn request_body(m: &Outgoing) -> Result<Value, String> {
+/// A kept file as the Cloud API knows it after an upload: its media id, and the name a
+/// document shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uploaded {
+    pub id: String,
+    pub filename: String,
+}
+
+impl WhatsApp {
+    /// Uploads the account's kept file `name` (`POST /{phone-number-id}/media`). Nothing
+    /// has gone to the person yet, so a failure the provider did not name is worth another
+    /// try rather than an unknown outcome.
+    async fn upload(&self, account_id: i64, name: &str) -> Result<Uploaded, Refusal> {
+        let file = media::load(&self.pool, account_id, name)
+            .await
+            .map_err(|e| {
+                log::error!("delivery: account {account_id}: cannot read file {name}: {e}");
+                Refusal::transient("the file could not be read just now", None)
+                    .with_code(codes::FILE_UNAVAILABLE)
+            })?
+            .ok_or_else(|| {
+                Refusal::permanent(format!("the file {name} is no longer kept"))
+                    .with_code(codes::FILE_MISSING)
+            })?;
+        let part = Part::bytes(file.bytes)
+            .file_name(file.original.clone())
+            .mime_str(&file.mime)
+            .map_err(|e| Refusal::permanent(format!("the file's type does not read: {e}")))?;
+        let form = Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", file.mime)
+            .part("file", part);
+        let url = format!("{}/{}/media", self.base, self.phone_number_id);
+        let request = self
+            .client
+            .post(&url)
+            .bearer_auth(&self.token)
+            .multipart(form);
+        let answer = provider::call("WhatsApp", request)
+            .await
+            .map_err(nothing_sent)?;
+        match answer.body["id"].as_str() {
+            Some(id) if answer.status.is_success() => Ok(Uploaded {
+                id: id.to_string(),
+                filename: file.original,
+            }),
+            _ => {
+                let error = &answer.body["error"];
+                let said = error["message"]
+                    .as_str()
+                    .or(Some("no media id in its answer"));
+                Err(nothing_sent(answer.refusal(
+                    "WhatsApp",
+                    said,
+                    &error["code"],
+                    None,
+                )))
+            }
+        }
+    }
+}
+
+/// A failed upload: the message itself was never handed over.
+fn nothing_sent(refusal: Refusal) -> Refusal {
+    if refusal.code.as_deref() == Some(codes::OUTCOME_UNKNOWN) {
+        return Refusal::transient(
+            "uploading the file to WhatsApp failed before the message was sent",
+            None,
+        )
+        .with_code(codes::UPLOAD_FAILED);
+    }
+    Refusal {
+        reason: format!("uploading the file: {}", refusal.reason),
+        ..refusal
+    }
+}
+
+/// The Cloud API's message object for a logged message; a kept file goes by the media id
+/// of its `uploaded` copy.
+pub fn request_body(m: &Outgoing, uploaded: Option<&Uploaded>) -> Result<Value, String> {
     let to =
         m.to.as_deref()
             .ok_or("the person has no phone number")?
@@ -56,7 +144,14 @@ pub fn request_body(m: &Outgoing) -> Result<Value, String> {
                 _ => "document",
             };
             body["type"] = json!(kind);
-            body[kind] = json!({"link": c.media_url});
+            body[kind] = match (uploaded, c.file()) {
+                (Some(file), _) if kind == "document" => {
+                    json!({"id": file.id, "filename": file.filename})
+                }
+                (Some(file), _) => json!({"id": file.id}),
+                (None, Some(_)) => return Err("the kept file was not uploaded".into()),
+                (None, None) => json!({"link": c.media_url}),
+            };
             // WhatsApp takes no caption on audio.
             if let Some(caption) = c.text.as_ref().filter(|_| kind != "audio") {
                 body[kind]["caption"] = json!(caption);
@@ -284,44 +379,73 @@ mod tests {
 
     #[test]
     fn text_and_media_bodies() {
-        let text = request_body(&outgoing(
-            Kind::Text,
-            Content {
-                text: Some("hi".into()),
-                ..Content::default()
-            },
-        ))
+        let text = request_body(
+            &outgoing(
+                Kind::Text,
+                Content {
+                    text: Some("hi".into()),
+                    ..Content::default()
+                },
+            ),
+            None,
+        )
         .unwrap();
         assert_eq!(
             text,
             json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "919876543210",
                    "type": "text", "text": {"preview_url": false, "body": "hi"}})
         );
-        let pdf = request_body(&outgoing(
-            Kind::Media,
-            Content {
-                media_url: Some("https://x.example/a.pdf".into()),
-                mime_type: Some("application/pdf".into()),
-                ..Content::default()
-            },
-        ))
+        let pdf = request_body(
+            &outgoing(
+                Kind::Media,
+                Content {
+                    media_url: Some("https://x.example/a.pdf".into()),
+                    mime_type: Some("application/pdf".into()),
+                    ..Content::default()
+                },
+            ),
+            None,
+        )
         .unwrap();
         assert_eq!(pdf["type"], "document");
         assert_eq!(pdf["document"], json!({"link": "https://x.example/a.pdf"}));
         let captioned = |mime: &str| {
-            request_body(&outgoing(
-                Kind::Media,
-                Content {
-                    media_url: Some("https://x.example/f".into()),
-                    mime_type: Some(mime.into()),
-                    text: Some("Your receipt".into()),
-                    ..Content::default()
-                },
-            ))
+            request_body(
+                &outgoing(
+                    Kind::Media,
+                    Content {
+                        media_url: Some("https://x.example/f".into()),
+                        mime_type: Some(mime.into()),
+                        text: Some("Your receipt".into()),
+                        ..Content::default()
+                    },
+                ),
+                None,
+            )
             .unwrap()
         };
         assert_eq!(captioned("image/png")["image"]["caption"], "Your receipt");
         assert_eq!(captioned("audio/ogg")["audio"].get("caption"), None);
+        let kept = outgoing(
+            Kind::Media,
+            Content {
+                mime_type: Some("application/pdf".into()),
+                payload: Some(json!({"file": "3f.pdf"})),
+                ..Content::default()
+            },
+        );
+        let uploaded = Uploaded {
+            id: "media-7".into(),
+            filename: "terms.pdf".into(),
+        };
+        assert_eq!(
+            request_body(&kept, Some(&uploaded)).unwrap()["document"],
+            json!({"id": "media-7", "filename": "terms.pdf"})
+        );
+        assert!(
+            request_body(&kept, None).is_err(),
+            "a kept file never goes as a null link"
+        );
     }
 
     #[test]
@@ -329,13 +453,16 @@ mod tests {
         let payload = json!({"template": {"name": "order_update", "language": "en_US"}, "headerType": "TEXT",
             "headerTextParameters": ["A-17"], "bodyTextParameters": ["Asha", "A-17"],
             "urlButtons": [{"index": 0, "parameter": "A-17"}]});
-        let body = request_body(&outgoing(
-            Kind::Template,
-            Content {
-                payload: Some(payload),
-                ..Content::default()
-            },
-        ))
+        let body = request_body(
+            &outgoing(
+                Kind::Template,
+                Content {
+                    payload: Some(payload),
+                    ..Content::default()
+                },
+            ),
+            None,
+        )
         .unwrap();
         assert_eq!(
             body["template"],

@@ -68,6 +68,12 @@ pub mod codes {
     pub const STORED_DATA_UNREADABLE: &str = "stored_data_unreadable";
     /// The person has no address on the channel any more.
     pub const NO_ADDRESS: &str = "no_address";
+    /// A kept file could not be read just now (retried).
+    pub const FILE_UNAVAILABLE: &str = "file_unavailable";
+    /// A kept file a message sends is gone.
+    pub const FILE_MISSING: &str = "file_missing";
+    /// The provider did not confirm a file's upload; the message itself was not sent.
+    pub const UPLOAD_FAILED: &str = "upload_failed";
 }
 
 impl Refusal {

@@ -7,8 +7,9 @@
 //! * [`auth`] admits API keys (and counts quotas); [`session`] admin sessions; [`client`]
 //!   who is on the other end (trusted proxies).
 //! * [`state`] is what every handler can reach; [`housekeeping`] the server's chores.
-//! * This file, [`json`] and [`spool`]: the JSON body extractor, query-string errors, the
-//!   catch-all 404, the health check, the CSRF guard of the admin API, spooled uploads.
+//! * This file, [`json`], [`spool`] and [`upload`]: the JSON body extractor, query-string
+//!   errors, the catch-all 404, the health check, the CSRF guard of the admin API, spooled
+//!   uploads, multipart forms.
 
 pub mod admin;
 pub mod api;
@@ -22,6 +23,7 @@ pub mod routes;
 pub mod session;
 pub mod spool;
 pub mod state;
+pub mod upload;
 
 pub use json::{Body, Json};
 

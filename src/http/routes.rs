@@ -245,6 +245,11 @@ fn wati() -> Vec<Endpoint> {
             "/sendSessionFileViaUrl/{whatsappNumber}",
             wati::messages::send_file_via_url,
         ),
+        post(
+            "/sendSessionFile/{whatsappNumber}",
+            wati::messages::send_session_file,
+        ),
+        get("/getMedia", wati::messages::get_media),
         get("/getMessageTemplates", wati::templates::get_templates),
         post(
             "/sendTemplateMessage",

@@ -49,6 +49,10 @@ pub struct SendBody {
     pub mime_type: Option<String>,
     /// A media message's caption (an extension of the seed's `sendmedia`).
     pub caption: Option<String>,
+    /// A file kept here (`media`) to send instead of a `mediaUrl`: set by a dialect that
+    /// takes uploads, never read from a body.
+    #[serde(skip)]
+    pub media_file: Option<FileRef>,
     // WhatsApp templates
     pub template: Option<TemplateName>,
     pub header_media_url: Option<String>,
@@ -62,6 +66,13 @@ pub struct SendBody {
     pub buttons: Option<Vec<Button>>,
     // Instagram and Messenger templates
     pub elements: Option<Vec<Element>>,
+}
+
+/// A kept file by its name (`getMedia?fileName=`) and type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRef {
+    pub name: String,
+    pub mime: String,
 }
 
 /// Who a send is for.
@@ -117,26 +128,38 @@ impl Draft {
                 text: Some(required_text("textMessage", body.text_message, MAX_TEXT)?),
                 ..Content::default()
             }),
-            (Kind::Media, _) => Ask::Content(Content {
-                media_url: Some(http_url(
-                    "mediaUrl",
-                    body.media_url
-                        .as_deref()
-                        .ok_or_else(|| missing("mediaUrl"))?,
-                )?),
-                mime_type: Some(mime_type(
-                    "mimeType",
-                    body.mime_type
-                        .as_deref()
-                        .ok_or_else(|| missing("mimeType"))?,
-                )?),
-                text: body
+            (Kind::Media, _) => {
+                let caption = body
                     .caption
                     .as_deref()
                     .map(|c| text("caption", c, MAX_CAPTION))
-                    .transpose()?,
-                ..Content::default()
-            }),
+                    .transpose()?;
+                Ask::Content(match body.media_file {
+                    // The transport reads the file by name when it sends.
+                    Some(file) => Content {
+                        mime_type: Some(file.mime),
+                        text: caption,
+                        payload: Some(json!({"file": file.name})),
+                        ..Content::default()
+                    },
+                    None => Content {
+                        media_url: Some(http_url(
+                            "mediaUrl",
+                            body.media_url
+                                .as_deref()
+                                .ok_or_else(|| missing("mediaUrl"))?,
+                        )?),
+                        mime_type: Some(mime_type(
+                            "mimeType",
+                            body.mime_type
+                                .as_deref()
+                                .ok_or_else(|| missing("mimeType"))?,
+                        )?),
+                        text: caption,
+                        ..Content::default()
+                    },
+                })
+            }
             (Kind::Template, Channel::WhatsApp) => Ask::Template(TemplateRequest::parse(body)?),
             (Kind::Template, Channel::Telegram) => Ask::Content(render::telegram(body)?),
             (Kind::Template, Channel::Instagram | Channel::Messenger) => {

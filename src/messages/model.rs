@@ -255,8 +255,16 @@ pub struct Content {
     pub mime_type: Option<String>,
     /// `{type, buttons}` as the log shows it.
     pub options: Option<Value>,
-    /// What a transport needs beyond the above: template name and parameters, elements.
+    /// What a transport needs beyond the above: template name and parameters, elements,
+    /// or `{file}`, the name of a kept file to send instead of a `media_url`.
     pub payload: Option<Value>,
+}
+
+impl Content {
+    /// The kept file a media message sends, by name (`media::store`).
+    pub fn file(&self) -> Option<&str> {
+        self.payload.as_ref()?.get("file")?.as_str()
+    }
 }
 
 #[cfg(test)]

@@ -335,10 +335,13 @@ pub fn touch(
 const VIEW_COLUMNS: &str = "m.id, m.contact_id, coalesce(c.channel, m.channel), c.phone, m.channel,
     m.incoming, m.kind, m.sent_by, m.status, m.error_message, m.media_url, m.mime_type, m.text,
     m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at,
-    m.provider_id, m.error_code";
+    m.provider_id, m.error_code,
+    CASE WHEN m.kind = 'media' AND m.media_url IS NULL AND json_valid(m.payload)
+         THEN m.payload ->> '$.file' END";
 
-/// A log entry in the seed's shape, plus `mimeType`, `headerText`, the times and the
-/// provider's own id for the message.
+/// A log entry in the seed's shape, plus `mimeType`, `headerText`, the times, the
+/// provider's own id for the message, and `mediaFile`, the kept file a media message sends
+/// (`getMedia?fileName=`) instead of a `mediaUrl`.
 fn view(r: &Row) -> rusqlite::Result<Value> {
     let time = |i: usize| -> rusqlite::Result<Option<String>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(clock::rfc3339))
@@ -360,6 +363,7 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "errorCode": r.get::<_, Option<String>>(20)?,
         "errorMessage": r.get::<_, Option<String>>(9)?,
         "mediaUrl": r.get::<_, Option<String>>(10)?,
+        "mediaFile": r.get::<_, Option<String>>(21)?,
         "mimeType": r.get::<_, Option<String>>(11)?,
         "text": r.get::<_, Option<String>>(12)?,
         "headerText": r.get::<_, Option<String>>(13)?,

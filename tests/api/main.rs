@@ -29,4 +29,5 @@ mod templates;
 mod tenancy;
 mod wati;
 mod wati_clients;
+mod wati_files;
 mod webhooks;

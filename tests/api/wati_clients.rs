@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use switchboard::accounts::Plan;
 use switchboard::accounts::model::Overrides;
 
-const ASHA: &str = "919876543210";
+pub(crate) const ASHA: &str = "919876543210";
 
 /// A request as a Wati client makes it: the key as a bearer token, JSON when there is a body.
-async fn wati(
+pub(crate) async fn wati(
     app: &TestApp,
     key: &str,
     method: &str,
@@ -34,14 +34,20 @@ async fn wati(
     )
 }
 
-async fn ok(app: &TestApp, key: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn ok(
+    app: &TestApp,
+    key: &str,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> Value {
     let (status, body) = wati(app, key, method, path, body).await;
     assert_eq!(status, StatusCode::OK, "{path}: {body}");
     body
 }
 
 /// Asserts Wati's refusal shape and that `info` starts with `info`.
-fn refused(answer: &(StatusCode, Value), status: StatusCode, info: &str) {
+pub(crate) fn refused(answer: &(StatusCode, Value), status: StatusCode, info: &str) {
     assert_eq!(answer.0, status, "{}", answer.1);
     assert_eq!(answer.1["result"], false, "{}", answer.1);
     let said = answer.1["info"].as_str().unwrap();
@@ -55,7 +61,7 @@ fn refused(answer: &(StatusCode, Value), status: StatusCode, info: &str) {
 }
 
 /// `number` writes on WhatsApp, which opens its 24-hour window.
-async fn writes(app: &TestApp, key: &str, number: &str, text: &str) {
+pub(crate) async fn writes(app: &TestApp, key: &str, number: &str, text: &str) {
     app.ok(
         "POST",
         "/v1/messages/whatsapp/receive",

@@ -1,10 +1,11 @@
-//! `getMessages`, `sendSessionMessage` and `sendSessionFileViaUrl`: the message log as
-//! Wati's items, and a session text or file onto the core's send body (the core applies the
-//! 24-hour rule).
+//! `getMessages`, `sendSessionMessage`, `sendSessionFile` and `sendSessionFileViaUrl`: the
+//! message log as Wati's items, and a session text or file onto the core's send body (the
+//! core applies the 24-hour rule).
 
 use super::phone;
 use crate::error::Error;
-use crate::messages::body::{RecipientBody, SendBody};
+use crate::media::model::{File, mime_of_url};
+use crate::messages::body::{FileRef, RecipientBody, SendBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -67,7 +68,7 @@ impl FileViaUrl {
             .ok_or_else(|| Error::invalid("url: required"))?;
         let mime = match self.mime_type {
             Some(mime) => mime,
-            None => mime_of(&url).map(str::to_string).ok_or_else(|| {
+            None => mime_of_url(&url).map(str::to_string).ok_or_else(|| {
                 Error::invalid(
                     "url: its name does not tell the file's type (.jpg, .pdf, …): give mimeType",
                 )
@@ -83,33 +84,26 @@ impl FileViaUrl {
     }
 }
 
-/// The MIME type the extension of a URL's path suggests, for the kinds WhatsApp sends.
-fn mime_of(url: &str) -> Option<&'static str> {
-    let path = url.split(['?', '#']).next()?;
-    let name = path.rsplit('/').next()?;
-    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
-    Some(match extension.as_str() {
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "mp4" => "video/mp4",
-        "3gp" => "video/3gpp",
-        "mp3" => "audio/mpeg",
-        "ogg" | "opus" => "audio/ogg",
-        "aac" => "audio/aac",
-        "amr" => "audio/amr",
-        "m4a" => "audio/mp4",
-        "pdf" => "application/pdf",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xls" => "application/vnd.ms-excel",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "ppt" => "application/vnd.ms-powerpoint",
-        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "txt" => "text/plain",
-        "csv" => "text/csv",
-        _ => return None,
-    })
+/// `sendSessionFile`'s caption, from the query or (as Wati's clients also send it) a form
+/// field beside the file.
+#[derive(Debug, Default, Deserialize)]
+pub struct FileCaption {
+    pub caption: Option<String>,
+}
+
+impl FileCaption {
+    /// The core's send of the kept `file` to `number`.
+    pub fn to_core(self, number: &str, file: &File) -> SendBody {
+        SendBody {
+            recipient: Some(to(number)),
+            media_file: Some(FileRef {
+                name: file.name.clone(),
+                mime: file.mime.clone(),
+            }),
+            caption: self.caption.filter(|c| !c.trim().is_empty()),
+            ..SendBody::default()
+        }
+    }
 }
 
 /// The recipient of a send to a `whatsappNumber`: the account's contact with that phone,
@@ -134,7 +128,7 @@ pub fn item(m: &Value) -> Value {
         "statusString": status(m["status"].as_str().unwrap_or_default()),
         "eventType": if broadcast { "broadcastMessage" } else { "message" },
         "localMessageId": m["id"],
-        "data": m["mediaUrl"],
+        "data": if m["mediaFile"].is_string() { &m["mediaFile"] } else { &m["mediaUrl"] },
     })
 }
 
@@ -228,5 +222,11 @@ mod tests {
         let incoming = json!({"id": "3", "type": "text", "isIncoming": true, "status": "received"});
         assert_eq!(item(&incoming)["owner"], false);
         assert_eq!(item(&incoming)["statusString"], "RECEIVED");
+        let kept = json!({"id": "4", "type": "media", "mimeType": "application/pdf",
+            "mediaUrl": null, "mediaFile": "3f.pdf", "status": "queued"});
+        assert_eq!(
+            (item(&kept)["data"].as_str(), item(&kept)["type"].as_str()),
+            (Some("3f.pdf"), Some("document"))
+        );
     }
 }

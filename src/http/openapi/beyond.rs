@@ -253,6 +253,33 @@ pub const WATI_FILE: &[Rule] = &[
     ),
 ];
 
+pub const WATI_UPLOAD: &[Rule] = &[
+    ("whatsappNumber", WATI_NUMBER),
+    (
+        "file",
+        "required; a type WhatsApp sends, by the part's Content-Type or else its name's \
+         extension (.jpg, .png, .webp, .mp4, .3gp, .mp3, .ogg, .aac, .amr, .m4a, .pdf, .doc(x), \
+         .xls(x), .ppt(x), .txt, .csv); its content of that type (checked by its first bytes); at \
+         most 5 MiB for an image and 16 MiB otherwise (413); an account keeps at most 512 MiB \
+         of files (413)",
+    ),
+    (
+        "caption",
+        "at most 1,024 characters; from the query or a form field",
+    ),
+    (
+        "recipient",
+        "the contact wrote on WhatsApp in the 24 hours before the message goes out; else \
+         nothing is kept or queued",
+    ),
+];
+
+pub const WATI_MEDIA: &[Rule] = &[(
+    "fileName",
+    "the mediaFile of a message sent by sendSessionFile (the data of its getMessages item); \
+     another account's file is 404",
+)];
+
 pub const WATI_TEMPLATES: &[Rule] = &[
     ("template_name", "required"),
     (
@@ -270,7 +297,8 @@ pub const WATI_CSV: &[Rule] = &[
     ("template_name", "required"),
     (
         "file",
-        "the form's first part: a CSV file of at most 1 MiB, a header row, then 1 to 1,000 \
+        "the form's part named file (else the first with a file name, else the first): a CSV \
+         file of at most 1 MiB, a header row, then 1 to 1,000 \
          rows; the column named whatsappNumber (or phone, phoneNumber, number) holds the \
          number, else the first does; the other columns are parameters named by their header",
     ),

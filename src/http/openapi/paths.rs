@@ -279,10 +279,7 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
 }
 
 impl Op {
-    /// The import's body, as described: CSV. The server also takes a JSON array of people
-    /// (`application/json`), said in the description only: common client generators cannot
-    /// build a call whose body has two types.
-    /// A multipart form whose first part is a file.
+    /// A multipart form with a file.
     pub(super) fn multipart_file(mut self, description: &str) -> Op {
         self.body["requestBody"] = json!({"required": true, "content": {
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
@@ -291,6 +288,9 @@ impl Op {
         self
     }
 
+    /// The import's body, as described: CSV. The server also takes a JSON array of people
+    /// (`application/json`), said in the description only: common client generators cannot
+    /// build a call whose body has two types.
     fn csv_body(mut self) -> Op {
         // Rows are judged one by one: a bad row is listed in `failed`, never the whole body.
         self.body["requestBody"] = json!({"required": true, "content": {

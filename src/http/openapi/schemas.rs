@@ -155,10 +155,13 @@ fn answers() -> Map<String, Value> {
                 "errorCode": {"type": ["string", "null"], "description": "Why it failed, as a code: the provider's own \
                     error code, or outcome_unknown (the provider may have sent it; never resent automatically), \
                     unreachable, rate_limited, provider_unavailable, settings_unavailable, settings_unreadable, \
-                    stored_data_unreadable, no_address, interrupted."},
+                    stored_data_unreadable, no_address, interrupted; for a kept file, file_unavailable, \
+                    file_missing, upload_failed."},
                 "errorMessage": nullable("string"), "text": nullable("string"),
                 "headerText": nullable("string"), "footerText": nullable("string"),
                 "mediaUrl": nullable("string"), "mimeType": nullable("string"),
+                "mediaFile": {"type": ["string", "null"], "description": "The kept file a media message \
+                    sends instead of a mediaUrl (Wati's sendSessionFile): GET /api/v1/getMedia?fileName= returns it."},
                 "options": {"type": ["object", "null"]}, "providerMessageId": nullable("string"),
                 "createdAt": time(), "scheduledAt": time(), "sentAt": time()
             }

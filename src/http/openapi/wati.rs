@@ -118,6 +118,17 @@ pub fn operations() -> Vec<Op> {
         )
         .ok_ref("WatiMessageAnswer")
         .beyond(beyond::WATI_FILE),
+        wati("post", "/api/v1/sendSessionFile/{whatsappNumber}", "Upload a file and send it within the 24-hour window")
+            .path("whatsappNumber", number())
+            .query("caption", text(MAX_CAPTION))
+            .multipart_file("The file (a part named file, or the first with a file name). A form field \
+                caption may carry the caption instead of the query.")
+            .ok_ref("WatiMessageAnswer")
+            .beyond(beyond::WATI_UPLOAD),
+        wati("get", "/api/v1/getMedia", "A file kept by sendSessionFile, as uploaded")
+            .param("query", "fileName", json!({"type": "string", "minLength": 1, "maxLength": 64}), true)
+            .answers(200, "The file, with its type and original name", json!({"*/*": {"schema": {"type": "string", "format": "binary"}}}))
+            .beyond(beyond::WATI_MEDIA),
         wati("post", "/api/v1/sendTemplateMessages", "Send a template to a list of numbers, as one broadcast")
             .json_body("WatiTemplatesInput")
             .ok_ref("WatiBroadcastAnswer")

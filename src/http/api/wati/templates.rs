@@ -13,19 +13,17 @@ use crate::compat::wati::templates::{
 };
 use crate::compat::wati::{Paging, link};
 use crate::delivery::lists;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{BODY_LIMIT, Body};
+use crate::http::{BODY_LIMIT, Body, upload};
 use crate::messages::body::Draft;
 use crate::messages::model::{Channel, Kind};
 use crate::templates::store;
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_core::Stream;
 use serde::Deserialize;
 use serde_json::json;
-use std::pin::Pin;
 
 /// `GET getMessageTemplates?pageSize&pageNumber`.
 pub async fn get_templates(
@@ -135,29 +133,8 @@ pub async fn send_template_message_csv(
 ) -> Result<HttpResponse> {
     let query = query.into_inner();
     let (template_name, name) = names(query.template_name, query.broadcast_name)?;
-    let receivers = receivers_of_csv(&first_file(form).await?)?;
+    let receivers = receivers_of_csv(&upload::read(form, BODY_LIMIT).await?.file.bytes)?;
     to_list(&state, caller.account_id, &template_name, name, receivers).await
-}
-
-/// The first part of a multipart form, read whole within the body limit.
-async fn first_file(mut form: Multipart) -> Result<Vec<u8>> {
-    let mut field = next(&mut form)
-        .await
-        .ok_or_else(|| Error::invalid("file: a multipart form with the CSV file is required"))?
-        .map_err(|e| Error::invalid(format!("file: {e}")))?;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = next(&mut field).await {
-        let chunk = chunk.map_err(|e| Error::invalid(format!("file: {e}")))?;
-        if bytes.len() + chunk.len() > BODY_LIMIT {
-            return Err(Error::too_large(BODY_LIMIT));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
-}
-
-async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
-    std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
 }
 
 /// Sends a template to `receivers` as one broadcast named `name`; each receiver's line says
