@@ -92,6 +92,11 @@ const TYPES: &[FileType] = &[
 pub const EXTENSIONS: &str = ".jpg, .png, .webp, .mp4, .3gp, .mp3, .ogg, .aac, .amr, .m4a, \
     .pdf, .doc(x), .xls(x), .ppt(x), .txt, .csv";
 
+/// Every type a kept file may have.
+pub fn mime_types() -> impl Iterator<Item = &'static str> {
+    TYPES.iter().map(|t| t.mime)
+}
+
 fn by_extension(name: &str) -> Option<&'static FileType> {
     let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
     TYPES

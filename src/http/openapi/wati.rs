@@ -42,6 +42,18 @@ fn optional_body(op: Op, schema: &str) -> Op {
     op.json_body(schema).optional_body()
 }
 
+/// A kept file's answer: served with its own type, each listed, and octet-stream for client
+/// generators that know no other.
+fn files() -> Value {
+    let binary = json!({"schema": {"type": "string", "format": "binary"}});
+    let mut content = Map::new();
+    content.insert("application/octet-stream".into(), binary.clone());
+    for mime in crate::media::model::mime_types() {
+        content.insert(mime.into(), binary.clone());
+    }
+    Value::Object(content)
+}
+
 pub fn operations() -> Vec<Op> {
     vec![
         wati("post", "/api/v1/createCustomSegment", "Create a segment")
@@ -127,7 +139,7 @@ pub fn operations() -> Vec<Op> {
             .beyond(beyond::WATI_UPLOAD),
         wati("get", "/api/v1/getMedia", "A file kept by sendSessionFile, as uploaded")
             .param("query", "fileName", json!({"type": "string", "minLength": 1, "maxLength": 64}), true)
-            .answers(200, "The file, with its type and original name", json!({"*/*": {"schema": {"type": "string", "format": "binary"}}}))
+            .answers(200, "The file, with its type and original name", files())
             .beyond(beyond::WATI_MEDIA),
         wati("post", "/api/v1/sendTemplateMessages", "Send a template to a list of numbers, as one broadcast")
             .json_body("WatiTemplatesInput")
