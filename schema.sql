@@ -384,7 +384,13 @@ CREATE TABLE messages (
     updated_at    INTEGER NOT NULL,
     -- Version 8 (appended): why a message failed, as a code (`outcome_unknown`, the
     -- provider's own error code, …) beside error_message.
-    error_code    TEXT
+    error_code    TEXT,
+    -- Version 14 (appended): the provider's pricing of the message (WhatsApp's category:
+    -- marketing, utility, authentication, service; billable 0 or 1), and when its
+    -- recipient replied (a broadcast's message, within the reply window).
+    pricing_category TEXT,
+    billable      INTEGER,
+    replied_at    INTEGER
 );
 -- A person's log is two halves that the indexes keep apart, so that a broadcast's fan-out
 -- only appends: direct messages by person, and a broadcast's messages by status and then
@@ -439,6 +445,30 @@ CREATE TABLE broadcasts (
     updated_at          INTEGER NOT NULL
 );
 CREATE INDEX broadcasts_by_account ON broadcasts (account_id, id);
+
+-- Each broadcast's counters, kept as its messages move (messages::tally), so that its
+-- report reads a few rows rather than counting a million. metric: messages (made by the
+-- fan-out), sent, delivered, read (each counted once a message reaches it, so a read
+-- without a delivered counts as both), failed, cancelled, replied, billable,
+-- pricing:<category>, error:<code> (with a sample of its message).
+CREATE TABLE broadcast_counts (
+    broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    metric       TEXT    NOT NULL,
+    n            INTEGER NOT NULL,
+    sample       TEXT,
+    PRIMARY KEY (broadcast_id, metric)
+) WITHOUT ROWID;
+
+-- A broadcast's messages that reached sent, delivered and read in each minute (unix
+-- minute), for its timeline.
+CREATE TABLE broadcast_minutes (
+    broadcast_id INTEGER NOT NULL REFERENCES broadcasts (id) ON DELETE CASCADE,
+    minute       INTEGER NOT NULL,
+    sent         INTEGER NOT NULL DEFAULT 0,
+    delivered    INTEGER NOT NULL DEFAULT 0,
+    read         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (broadcast_id, minute)
+) WITHOUT ROWID;
 
 -- A broadcast to a list of people rather than a segment (segment_id 0), each with template
 -- parameters of their own (Wati's sendTemplateMessages).

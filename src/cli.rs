@@ -9,7 +9,7 @@ use crate::accounts::{Email, NewPassword, Plan, store};
 use crate::auth::{keys, password};
 use crate::channels::provider::ProviderUrls;
 use crate::clock;
-use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB};
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_DB, DEFAULT_REPLY_WINDOW_HOURS};
 use crate::db;
 use crate::delivery;
 use crate::delivery::worker::{
@@ -117,6 +117,11 @@ struct ServeArgs {
     /// A running broadcast pauses after this many of its messages failed in a row (0: never).
     #[arg(long, env = "SWITCHBOARD_BROADCAST_PAUSE_AFTER", default_value_t = DEFAULT_PAUSE_AFTER_FAILURES)]
     broadcast_pause_after: u32,
+    /// Hours after a broadcast message in which its recipient's message counts as a reply
+    /// in the broadcast's report.
+    #[arg(long, env = "SWITCHBOARD_REPLY_WINDOW_HOURS", default_value_t = DEFAULT_REPLY_WINDOW_HOURS,
+          value_parser = clap::value_parser!(i64).range(1..=720))]
+    reply_window_hours: i64,
     /// Provider calls of one account in flight at once: a slow provider holds no more of
     /// its account's messages, and never another account's (at least rate × latency).
     #[arg(long, env = "SWITCHBOARD_IN_FLIGHT_PER_ACCOUNT", default_value_t = DEFAULT_IN_FLIGHT_PER_ACCOUNT)]
@@ -346,6 +351,7 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
             ..delivery::Settings::default()
         },
         opt_words: OptWords::new(&args.stop_words, &args.start_words),
+        reply_window: args.reply_window_hours * 3600,
         webhooks: webhooks::Settings {
             policy: webhooks::outbox::Policy {
                 schedule: args.webhook_retry_schedule.clone(),

@@ -34,12 +34,17 @@ pub struct Config {
     pub delivery: delivery::Settings,
     /// Incoming texts that opt a person out of broadcasts, or back in.
     pub opt_words: OptWords,
+    /// Seconds after a broadcast message in which its recipient's message counts as a
+    /// reply in the broadcast's report.
+    pub reply_window: i64,
     /// Event webhooks: retries, retention, and which addresses they may reach.
     pub webhooks: webhooks::Settings,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB: &str = "switchboard.db";
+/// Wati's and Meta's reports count a reply within three days.
+pub const DEFAULT_REPLY_WINDOW_HOURS: i64 = 72;
 
 impl Config {
     pub fn new(bind: impl Into<String>, db: impl Into<PathBuf>) -> Config {
@@ -59,6 +64,7 @@ impl Config {
             provider_urls: ProviderUrls::default(),
             delivery: delivery::Settings::default(),
             opt_words: OptWords::default(),
+            reply_window: DEFAULT_REPLY_WINDOW_HOURS * 3600,
             webhooks: webhooks::Settings::default(),
         }
     }

@@ -77,6 +77,7 @@ impl Application {
             hooks: Hooks::default(),
             idempotency: InFlight::default(),
             opt_words: config.opt_words.clone(),
+            reply_window: config.reply_window,
             uploads: match config.db.parent() {
                 Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
                 _ => ".".into(),

@@ -1,6 +1,7 @@
 //! Broadcasts to segments (docs/api.md#broadcasts): the body and personalisation
-//! ([`model`]), the store with live stats ([`store`]), and the routes. Fanning out and
-//! sending them is [`crate::delivery`]'s.
+//! ([`model`]), the store with live stats ([`store`]), and what a campaign did
+//! ([`report`]). Fanning out and sending them is [`crate::delivery`]'s.
 
 pub mod model;
+pub mod report;
 pub mod store;

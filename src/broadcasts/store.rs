@@ -2,12 +2,14 @@
 //! side (fan-out, paced claims, completion) is in [`crate::delivery`].
 
 use super::model::{LIST, NewBroadcast, Parameters, Request, Status, StoredTemplate};
+use super::report::{Counter, Minute};
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
 use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::messages::model::Status as MessageStatus;
+use crate::messages::tally;
 use crate::segments::count as segment_count;
 use crate::segments::store as segments;
 use crate::templates::store as templates;
@@ -269,6 +271,37 @@ pub fn get(conn: &Connection, account_id: i64, id: i64) -> Result<Broadcast> {
     .ok_or_else(|| Error::not_found(format!("no broadcast with id {id}")))
 }
 
+/// The broadcast's counters (`broadcast_counts`): a few rows, whatever its size.
+pub fn counters(conn: &Connection, id: i64) -> Result<Vec<Counter>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT metric, n, sample FROM broadcast_counts WHERE broadcast_id = ?1")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Counter {
+            metric: r.get(0)?,
+            n: r.get(1)?,
+            sample: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The broadcast's minutes from `first` to `last` (unix minutes, both in), in order.
+pub fn minutes(conn: &Connection, id: i64, (first, last): (i64, i64)) -> Result<Vec<Minute>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT minute, sent, delivered, read FROM broadcast_minutes
+         WHERE broadcast_id = ?1 AND minute BETWEEN ?2 AND ?3 ORDER BY minute",
+    )?;
+    let rows = stmt.query_map(params![id, first, last], |r| {
+        Ok(Minute {
+            minute: r.get(0)?,
+            sent: r.get(1)?,
+            delivered: r.get(2)?,
+            read: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn list(conn: &Connection, account_id: i64, page: Page) -> Result<(Vec<Broadcast>, i64)> {
     let total = conn
         .prepare_cached("SELECT count(*) FROM broadcasts WHERE account_id = ?1")?
@@ -304,15 +337,22 @@ pub fn transition(
     )?
     .execute(params![id, next.code(), now])?;
     if next == Status::Cancelled {
-        conn.prepare_cached(
-            "UPDATE messages SET status = ?2, updated_at = ?3 WHERE broadcast_id = ?1 AND status = ?4",
-        )?
-        .execute(params![
+        let cancelled = conn
+            .prepare_cached(
+                "UPDATE messages SET status = ?2, updated_at = ?3 WHERE broadcast_id = ?1 AND status = ?4",
+            )?
+            .execute(params![
+                id,
+                MessageStatus::Cancelled.code(),
+                now,
+                MessageStatus::Queued.code()
+            ])?;
+        tally::add(
+            conn,
             id,
-            MessageStatus::Cancelled.code(),
-            now,
-            MessageStatus::Queued.code()
-        ])?;
+            MessageStatus::Cancelled.as_str(),
+            cancelled as i64,
+        )?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use super::{Update, Watermark};
 use crate::messages::incoming::{Incoming, Sender};
-use crate::messages::model::{Channel, Content, Kind, Status};
+use crate::messages::model::{Channel, Content, Kind, Receipt, Status};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -78,7 +78,7 @@ pub fn parse_messaging(channel: Channel, own_id: &str, body: &Value) -> Update {
             if !mids.is_empty() {
                 update
                     .statuses
-                    .extend(mids.into_iter().map(|m| (m, status, None)));
+                    .extend(mids.into_iter().map(|m| Receipt::new(m, status)));
             } else if let Some(ms) = receipt["watermark"].as_i64() {
                 update.watermarks.push(Watermark {
                     channel,
@@ -221,8 +221,8 @@ mod tests {
         assert_eq!(
             update.statuses,
             [
-                ("m.out1".to_string(), Status::Delivered, None),
-                ("m.out2".to_string(), Status::Delivered, None)
+                Receipt::new("m.out1", Status::Delivered),
+                Receipt::new("m.out2", Status::Delivered)
             ]
         );
         assert_eq!(
@@ -242,7 +242,7 @@ mod tests {
             {"sender": {"id": "S1"}, "recipient": {"id": "IG1"}, "read": {"mid": "m.out"}},
             {"sender": {"id": "S1"}, "recipient": {"id": "IG1"}, "message": {"mid": "m.in", "text": "STOP"}}]}]});
         let update = parse_messaging(Channel::Instagram, "IG1", &body);
-        assert_eq!(update.statuses, [("m.out".to_string(), Status::Read, None)]);
+        assert_eq!(update.statuses, [Receipt::new("m.out", Status::Read)]);
         assert_eq!(update.incoming.len(), 1);
         assert_eq!(update.incoming[0].channel, Channel::Instagram);
         assert!(update.watermarks.is_empty());

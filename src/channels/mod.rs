@@ -19,7 +19,7 @@ use crate::db::Pool;
 use crate::delivery::transport::{Outgoing, Refusal, codes};
 use crate::delivery::transport::{Route, Routing, Transport, Transports};
 use crate::messages::incoming::Incoming;
-use crate::messages::model::{Channel, Status};
+use crate::messages::model::{Channel, Receipt, Status};
 use crate::secrets::SecretKey;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,8 +29,8 @@ use std::time::Duration;
 #[derive(Debug, Default, PartialEq)]
 pub struct Update {
     pub incoming: Vec<Incoming>,
-    /// (provider message id, new status, the provider's error text)
-    pub statuses: Vec<(String, Status, Option<String>)>,
+    /// Status callbacks of messages the provider knows by its own id.
+    pub statuses: Vec<Receipt>,
     /// Messenger's receipts without message ids: everything sent to a person until then.
     pub watermarks: Vec<Watermark>,
 }

@@ -10,7 +10,7 @@ use crate::delivery::transport::{Outgoing, Refusal, codes};
 use crate::delivery::transport::{SendFuture, Transport};
 use crate::media::store as media;
 use crate::messages::incoming::{Incoming, Sender};
-use crate::messages::model::{Channel, Content, Kind, Status};
+use crate::messages::model::{Channel, Content, Kind, Pricing, ProviderError, Receipt, Status};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -262,14 +262,49 @@ pub fn parse_webhook(body: &Value, own_id: &str, phones: &PhoneRules) -> Update 
                 _ => continue,
             };
             let Some(id) = s["id"].as_str() else { continue };
-            let error = s["errors"][0]["message"]
-                .as_str()
-                .or(s["errors"][0]["title"].as_str())
-                .map(str::to_string);
-            update.statuses.push((id.to_string(), status, error));
+            update.statuses.push(Receipt {
+                error: error(&s["errors"][0]),
+                pricing: pricing(&s["pricing"]),
+                ..Receipt::new(id, status)
+            });
         }
     }
     update
+}
+
+/// A status's first error: its code, and its words (the details, else the message, else
+/// the title), bounded.
+fn error(e: &Value) -> Option<ProviderError> {
+    let code = match &e["code"] {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s.chars().take(64).collect()),
+        _ => None,
+    };
+    let words = [&e["error_data"]["details"], &e["message"], &e["title"]]
+        .into_iter()
+        .find_map(|w| w.as_str().filter(|w| !w.trim().is_empty()));
+    if code.is_none() && words.is_none() {
+        return None;
+    }
+    let message = words
+        .unwrap_or("no reason given")
+        .chars()
+        .take(300)
+        .collect();
+    Some(ProviderError { code, message })
+}
+
+/// A status's pricing: its category (bounded) and whether it is billed.
+fn pricing(p: &Value) -> Option<Pricing> {
+    let category = p["category"].as_str().filter(|c| !c.is_empty())?;
+    Some(Pricing {
+        category: category
+            .chars()
+            .take(32)
+            .collect::<String>()
+            .to_ascii_lowercase(),
+        billable: p["billable"].as_bool().unwrap_or(true),
+    })
 }
 
 /// The log's kind and content of an incoming message. Media arrive as ids to fetch from the
@@ -341,11 +376,13 @@ mod tests {
         );
         assert_eq!(
             update.statuses,
-            [(
-                "wamid.C".to_string(),
-                Status::Failed,
-                Some("Re-engagement message".to_string())
-            )]
+            [Receipt {
+                error: Some(ProviderError {
+                    code: Some("131047".into()),
+                    message: "Re-engagement message".into()
+                }),
+                ..Receipt::new("wamid.C", Status::Failed)
+            }]
         );
     }
 
@@ -368,7 +405,7 @@ mod tests {
             .collect();
         assert_eq!(ids, ["wamid.1055"]);
         assert_eq!(update.statuses.len(), 1);
-        assert_eq!(update.statuses[0].0, "wamid.s1055");
+        assert_eq!(update.statuses[0].provider_id, "wamid.s1055");
         assert!(parse_webhook(&body, "", &phones).incoming.is_empty());
         let bare = json!({"entry": [{"changes": [{"value": {"messages": [{"from": "919876543210", "id": "x", "type": "text"}]}}]}]});
         assert!(

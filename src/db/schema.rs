@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011.sql"),
     include_str!("migrations/012.sql"),
     include_str!("migrations/013.sql"),
+    include_str!("migrations/014.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -257,6 +258,60 @@ mod tests {
             [(1, 1, 1), (2, 1, 0)],
             "a person's messages go with it"
         );
+    }
+
+    /// Version 14 counts the broadcasts made before it from their messages.
+    #[test]
+    fn migrating_counts_each_broadcasts_messages() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0);
+             INSERT INTO broadcasts (id, account_id, name, segment_id, person_type, channel,
+                                     request, status, created_at, updated_at)
+                 VALUES (1, 1, 'b', 1, 0, 'whatsapp', '{}', 3, 0, 0);
+             INSERT INTO messages (account_id, contact_id, channel, incoming, kind, status,
+                                   broadcast_id, sent_at, error_code, error_message, created_at, updated_at)
+                 VALUES (1, 1, 'whatsapp', 0, 'text', 3, 1, 120, NULL, NULL, 0, 0),
+                        (1, 2, 'whatsapp', 0, 'text', 5, 1, 130, NULL, NULL, 0, 0),
+                        (1, 3, 'whatsapp', 0, 'text', 6, 1, NULL, '131026', 'undeliverable', 0, 0),
+                        (1, 4, 'whatsapp', 0, 'text', 1, 1, NULL, NULL, NULL, 0, 0);
+             DROP TABLE broadcast_counts; DROP TABLE broadcast_minutes;
+             ALTER TABLE messages DROP COLUMN pricing_category;
+             ALTER TABLE messages DROP COLUMN billable;
+             ALTER TABLE messages DROP COLUMN replied_at;
+             PRAGMA user_version = 13;",
+        )
+        .unwrap();
+        prepare_schema(&mut conn).unwrap();
+        let counts: Vec<(String, i64, Option<String>)> = conn
+            .prepare("SELECT metric, n, sample FROM broadcast_counts ORDER BY metric")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let row = |m: &str, n: i64, s: Option<&str>| (m.to_string(), n, s.map(str::to_string));
+        assert_eq!(
+            counts,
+            [
+                row("delivered", 1, None),
+                row("error:131026", 1, Some("undeliverable")),
+                row("failed", 1, None),
+                row("messages", 4, None),
+                row("read", 1, None),
+                row("sent", 2, None),
+            ]
+        );
+        let sent: i64 = conn
+            .query_row(
+                "SELECT sum(sent) FROM broadcast_minutes WHERE minute = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(sent, 2);
     }
 
     #[test]

@@ -162,9 +162,6 @@ pub fn claim(
              footer_text = ?5, media_url = ?6, options = ?7, payload = ?8, updated_at = ?9
          WHERE id = ?1",
     )?;
-    let mut fail = conn.prepare_cached(
-        "UPDATE messages SET status = ?2, error_message = ?3, updated_at = ?4 WHERE id = ?1",
-    )?;
     let mut claimed = Vec::with_capacity(queued.len());
     for (id, contact_id) in queued {
         let Some(person) = people.get(&contact_id) else {
@@ -192,8 +189,7 @@ pub fn claim(
         let content = match content {
             Ok(content) => content,
             Err(e) => {
-                fail.execute(params![id, MessageStatus::Failed.code(), e.message, now])?;
-                crate::messages::store::record_event(conn, id, MessageStatus::Failed, now)?;
+                crate::messages::store::fail(conn, id, None, &e.message, now)?;
                 continue;
             }
         };

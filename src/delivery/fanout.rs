@@ -12,6 +12,7 @@ use crate::clock::Timestamp;
 use crate::contacts::store::Condition;
 use crate::error::Result;
 use crate::messages::model::Status as MessageStatus;
+use crate::messages::tally;
 use crate::segments::store as segments;
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, params, params_from_iter};
@@ -204,6 +205,7 @@ pub fn queue(
             Rc::new(step.recipients)
         ])?;
     accounts::count_stored(conn, b.account_id, 0, created as i64)?;
+    tally::add(conn, b.id, tally::MESSAGES, created as i64)?;
     conn.prepare_cached(
         "UPDATE broadcasts SET fanout_after = ?2, fanout_done = ?3,
              skipped_opted_out = skipped_opted_out + ?4,

@@ -8,6 +8,7 @@ use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Kind, Status};
 use crate::messages::store::{fail, record_event, set_status};
+use crate::messages::tally;
 use rusqlite::{Connection, params};
 use std::time::Duration;
 
@@ -20,14 +21,19 @@ pub const INTERRUPTED: &str = "interrupted: the server stopped while this messag
 /// Ends every message left `sending` by a previous run: the transport may have taken it, so
 /// sending it again could deliver it twice. Run once before the worker starts.
 pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
-    let ended: Vec<i64> = conn
+    let ended: Vec<(i64, Option<i64>)> = conn
         .prepare_cached(&interrupt_sql())?
         .query_map(params![Status::Failed.code(), INTERRUPTED, now], |r| {
-            r.get(0)
+            Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    for id in &ended {
+    for (id, broadcast) in &ended {
         record_event(conn, *id, Status::Failed, now)?;
+        if let Some(broadcast) = broadcast {
+            let (from, to) = (Status::Sending, Status::Failed);
+            let code = Some(codes::INTERRUPTED);
+            tally::moved(conn, *broadcast, from, to, code, Some(INTERRUPTED), now)?;
+        }
     }
     Ok(ended.len())
 }
@@ -39,7 +45,7 @@ pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
 fn interrupt_sql() -> String {
     format!(
         "UPDATE messages SET status = ?1, error_message = ?2, updated_at = ?3, error_code = '{}'
-         WHERE status = {} RETURNING id",
+         WHERE status = {} RETURNING id, broadcast_id",
         codes::INTERRUPTED,
         Status::Sending.code()
     )

@@ -193,6 +193,7 @@ fn v1() -> Vec<Endpoint> {
         post("/broadcasts/{id}/resume", broadcasts::resume),
         post("/broadcasts/{id}/cancel", broadcasts::cancel),
         get("/broadcasts/{id}/messages", broadcasts::messages),
+        get("/broadcasts/{id}/report", broadcasts::report),
         post("/webhooks", webhooks::create),
         get("/webhooks", webhooks::list),
         get("/webhooks/{id}", webhooks::get),

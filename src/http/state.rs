@@ -41,6 +41,8 @@ pub struct AppState {
     pub hooks: Hooks,
     pub idempotency: InFlight,
     pub opt_words: OptWords,
+    /// Seconds in which a person's message counts as a reply to a broadcast's.
+    pub reply_window: i64,
     /// Where large uploads wait while they are read: the database's directory (on disk,
     /// where `/tmp` may be memory).
     pub uploads: PathBuf,

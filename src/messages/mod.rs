@@ -1,9 +1,10 @@
 //! Sending and receiving messages (docs/api.md#messages): the send bodies ([`body`],
-//! [`render`], [`incoming`]) and the log ([`store`]). Handing messages to providers is
-//! [`crate::delivery`]'s.
+//! [`render`], [`incoming`]), the log ([`store`]) and each broadcast's counters as its
+//! messages move ([`tally`]). Handing messages to providers is [`crate::delivery`]'s.
 
 pub mod body;
 pub mod incoming;
 pub mod model;
 pub mod render;
 pub mod store;
+pub mod tally;

@@ -193,6 +193,41 @@ impl Status {
     }
 }
 
+/// What a provider's status callback says of one message it knows as `provider_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub provider_id: String,
+    pub status: Status,
+    pub error: Option<ProviderError>,
+    pub pricing: Option<Pricing>,
+}
+
+impl Receipt {
+    pub fn new(provider_id: impl Into<String>, status: Status) -> Receipt {
+        Receipt {
+            provider_id: provider_id.into(),
+            status,
+            error: None,
+            pricing: None,
+        }
+    }
+}
+
+/// The provider's own code and words for a failure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// How the provider prices a message (WhatsApp: marketing, utility, authentication or
+/// service), and whether it is billed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    pub category: String,
+    pub billable: bool,
+}
+
 /// WhatsApp lets a business send free-form messages for 24 hours after the person last
 /// wrote (seed 004); outside it only templates.
 pub const SESSION_WINDOW: i64 = 24 * 3600;

@@ -4,7 +4,8 @@
 
 use super::body::{Ask, Draft, Recipient};
 use super::incoming::{Incoming, Sender};
-use super::model::{Channel, Content, Kind, OptWords, Status, session_open};
+use super::model::{Channel, Content, Kind, OptWords, Receipt, Status, session_open};
+use super::tally;
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{PersonChanges, PersonType};
@@ -180,13 +181,15 @@ pub fn send(conn: &Connection, account_id: i64, draft: &Draft, now: Timestamp) -
 }
 
 /// Logs an incoming message; an unknown sender becomes a contact. Opens the WhatsApp
-/// session window when it came on WhatsApp; a stop or start word sets `optedOut`. Answers
+/// session window when it came on WhatsApp; a stop or start word sets `optedOut`; counts as
+/// the reply to the person's broadcast messages of the last `reply_window` seconds. Answers
 /// as a send does, plus the `contactId`.
 pub fn receive(
     conn: &Connection,
     account_id: i64,
     m: &Incoming,
     words: &OptWords,
+    reply_window: i64,
     now: Timestamp,
 ) -> Result<Value> {
     if let Some((id, contact_id)) = by_provider_id(conn, account_id, m.provider_id.as_deref())? {
@@ -219,6 +222,7 @@ pub fn receive(
         now,
     )?;
     touch(conn, from.id, now, m.channel == Channel::WhatsApp)?;
+    tally::replied(conn, account_id, from.id, reply_window, now)?;
     if let Some(out) = m.content.text.as_deref().and_then(|t| words.opts_out(t)) {
         conn.prepare_cached("UPDATE contacts SET opted_out = ?2, updated_at = ?3 WHERE id = ?1")?
             .execute(params![from.id, out, now])?;
@@ -337,11 +341,11 @@ const VIEW_COLUMNS: &str = "m.id, m.contact_id, coalesce(c.channel, m.channel), 
     m.header_text, m.footer_text, m.options, m.created_at, m.scheduled_at, m.sent_at,
     m.provider_id, m.error_code,
     CASE WHEN m.kind = 'media' AND m.media_url IS NULL AND json_valid(m.payload)
-         THEN m.payload ->> '$.file' END";
+         THEN m.payload ->> '$.file' END, m.pricing_category, m.billable";
 
 /// A log entry in the seed's shape, plus `mimeType`, `headerText`, the times, the
-/// provider's own id for the message, and `mediaFile`, the kept file a media message sends
-/// (`getMedia?fileName=`) instead of a `mediaUrl`.
+/// provider's own id for the message and its `pricing`, and `mediaFile`, the kept file a
+/// media message sends (`getMedia?fileName=`) instead of a `mediaUrl`.
 fn view(r: &Row) -> rusqlite::Result<Value> {
     let time = |i: usize| -> rusqlite::Result<Option<String>> {
         Ok(r.get::<_, Option<i64>>(i)?.map(clock::rfc3339))
@@ -362,6 +366,10 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "status": status,
         "errorCode": r.get::<_, Option<String>>(20)?,
         "errorMessage": r.get::<_, Option<String>>(9)?,
+        "pricing": r.get::<_, Option<String>>(22)?.map(|category| json!({
+            "category": category,
+            "billable": r.get::<_, Option<bool>>(23).ok().flatten().unwrap_or(true),
+        })),
         "mediaUrl": r.get::<_, Option<String>>(10)?,
         "mediaFile": r.get::<_, Option<String>>(21)?,
         "mimeType": r.get::<_, Option<String>>(11)?,
@@ -407,20 +415,37 @@ fn by_provider_id(
 }
 
 /// A provider's status callback (sent, delivered, read, failed) for the message it knows
-/// as `provider_id`. Applied only if it moves the message forward, so a late or repeated
-/// callback changes nothing. False when nothing changed.
+/// as `provider_id`, with its error and pricing. The status applies only if it moves the
+/// message forward, so a late or repeated callback changes nothing; the first pricing is
+/// kept whichever callback brings it. False when the status did not change.
 pub fn provider_status(
     conn: &Connection,
     account_id: i64,
-    provider_id: &str,
-    status: Status,
-    error: Option<&str>,
+    receipt: &Receipt,
     now: Timestamp,
 ) -> Result<bool> {
-    match by_provider_id(conn, account_id, Some(provider_id))? {
-        Some((id, _)) => set_status(conn, id, status, error, now),
-        None => Ok(false),
+    let Some((id, _)) = by_provider_id(conn, account_id, Some(&receipt.provider_id))? else {
+        return Ok(false);
+    };
+    if let Some(pricing) = &receipt.pricing {
+        let priced: Option<Option<i64>> = conn
+            .prepare_cached(
+                "UPDATE messages SET pricing_category = ?2, billable = ?3
+                 WHERE id = ?1 AND pricing_category IS NULL RETURNING broadcast_id",
+            )?
+            .query_row(params![id, pricing.category, pricing.billable], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(Some(broadcast)) = priced {
+            tally::priced(conn, broadcast, pricing)?;
+        }
     }
+    let (code, words) = match &receipt.error {
+        Some(e) => (e.code.as_deref(), Some(e.message.as_str())),
+        None => (None, None),
+    };
+    change(conn, id, receipt.status, code, words, now)
 }
 
 /// Applies a receipt that names no message: everything sent on `channel` to the person
@@ -436,34 +461,26 @@ pub fn provider_status_until(
 ) -> Result<usize> {
     let statuses = may_become(status);
     let whose = format!(
-        "IN (SELECT id FROM contacts WHERE account_id = ?3 AND type IN (0, 1) AND {} = ?4)",
+        "IN (SELECT id FROM contacts WHERE account_id = ?1 AND type IN (0, 1) AND {} = ?2)",
         channel.address_column()
     );
     let sql = format!(
-        "UPDATE messages AS m SET status = ?1, updated_at = ?2
-         WHERE {} AND m.channel = ?5 AND m.incoming = 0 AND m.sent_at <= ?6
-           AND m.status IN ({statuses})
-         RETURNING id",
-        of_person(&whose, "?3", &statuses)
+        "SELECT m.id FROM messages AS m
+         WHERE {} AND m.channel = ?3 AND m.incoming = 0 AND m.sent_at <= ?4
+           AND m.status IN ({statuses})",
+        of_person(&whose, "?1", &statuses)
     );
-    let moved: Vec<i64> = conn
+    let found: Vec<i64> = conn
         .prepare_cached(&sql)?
-        .query_map(
-            params![
-                status.code(),
-                now,
-                account_id,
-                person,
-                channel.as_str(),
-                until
-            ],
-            |r| r.get(0),
-        )?
+        .query_map(params![account_id, person, channel.as_str(), until], |r| {
+            r.get(0)
+        })?
         .collect::<rusqlite::Result<_>>()?;
-    for id in &moved {
-        record_event(conn, *id, status, now)?;
+    let mut moved = 0;
+    for id in found {
+        moved += usize::from(change(conn, id, status, None, None, now)?);
     }
-    Ok(moved.len())
+    Ok(moved)
 }
 
 /// A broadcast's messages by recipient (the order the fan-out created them in, so oldest
@@ -579,6 +596,7 @@ fn may_become(next: Status) -> String {
 }
 
 /// Moves a message to `next` if that is forward from where it is; false if it was not.
+/// Records its event, and counts it in its broadcast's counters.
 pub fn set_status(
     conn: &Connection,
     id: i64,
@@ -586,19 +604,7 @@ pub fn set_status(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
-    let allowed = may_become(next);
-    let changed = conn
-        .prepare_cached(&format!(
-            "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
-                 sent_at = CASE WHEN ?2 = {} THEN ?4 ELSE sent_at END, updated_at = ?4
-             WHERE id = ?1 AND status IN ({allowed})",
-            Status::Sent.code()
-        ))?
-        .execute(params![id, next.code(), error, now])?;
-    if changed == 1 {
-        record_event(conn, id, next, now)?;
-    }
-    Ok(changed == 1)
+    change(conn, id, next, None, error, now)
 }
 
 /// Ends a message `failed` with its reason and code, if it may still fail; false if not.
@@ -609,12 +615,44 @@ pub fn fail(
     reason: &str,
     now: Timestamp,
 ) -> Result<bool> {
-    let failed = set_status(conn, id, Status::Failed, Some(reason), now)?;
-    if failed {
-        conn.prepare_cached("UPDATE messages SET error_code = ?2 WHERE id = ?1")?
-            .execute(params![id, code])?;
+    change(conn, id, Status::Failed, code, Some(reason), now)
+}
+
+/// [`set_status`]; a failure takes `code` as its `error_code`.
+fn change(
+    conn: &Connection,
+    id: i64,
+    next: Status,
+    code: Option<&str>,
+    error: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let found = conn
+        .prepare_cached("SELECT status, broadcast_id FROM messages WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .optional()?;
+    let Some((Some(from), broadcast)) = found.map(|(s, b)| (Status::from_code(s), b)) else {
+        return Ok(false);
+    };
+    if !from.can_become(next) {
+        return Ok(false);
     }
-    Ok(failed)
+    conn.prepare_cached(&format!(
+        "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
+             error_code = CASE WHEN ?2 = {failed} THEN ?5 ELSE error_code END,
+             sent_at = CASE WHEN ?2 = {sent} THEN ?4 ELSE sent_at END, updated_at = ?4
+         WHERE id = ?1",
+        failed = Status::Failed.code(),
+        sent = Status::Sent.code()
+    ))?
+    .execute(params![id, next.code(), error, now, code])?;
+    record_event(conn, id, next, now)?;
+    if let Some(broadcast) = broadcast {
+        tally::moved(conn, broadcast, from, next, code, error, now)?;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! `/v1/broadcasts`: create, list, get, pause, resume, cancel, and the messages of one.
+//! `/v1/broadcasts`: create, list, get, pause, resume, cancel, the messages of one, and its
+//! report.
 
 use crate::broadcasts::model::{BroadcastBody, NewBroadcast, Status};
-use crate::broadcasts::store;
+use crate::broadcasts::{report, store};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::fields::Page;
@@ -132,4 +133,21 @@ pub async fn messages(
     let broadcast = store::get(&conn, caller.account_id, id.into_inner())?;
     let (items, total) = messages::of_broadcast(&conn, broadcast.id, &statuses, page)?;
     Ok(paged(items, total))
+}
+
+/// `GET /v1/broadcasts/{id}/report`: what the broadcast did, from its counters.
+pub async fn report(
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+) -> Result<HttpResponse> {
+    let conn = state.pool.get()?;
+    let broadcast = store::get(&conn, caller.account_id, id.into_inner())?;
+    let counters = store::counters(&conn, broadcast.id)?;
+    let minutes = match report::timeline_span(&broadcast) {
+        Some(span) => store::minutes(&conn, broadcast.id, span)?,
+        None => Vec::new(),
+    };
+    let window = state.reply_window;
+    Ok(HttpResponse::Ok().json(report::render(&broadcast, &counters, &minutes, window)))
 }

@@ -77,7 +77,10 @@ pub async fn receive(
     let (account, now, state2) = (caller.account_id, clock::now(), state.clone());
     let answer = state
         .writer
-        .run(move |conn| store::receive(conn, account, &incoming, &state2.opt_words, now))
+        .run(move |conn| {
+            let (words, window) = (&state2.opt_words, state2.reply_window);
+            store::receive(conn, account, &incoming, words, window, now)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -123,7 +123,7 @@ pub async fn meta_events(
 /// Records a webhook's messages and applies its receipts, in one transaction: a provider
 /// that gets an error sends the whole call again, and redeliveries are recorded once.
 async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Result<()> {
-    let (now, words) = (clock::now(), state.opt_words.clone());
+    let (now, words, window) = (clock::now(), state.opt_words.clone(), state.reply_window);
     state
         .writer
         .run(move |conn| {
@@ -133,17 +133,10 @@ async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Res
                     log::warn!("account {account} is over its storage quota: an incoming message was not recorded");
                     continue;
                 }
-                messages::receive(conn, account, incoming, &words, now)?;
+                messages::receive(conn, account, incoming, &words, window, now)?;
             }
-            for (provider_id, status, error) in &update.statuses {
-                messages::provider_status(
-                    conn,
-                    account,
-                    provider_id,
-                    *status,
-                    error.as_deref(),
-                    now,
-                )?;
+            for receipt in &update.statuses {
+                messages::provider_status(conn, account, receipt, now)?;
             }
             for w in &update.watermarks {
                 messages::provider_status_until(

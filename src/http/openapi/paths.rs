@@ -463,6 +463,8 @@ fn operations() -> Vec<Op> {
             .query("status", json!({"type": "string", "enum": std::iter::once("").chain(MessageStatus::NAMES).collect::<Vec<_>>(),
                 "description": "Only messages in this status; empty for all."}))
             .list("Message"),
+        op("get", "/v1/broadcasts/{id}/report", "Broadcasts", "What it did: audience, funnel, failures, cost, timeline")
+            .id("id").ok_ref("BroadcastReport"),
         // Event webhooks (docs/webhooks.md).
         op("post", "/v1/webhooks", "Webhooks", "Add an endpoint that events are pushed to")
             .describe("Answers 201 with the signing secret (whsec_…), shown only here and on rotation. The URL \

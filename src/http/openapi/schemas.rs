@@ -158,6 +158,9 @@ fn answers() -> Map<String, Value> {
                     stored_data_unreadable, no_address, interrupted; for a kept file, file_unavailable, \
                     file_missing, upload_failed."},
                 "errorMessage": nullable("string"), "text": nullable("string"),
+                "pricing": {"type": ["object", "null"], "description": "How the provider priced it (WhatsApp's \
+                    status callbacks): category marketing, utility, authentication or service; billable.",
+                    "properties": {"category": {"type": "string"}, "billable": {"type": "boolean"}}},
                 "headerText": nullable("string"), "footerText": nullable("string"),
                 "mediaUrl": nullable("string"), "mimeType": nullable("string"),
                 "mediaFile": {"type": ["string", "null"], "description": "The kept file a media message \
@@ -192,6 +195,38 @@ fn answers() -> Map<String, Value> {
                         "failed": {"type": "integer"}, "cancelled": {"type": "integer"}, "skipped": {"type": "integer"},
                         "skippedReasons": {"type": "object"}}},
                 "createdAt": time(), "scheduledAt": time(), "startedAt": time(), "completedAt": time()
+            }
+        },
+        "BroadcastReport": {
+            "type": "object", "required": ["broadcast", "audience", "funnel", "failures", "cost", "timeline", "replyWindowHours"],
+            "description": "Read from counters the broadcast's messages keep as they move: a few rows whatever its size.",
+            "properties": {
+                "broadcast": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                    "status": {"type": "string"}, "startedAt": time(), "completedAt": time()}},
+                "audience": {"type": "object", "required": ["members", "skipped", "messages"], "properties": {
+                    "members": {"type": "integer", "description": "The segment's (or list's) members when it fanned out."},
+                    "skipped": {"type": "object", "properties": {"optedOut": {"type": "integer"}, "unreachable": {"type": "integer"}}},
+                    "messages": {"type": "integer"}}},
+                "funnel": {"type": "object", "description": "Each count is of messages that ever reached the step: a read \
+                    without a delivered counts as both. Rates are null until their base is above 0.",
+                    "required": ["queued", "pending", "sent", "delivered", "read", "replied", "failed", "cancelled"],
+                    "properties": {"queued": {"type": "integer"}, "pending": {"type": "integer"}, "sent": {"type": "integer"},
+                        "delivered": {"type": "integer"}, "read": {"type": "integer"},
+                        "replied": {"type": "integer", "description": "Recipients who wrote within the reply window after their message."},
+                        "failed": {"type": "integer"}, "cancelled": {"type": "integer"},
+                        "deliveryRate": {"type": ["number", "null"], "description": "delivered / sent"},
+                        "readRate": {"type": ["number", "null"], "description": "read / delivered"},
+                        "replyRate": {"type": ["number", "null"], "description": "replied / delivered"}}},
+                "failures": {"type": "array", "items": {"type": "object", "properties": {"errorCode": {"type": "string"},
+                    "errorMessage": nullable("string"), "count": {"type": "integer"}}}},
+                "cost": {"type": "object", "properties": {
+                    "byCategory": {"type": "object", "additionalProperties": {"type": "integer"},
+                        "description": "Messages per pricing category the provider named."},
+                    "billable": {"type": "integer"}}},
+                "timeline": {"type": "array", "description": "Minutes of the first 24 hours with a change, in order.",
+                    "items": {"type": "object", "properties": {"minute": {"type": "string", "format": "date-time"},
+                        "sent": {"type": "integer"}, "delivered": {"type": "integer"}, "read": {"type": "integer"}}}},
+                "replyWindowHours": {"type": "integer"}
             }
         },
         "WatiResult": {

@@ -3,6 +3,7 @@
 //! must not be able to do.
 
 mod meta;
+mod report;
 mod security;
 mod stand_ins;
 mod telegram;
