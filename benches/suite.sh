@@ -12,7 +12,8 @@
 #     conditions (median of 11), against sqlite3's hand-written count(*) over a plain table
 #     of the same people (median of 5); the counts must agree;
 #  4. fan-out of a WhatsApp template broadcast to a segment of everyone (unpaced, sandbox
-#     transport), against sqlite3 INSERT … SELECT of the same rows;
+#     transport), against sqlite3 INSERT … SELECT of the same rows; then its report (median
+#     of 21) against its own view, which counts its messages by status;
 #  5. CSV import of N generated contacts (benches/gen_contacts.py) over HTTP into a second
 #     account, against sqlite3 .import of the same file into a plain indexed table, and
 #     beside SQLite's own floor for our schema (INSERT … SELECT of the same rows and links);
@@ -208,6 +209,16 @@ while :; do  # let the sandbox send them all before the import
   sleep 1
 done
 broadcast_growth=$(( $(db_bytes) - bytes_before ))
+# Its report reads counters: timed (median of 21) beside the broadcast's own view, which
+# counts its messages by status; its funnel must match what was queued.
+median_ms() { for _ in $(seq 21); do curl -fs -o /dev/null -w '%{time_total}\n' -H "x-api-key: $key" "$1"; done \
+  | sort -n | sed -n 11p | py 'import sys; print(f"{float(sys.stdin.read()) * 1000:.1f}")'; }
+report_ms=$(median_ms "$url/v1/broadcasts/$bid/report")
+view_ms=$(median_ms "$url/v1/broadcasts/$bid")
+sent=$(api "$url/v1/broadcasts/$bid/report" | py 'import json,sys; print(json.load(sys.stdin)["funnel"]["sent"])')
+[ "$sent" = "$queued" ] || { echo "the report counts $sent sent of $queued"; exit 1; }
+row "report of the broadcast to $(n "$queued") members" "$report_ms ms" "$view_ms ms (its view, counting by status)" \
+  "$(py "print(f'{$report_ms/$view_ms:.2f}')")" '≤ 50 ms' "$(py "print('yes' if $report_ms <= 50 else 'no')")"
 
 # 5. Import of N generated contacts into a second account.
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"

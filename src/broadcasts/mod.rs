@@ -1,7 +1,8 @@
 //! Broadcasts to segments (docs/api.md#broadcasts): the body and personalisation
 //! ([`model`]), the store with live stats ([`store`]), and what a campaign did
-//! ([`report`]). Fanning out and sending them is [`crate::delivery`]'s.
+//! ([`report`], [`recipients`]). Fanning out and sending them is [`crate::delivery`]'s.
 
 pub mod model;
+pub mod recipients;
 pub mod report;
 pub mod store;

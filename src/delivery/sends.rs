@@ -7,8 +7,8 @@ use super::transport::{Outcome, Outgoing, codes};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::messages::model::{Channel, Content, Kind, Status};
-use crate::messages::store::{fail, record_event, set_status};
-use crate::messages::tally;
+use crate::messages::store::{change, fail, record_event};
+use crate::messages::tally::Tally;
 use rusqlite::{Connection, params};
 use std::time::Duration;
 
@@ -27,14 +27,16 @@ pub fn interrupt_sending(conn: &Connection, now: Timestamp) -> Result<usize> {
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut tally = Tally::default();
     for (id, broadcast) in &ended {
         record_event(conn, *id, Status::Failed, now)?;
         if let Some(broadcast) = broadcast {
             let (from, to) = (Status::Sending, Status::Failed);
             let code = Some(codes::INTERRUPTED);
-            tally::moved(conn, *broadcast, from, to, code, Some(INTERRUPTED), now)?;
+            tally.moved(*broadcast, from, to, code, Some(INTERRUPTED), now);
         }
     }
+    tally.write(conn)?;
     Ok(ended.len())
 }
 
@@ -255,10 +257,12 @@ pub fn settle(
         Status::Queued.code(),
         Status::Sending.code()
     ))?;
+    let mut tally = Tally::default();
     for (id, outcome) in outcomes {
         match outcome {
             Ok(provider_id) => {
-                if set_status(conn, *id, Status::Sent, None, now)? && provider_id.is_some() {
+                let sent = change(conn, *id, Status::Sent, None, None, now, &mut tally)?;
+                if sent && provider_id.is_some() {
                     provider.execute(params![id, provider_id])?;
                 }
                 ended.push((*id, Ok(())));
@@ -273,17 +277,21 @@ pub fn settle(
                     }
                     Some(_) => {
                         let reason = format!("{} (gave up after {tried} attempts)", refusal.reason);
-                        fail(conn, *id, refusal.code.as_deref(), &reason, now)?;
+                        let code = refusal.code.as_deref();
+                        let failed = Status::Failed;
+                        change(conn, *id, failed, code, Some(&reason), now, &mut tally)?;
                         ended.push((*id, Err(reason)));
                     }
                     None => {
-                        fail(conn, *id, refusal.code.as_deref(), &refusal.reason, now)?;
+                        let (code, reason) = (refusal.code.as_deref(), Some(&*refusal.reason));
+                        change(conn, *id, Status::Failed, code, reason, now, &mut tally)?;
                         ended.push((*id, Err(refusal.reason.clone())));
                     }
                 }
             }
         }
     }
+    tally.write(conn)?;
     Ok(ended)
 }
 

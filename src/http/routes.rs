@@ -194,6 +194,7 @@ fn v1() -> Vec<Endpoint> {
         post("/broadcasts/{id}/cancel", broadcasts::cancel),
         get("/broadcasts/{id}/messages", broadcasts::messages),
         get("/broadcasts/{id}/report", broadcasts::report),
+        get("/broadcasts/{id}/recipients", broadcasts::recipients),
         post("/webhooks", webhooks::create),
         get("/webhooks", webhooks::list),
         get("/webhooks/{id}", webhooks::get),

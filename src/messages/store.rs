@@ -5,7 +5,7 @@
 use super::body::{Ask, Draft, Recipient};
 use super::incoming::{Incoming, Sender};
 use super::model::{Channel, Content, Kind, OptWords, Receipt, Status, session_open};
-use super::tally;
+use super::tally::{self, Tally};
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::{PersonChanges, PersonType};
@@ -445,7 +445,10 @@ pub fn provider_status(
         Some(e) => (e.code.as_deref(), Some(e.message.as_str())),
         None => (None, None),
     };
-    change(conn, id, receipt.status, code, words, now)
+    let mut tally = Tally::default();
+    let changed = change(conn, id, receipt.status, code, words, now, &mut tally)?;
+    tally.write(conn)?;
+    Ok(changed)
 }
 
 /// Applies a receipt that names no message: everything sent on `channel` to the person
@@ -476,10 +479,11 @@ pub fn provider_status_until(
             r.get(0)
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut moved = 0;
+    let (mut moved, mut tally) = (0, Tally::default());
     for id in found {
-        moved += usize::from(change(conn, id, status, None, None, now)?);
+        moved += usize::from(change(conn, id, status, None, None, now, &mut tally)?);
     }
+    tally.write(conn)?;
     Ok(moved)
 }
 
@@ -604,7 +608,10 @@ pub fn set_status(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<bool> {
-    change(conn, id, next, None, error, now)
+    let mut tally = Tally::default();
+    let changed = change(conn, id, next, None, error, now, &mut tally)?;
+    tally.write(conn)?;
+    Ok(changed)
 }
 
 /// Ends a message `failed` with its reason and code, if it may still fail; false if not.
@@ -615,42 +622,65 @@ pub fn fail(
     reason: &str,
     now: Timestamp,
 ) -> Result<bool> {
-    change(conn, id, Status::Failed, code, Some(reason), now)
+    let mut tally = Tally::default();
+    let failed = change(
+        conn,
+        id,
+        Status::Failed,
+        code,
+        Some(reason),
+        now,
+        &mut tally,
+    )?;
+    tally.write(conn)?;
+    Ok(failed)
 }
 
-/// [`set_status`]; a failure takes `code` as its `error_code`.
-fn change(
+/// [`set_status`] for one of a batch, counted in the batch's `tally` (which the caller
+/// writes); a failure takes `code` as its `error_code`.
+pub fn change(
     conn: &Connection,
     id: i64,
     next: Status,
     code: Option<&str>,
     error: Option<&str>,
     now: Timestamp,
+    tally: &mut Tally,
 ) -> Result<bool> {
-    let found = conn
-        .prepare_cached("SELECT status, broadcast_id FROM messages WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?))
-        })
+    // Only a delivered or a read counts differently by where it came from (a read straight
+    // from sent passes delivered too): only they read the old status first. Whatever may
+    // become sent is below it, and a failure or a cancellation counts the same from anywhere.
+    let from = match next {
+        Status::Delivered | Status::Read => {
+            let code: Option<i64> = conn
+                .prepare_cached("SELECT status FROM messages WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            match code.and_then(Status::from_code) {
+                Some(from) => from,
+                None => return Ok(false),
+            }
+        }
+        _ => Status::Queued,
+    };
+    let allowed = may_become(next);
+    let changed: Option<Option<i64>> = conn
+        .prepare_cached(&format!(
+            "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
+                 error_code = CASE WHEN ?2 = {failed} THEN ?5 ELSE error_code END,
+                 sent_at = CASE WHEN ?2 = {sent} THEN ?4 ELSE sent_at END, updated_at = ?4
+             WHERE id = ?1 AND status IN ({allowed}) RETURNING broadcast_id",
+            failed = Status::Failed.code(),
+            sent = Status::Sent.code()
+        ))?
+        .query_row(params![id, next.code(), error, now, code], |r| r.get(0))
         .optional()?;
-    let Some((Some(from), broadcast)) = found.map(|(s, b)| (Status::from_code(s), b)) else {
+    let Some(broadcast) = changed else {
         return Ok(false);
     };
-    if !from.can_become(next) {
-        return Ok(false);
-    }
-    conn.prepare_cached(&format!(
-        "UPDATE messages SET status = ?2, error_message = coalesce(?3, error_message),
-             error_code = CASE WHEN ?2 = {failed} THEN ?5 ELSE error_code END,
-             sent_at = CASE WHEN ?2 = {sent} THEN ?4 ELSE sent_at END, updated_at = ?4
-         WHERE id = ?1",
-        failed = Status::Failed.code(),
-        sent = Status::Sent.code()
-    ))?
-    .execute(params![id, next.code(), error, now, code])?;
     record_event(conn, id, next, now)?;
     if let Some(broadcast) = broadcast {
-        tally::moved(conn, broadcast, from, next, code, error, now)?;
+        tally.moved(broadcast, from, next, code, error, now);
     }
     Ok(true)
 }

@@ -1,12 +1,14 @@
 //! Each broadcast's counters (`broadcast_counts`, `broadcast_minutes`), kept in the
 //! transaction of every change of its messages, so that its report reads a few rows rather
-//! than counting a million. The code that changes a message's status calls [`moved`];
-//! nothing here is a trigger, so a fan-out's insert pays for none of it.
+//! than counting a million. The code that changes a message's status counts it in a
+//! [`Tally`], written once per batch; nothing here is a trigger, so a fan-out's insert pays
+//! for none of it.
 
 use super::model::{Pricing, Status};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use rusqlite::{Connection, params};
+use std::collections::HashMap;
 
 /// Messages made for the broadcast (by its fan-out, or its list).
 pub const MESSAGES: &str = "messages";
@@ -49,57 +51,77 @@ pub fn add(conn: &Connection, broadcast: i64, metric: &str, n: i64) -> Result<()
     Ok(())
 }
 
-/// Counts a message of `broadcast` that moved `from` → `to` at `at`: the funnel steps it
-/// passed (and their minute), or its failure under its code (keeping the latest words as
-/// the code's sample), or its cancellation.
-pub fn moved(
-    conn: &Connection,
-    broadcast: i64,
-    from: Status,
-    to: Status,
-    code: Option<&str>,
-    reason: Option<&str>,
-    at: Timestamp,
-) -> Result<()> {
-    let mut minute = [0i64; 3];
-    for step in steps(from, to) {
-        add(conn, broadcast, step.as_str(), 1)?;
-        minute[rank(step) - 1] = 1;
+/// Changes of a batch of messages, counted in memory and written once per broadcast and
+/// metric (and minute) by [`Tally::write`]: a settle of a hundred messages writes a few
+/// counter rows, not two hundred.
+#[derive(Debug, Default)]
+pub struct Tally {
+    counts: HashMap<(i64, String), (i64, Option<String>)>,
+    minutes: HashMap<(i64, i64), [i64; 3]>,
+}
+
+impl Tally {
+    /// Counts a message of `broadcast` that moved `from` → `to` at `at`: the funnel steps
+    /// it passed (and their minute), or its failure under its code (keeping the latest
+    /// words as the code's sample), or its cancellation.
+    pub fn moved(
+        &mut self,
+        broadcast: i64,
+        from: Status,
+        to: Status,
+        code: Option<&str>,
+        reason: Option<&str>,
+        at: Timestamp,
+    ) {
+        for step in steps(from, to) {
+            self.add(broadcast, step.as_str(), 1);
+            self.minutes
+                .entry((broadcast, at.div_euclid(60)))
+                .or_default()[rank(step) - 1] += 1;
+        }
+        match to {
+            Status::Failed => {
+                self.add(broadcast, Status::Failed.as_str(), 1);
+                let code = format!("{ERROR}{}", code.unwrap_or(NO_CODE));
+                let entry = self.counts.entry((broadcast, code)).or_default();
+                entry.0 += 1;
+                if let Some(reason) = reason {
+                    entry.1 = Some(reason.to_string());
+                }
+            }
+            Status::Cancelled => self.add(broadcast, Status::Cancelled.as_str(), 1),
+            _ => {}
+        }
     }
-    if minute != [0; 3] {
-        conn.prepare_cached(
+
+    fn add(&mut self, broadcast: i64, metric: &str, n: i64) {
+        self.counts
+            .entry((broadcast, metric.to_string()))
+            .or_default()
+            .0 += n;
+    }
+
+    /// Adds what was counted to the counters, in the caller's transaction.
+    pub fn write(self, conn: &Connection) -> Result<()> {
+        let mut count = conn.prepare_cached(
+            "INSERT INTO broadcast_counts (broadcast_id, metric, n, sample) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (broadcast_id, metric) DO UPDATE
+             SET n = n + excluded.n, sample = coalesce(excluded.sample, sample)",
+        )?;
+        for ((broadcast, metric), (n, sample)) in &self.counts {
+            count.execute(params![broadcast, metric, n, sample])?;
+        }
+        let mut minute = conn.prepare_cached(
             "INSERT INTO broadcast_minutes (broadcast_id, minute, sent, delivered, read)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (broadcast_id, minute) DO UPDATE SET sent = sent + excluded.sent,
                  delivered = delivered + excluded.delivered, read = read + excluded.read",
-        )?
-        .execute(params![
-            broadcast,
-            at.div_euclid(60),
-            minute[0],
-            minute[1],
-            minute[2]
-        ])?;
-    }
-    match to {
-        Status::Failed => {
-            add(conn, broadcast, Status::Failed.as_str(), 1)?;
-            conn.prepare_cached(
-                "INSERT INTO broadcast_counts (broadcast_id, metric, n, sample)
-                 VALUES (?1, ?2, 1, ?3)
-                 ON CONFLICT (broadcast_id, metric) DO UPDATE
-                 SET n = n + 1, sample = coalesce(excluded.sample, sample)",
-            )?
-            .execute(params![
-                broadcast,
-                format!("{ERROR}{}", code.unwrap_or(NO_CODE)),
-                reason
-            ])?;
+        )?;
+        for ((broadcast, at), [sent, delivered, read]) in &self.minutes {
+            minute.execute(params![broadcast, at, sent, delivered, read])?;
         }
-        Status::Cancelled => add(conn, broadcast, Status::Cancelled.as_str(), 1)?,
-        _ => {}
+        Ok(())
     }
-    Ok(())
 }
 
 /// Counts the first pricing a provider gave a message of `broadcast`.
@@ -164,5 +186,27 @@ mod tests {
         assert_eq!(passed(Sent, Failed), []);
         assert_eq!(passed(Queued, Cancelled), []);
         assert_eq!(passed(Read, Read), []);
+    }
+
+    #[test]
+    fn a_batch_is_counted_once_per_metric_and_minute() {
+        let mut t = Tally::default();
+        t.moved(1, Sending, Sent, None, None, 120);
+        t.moved(1, Sending, Sent, None, None, 179);
+        t.moved(1, Sent, Read, None, None, 180);
+        t.moved(1, Sending, Failed, Some("131026"), Some("first"), 200);
+        t.moved(1, Sending, Failed, Some("131026"), Some("latest"), 200);
+        t.moved(2, Queued, Failed, None, None, 200);
+        let n = |b: i64, m: &str| t.counts.get(&(b, m.to_string())).map(|c| c.0);
+        assert_eq!(n(1, "sent"), Some(2));
+        assert_eq!((n(1, "delivered"), n(1, "read")), (Some(1), Some(1)));
+        assert_eq!(n(1, "failed"), Some(2));
+        assert_eq!(
+            t.counts[&(1, "error:131026".to_string())],
+            (2, Some("latest".into()))
+        );
+        assert_eq!(t.counts[&(2, "error:unknown".to_string())], (1, None));
+        assert_eq!(t.minutes[&(1, 2)], [2, 0, 0]);
+        assert_eq!(t.minutes[&(1, 3)], [0, 1, 1]);
     }
 }

@@ -22,6 +22,38 @@ pub fn member_ids(ids: &[Id], field: &str) -> Result<Vec<i64>, Error> {
     Ok(ids.iter().map(|id| id.0).collect())
 }
 
+/// The ids of a member list sent as CSV: the column `id` (or `contactId`) of each row, as a
+/// contacts export or a broadcast's recipients export writes it; at most
+/// [`MAX_CONTACT_IDS`].
+pub fn member_ids_of_csv(bytes: &[u8]) -> Result<Vec<i64>, Error> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::invalid(format!("body: the CSV's header row does not read: {e}")))?;
+    let column = headers
+        .iter()
+        .position(|h| matches!(h.trim(), "id" | "contactId"))
+        .ok_or_else(|| Error::invalid("body: the CSV has no id (or contactId) column"))?;
+    let mut ids = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.map_err(|e| Error::invalid(format!("body: line {line}: {e}")))?;
+        let cell = row.get(column).unwrap_or_default().trim();
+        let id = cell
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "body: line {line}: id {cell:?} is not a contact id"
+                ))
+            })?;
+        ids.push(id);
+        check_member_count(ids.len(), "body")?;
+    }
+    Ok(ids)
+}
+
 /// `400` naming `field` when it lists more members than one request may.
 pub fn check_member_count(n: usize, field: &str) -> Result<(), Error> {
     if n > MAX_CONTACT_IDS {
@@ -349,5 +381,27 @@ fn whole(c: &Map<String, Value>, key: &str, max: i64) -> Result<Option<i64>, Err
                 "criteria.{key}: expected a whole number from 0 to {max}"
             ))),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_ids_come_from_an_exports_id_column() {
+        let csv = b"id,name,phoneNumber\n12,Asha,'+919876543210\n7,\"Bo, Jr\",\n";
+        assert_eq!(member_ids_of_csv(csv).unwrap(), [12, 7]);
+        assert_eq!(member_ids_of_csv(b"name,contactId\nA,3\n").unwrap(), [3]);
+        let err = |csv: &[u8]| member_ids_of_csv(csv).unwrap_err().message;
+        assert_eq!(
+            err(b"name\nAsha\n"),
+            "body: the CSV has no id (or contactId) column"
+        );
+        assert_eq!(
+            err(b"id\n12\nx\n"),
+            "body: line 3: id \"x\" is not a contact id"
+        );
+        assert!(member_ids_of_csv(b"id\n").unwrap().is_empty());
     }
 }

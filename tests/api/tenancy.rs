@@ -104,6 +104,7 @@ async fn every_route_with_an_id_is_404_to_another_account_and_changes_nothing() 
         format!("/v1/broadcasts/{broadcast}"),
         format!("/v1/broadcasts/{broadcast}/messages"),
         format!("/v1/broadcasts/{broadcast}/report"),
+        format!("/v1/broadcasts/{broadcast}/recipients"),
         format!("/segmenter/segments/{segment}"),
         format!("/v1/webhooks/{webhook}"),
         format!("/v1/webhooks/{webhook}/deliveries"),

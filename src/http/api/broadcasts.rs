@@ -1,17 +1,19 @@
-//! `/v1/broadcasts`: create, list, get, pause, resume, cancel, the messages of one, and its
-//! report.
+//! `/v1/broadcasts`: create, list, get, pause, resume, cancel, the messages of one, its
+//! report, and its recipients (JSON pages or a CSV stream).
 
 use crate::broadcasts::model::{BroadcastBody, NewBroadcast, Status};
+use crate::broadcasts::recipients::{self, Cursor, Filter};
 use crate::broadcasts::{report, store};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{Json, PageQuery, paged};
+use crate::http::{ChannelBody, Json, PageQuery, paged};
 use crate::messages::model::Status as MessageStatus;
 use crate::messages::store as messages;
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 pub async fn create(
@@ -150,4 +152,92 @@ pub async fn report(
     };
     let window = state.reply_window;
     Ok(HttpResponse::Ok().json(report::render(&broadcast, &counters, &minutes, window)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecipientsQuery {
+    status: Option<String>,
+    error_code: Option<String>,
+    after: Option<String>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+/// Recipients per page of a CSV export: read on a reader, a page at a time.
+const CSV_PAGE: usize = 2_000;
+
+/// `GET /v1/broadcasts/{id}/recipients?status=&errorCode=&after=&limit=`: its recipients,
+/// filtered, a page at a time; with `Accept: text/csv` or `format=csv`, all of them as a
+/// CSV stream whose memory stays flat whatever the size.
+pub async fn recipients(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: ApiAccount,
+    id: web::Path<i64>,
+    query: web::Query<RecipientsQuery>,
+) -> Result<HttpResponse> {
+    let filter = Filter::parse(query.status.as_deref(), query.error_code.as_deref())?;
+    let cursor = Cursor::parse(query.after.as_deref())?;
+    let limit = Page::new(query.limit, None)?.limit as usize;
+    let csv = match query.format.as_deref().map(str::trim) {
+        Some("csv") => true,
+        None | Some("") | Some("json") => wants_csv(&req),
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "format: expected csv or json, got {other:?}"
+            )));
+        }
+    };
+    let pool = state.pool.clone();
+    let broadcast = store::get(&*pool.get()?, caller.account_id, id.into_inner())?.id;
+    if !csv {
+        let (page, next) = recipients::page(&*pool.get()?, broadcast, &filter, cursor, limit)?;
+        return Ok(HttpResponse::Ok().json(serde_json::json!({
+            "data": page.iter().map(|r| r.view()).collect::<Vec<_>>(),
+            "next": next.map(Cursor::show),
+        })));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let send = |chunk: Result<Vec<u8>>| tx.blocking_send(chunk.map(web::Bytes::from)).is_ok();
+        if !send(Ok(recipients::CSV_HEADER.as_bytes().to_vec())) {
+            return;
+        }
+        let mut cursor = cursor;
+        loop {
+            let read = pool
+                .get()
+                .map_err(Error::from)
+                .and_then(|conn| recipients::page(&conn, broadcast, &filter, cursor, CSV_PAGE));
+            match read {
+                Ok((page, next)) => {
+                    if !send(Ok(recipients::csv_rows(&page))) {
+                        return; // the client went away
+                    }
+                    match next {
+                        Some(next) => cursor = next,
+                        None => return,
+                    }
+                }
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    let filename = format!("attachment; filename=\"broadcast-{broadcast}-recipients.csv\"");
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, filename))
+        .streaming(ChannelBody(rx)))
+}
+
+/// Whether the client asked for CSV over JSON.
+fn wants_csv(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"))
 }

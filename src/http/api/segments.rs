@@ -8,11 +8,11 @@ use crate::error::{Error, Result};
 use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
-use crate::http::{Json, delete_by_id, paged};
+use crate::http::{Body, Json, delete_by_id, json, paged};
 use crate::segments::count;
-use crate::segments::model::{Definition, SegmentBody, member_ids};
+use crate::segments::model::{Definition, SegmentBody, member_ids, member_ids_of_csv};
 use crate::segments::store::{self, ListFilter};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -75,13 +75,23 @@ pub struct MembersBody {
 }
 
 /// `POST` (add) and `DELETE` (remove) `/v1/segments/{id}/contacts`, static segments only.
+/// An add also takes CSV with an `id` column: an export's, or a broadcast's recipients'
+/// ("retry the failed").
 pub async fn add_members(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: ApiAccount,
     id: web::Path<i64>,
-    Json(body): Json<MembersBody>,
+    Body(bytes): Body,
 ) -> Result<HttpResponse> {
-    change_members(state, caller.account_id, id.into_inner(), body, true).await
+    let ids = match req.content_type() {
+        "text/csv" => member_ids_of_csv(&bytes)?,
+        _ => member_ids(
+            &json::parse::<MembersBody>(&bytes)?.contact_ids,
+            "contactIds",
+        )?,
+    };
+    change_members(state, caller.account_id, id.into_inner(), ids, true).await
 }
 
 pub async fn remove_members(
@@ -90,17 +100,17 @@ pub async fn remove_members(
     id: web::Path<i64>,
     Json(body): Json<MembersBody>,
 ) -> Result<HttpResponse> {
-    change_members(state, caller.account_id, id.into_inner(), body, false).await
+    let ids = member_ids(&body.contact_ids, "contactIds")?;
+    change_members(state, caller.account_id, id.into_inner(), ids, false).await
 }
 
 async fn change_members(
     state: web::Data<AppState>,
     account: i64,
     id: i64,
-    body: MembersBody,
+    ids: Vec<i64>,
     add: bool,
 ) -> Result<HttpResponse> {
-    let ids = member_ids(&body.contact_ids, "contactIds")?;
     state
         .writer
         .run(move |conn| {

@@ -3,6 +3,7 @@
 
 use super::beyond::{self, Rule};
 use super::schemas::reference;
+use crate::fields::MAX_LIMIT;
 use crate::messages::model::Status as MessageStatus;
 use serde_json::{Map, Value, json};
 
@@ -415,7 +416,9 @@ fn operations() -> Vec<Op> {
             .describe("after: the last id of the previous page; such pages cost the same at any depth.")
             .list("Person").errors(&[409]).beyond(beyond::MEMBERS_PAGE),
         op("post", "/v1/segments/{id}/contacts", "Segments", "Add members to a static segment")
-            .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
+            .id("id").json_body("Members").ok_ref("Segment").errors(&[409])
+            .describe("Also takes CSV (Content-Type: text/csv) whose id (or contactId) column names the members, up to \
+                10,000 rows: a contacts export or a broadcast's recipients export."),
         op("delete", "/v1/segments/{id}/contacts", "Segments", "Remove members from a static segment")
             .id("id").json_body("Members").ok_ref("Segment").errors(&[409]),
         op("get", "/v1/segments/{id}/count", "Segments", "How many members now").id("id").ok_ref("Count")
@@ -465,6 +468,19 @@ fn operations() -> Vec<Op> {
             .list("Message"),
         op("get", "/v1/broadcasts/{id}/report", "Broadcasts", "What it did: audience, funnel, failures, cost, timeline")
             .id("id").ok_ref("BroadcastReport"),
+        op("get", "/v1/broadcasts/{id}/recipients", "Broadcasts", "Its recipients, filtered, paged or as CSV")
+            .id("id")
+            .query("status", json!({"type": "string", "enum": ["", "queued", "sent", "delivered", "read", "failed", "cancelled", "replied"],
+                "description": "Where each message is now, or replied (within the reply window); empty for all."}))
+            .query("errorCode", json!({"type": "string", "maxLength": 64, "description": "Only failures with this code."}))
+            .query("after", json!({"type": "string", "pattern": r"^\s*([0-9]+\.[0-9]+)?\s*$",
+                "description": "The next of the previous page."}))
+            .query("limit", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}))
+            .query("format", json!({"type": "string", "enum": ["", "json", "csv"],
+                "description": "csv (or Accept: text/csv) streams every recipient as CSV."}))
+            .answers(200, "A page, or with format=csv the whole list", json!({
+                "application/json": {"schema": reference("Recipients")},
+                "text/csv": {"schema": {"type": "string", "description": "id,name,phoneNumber,status,errorCode,errorMessage,queuedAt,sentAt,updatedAt,repliedAt"}}})),
         // Event webhooks (docs/webhooks.md).
         op("post", "/v1/webhooks", "Webhooks", "Add an endpoint that events are pushed to")
             .describe("Answers 201 with the signing secret (whsec_…), shown only here and on rotation. The URL \

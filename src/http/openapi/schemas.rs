@@ -229,6 +229,17 @@ fn answers() -> Map<String, Value> {
                 "replyWindowHours": {"type": "integer"}
             }
         },
+        "Recipients": {
+            "type": "object", "required": ["data", "next"],
+            "properties": {
+                "data": {"type": "array", "items": {"type": "object", "properties": {
+                    "contactId": {"type": "string"}, "name": nullable("string"), "phoneNumber": nullable("string"),
+                    "status": {"type": "string"}, "errorCode": nullable("string"), "errorMessage": nullable("string"),
+                    "queuedAt": {"type": "string", "format": "date-time"}, "sentAt": time(),
+                    "updatedAt": {"type": "string", "format": "date-time"}, "repliedAt": time()}}},
+                "next": {"type": ["string", "null"], "description": "Pass as after for the next page; null at the end."}
+            }
+        },
         "WatiResult": {
             "type": "object", "required": ["result", "info"],
             "properties": {"result": {"type": "boolean"},

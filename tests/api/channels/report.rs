@@ -213,4 +213,113 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
         .call("GET", &format!("/v1/broadcasts/{id}/report"), &other, None)
         .await;
     assert_eq!(theirs.status(), 404);
+    recipients_filter_page_export_and_come_back_as_a_segment(&app, &key, &id).await;
+}
+
+async fn recipients_filter_page_export_and_come_back_as_a_segment(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+) {
+    let list = |query: &str| {
+        let path = format!("/v1/broadcasts/{id}/recipients?{query}");
+        async move { app.ok("GET", &path, key, None).await }
+    };
+    let phones = |page: &Value| -> Vec<String> {
+        let data = page["data"].as_array().unwrap().iter();
+        data.map(|r| r["phoneNumber"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let failed = list("status=failed").await;
+    assert_eq!(
+        phones(&failed),
+        ["+919876543213", "+14155550900"],
+        "{failed}"
+    );
+    assert_eq!(failed["data"][0]["errorCode"], "131049");
+    assert_eq!(failed["next"], Value::Null);
+    let coded = list("errorCode=131026").await;
+    assert_eq!(phones(&coded), ["+14155550900"]);
+    let replied = list("status=replied").await;
+    assert_eq!(
+        phones(&replied),
+        ["+919876543210", "+919876543211"],
+        "A and B, both read: {replied}"
+    );
+    assert!(replied["data"][0]["repliedAt"].is_string());
+
+    // Pages of two walk every recipient once.
+    let (mut seen, mut after) = (Vec::new(), String::new());
+    loop {
+        let page = list(&format!("limit=2&after={after}")).await;
+        seen.extend(phones(&page));
+        match page["next"].as_str() {
+            Some(next) => after = next.to_string(),
+            None => break,
+        }
+    }
+    seen.sort();
+    assert_eq!(seen.len(), 6);
+    seen.dedup();
+    assert_eq!(seen.len(), 6, "nobody twice");
+    let bad = app
+        .call(
+            "GET",
+            &format!("/v1/broadcasts/{id}/recipients?status=lost"),
+            key,
+            None,
+        )
+        .await;
+    assert_eq!(bad.status(), 400);
+
+    // The failed as CSV, by format or by Accept, then as a static segment: "retry the failed".
+    let csv = |accept: bool, query: &str| {
+        let mut req = app
+            .client
+            .get(app.url(&format!("/v1/broadcasts/{id}/recipients?{query}")))
+            .header("x-api-key", key);
+        if accept {
+            req = req.header("accept", "text/csv");
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert!(
+                res.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/csv")
+            );
+            res.text().await.unwrap()
+        }
+    };
+    let file = csv(false, "status=failed&format=csv").await;
+    assert_eq!(file, csv(true, "status=failed").await);
+    let lines: Vec<&str> = file.lines().collect();
+    assert_eq!(lines.len(), 3, "{file}");
+    assert!(lines[0].starts_with("id,name,phoneNumber,status,errorCode"));
+    assert!(lines[2].contains(",'+14155550900,failed,131026,"), "{file}");
+    let segment = app
+        .ok(
+            "POST",
+            "/v1/segments",
+            key,
+            Some(json!({"name": "retry", "contactIds": []})),
+        )
+        .await;
+    let res = app
+        .client
+        .post(app.url(&format!(
+            "/v1/segments/{}/contacts",
+            segment["id"].as_str().unwrap()
+        )))
+        .header("x-api-key", key)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let segment: Value = res.json().await.unwrap();
+    assert_eq!(segment["memberCount"], 2, "{segment}");
 }
