@@ -348,6 +348,11 @@ CREATE TABLE templates (
     buttons    TEXT    NOT NULL DEFAULT '[]',
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
+    -- Version 15 (appended): its approval, as WhatsApp reports it (templates::model), and
+    -- why; a template made here is APPROVED, as the sandbox's are.
+    status     TEXT    NOT NULL DEFAULT 'APPROVED'
+               CHECK (status IN ('APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED')),
+    status_reason TEXT,
     UNIQUE (account_id, name, language)
 );
 

@@ -70,6 +70,10 @@ impl Application {
             imports: ImportGate::default(),
             edge: config.edge.clone(),
             secret_key: config.secret_key.clone(),
+            providers: crate::channels::provider::Providers {
+                client: crate::channels::provider::client(config.delivery.provider_timeout),
+                urls: config.provider_urls.clone(),
+            },
             signup: config.signup,
             phones: PhoneRules::new(config.default_region.as_deref())
                 .map_err(|e| anyhow!("default region: {e}"))?,

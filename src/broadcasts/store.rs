@@ -152,6 +152,7 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     accounts::check_room(conn, account_id, 0, members)?;
     if let Some(t) = &b.request.template {
         let stored = templates::find(conn, account_id, &t.name, &t.language)?;
+        stored.status.check_broadcast(&t.name, &t.language)?;
         // Parameter counts do not depend on the recipient: check them once, now.
         let unfilled = t.for_person(&Person::default());
         unfilled.render(&stored.template)?;
@@ -193,6 +194,9 @@ pub fn insert_list(
 ) -> Result<i64> {
     accounts::check_room(conn, account_id, 0, recipients.len() as i64)?;
     let stored = templates::find(conn, account_id, &template.name, &template.language)?;
+    stored
+        .status
+        .check_broadcast(&template.name, &template.language)?;
     for (_, own) in recipients {
         template.with(own).render(&stored.template)?;
     }
@@ -322,13 +326,26 @@ pub fn transition(
     next: Status,
     now: Timestamp,
 ) -> Result<()> {
-    let current = get(conn, account_id, id)?.status;
+    let broadcast = get(conn, account_id, id)?;
+    let current = broadcast.status;
     if !current.can_become(next) {
         return Err(Error::conflict(format!(
             "broadcast {id} is {}: it cannot become {}",
             current.as_str(),
             next.as_str()
         )));
+    }
+    let mut next = next;
+    if next == Status::Running {
+        // Only with its template approved again; one paused before it started goes back
+        // to waiting for its time, if that is still ahead.
+        if let Some(t) = broadcast.request.as_ref().and_then(|r| r.template.as_ref()) {
+            let stored = templates::find(conn, account_id, &t.name, &t.language)?;
+            stored.status.check_broadcast(&t.name, &t.language)?;
+        }
+        if broadcast.started_at.is_none() && broadcast.scheduled_at.is_some_and(|at| at > now) {
+            next = Status::Scheduled;
+        }
     }
     // A resume starts the count of failures in a row afresh.
     conn.prepare_cached(

@@ -1,7 +1,8 @@
 //! The providers: each account's channel settings ([`model`], [`store`]), the providers'
 //! protocols (transports and webhook bodies: [`whatsapp`], [`telegram`], [`meta`],
-//! [`send_api`]), where their APIs are ([`provider`]), and the [`Router`] that picks each
-//! message's transport for the delivery worker. A channel without settings keeps the
+//! [`send_api`]; a WhatsApp Business Account's templates: [`waba`]), where their APIs are
+//! and how they are called ([`provider`]), and the [`Router`] that picks each message's
+//! transport for the delivery worker. A channel without settings keeps the
 //! sandbox, so development needs no provider account. The webhook routes are in
 //! `http::api::webhooks`.
 
@@ -12,6 +13,7 @@ pub mod provider;
 pub mod send_api;
 pub mod store;
 pub mod telegram;
+pub mod waba;
 pub mod whatsapp;
 
 use crate::clock::Timestamp;
@@ -21,6 +23,7 @@ use crate::delivery::transport::{Route, Routing, Transport, Transports};
 use crate::messages::incoming::Incoming;
 use crate::messages::model::{Channel, Receipt, Status};
 use crate::secrets::SecretKey;
+use crate::templates::approval::Change;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +36,8 @@ pub struct Update {
     pub statuses: Vec<Receipt>,
     /// Messenger's receipts without message ids: everything sent to a person until then.
     pub watermarks: Vec<Watermark>,
+    /// WhatsApp templates whose approval changed.
+    pub templates: Vec<Change>,
 }
 
 /// "Every message sent to `person` until `until` is now `status`" (Messenger's `read`, and
@@ -73,16 +78,7 @@ impl Router {
         timeout: Duration,
         key: Option<SecretKey>,
     ) -> Router {
-        install_tls_provider();
-        // Never follow a redirect: a provider answers where it was asked, and a token must
-        // not travel to wherever a 3xx points.
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client builds");
+        let client = provider::client(timeout);
         Router {
             pool,
             client,

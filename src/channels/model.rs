@@ -28,6 +28,9 @@ const WHATSAPP: &[Field] = &[
     field("accessToken", true, true),
     field("appSecret", true, false),
     field("verifyToken", true, false),
+    // The WhatsApp Business Account: its templates are synced, and its template status
+    // webhooks applied.
+    field("wabaId", false, false),
 ];
 const TELEGRAM: &[Field] = &[
     field("botToken", true, true),
@@ -84,6 +87,12 @@ pub fn merge(
             Value::Null => {
                 stored.remove(&name);
             }
+            // An id goes into the provider's URL paths: nothing there may step out of one.
+            Value::String(s) if name.ends_with("Id") && !is_id(&s) => {
+                return Err(Error::invalid(format!(
+                    "{name}: 1 to 64 letters, digits, _ or - (an id as the provider shows it)"
+                )));
+            }
             Value::String(s) => {
                 stored.insert(name.clone(), Value::String(text(&name, &s, MAX_VALUE)?));
             }
@@ -101,6 +110,12 @@ pub fn merge(
         )));
     }
     Ok(stored)
+}
+
+fn is_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The settings as the API shows them: secrets only as `<name>Set: true|false`.

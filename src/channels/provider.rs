@@ -52,6 +52,28 @@ impl ProviderUrls {
     }
 }
 
+/// The client every provider call goes through, each allowed `timeout` in all. It never
+/// follows a redirect: a provider answers where it was asked, and a token must not travel
+/// to wherever a 3xx points.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    super::install_tls_provider();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds")
+}
+
+/// Where the providers are and the client that reaches them, for calls made outside the
+/// delivery worker (a template sync).
+#[derive(Clone)]
+pub struct Providers {
+    pub client: reqwest::Client,
+    pub urls: ProviderUrls,
+}
+
 /// A provider's answer: its status, its `Retry-After` (in seconds) and its JSON body.
 pub struct Answer {
     pub status: StatusCode,

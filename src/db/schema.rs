@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012.sql"),
     include_str!("migrations/013.sql"),
     include_str!("migrations/014.sql"),
+    include_str!("migrations/015.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -281,6 +282,8 @@ mod tests {
              ALTER TABLE messages DROP COLUMN pricing_category;
              ALTER TABLE messages DROP COLUMN billable;
              ALTER TABLE messages DROP COLUMN replied_at;
+             ALTER TABLE templates DROP COLUMN status;
+             ALTER TABLE templates DROP COLUMN status_reason;
              PRAGMA user_version = 13;",
         )
         .unwrap();

@@ -175,6 +175,7 @@ fn v1() -> Vec<Endpoint> {
         delete("/segments/{id}/contacts", segments::remove_members),
         get("/segments/{id}/count", segments::count),
         post("/templates", templates::create),
+        post("/templates/sync", templates::sync),
         get("/templates", templates::list),
         get("/templates/{id}", templates::get),
         put("/templates/{id}", templates::update),

@@ -31,6 +31,8 @@ pub struct AppState {
     pub imports: ImportGate,
     /// Seals and opens channel secrets at rest (`--secret-key-file`).
     pub secret_key: Option<SecretKey>,
+    /// The providers' APIs, for calls a request makes (a template sync).
+    pub providers: crate::channels::provider::Providers,
     /// Which proxies' forwarded headers count, and whether cookies are always `Secure`.
     pub edge: Edge,
     pub signup: SignupPolicy,

@@ -1,5 +1,6 @@
 //! SQL for templates. `(name, language)` is unique per account.
 
+use super::approval::Status;
 use super::model::{Header, Template};
 use crate::clock::{self, Timestamp};
 use crate::db::is_unique_violation;
@@ -8,10 +9,12 @@ use crate::fields::Page;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
-/// A stored template and its times.
+/// A stored template, its approval and its times.
 pub struct Stored {
     pub id: i64,
     pub template: Template,
+    pub status: Status,
+    pub status_reason: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -28,7 +31,8 @@ impl Stored {
             "body": t.body,
             "footer": t.footer,
             "buttons": t.buttons,
-            "status": "APPROVED",
+            "status": self.status.as_str(),
+            "statusReason": self.status_reason,
             "placeholders": t.placeholders(),
             "createdAt": clock::rfc3339(self.created_at),
             "updatedAt": clock::rfc3339(self.updated_at),
@@ -36,8 +40,8 @@ impl Stored {
     }
 }
 
-const COLUMNS: &str =
-    "id, name, language, category, header, body, footer, buttons, created_at, updated_at";
+const COLUMNS: &str = "id, name, language, category, header, body, footer, buttons, created_at, \
+    updated_at, status, status_reason";
 
 fn from_row(row: &Row) -> rusqlite::Result<Stored> {
     let header: Option<String> = row.get(4)?;
@@ -55,6 +59,8 @@ fn from_row(row: &Row) -> rusqlite::Result<Stored> {
         },
         created_at: row.get(8)?,
         updated_at: row.get(9)?,
+        status: Status::stored(&row.get::<_, String>(10)?),
+        status_reason: row.get(11)?,
     })
 }
 
@@ -174,4 +180,74 @@ pub fn delete(conn: &Connection, account_id: i64, id: i64) -> Result<()> {
         .prepare_cached("DELETE FROM templates WHERE id = ?1 AND account_id = ?2")?
         .execute(params![id, account_id])?;
     (deleted == 1).then_some(()).ok_or_else(|| not_found(id))
+}
+
+/// What a sync did with one of the provider's templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synced {
+    Created,
+    Updated,
+}
+
+/// Stores a template as the provider has it (its content, category and approval), made or
+/// replaced by `(name, language)`.
+pub fn put_synced(
+    conn: &Connection,
+    account_id: i64,
+    t: &Template,
+    status: Status,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<Synced> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE templates SET category = ?4, header = ?5, body = ?6, footer = ?7, buttons = ?8,
+                 status = ?9, status_reason = ?10, updated_at = ?11
+             WHERE account_id = ?1 AND name = ?2 AND language = ?3",
+        )?
+        .execute(params![
+            account_id,
+            t.name,
+            t.language,
+            t.category,
+            t.header.as_ref().map(json_of),
+            t.body,
+            t.footer,
+            json_of(&t.buttons),
+            status.as_str(),
+            reason,
+            now
+        ])?;
+    if updated == 1 {
+        return Ok(Synced::Updated);
+    }
+    insert(conn, account_id, t, now)?;
+    set_status(conn, account_id, &t.name, &t.language, status, reason, now)?;
+    Ok(Synced::Created)
+}
+
+/// Sets the approval of the account's template `(name, language)`; false if it has none.
+pub fn set_status(
+    conn: &Connection,
+    account_id: i64,
+    name: &str,
+    language: &str,
+    status: Status,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE templates SET status = ?4, status_reason = ?5, updated_at = ?6
+             WHERE account_id = ?1 AND name = ?2 AND language = ?3",
+        )?
+        .execute(params![
+            account_id,
+            name,
+            language,
+            status.as_str(),
+            reason,
+            now
+        ])?;
+    Ok(changed == 1)
 }

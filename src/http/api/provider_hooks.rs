@@ -7,13 +7,15 @@
 //! JSON and the database. An unknown account, a channel not set up and a bad signature get
 //! one and the same answer, so the routes do not tell who has which channel.
 
+use crate::broadcasts::holds;
 use crate::channels::hooks::Settings;
-use crate::channels::{Update, meta, model, telegram, whatsapp};
+use crate::channels::{Update, meta, model, telegram, waba, whatsapp};
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::http::state::AppState;
 use crate::messages::model::Channel;
 use crate::messages::store as messages;
+use crate::templates::store as templates;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -113,7 +115,10 @@ pub async fn meta_events(
     let body: serde_json::Value = crate::http::json::parse(&bytes)?;
     let own_id = model::sender_id(channel, settings).unwrap_or_default();
     let update = match channel {
-        Channel::WhatsApp => whatsapp::parse_webhook(&body, own_id, &state.phones),
+        Channel::WhatsApp => Update {
+            templates: waba::template_changes(&body, model::get(settings, "wabaId").unwrap_or("")),
+            ..whatsapp::parse_webhook(&body, own_id, &state.phones)
+        },
         _ => meta::parse_messaging(channel, own_id, &body),
     };
     apply(&state, account, update).await?;
@@ -142,6 +147,13 @@ async fn apply(state: &web::Data<AppState>, account: i64, update: Update) -> Res
                 messages::provider_status_until(
                     conn, account, w.channel, &w.person, w.status, w.until, now,
                 )?;
+            }
+            for t in &update.templates {
+                let reason = t.reason.as_deref();
+                templates::set_status(conn, account, &t.name, &t.language, t.status, reason, now)?;
+                if t.status.stops_broadcasts() {
+                    holds::pause_for_template(conn, account, &t.name, &t.language, t.status, reason, now)?;
+                }
             }
             Ok(())
         })

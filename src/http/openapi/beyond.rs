@@ -163,6 +163,11 @@ pub const CHANNEL_SETTINGS: &[Rule] = &[
     ("accessToken", "WhatsApp's, which requires it"),
     ("appSecret", "WhatsApp's, Messenger's and Instagram's"),
     ("verifyToken", "WhatsApp's, Messenger's and Instagram's"),
+    (
+        "wabaId",
+        "WhatsApp's: its Business Account, whose templates POST /v1/templates/sync reads and \
+         whose template status webhooks apply",
+    ),
     ("botToken", "Telegram's, which requires it"),
     ("webhookSecret", "Telegram's"),
     ("pageId", "Messenger's, which requires it"),

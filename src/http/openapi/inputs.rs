@@ -362,10 +362,14 @@ pub fn all() -> Map<String, Value> {
         "ChannelInput": {
             "type": "object",
             "properties": beyond::CHANNEL_SETTINGS.iter()
-                .map(|(name, _)| (name.to_string(), text_or_null(crate::channels::model::MAX_VALUE)))
+                .map(|(name, _)| (name.to_string(), match name.ends_with("Id") {
+                    // Ids go into the provider's URL paths.
+                    true => json!({"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"}),
+                    false => text_or_null(crate::channels::model::MAX_VALUE),
+                }))
                 .collect::<Map<String, Value>>(),
             "additionalProperties": false,
-            "description": "WhatsApp: phoneNumberId, accessToken, appSecret, verifyToken. Telegram: botToken, \
+            "description": "WhatsApp: phoneNumberId, accessToken, appSecret, verifyToken, wabaId. Telegram: botToken, \
                 webhookSecret. Messenger: pageId, pageAccessToken, appSecret, verifyToken. Instagram: accountId, \
                 pageAccessToken, appSecret, verifyToken. A field given replaces, null removes. The provider's \
                 address is the operator's setting (--provider-url)."

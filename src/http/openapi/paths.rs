@@ -425,6 +425,16 @@ fn operations() -> Vec<Op> {
             .errors(&[409]),
         op("post", "/v1/templates", "Templates", "Register a template").json_body("TemplateInput")
             .ok_ref("Template").errors(&[409]).beyond(beyond::TEMPLATE),
+        op("post", "/v1/templates/sync", "Templates", "Read the templates of the WhatsApp Business Account")
+            .describe("The whatsapp channel's wabaId and accessToken read GET /{waba-id}/message_templates (paged) \
+                from the Cloud API; each template is stored by name and language with its content, category and \
+                status. Broadcasts of a template now PAUSED, DISABLED or REJECTED pause. 409 without a wabaId or \
+                when WhatsApp refuses; 503 when it cannot be reached.")
+            .ok(json!({"type": "object", "required": ["created", "updated", "skipped", "pausedBroadcasts"], "properties": {
+                "created": {"type": "integer"}, "updated": {"type": "integer"}, "pausedBroadcasts": {"type": "integer"},
+                "skipped": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": ["string", "null"]},
+                    "language": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}}))
+            .errors(&[409, 503]),
         op("get", "/v1/templates", "Templates", "List templates").paged().list("Template"),
         op("get", "/v1/templates/{id}", "Templates", "Get a template").id("id").ok_ref("Template"),
         op("put", "/v1/templates/{id}", "Templates", "Change a template").id("id").json_body("TemplateChanges")

@@ -133,7 +133,11 @@ fn answers() -> Map<String, Value> {
                 "id": {"type": "string"}, "name": {"type": "string"}, "language": {"type": "string"},
                 "category": nullable("string"), "header": {"type": ["object", "null"]},
                 "body": {"type": "string"}, "footer": nullable("string"),
-                "buttons": objects(), "status": {"type": "string"},
+                "buttons": objects(),
+                "status": {"enum": ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"], "description": "As WhatsApp \
+                    reports it (a sync, or its status webhook); a template made here is APPROVED. Only an APPROVED \
+                    template starts a WhatsApp broadcast."},
+                "statusReason": nullable("string"),
                 "placeholders": {"type": "object"}, "createdAt": time(), "updatedAt": time()
             }
         },

@@ -7,6 +7,7 @@ mod report;
 mod security;
 mod stand_ins;
 mod telegram;
+mod template_sync;
 mod whatsapp;
 
 use crate::helpers::{error_message, spawn_app};
