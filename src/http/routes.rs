@@ -5,7 +5,7 @@
 
 use crate::contacts::model::PersonType;
 use crate::error::{Error, Kind};
-use crate::http::admin::{assets, routes as admin};
+use crate::http::admin::{assets, campaigns, routes as admin};
 use crate::http::api::{
     accounts, broadcasts, channels, contacts, locations, messages, provider_hooks, segmenter,
     segments, templates, wati, webhooks,
@@ -142,6 +142,14 @@ fn admin_api() -> Vec<Endpoint> {
         delete("/webhooks/{id}", admin::delete_webhook),
         post("/webhooks/{id}/test", admin::test_webhook),
         get("/webhooks/{id}/deliveries", admin::webhook_deliveries),
+        get("/templates", campaigns::list_templates),
+        post("/templates/sync", campaigns::sync_templates),
+        get("/broadcasts", campaigns::list_broadcasts),
+        get("/broadcasts/{id}/report", campaigns::broadcast_report),
+        get(
+            "/broadcasts/{id}/recipients",
+            campaigns::broadcast_recipients,
+        ),
     ]
 }
 
@@ -151,6 +159,7 @@ fn admin_page() -> Vec<Endpoint> {
         get("/", assets::index),
         get("/admin.js", assets::script),
         get("/webhooks.js", assets::webhooks_script),
+        get("/broadcasts.js", assets::broadcasts_script),
         get("/admin.css", assets::style),
     ]
 }

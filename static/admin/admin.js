@@ -64,6 +64,8 @@ async function showDashboard() {
   currentAccount = me.id;
   await loadKeys();
   await loadChannels();
+  await loadTemplates();
+  await loadBroadcasts();
   await loadWebhooks();
 }
 

@@ -1,6 +1,9 @@
-use crate::helpers::{PASSWORD, TestApp, error_message, session_cookie, spawn_app, spawn_app_with};
+use crate::helpers::{
+    PASSWORD, TestApp, error_message, eventually, session_cookie, spawn_app, spawn_app_with,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::time::Duration;
 use switchboard::http::client::Cidr;
 
 #[tokio::test]
@@ -547,5 +550,75 @@ async fn the_page_learns_whether_the_server_has_its_owner_yet() {
     assert_eq!(
         setup().await,
         json!({"hasOwner": true, "openSignup": false})
+    );
+}
+
+#[tokio::test]
+async fn the_page_reads_the_signed_in_accounts_templates_broadcasts_and_reports_only() {
+    let app = spawn_app_with(|c| c.signup.open = true).await;
+    let owner = app.signup("owner@example.com").await;
+    let other = app.signup("other@example.com").await;
+    let key = app.create_key(&owner, "k").await["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let template = json!({"name": "promo", "language": "en", "body": "Sale"});
+    app.ok("POST", "/v1/templates", &key, Some(template)).await;
+    let person = json!({"phoneNumber": "+919876543210", "tags": ["p"]});
+    app.ok("POST", "/v1/contacts", &key, Some(person)).await;
+    let rule = json!({"name": "p", "groups": [{"conditions": [
+        {"attribute": "tags", "operator": "has", "value": "p"}]}]});
+    let segment = app.ok("POST", "/v1/segments", &key, Some(rule)).await;
+    let b = app
+        .ok(
+            "POST",
+            "/v1/broadcasts",
+            &key,
+            Some(json!({"name": "b", "segment": {"id": segment["id"]},
+            "channel": "whatsapp", "template": {"name": "promo", "language": "en"}})),
+        )
+        .await;
+    let id = b["id"].as_str().unwrap();
+    let path = format!("/v1/broadcasts/{id}");
+    eventually(
+        Duration::from_secs(10),
+        "the broadcast completes",
+        || async {
+            (app.ok("GET", &path, &key, None).await["status"] == "completed").then_some(())
+        },
+    )
+    .await;
+    let app = &app;
+    let read = |path: String, cookie: &str| {
+        let cookie = cookie.to_string();
+        async move {
+            let res = app.admin_get(&path, &cookie).await;
+            (res.status(), res.text().await.unwrap())
+        }
+    };
+    let (status, body) = read(format!("/broadcasts/{id}/report"), &owner).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["funnel"]["queued"], 1);
+    let (status, body) = read(format!("/broadcasts/{id}/recipients?format=csv"), &owner).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with("id,name,phoneNumber"), "{body}");
+    let (_, templates) = read("/templates".into(), &owner).await;
+    assert!(templates.contains("\"status\":\"APPROVED\""), "{templates}");
+    let (_, listed) = read("/broadcasts".into(), &owner).await;
+    assert!(listed.contains("\"name\":\"b\""), "{listed}");
+
+    // Another account's session sees none of it.
+    for path in [
+        format!("/broadcasts/{id}/report"),
+        format!("/broadcasts/{id}/recipients"),
+    ] {
+        assert_eq!(read(path, &other).await.0, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(read("/broadcasts".into(), &other).await.1, "[]");
+    assert_eq!(read("/templates".into(), &other).await.1, "[]");
+    assert_eq!(
+        read("/broadcasts".into(), "sb_session=forged").await.0,
+        StatusCode::UNAUTHORIZED
     );
 }

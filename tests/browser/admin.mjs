@@ -1,6 +1,6 @@
 // Drives the admin page in a real browser: sign up, create a key, copy it, see it listed,
-// use it, set a channel up and back to the sandbox, add a webhook and send it a test event,
-// revoke the key, log out.
+// use it, set a channel up and back to the sandbox, read a broadcast's report, add a webhook
+// and send it a test event, revoke the key, log out.
 // Usage: node admin.mjs http://127.0.0.1:PORT [screenshot.png]
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -139,6 +139,52 @@ await step("the sandbox button forgets the settings", async () => {
   await whatsapp().locator("button.link").click();
   await whatsapp().locator(".status", { hasText: "sandbox" }).waitFor();
   assert.equal((await channelApi()).configured, false);
+});
+
+const asKey = (method, path, body) => fetch(base + path, {
+  method,
+  headers: { "x-api-key": key, "content-type": "application/json" },
+  body: body === undefined ? undefined : JSON.stringify(body),
+}).then(async (res) => {
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
+  return res.json();
+});
+
+await step("a broadcast's report shows its funnel as bars, its rates, failures and cost", async () => {
+  await asKey("POST", "/v1/templates", { name: "promo", language: "en", body: "Sale today, {{1}}" });
+  for (const [i, optedOut] of [[0, false], [1, false], [2, false], [3, true]]) {
+    await asKey("POST", "/v1/contacts", { phoneNumber: `+9198765432${10 + i}`, tags: ["promo"], optedOut });
+  }
+  const segment = await asKey("POST", "/v1/segments", { name: "promo",
+    groups: [{ conditions: [{ attribute: "tags", operator: "has", value: "promo" }] }] });
+  const b = await asKey("POST", "/v1/broadcasts", { name: "Diwali sale", segment: { id: segment.id },
+    channel: "whatsapp", template: { name: "promo", language: "en" }, bodyTextParameters: ["{{firstName|friend}}"] });
+  for (let i = 0; i < 100; i++) {
+    if ((await asKey("GET", `/v1/broadcasts/${b.id}`)).status === "completed") break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await page.reload();
+  await page.locator("#templates-body tr", { hasText: "promo" }).locator("td", { hasText: "APPROVED" }).waitFor();
+  const row = page.locator("#broadcasts-body tr", { hasText: "Diwali sale" });
+  await row.locator("td", { hasText: "3 of 3" }).waitFor();
+  await row.locator("button", { hasText: "Report" }).click();
+  await page.locator("#broadcast-report").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#report-title").textContent(), "Diwali sale (completed)");
+  assert.ok((await page.locator("#report-audience").textContent()).startsWith("4 members: 3 messages, 1 opted out"));
+  const bar = (step) => page.locator(`#funnel rect[data-step="${step}"]`);
+  assert.equal(await bar("queued").getAttribute("data-count"), "3");
+  assert.equal(await bar("sent").getAttribute("width"), await bar("queued").getAttribute("width"));
+  assert.equal(await bar("failed").getAttribute("width"), "0");
+  assert.equal(await page.locator("#rate-delivery").textContent(), "0.0%");
+  assert.ok(await page.locator("#no-failures").isVisible());
+  const csv = await page.request.get(base + (await page.locator("#download-failed").getAttribute("href")));
+  assert.equal(csv.status(), 200);
+  assert.equal(await csv.text(), "id,name,phoneNumber,status,errorCode,errorMessage,queuedAt,sentAt,updatedAt,repliedAt\n");
+  // The screenshot check: the panel renders, and its bars are drawn.
+  const png = await page.locator("#broadcast-report").screenshot(screenshot ? { path: screenshot.replace(/\.png$/, "-report.png") } : {});
+  assert.ok(png.length > 5000, `the report renders (${png.length} bytes)`);
+  const box = await bar("sent").boundingBox();
+  assert.ok(box && box.width > 100, "the sent bar is drawn");
 });
 
 // A webhook receiver on 127.0.0.1 (the server runs with --allow-private-webhook-urls).

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, middleware::DefaultHeaders};
 const INDEX_HTML: &str = include_str!("../../../static/admin/index.html");
 const ADMIN_JS: &str = include_str!("../../../static/admin/admin.js");
 const WEBHOOKS_JS: &str = include_str!("../../../static/admin/webhooks.js");
+const BROADCASTS_JS: &str = include_str!("../../../static/admin/broadcasts.js");
 const ADMIN_CSS: &str = include_str!("../../../static/admin/admin.css");
 
 /// Only our own script, style and API; no inline code, no framing, no form posts anywhere.
@@ -40,6 +41,13 @@ pub async fn webhooks_script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(WEBHOOKS_JS)
+}
+
+/// The Templates and Broadcasts sections' script.
+pub async fn broadcasts_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(BROADCASTS_JS)
 }
 
 pub async fn style() -> HttpResponse {

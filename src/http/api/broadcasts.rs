@@ -39,9 +39,14 @@ pub async fn list(
     caller: ApiAccount,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
+    list_for(&state, caller.account_id, &query)
+}
+
+/// The account's broadcasts, newest first, with their stats (the API's and the admin page's).
+pub fn list_for(state: &AppState, account: i64, query: &PageQuery) -> Result<HttpResponse> {
     let page = Page::new(query.limit, query.page)?;
     let conn = state.pool.get()?;
-    let (broadcasts, total) = store::list(&conn, caller.account_id, page)?;
+    let (broadcasts, total) = store::list(&conn, account, page)?;
     let views = broadcasts
         .iter()
         .map(|b| Ok(b.view(store::stats(&conn, b.id)?)))
@@ -143,8 +148,13 @@ pub async fn report(
     caller: ApiAccount,
     id: web::Path<i64>,
 ) -> Result<HttpResponse> {
+    report_for(&state, caller.account_id, id.into_inner())
+}
+
+/// The report of the account's broadcast `id` (the API's and the admin page's).
+pub fn report_for(state: &AppState, account: i64, id: i64) -> Result<HttpResponse> {
     let conn = state.pool.get()?;
-    let broadcast = store::get(&conn, caller.account_id, id.into_inner())?;
+    let broadcast = store::get(&conn, account, id)?;
     let counters = store::counters(&conn, broadcast.id)?;
     let minutes = match report::timeline_span(&broadcast) {
         Some(span) => store::minutes(&conn, broadcast.id, span)?,
@@ -177,12 +187,24 @@ pub async fn recipients(
     id: web::Path<i64>,
     query: web::Query<RecipientsQuery>,
 ) -> Result<HttpResponse> {
+    recipients_for(&req, &state, caller.account_id, id.into_inner(), &query)
+}
+
+/// The recipients of the account's broadcast `id`, a page or a CSV stream (the API's and
+/// the admin page's).
+pub fn recipients_for(
+    req: &HttpRequest,
+    state: &AppState,
+    account: i64,
+    id: i64,
+    query: &RecipientsQuery,
+) -> Result<HttpResponse> {
     let filter = Filter::parse(query.status.as_deref(), query.error_code.as_deref())?;
     let cursor = Cursor::parse(query.after.as_deref())?;
     let limit = Page::new(query.limit, None)?.limit as usize;
     let csv = match query.format.as_deref().map(str::trim) {
         Some("csv") => true,
-        None | Some("") | Some("json") => wants_csv(&req),
+        None | Some("") | Some("json") => wants_csv(req),
         Some(other) => {
             return Err(Error::invalid(format!(
                 "format: expected csv or json, got {other:?}"
@@ -190,7 +212,7 @@ pub async fn recipients(
         }
     };
     let pool = state.pool.clone();
-    let broadcast = store::get(&*pool.get()?, caller.account_id, id.into_inner())?.id;
+    let broadcast = store::get(&*pool.get()?, account, id)?.id;
     if !csv {
         let (page, next) = recipients::page(&*pool.get()?, broadcast, &filter, cursor, limit)?;
         return Ok(HttpResponse::Ok().json(serde_json::json!({

@@ -38,8 +38,13 @@ pub async fn list(
     caller: ApiAccount,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse> {
+    list_for(&state, caller.account_id, &query)
+}
+
+/// The account's templates with their approval (the API's and the admin page's).
+pub fn list_for(state: &AppState, account: i64, query: &PageQuery) -> Result<HttpResponse> {
     let page = Page::new(query.limit, query.page)?;
-    let (templates, total) = store::list(&*state.pool.get()?, caller.account_id, page)?;
+    let (templates, total) = store::list(&*state.pool.get()?, account, page)?;
     Ok(paged(
         templates.iter().map(store::Stored::view).collect(),
         total,
@@ -87,7 +92,11 @@ pub async fn delete(
 /// is now paused, disabled or rejected pauses. A template this server cannot send (a
 /// component or button it does not know, named placeholders) is listed as skipped.
 pub async fn sync(state: web::Data<AppState>, caller: ApiAccount) -> Result<HttpResponse> {
-    let account = caller.account_id;
+    sync_for(&state, caller.account_id).await
+}
+
+/// [`sync`] for the account (the API's and the admin page's).
+pub async fn sync_for(state: &AppState, account: i64) -> Result<HttpResponse> {
     let stored = channels::read(
         &*state.pool.get()?,
         account,

@@ -331,6 +331,9 @@ fn operations() -> Vec<Op> {
         op("get", "/admin/webhooks.js", "Admin", "The admin page's Webhooks section")
             .public()
             .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
+        op("get", "/admin/broadcasts.js", "Admin", "The admin page's Templates and Broadcasts sections")
+            .public()
+            .answers(200, "JavaScript", json!({"text/javascript": {"schema": text()}})),
         op("get", "/admin/admin.css", "Admin", "The admin page's style")
             .public()
             .answers(200, "CSS", json!({"text/css": {"schema": text()}})),
@@ -389,6 +392,18 @@ fn operations() -> Vec<Op> {
             .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 500}))
             .query("after", json!({"type": "integer", "format": "int64"}))
             .ok(json!({"type": "array", "items": reference("WebhookDelivery")})),
+        op("get", "/admin/api/templates", "Admin", "The account's templates, with their approval").session()
+            .paged().list("Template"),
+        op("post", "/admin/api/templates/sync", "Admin", "Read the templates of the WhatsApp Business Account")
+            .session()
+            .describe("As POST /v1/templates/sync. The body is any JSON object ({}), as every admin POST is JSON.")
+            .json_body_inline(json!({"type": "object"}))
+            .ok(sync_answer()).errors(&[409, 503]),
+        op("get", "/admin/api/broadcasts", "Admin", "The account's broadcasts").session().paged().list("Broadcast"),
+        op("get", "/admin/api/broadcasts/{id}/report", "Admin", "A broadcast's report").session().id("id")
+            .ok_ref("BroadcastReport"),
+        recipients(op("get", "/admin/api/broadcasts/{id}/recipients", "Admin", "A broadcast's recipients, or their CSV")
+            .session().id("id")),
         // The native API.
         op("get", "/v1/account", "Account", "The key's account: plan, limits, usage").ok_ref("Account"),
         op("get", "/v1/tags", "Contacts", "Tags with how many people carry each")
@@ -430,10 +445,7 @@ fn operations() -> Vec<Op> {
                 from the Cloud API; each template is stored by name and language with its content, category and \
                 status. Broadcasts of a template now PAUSED, DISABLED or REJECTED pause. 409 without a wabaId or \
                 when WhatsApp refuses; 503 when it cannot be reached.")
-            .ok(json!({"type": "object", "required": ["created", "updated", "skipped", "pausedBroadcasts"], "properties": {
-                "created": {"type": "integer"}, "updated": {"type": "integer"}, "pausedBroadcasts": {"type": "integer"},
-                "skipped": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": ["string", "null"]},
-                    "language": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}}))
+            .ok(sync_answer())
             .errors(&[409, 503]),
         op("get", "/v1/templates", "Templates", "List templates").paged().list("Template"),
         op("get", "/v1/templates/{id}", "Templates", "Get a template").id("id").ok_ref("Template"),
@@ -478,19 +490,8 @@ fn operations() -> Vec<Op> {
             .list("Message"),
         op("get", "/v1/broadcasts/{id}/report", "Broadcasts", "What it did: audience, funnel, failures, cost, timeline")
             .id("id").ok_ref("BroadcastReport"),
-        op("get", "/v1/broadcasts/{id}/recipients", "Broadcasts", "Its recipients, filtered, paged or as CSV")
-            .id("id")
-            .query("status", json!({"type": "string", "enum": ["", "queued", "sent", "delivered", "read", "failed", "cancelled", "replied"],
-                "description": "Where each message is now, or replied (within the reply window); empty for all."}))
-            .query("errorCode", json!({"type": "string", "maxLength": 64, "description": "Only failures with this code."}))
-            .query("after", json!({"type": "string", "pattern": r"^\s*([0-9]+\.[0-9]+)?\s*$",
-                "description": "The next of the previous page."}))
-            .query("limit", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}))
-            .query("format", json!({"type": "string", "enum": ["", "json", "csv"],
-                "description": "csv (or Accept: text/csv) streams every recipient as CSV."}))
-            .answers(200, "A page, or with format=csv the whole list", json!({
-                "application/json": {"schema": reference("Recipients")},
-                "text/csv": {"schema": {"type": "string", "description": "id,name,phoneNumber,status,errorCode,errorMessage,queuedAt,sentAt,updatedAt,repliedAt"}}})),
+        recipients(op("get", "/v1/broadcasts/{id}/recipients", "Broadcasts", "Its recipients, filtered, paged or as CSV")
+            .id("id")),
         // Event webhooks (docs/webhooks.md).
         op("post", "/v1/webhooks", "Webhooks", "Add an endpoint that events are pushed to")
             .describe("Answers 201 with the signing secret (whsec_…), shown only here and on rotation. The URL \
@@ -565,6 +566,29 @@ pub fn all() -> Map<String, Value> {
         entry[method] = body;
     }
     paths
+}
+
+/// A broadcast's recipients: filters, cursor, and a JSON page or the CSV.
+fn recipients(op: Op) -> Op {
+    op.query("status", json!({"type": "string", "enum": ["", "queued", "sent", "delivered", "read", "failed", "cancelled", "replied"],
+                "description": "Where each message is now, or replied (within the reply window); empty for all."}))
+        .query("errorCode", json!({"type": "string", "maxLength": 64, "description": "Only failures with this code."}))
+        .query("after", json!({"type": "string", "pattern": r"^\s*([0-9]+\.[0-9]+)?\s*$",
+                "description": "The next of the previous page."}))
+        .query("limit", json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}))
+        .query("format", json!({"type": "string", "enum": ["", "json", "csv"],
+                "description": "csv (or Accept: text/csv) streams every recipient as CSV."}))
+        .answers(200, "A page, or with format=csv the whole list", json!({
+                "application/json": {"schema": reference("Recipients")},
+                "text/csv": {"schema": {"type": "string", "description": "id,name,phoneNumber,status,errorCode,errorMessage,queuedAt,sentAt,updatedAt,repliedAt"}}}))
+}
+
+/// What a template sync answers.
+fn sync_answer() -> Value {
+    json!({"type": "object", "required": ["created", "updated", "skipped", "pausedBroadcasts"], "properties": {
+        "created": {"type": "integer"}, "updated": {"type": "integer"}, "pausedBroadcasts": {"type": "integer"},
+        "skipped": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": ["string", "null"]},
+            "language": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}})
 }
 
 #[cfg(test)]
