@@ -59,7 +59,7 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
         .await;
     let template = json!({"name": "promo", "language": "en", "body": "Sale today"});
     app.ok("POST", "/v1/templates", &key, Some(template)).await;
-    // A to E are reached; F's number the Cloud API refuses (131026); G opted out.
+    // A to E and H are reached; F's number the Cloud API refuses (131026); G opted out.
     let numbers = [
         "919876543210",
         "919876543211",
@@ -68,6 +68,7 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
         "919876543214",
         "14155550900",
         "919876543216",
+        "919876543217",
     ];
     for (i, n) in numbers.iter().enumerate() {
         let person = json!({"phoneNumber": format!("+{n}"), "tags": ["promo"], "optedOut": i == 6});
@@ -111,10 +112,11 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
             .unwrap_or_default()
             .to_string()
     };
-    let [a, b_, c, d, e] = [0, 1, 2, 3, 4].map(|i| wamid(numbers[i]));
+    let [a, b_, c, d, e, h] = [0, 1, 2, 3, 4, 7].map(|i| wamid(numbers[i]));
 
     // A: delivered then read, priced twice; B: read with no delivered; C: read, then a late
-    // delivered; D: sent, then failed (131049); E: sent, priced as free utility.
+    // delivered; D: sent, then failed (131049); E: sent, priced as free utility; H: sent,
+    // then failed (131026) after it was sent.
     let failed = json!({"errors": [{"code": 131049, "title": "This message was not delivered to maintain healthy ecosystem engagement.",
         "error_data": {"details": "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."}}]});
     hook(
@@ -128,6 +130,7 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
             status(&c, "delivered", json!({})),
             status(&d, "failed", failed),
             status(&e, "sent", priced("utility", false)),
+            status(&h, "failed", json!({"errors": [{"code": 131026, "title": "Message undeliverable."}]})),
         ]}),
     )
     .await;
@@ -149,19 +152,18 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
         .await;
     assert_eq!(
         report["audience"],
-        json!({"members": 7, "skipped": {"optedOut": 1, "unreachable": 0}, "messages": 6})
+        json!({"members": 8, "skipped": {"optedOut": 1, "unreachable": 0}, "messages": 7})
     );
     assert_eq!(
         report["funnel"],
-        json!({"queued": 6, "pending": 0, "sent": 5, "delivered": 3, "read": 3, "replied": 2,
-               "failed": 2, "cancelled": 0, "deliveryRate": 0.6, "readRate": 1.0, "replyRate": 0.6667}),
+        json!({"queued": 7, "pending": 0, "sent": 6, "delivered": 3, "read": 3, "replied": 2,
+               "failed": 3, "cancelled": 0, "deliveryRate": 0.5, "readRate": 1.0, "replyRate": 0.6667}),
         "{report}"
     );
     assert_eq!(
         report["failures"],
         json!([
-            {"errorCode": "131026", "count": 1,
-             "errorMessage": "WhatsApp refused the message (400 Bad Request): (#131026) Message undeliverable"},
+            {"errorCode": "131026", "count": 2, "errorMessage": "Message undeliverable."},
             {"errorCode": "131049", "count": 1,
              "errorMessage": "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."}
         ])
@@ -174,7 +176,7 @@ async fn a_broadcast_report_counts_what_the_provider_said_exactly() {
     let total = |k: &str| timeline.iter().map(|m| m[k].as_i64().unwrap()).sum::<i64>();
     assert_eq!(
         (total("sent"), total("delivered"), total("read")),
-        (5, 3, 3)
+        (6, 3, 3)
     );
     assert_eq!(report["replyWindowHours"], 72);
 
@@ -233,13 +235,13 @@ async fn recipients_filter_page_export_and_come_back_as_a_segment(
     let failed = list("status=failed").await;
     assert_eq!(
         phones(&failed),
-        ["+919876543213", "+14155550900"],
+        ["+919876543213", "+14155550900", "+919876543217"],
         "{failed}"
     );
     assert_eq!(failed["data"][0]["errorCode"], "131049");
     assert_eq!(failed["next"], Value::Null);
     let coded = list("errorCode=131026").await;
-    assert_eq!(phones(&coded), ["+14155550900"]);
+    assert_eq!(phones(&coded), ["+14155550900", "+919876543217"]);
     let replied = list("status=replied").await;
     assert_eq!(
         phones(&replied),
@@ -259,9 +261,9 @@ async fn recipients_filter_page_export_and_come_back_as_a_segment(
         }
     }
     seen.sort();
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 7);
     seen.dedup();
-    assert_eq!(seen.len(), 6, "nobody twice");
+    assert_eq!(seen.len(), 7, "nobody twice");
     let bad = app
         .call(
             "GET",
@@ -296,7 +298,7 @@ async fn recipients_filter_page_export_and_come_back_as_a_segment(
     let file = csv(false, "status=failed&format=csv").await;
     assert_eq!(file, csv(true, "status=failed").await);
     let lines: Vec<&str> = file.lines().collect();
-    assert_eq!(lines.len(), 3, "{file}");
+    assert_eq!(lines.len(), 4, "{file}");
     assert!(lines[0].starts_with("id,name,phoneNumber,status,errorCode"));
     assert!(lines[2].contains(",'+14155550900,failed,131026,"), "{file}");
     let segment = app
@@ -321,5 +323,5 @@ async fn recipients_filter_page_export_and_come_back_as_a_segment(
         .unwrap();
     assert_eq!(res.status(), 200);
     let segment: Value = res.json().await.unwrap();
-    assert_eq!(segment["memberCount"], 2, "{segment}");
+    assert_eq!(segment["memberCount"], 3, "{segment}");
 }

@@ -62,6 +62,7 @@ async fn telegram_goes_through_the_bot_api_and_its_webhook_checks_the_secret() {
     };
     let entry = text_to("999").await;
     assert_eq!(entry["status"], "failed");
+    assert_eq!(entry["errorCode"], "400", "the Bot API's own error_code");
     assert!(
         entry["errorMessage"]
             .as_str()
