@@ -352,6 +352,10 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
     };
     let options: Option<String> = r.get(15)?;
     let status = Status::from_code(r.get(8)?).map_or("unknown", Status::as_str);
+    let billable: Option<bool> = r.get(23)?;
+    let pricing = r
+        .get::<_, Option<String>>(22)?
+        .map(|category| json!({"category": category, "billable": billable.unwrap_or(true)}));
     Ok(json!({
         "id": r.get::<_, i64>(0)?.to_string(),
         "contact": {
@@ -366,10 +370,7 @@ fn view(r: &Row) -> rusqlite::Result<Value> {
         "status": status,
         "errorCode": r.get::<_, Option<String>>(20)?,
         "errorMessage": r.get::<_, Option<String>>(9)?,
-        "pricing": r.get::<_, Option<String>>(22)?.map(|category| json!({
-            "category": category,
-            "billable": r.get::<_, Option<bool>>(23).ok().flatten().unwrap_or(true),
-        })),
+        "pricing": pricing,
         "mediaUrl": r.get::<_, Option<String>>(10)?,
         "mediaFile": r.get::<_, Option<String>>(21)?,
         "mimeType": r.get::<_, Option<String>>(11)?,
@@ -428,16 +429,21 @@ pub fn provider_status(
         return Ok(false);
     };
     if let Some(pricing) = &receipt.pricing {
-        let priced: Option<Option<i64>> = conn
+        // Every status callback of a million-message broadcast comes here: a plain update,
+        // then a point read only for the first pricing (RETURNING costs a temporary table).
+        let priced = conn
             .prepare_cached(
                 "UPDATE messages SET pricing_category = ?2, billable = ?3
-                 WHERE id = ?1 AND pricing_category IS NULL RETURNING broadcast_id",
+                 WHERE id = ?1 AND pricing_category IS NULL",
             )?
-            .query_row(params![id, pricing.category, pricing.billable], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(Some(broadcast)) = priced {
+            .execute(params![id, pricing.category, pricing.billable])?;
+        let broadcast: Option<i64> = match priced {
+            0 => None,
+            _ => conn
+                .prepare_cached("SELECT broadcast_id FROM messages WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?,
+        };
+        if let Some(broadcast) = broadcast {
             tally::priced(conn, broadcast, pricing)?;
         }
     }
@@ -648,7 +654,7 @@ pub fn change(
     tally: &mut Tally,
 ) -> Result<bool> {
     // One point read, then the update: an UPDATE … RETURNING costs SQLite a temporary table
-    // per statement, which measured as a fifth of a broadcast's sending.
+    // per statement, on the path every sent message takes (docs/design.md).
     let found = conn
         .prepare_cached("SELECT status, broadcast_id FROM messages WHERE id = ?1")?
         .query_row([id], |r| {
