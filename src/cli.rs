@@ -170,6 +170,10 @@ struct ServeArgs {
     /// development and tests only: a tenant could then probe the server's network).
     #[arg(long, env = "SWITCHBOARD_ALLOW_PRIVATE_WEBHOOK_URLS")]
     allow_private_webhook_urls: bool,
+    /// A replicator (Litestream) checkpoints the WAL: this server then never runs a
+    /// checkpoint that waits for readers or truncates the WAL (docs/replication.md).
+    #[arg(long, env = "SWITCHBOARD_WAL_MANAGED_EXTERNALLY")]
+    wal_managed_externally: bool,
     /// Days a delivered webhook event (and its delivery log) is kept.
     #[arg(long, env = "SWITCHBOARD_WEBHOOK_RETENTION_DAYS", default_value_t = 7)]
     webhook_retention_days: u64,
@@ -352,6 +356,10 @@ fn serve(db: &std::path::Path, args: ServeArgs) -> anyhow::Result<()> {
         },
         opt_words: OptWords::new(&args.stop_words, &args.start_words),
         reply_window: args.reply_window_hours * 3600,
+        wal: match args.wal_managed_externally {
+            true => crate::db::WalCheckpoints::External,
+            false => crate::db::WalCheckpoints::Ours,
+        },
         webhooks: webhooks::Settings {
             policy: webhooks::outbox::Policy {
                 schedule: args.webhook_retry_schedule.clone(),

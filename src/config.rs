@@ -39,6 +39,8 @@ pub struct Config {
     pub reply_window: i64,
     /// Event webhooks: retries, retention, and which addresses they may reach.
     pub webhooks: webhooks::Settings,
+    /// Who checkpoints the WAL: this server, or a replicator such as Litestream.
+    pub wal: crate::db::WalCheckpoints,
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -66,6 +68,7 @@ impl Config {
             opt_words: OptWords::default(),
             reply_window: DEFAULT_REPLY_WINDOW_HOURS * 3600,
             webhooks: webhooks::Settings::default(),
+            wal: crate::db::WalCheckpoints::Ours,
         }
     }
 }

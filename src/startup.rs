@@ -50,7 +50,7 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: &Config) -> anyhow::Result<Application> {
-        let (pool, writer) = db::open(&config.db)?;
+        let (pool, writer) = db::open_with(&config.db, config.wal)?;
         let (epoch, today, counts) = {
             let conn = pool.get()?;
             let today = day_of(clock::now());

@@ -27,8 +27,21 @@ pub const WAKE_AT: c_int = 1000;
 /// WAL frames (about 64 MiB of 4 KiB pages) past which the writer checkpoints itself.
 pub const WRITER_TAKES_OVER: c_int = 16_000;
 
+/// Who copies the WAL back: this server's checkpointer thread, or something outside it
+/// (Litestream), with SQLite's own passive checkpoints in the commits as the fallback.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WalCheckpoints {
+    #[default]
+    Ours,
+    /// `--wal-managed-externally`: never a checkpoint that waits for readers or truncates
+    /// the WAL, so a replicator's read lock and its own checkpoints are never fought.
+    External,
+}
+
 /// The handle of the checkpointer thread; it stops when the writing connection closes.
 pub struct Checkpointer {
+    /// Set when the WAL is managed from outside: no thread, and no truncation.
+    external: bool,
     wake: mpsc::SyncSender<()>,
     truncate: Arc<AtomicBool>,
     /// Frames of the current WAL already copied back, as the last checkpoint reported.
@@ -42,6 +55,7 @@ impl Checkpointer {
         let conn = super::open_connection(path, false)?;
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         let this = Checkpointer {
+            external: false,
             wake,
             truncate: Arc::default(),
             copied: Arc::default(),
@@ -86,9 +100,26 @@ impl Checkpointer {
         Ok(this)
     }
 
+    /// For a WAL managed from outside: SQLite's own automatic checkpoint stays (PASSIVE, in
+    /// the commit that takes the WAL past 1,000 frames: it never waits for a reader, so it
+    /// never restarts the WAL under a replicator that is still reading it).
+    pub fn external() -> Checkpointer {
+        let (wake, _) = mpsc::sync_channel::<()>(1);
+        Checkpointer {
+            external: true,
+            wake,
+            truncate: Arc::default(),
+            copied: Arc::default(),
+        }
+    }
+
     /// Asks for the whole WAL to be copied back and the file truncated, once the writer
-    /// pauses (after a bulk import: until then every read consults the log).
+    /// pauses (after a bulk import: until then every read consults the log). Not when the
+    /// WAL is managed from outside: a TRUNCATE waits for readers and holds writers back.
     pub fn truncate(&self) {
+        if self.external {
+            return;
+        }
         self.truncate.store(true, Ordering::Relaxed);
         let _ = self.wake.try_send(());
     }
@@ -163,6 +194,31 @@ mod tests {
         assert!(std::fs::metadata(&wal).unwrap().len() > 0);
         checkpointer.truncate();
         wait_for("truncate", || std::fs::metadata(&wal).unwrap().len() == 0);
+    }
+
+    /// With the WAL managed from outside, SQLite's own passive checkpoints keep it bounded,
+    /// and a truncate never runs: it would wait for a replicator's reads.
+    #[test]
+    fn a_wal_managed_from_outside_is_never_truncated_and_stays_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let conn = super::super::open_connection(&path, false).unwrap();
+        conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+        let checkpointer = Checkpointer::external();
+        let wal = dir.path().join("c.db-wal");
+        let mut longest = 0;
+        for _ in 0..300 {
+            write(&conn, 20);
+            longest = longest.max(std::fs::metadata(&wal).unwrap().len());
+        }
+        // SQLite's default: a passive checkpoint past 1,000 frames, then the WAL restarts.
+        assert!(longest < 1100 * 4200, "the WAL grew to {longest} bytes");
+        checkpointer.truncate();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            std::fs::metadata(&wal).unwrap().len() > 0,
+            "never truncated"
+        );
     }
 
     #[test]

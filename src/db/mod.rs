@@ -21,6 +21,7 @@ pub use writer::Writer;
 
 use anyhow::{Context, bail};
 use checkpointer::Checkpointer;
+pub use checkpointer::WalCheckpoints;
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -91,10 +92,18 @@ impl r2d2::ManageConnection for ConnectionManager {
 
 /// Opens (creating if new) the database at `path`: schema checked, read pool and writer started.
 pub fn open(path: &Path) -> anyhow::Result<(Pool, Writer)> {
+    open_with(path, WalCheckpoints::Ours)
+}
+
+/// [`open`], with the WAL's checkpoints ours or left to a replicator (Litestream).
+pub fn open_with(path: &Path, wal: WalCheckpoints) -> anyhow::Result<(Pool, Writer)> {
     let opening = || format!("cannot open database {}", path.display());
     let mut conn = open_connection(path, false).with_context(opening)?;
     prepare_schema(&mut conn).with_context(|| format!("database {}", path.display()))?;
-    let checkpointer = Checkpointer::start(&mut conn, path).with_context(opening)?;
+    let checkpointer = match wal {
+        WalCheckpoints::Ours => Checkpointer::start(&mut conn, path).with_context(opening)?,
+        WalCheckpoints::External => Checkpointer::external(),
+    };
     let pool = r2d2::Pool::builder()
         .max_size(READ_POOL_SIZE)
         .min_idle(Some(2))
