@@ -203,9 +203,12 @@ CREATE INDEX contacts_by_instagram ON contacts (account_id, type, instagram_id)
 CREATE INDEX contacts_by_messenger ON contacts (account_id, type, messenger_id)
     WHERE messenger_id IS NOT NULL;
 
--- People per birth date, kept by the triggers below: a segment rule over age or birth date
--- alone is counted from these rows (one a day, a few thousand for a range of years)
--- instead of from every person's entry in contacts_by_birth_date (docs/design.md).
+-- People per birth date: a segment rule over age or birth date alone is counted from these
+-- rows (one a day, a few thousand for a range of years) instead of from every person's
+-- entry in contacts_by_birth_date (docs/design.md). Version 16: the code that inserts
+-- people adds them, once per date per batch (src/contacts/counters.rs); the triggers below
+-- follow updates and deletes. Their decrements are upserts too: an import updating a
+-- person its own batch inserted runs before the batch's sums are written.
 CREATE TABLE birth_date_counts (
     account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     type       INTEGER NOT NULL,
@@ -213,30 +216,26 @@ CREATE TABLE birth_date_counts (
     n          INTEGER NOT NULL,
     PRIMARY KEY (account_id, type, birth_date)
 ) WITHOUT ROWID;
-CREATE TRIGGER contacts_count_birth_date AFTER INSERT ON contacts
-    WHEN new.birth_date IS NOT NULL BEGIN
-    INSERT INTO birth_date_counts VALUES (new.account_id, new.type, new.birth_date, 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-END;
 CREATE TRIGGER contacts_uncount_birth_date AFTER DELETE ON contacts
     WHEN old.birth_date IS NOT NULL BEGIN
-    UPDATE birth_date_counts SET n = n - 1
-    WHERE account_id = old.account_id AND type = old.type AND birth_date = old.birth_date;
+    INSERT INTO birth_date_counts VALUES (old.account_id, old.type, old.birth_date, -1)
+        ON CONFLICT DO UPDATE SET n = n - 1;
 END;
 CREATE TRIGGER contacts_recount_birth_date AFTER UPDATE OF birth_date ON contacts
     WHEN old.birth_date IS NOT new.birth_date BEGIN
-    UPDATE birth_date_counts SET n = n - 1
-    WHERE old.birth_date IS NOT NULL AND account_id = old.account_id AND type = old.type
-      AND birth_date = old.birth_date;
+    INSERT INTO birth_date_counts SELECT old.account_id, old.type, old.birth_date, -1
+        WHERE old.birth_date IS NOT NULL
+        ON CONFLICT DO UPDATE SET n = n - 1;
     INSERT INTO birth_date_counts SELECT new.account_id, new.type, new.birth_date, 1
         WHERE new.birth_date IS NOT NULL
         ON CONFLICT DO UPDATE SET n = n + 1;
 END;
 
--- Version 7: people per stage and gender, for those with either set, kept by the triggers
--- below: a rule over stage and gender alone that nobody without both matches is summed
--- from these rows (a few per account) instead of counted from contacts_by_stage, one entry
--- per person (docs/design.md). '' stands for none (neither may be stored empty).
+-- Version 7: people per stage and gender, for those with either set: a rule over stage and
+-- gender alone that nobody without both matches is summed from these rows (a few per
+-- account) instead of counted from contacts_by_stage, one entry per person
+-- (docs/design.md). '' stands for none (neither may be stored empty). Inserts are counted
+-- as birth dates are (version 16); the triggers below follow updates and deletes.
 CREATE TABLE stage_gender_counts (
     account_id    INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     type          INTEGER NOT NULL,
@@ -245,24 +244,18 @@ CREATE TABLE stage_gender_counts (
     n             INTEGER NOT NULL,
     PRIMARY KEY (account_id, type, contact_stage, gender)
 ) WITHOUT ROWID;
-CREATE TRIGGER contacts_count_stage AFTER INSERT ON contacts
-    WHEN new.contact_stage IS NOT NULL OR new.gender IS NOT NULL BEGIN
-    INSERT INTO stage_gender_counts VALUES (new.account_id, new.type,
-        coalesce(new.contact_stage, ''), coalesce(new.gender, ''), 1)
-        ON CONFLICT DO UPDATE SET n = n + 1;
-END;
 CREATE TRIGGER contacts_uncount_stage AFTER DELETE ON contacts
     WHEN old.contact_stage IS NOT NULL OR old.gender IS NOT NULL BEGIN
-    UPDATE stage_gender_counts SET n = n - 1
-    WHERE account_id = old.account_id AND type = old.type
-      AND contact_stage = coalesce(old.contact_stage, '') AND gender = coalesce(old.gender, '');
+    INSERT INTO stage_gender_counts VALUES (old.account_id, old.type,
+        coalesce(old.contact_stage, ''), coalesce(old.gender, ''), -1)
+        ON CONFLICT DO UPDATE SET n = n - 1;
 END;
 CREATE TRIGGER contacts_recount_stage AFTER UPDATE OF contact_stage, gender ON contacts
     WHEN old.contact_stage IS NOT new.contact_stage OR old.gender IS NOT new.gender BEGIN
-    UPDATE stage_gender_counts SET n = n - 1
-    WHERE (old.contact_stage IS NOT NULL OR old.gender IS NOT NULL)
-      AND account_id = old.account_id AND type = old.type
-      AND contact_stage = coalesce(old.contact_stage, '') AND gender = coalesce(old.gender, '');
+    INSERT INTO stage_gender_counts SELECT old.account_id, old.type,
+        coalesce(old.contact_stage, ''), coalesce(old.gender, ''), -1
+        WHERE old.contact_stage IS NOT NULL OR old.gender IS NOT NULL
+        ON CONFLICT DO UPDATE SET n = n - 1;
     INSERT INTO stage_gender_counts SELECT new.account_id, new.type,
         coalesce(new.contact_stage, ''), coalesce(new.gender, ''), 1
         WHERE new.contact_stage IS NOT NULL OR new.gender IS NOT NULL

@@ -9,7 +9,8 @@ import_baseline() {
   start=$(date +%s.%N)
   sqlite3 "$2" >/dev/null <<SQL
 PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
-CREATE TABLE contacts (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
+CREATE TABLE contacts (firstName TEXT, lastName TEXT, phoneNumber TEXT, email TEXT, gender TEXT,
+                       birthDate TEXT, contactStage TEXT, tags TEXT, city TEXT, country TEXT);
 CREATE UNIQUE INDEX contacts_phone ON contacts (phoneNumber);
 .mode csv
 .import --skip 1 $1 contacts
@@ -32,35 +33,33 @@ SQL
 }
 
 # SQLite's own floor for an import into the server's schema: the rows of a CSV from
-# gen_contacts.py and their tag links, written by INSERT … SELECT from staged copies (staging
-# untimed) into DB, a new Switchboard database whose account 1 receives them (foreign keys
-# on, WAL, synchronous=FULL, one transaction). No parsing, validation or lookups: what the
+# gen_contacts.py (every field of a real export) and their tag links, written by
+# INSERT … SELECT from staged copies (staging untimed) into DB, a new Switchboard database
+# whose account 1 receives them (foreign keys on, WAL, synchronous=FULL, one transaction). No parsing, validation or lookups: what the
 # B-trees of the contacts table, its indexes and contact_tags cost alone.
-# Usage: import_floor CSV DB ROWS. Prints rows/s.
+# Usage: [PRAGMAS=sql] import_floor CSV DB ROWS (PRAGMAS: more pragmas for the timed
+# insert). Prints rows/s.
 import_floor() {
   local start end
   sqlite3 "$2" >/dev/null <<SQL
-CREATE TABLE stage (phoneNumber TEXT, email TEXT, tags TEXT, city TEXT, orders TEXT, member TEXT);
+CREATE TABLE stage (firstName, lastName, phoneNumber, email, gender, birthDate, contactStage, tags, city, country);
 .mode csv
 .import --skip 1 $1 stage
-INSERT INTO tags (account_id, name)
-  SELECT 1, tag FROM (SELECT substr(tags, 1, instr(tags, ';') - 1) AS tag FROM stage
-                      UNION SELECT substr(tags, instr(tags, ';') + 1) FROM stage);
+ALTER TABLE stage ADD COLUMN tag_names TEXT NOT NULL DEFAULT '[]';
+UPDATE stage SET tag_names = json('["' || replace(tags, ';', '","') || '"]') WHERE tags <> '';
+INSERT INTO tags (account_id, name) SELECT DISTINCT 1, j.value FROM stage, json_each(stage.tag_names) j;
 CREATE TABLE links AS
-  SELECT s.rowid AS contact_id, t.id AS tag_id FROM stage s JOIN tags t
-  ON t.account_id = 1 AND t.name IN (substr(s.tags, 1, instr(s.tags, ';') - 1),
-                                     substr(s.tags, instr(s.tags, ';') + 1))
-  ORDER BY 1, 2;
-ALTER TABLE stage ADD COLUMN tag_names TEXT;
-UPDATE stage SET tag_names = json_array(substr(tags, 1, instr(tags, ';') - 1),
-                                        substr(tags, instr(tags, ';') + 1));
+  SELECT s.rowid AS contact_id, t.id AS tag_id FROM stage s, json_each(s.tag_names) j
+  JOIN tags t ON t.account_id = 1 AND t.name = j.value ORDER BY 1, 2;
 SQL
   start=$(date +%s.%N)
   sqlite3 "$2" >/dev/null <<SQL
-PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;
+PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; ${PRAGMAS:-}
 BEGIN;
-INSERT INTO contacts (id, account_id, type, phone, email, a1, a2, a3, tag_names, created_at, updated_at)
-  SELECT rowid, 1, 0, phoneNumber, email, city, CAST(orders AS INTEGER), member = 'true', tag_names, 0, 0
+INSERT INTO contacts (id, account_id, type, name, first_name, last_name, phone, email, gender,
+                      birth_date, contact_stage, a1, a2, tag_names, created_at, updated_at)
+  SELECT rowid, 1, 0, firstName || ' ' || lastName, firstName, lastName, phoneNumber, email, gender,
+         birthDate, contactStage, city, country, tag_names, 0, 0
   FROM stage ORDER BY rowid;
 INSERT INTO contact_tags (contact_id, tag_id, type) SELECT contact_id, tag_id, 0 FROM links ORDER BY rowid;
 COMMIT;

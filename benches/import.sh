@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Import benchmark (issue 3): N generated contacts (phone, email, 2 tags, 3 attributes) as one
+# Import benchmark (issues 3, 27): N generated contacts shaped like a real export (benches/gen_contacts.py) as one
 # CSV through POST /v1/contacts/import on a release server, against sqlite3's own `.import`
 # of the same file into a plain table with an index on phone, and beside SQLite's own floor for
 # our schema (benches/baselines.sh, import_floor), in the same run. Then the
@@ -25,8 +25,9 @@ body=$work/contacts.csv type=text/csv
 if [ -n "${JSON:-}" ]; then
   python3 - "$work/contacts.csv" > "$work/contacts.json" <<'PY'
 import csv, json, sys
-rows = [{"phoneNumber": r["phoneNumber"], "email": r["email"], "tags": r["tags"].split(";"),
-         "attributes": {"city": r["city"], "orders": int(r["orders"]), "member": r["member"] == "true"}}
+fields = ["firstName", "lastName", "phoneNumber", "email", "gender", "birthDate", "contactStage"]
+rows = [{**{f: r[f] for f in fields}, "tags": [t for t in r["tags"].split(";") if t],
+         "attributes": {"city": r["city"], "country": r["country"]}}
         for r in csv.DictReader(open(sys.argv[1]))]
 json.dump(rows, sys.stdout)
 PY

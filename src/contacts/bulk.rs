@@ -1,6 +1,7 @@
 //! SQL for imports and exports: batches of rows upserted in one writer job, and pages of
 //! people read in id order for a streaming export.
 
+use super::counters::Inserted;
 use super::import::{Failure, Row};
 use super::model::{AttrKind, AttrValue, MAX_ATTRIBUTES, PersonChanges, PersonType};
 use super::store::{
@@ -13,6 +14,7 @@ use crate::fields::Patch;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 
@@ -76,6 +78,7 @@ pub fn upsert(
     }
     fresh.flush(&batch, &mut outcome, &mut tags)?;
     tags.write(conn, kind)?;
+    batch.inserted.borrow_mut().write(conn, account_id, kind)?;
     accounts::count_stored(conn, account_id, outcome.created as i64, 0)?;
     Ok(outcome)
 }
@@ -88,6 +91,8 @@ struct Batch<'a> {
     now: Timestamp,
     slots: &'a HashMap<String, usize>,
     sql: BulkSql,
+    /// The people the batch's bulk statements inserted, counted (`insert_row` counts its own).
+    inserted: RefCell<Inserted>,
 }
 
 impl<'a> Batch<'a> {
@@ -107,6 +112,7 @@ impl<'a> Batch<'a> {
             now,
             slots,
             sql,
+            inserted: RefCell::default(),
         }
     }
 
@@ -157,6 +163,9 @@ impl<'a> Batch<'a> {
             let mut stmt = conn.prepare_cached(sql)?;
             self.sql.bind(&mut stmt, self, existing, changes)?;
             stmt.raw_execute().map_err(conflict)?;
+            if created {
+                self.inserted.borrow_mut().add(changes);
+            }
             (
                 existing.unwrap_or_else(|| conn.last_insert_rowid()),
                 created,
@@ -226,6 +235,7 @@ impl Fresh {
         for (row, (id, inserted)) in self.rows.drain(..).zip((first..).zip(inserted)) {
             if inserted {
                 outcome.created += 1;
+                batch.inserted.borrow_mut().add(&row.changes);
                 tags.add(conn, batch.account_id, id, &row.changes, Whose::Fresh)?;
             } else {
                 batch.apply(row, outcome, tags)?;
@@ -322,6 +332,7 @@ fn upsert_all(
         upserted.push((id, new));
     }
     tags.write(conn, kind)?;
+    batch.inserted.borrow_mut().write(conn, account_id, kind)?;
     let created = upserted.iter().filter(|(_, new)| *new).count();
     accounts::count_stored(conn, account_id, created as i64, 0)?;
     Ok(upserted)

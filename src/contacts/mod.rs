@@ -2,6 +2,7 @@
 //! `type`, served under `/v1/contacts` and `/v1/clients`; their tags and custom attributes.
 
 pub mod bulk;
+pub mod counters;
 pub mod export;
 pub mod gate;
 pub mod import;

@@ -5,6 +5,7 @@
 //! maps each account's attribute names to a column and a kind. Column names are only ever
 //! built from those slot numbers, never from input; every value is a bound parameter.
 
+use super::counters::Inserted;
 use super::model::{
     AttrKey, AttrKind, AttrValue, MAX_ATTRIBUTES, Person, PersonChanges, PersonType,
 };
@@ -290,7 +291,8 @@ fn assignments(
         .collect()
 }
 
-/// Inserts the row of a checked change (its caller counts it against the account's quota).
+/// Inserts the row of a checked change, and counts it by birth date, stage and gender (its
+/// caller counts it against the account's quota).
 pub(super) fn insert_row(
     conn: &Connection,
     account_id: i64,
@@ -326,7 +328,11 @@ pub(super) fn insert_row(
     conn.prepare_cached(&sql)?
         .execute(params_from_iter(values))
         .map_err(|e| conflict(conn, account_id, kind, changes, e))?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    let mut counted = Inserted::default();
+    counted.add(changes);
+    counted.write(conn, account_id, kind)?;
+    Ok(id)
 }
 
 pub(super) fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {

@@ -249,6 +249,11 @@ mod tests {
                                    WHEN 3 THEN 'Customer' ELSE 'Churned' END,
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Male' WHEN 2 THEN 'Female'
                                    ELSE 'Other' END, 0, 0 FROM n;
+             -- What the code that inserts people adds (contacts::counters).
+             INSERT INTO stage_gender_counts
+                 SELECT account_id, type, coalesce(contact_stage, ''), coalesce(gender, ''), 1
+                 FROM contacts WHERE contact_stage IS NOT NULL OR gender IS NOT NULL
+                 ON CONFLICT DO UPDATE SET n = n + 1;
              UPDATE contacts SET contact_stage = 'LEAD' WHERE id % 11 = 1;
              UPDATE contacts SET contact_stage = NULL WHERE id % 13 = 2;
              UPDATE contacts SET contact_stage = 'Lead', gender = 'Female' WHERE id % 17 = 0;

@@ -239,8 +239,9 @@ pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result
     Ok(HttpResponse::Ok().json(tags))
 }
 
-/// Bodies of imports (docs/api.md).
-pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+/// Bodies of imports (docs/api.md): a real export of a million people with every field
+/// filled is about 100 MiB.
+pub const IMPORT_LIMIT: usize = 128 * 1024 * 1024;
 /// People per chunk of an export.
 const EXPORT_PAGE: u32 = 2_000;
 
@@ -272,7 +273,7 @@ pub async fn import(
     };
     // Before the body is read: a refused import costs nothing.
     let place = state.imports.enter(caller.account_id)?;
-    // To a file, not memory: a 64 MiB body would be most of the server's memory budget.
+    // To a file, not memory: an import body may be larger than the server's memory budget.
     let mut body = spool::to_file(payload, IMPORT_LIMIT, &state.uploads).await?;
 
     let (account, now) = (caller.account_id, clock::now());

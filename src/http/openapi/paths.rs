@@ -252,7 +252,7 @@ fn people(prefix: &str, tag: &str) -> Vec<Op> {
             .describe("CSV with a header row naming the fields (other columns become attributes; tags split on ';'), \
                 or a JSON array of people as POST takes them (Content-Type: application/json; PersonInput each). Upserts by externalId, then phoneNumber. Good rows are \
                 stored even when others fail; failedCount counts the failed rows and the first 1,000 are listed with \
-                their numbers. Up to 64 MiB. One import at a time per account (429 with Retry-After).")
+                their numbers. Up to 128 MiB. One import at a time per account (429 with Retry-After).")
             .answers(200, "What was created, updated and refused", json!({"application/json": {"schema": reference("ImportResult")}}))
             .csv_body()
             .errors(&[415, 429])
