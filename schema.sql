@@ -185,16 +185,14 @@ CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHER
 CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
     WHERE external_id IS NOT NULL;
 CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
--- Segment rules over stage and gender, and over age or birth date, count from these
--- indexes alone instead of scanning every row (BENCHMARKS.md).
-CREATE INDEX contacts_by_stage ON contacts (account_id, type, contact_stage, gender);
-CREATE INDEX contacts_by_birth_date ON contacts (account_id, type, birth_date)
-    WHERE birth_date IS NOT NULL;
 -- An account's people in id order (lists, keyset pages, the import's appends), carrying
--- the first eight custom attributes the account uses: rules over those scan this narrow
--- copy instead of the wide rows.
-CREATE INDEX contacts_by_attributes
-    ON contacts (account_id, type, id, a1, a2, a3, a4, a5, a6, a7, a8);
+-- the stage, gender and birth date and the first eight custom attributes the account uses:
+-- rules over those scan this narrow copy instead of the wide rows. Version 17: it replaced
+-- an index by stage and one by birth date, whose keys arrive in no order and cost an import
+-- more than any other (BENCHMARKS.md, import costs); counts over those fields alone are
+-- summed from the counters below.
+CREATE INDEX contacts_by_attributes ON contacts (account_id, type, id,
+    contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8);
 -- Incoming messages find their sender by channel id (phones have contacts_by_phone).
 CREATE INDEX contacts_by_telegram ON contacts (account_id, type, telegram_id)
     WHERE telegram_id IS NOT NULL;
@@ -205,7 +203,7 @@ CREATE INDEX contacts_by_messenger ON contacts (account_id, type, messenger_id)
 
 -- People per birth date: a segment rule over age or birth date alone is counted from these
 -- rows (one a day, a few thousand for a range of years) instead of from every person's
--- entry in contacts_by_birth_date (docs/design.md). Version 16: the code that inserts
+-- entry in contacts_by_attributes (docs/design.md). Version 16: the code that inserts
 -- people adds them, once per date per batch (src/contacts/counters.rs); the triggers below
 -- follow updates and deletes. Their decrements are upserts too: an import updating a
 -- person its own batch inserted runs before the batch's sums are written.
@@ -233,7 +231,7 @@ END;
 
 -- Version 7: people per stage and gender, for those with either set: a rule over stage and
 -- gender alone that nobody without both matches is summed from these rows (a few per
--- account) instead of counted from contacts_by_stage, one entry per person
+-- account) instead of counted from contacts_by_attributes, one entry per person
 -- (docs/design.md). '' stands for none (neither may be stored empty). Inserts are counted
 -- as birth dates are (version 16); the triggers below follow updates and deletes.
 CREATE TABLE stage_gender_counts (

@@ -157,18 +157,22 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
     })
 }
 
-/// The value slots `contacts_by_attributes` carries beside the account, type and id
-/// (schema.sql).
+/// The value slots `contacts_by_attributes` carries beside the account, type, id, stage,
+/// gender and birth date (schema.sql).
 pub const NARROW_SLOTS: usize = 8;
 
-/// Whether every condition of `rule` (at any depth, with any logic) reads a custom
-/// attribute among the first [`NARROW_SLOTS`]: such a rule is counted from the narrow
-/// index alone, and any range of ids from it.
-pub fn only_narrow_attributes(rule: &Rule, keys: &[AttrKey]) -> bool {
-    every_condition(
-        rule,
-        &|c| matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),
-    )
+/// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
+/// narrow index: the stage, the gender, the birth date (or age), or a custom attribute
+/// among the first [`NARROW_SLOTS`]. Such a rule is counted from that index alone, and
+/// any range of ids from it.
+pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
+    every_condition(rule, &|c| match &c.attribute {
+        Attribute::Builtin(b) => matches!(
+            b,
+            Builtin::ContactStage | Builtin::Gender | Builtin::Age | Builtin::BirthDate
+        ),
+        _ => matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),
+    })
 }
 
 /// Whether every condition of `rule` (at any depth, with any logic) reads the stage or

@@ -418,7 +418,7 @@ fn only_rules_that_nobody_without_a_birth_date_meets_count_by_day() {
 }
 
 #[test]
-fn only_rules_over_the_first_eight_attributes_read_the_narrow_index_alone() {
+fn only_rules_over_the_narrow_index_columns_read_it_alone() {
     let key = |slot: usize, name: &str| AttrKey {
         slot,
         name: name.into(),
@@ -427,7 +427,7 @@ fn only_rules_over_the_first_eight_attributes_read_the_narrow_index_alone() {
     let keys = [key(1, "orders"), key(8, "score"), key(9, "late")];
     let cond = |a: &str| json!({"attribute": a, "operator": ">", "value": 3});
     let narrow =
-        |groups: Value| only_narrow_attributes(&Rule::parse(&groups, None, "").unwrap(), &keys);
+        |groups: Value| only_narrow_columns(&Rule::parse(&groups, None, "").unwrap(), &keys);
     assert!(narrow(
         json!([{"conditions": [cond("orders"), cond("SCORE")]}])
     ));
@@ -437,8 +437,12 @@ fn only_rules_over_the_first_eight_attributes_read_the_narrow_index_alone() {
     assert!(!narrow(
         json!([{"conditions": [cond("orders"), cond("late")]}])
     ));
-    assert!(!narrow(
-        json!([{"conditions": [cond("orders"), cond("age")]}])
-    ));
+    // The stage, gender and birth date are in the index too.
+    let stage = json!({"attribute": "contactStage", "operator": "==", "value": "Lead"});
+    assert!(narrow(json!([
+        {"logic": "or", "conditions": [cond("orders"), {"conditions": [cond("age"), stage]}]}
+    ])));
+    let email = json!({"attribute": "email", "operator": "contains", "value": "x"});
+    assert!(!narrow(json!([{"conditions": [cond("orders"), email]}])));
     assert!(!narrow(json!([{"conditions": [cond("unknown")]}])));
 }

@@ -1,9 +1,9 @@
 //! How many people a segment has now: the planner that picks the cheapest way to count a
 //! rule (a tag's own count, the people per stage and gender or per birth date, two halves
-//! of the narrow attribute index at once, or the rows), each checked against a row-by-row
+//! of the narrow index at once, or the rows), each checked against a row-by-row
 //! count in the tests.
 
-use super::compile::{only_birth_dates, only_narrow_attributes, only_stage_and_gender, only_tags};
+use super::compile::{only_birth_dates, only_narrow_columns, only_stage_and_gender, only_tags};
 use super::store::{Ready, Segment, problem, ready_or_409};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
@@ -37,18 +37,20 @@ pub fn count(
     if let Some(names) = rule.and_then(only_tags) {
         return count_tagged(conn, account_id, segment.kind, &names);
     }
-    if let (Some(rule), Some(pool)) = (rule, spare)
-        && only_narrow_attributes(rule, &keys)
-    {
-        let (kind, split) = (segment.kind, SPLIT_IDS);
-        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
-    }
     if rule.is_some_and(only_stage_and_gender)
         && let Some(count) = count_by_stage(conn, account_id, segment.kind, &condition, &params)?
     {
         return Ok(count);
     }
-    let sql = if rule.is_some_and(only_birth_dates) {
+    let birth_dates = rule.is_some_and(only_birth_dates);
+    if let (Some(rule), Some(pool)) = (rule, spare)
+        && !birth_dates
+        && only_narrow_columns(rule, &keys)
+    {
+        let (kind, split) = (segment.kind, SPLIT_IDS);
+        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
+    }
+    let sql = if birth_dates {
         format!(
             "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
              WHERE c.account_id = ? AND c.type = ? AND {condition}"
@@ -113,7 +115,7 @@ fn count_by_stage(
     ))
 }
 
-/// Everyone of `kind` meeting `condition` (over custom attributes the narrow index carries),
+/// Everyone of `kind` meeting `condition` (over columns the narrow index carries),
 /// counted from that index. A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
 /// halves read at once, the upper one by a second reader from `pool` on its own thread,
 /// when one is free: each core of a small server then scans half (see BENCHMARKS.md, "Segment
@@ -318,8 +320,12 @@ mod tests {
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
-             INSERT INTO contacts (id, account_id, type, a1, a2, created_at, updated_at)
-                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0, i % 50, i % 2, 0, 0 FROM n;",
+             INSERT INTO contacts (id, account_id, type, a1, a2, contact_stage, gender,
+                                   birth_date, created_at, updated_at)
+                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0, i % 50, i % 2,
+                        CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
+                        CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
+                        CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;",
         )
         .unwrap();
         let reader = pool.get().unwrap();
@@ -330,6 +336,16 @@ mod tests {
                 vec![Sql::Integer(5), Sql::Integer(1)],
             ),
             ("c.a1 = ?", vec![Sql::Integer(99)]),
+            // The built-in columns the narrow index carries, in an OR.
+            (
+                "(c.a1 = ? OR (c.gender = ? AND c.contact_stage = ?) OR c.birth_date < ?)",
+                vec![
+                    Sql::Integer(7),
+                    Sql::Text("Other".into()),
+                    Sql::Text("lead".into()),
+                    Sql::Text("1920-01-01".into()),
+                ],
+            ),
         ] {
             for (account, kind) in [
                 (1, PersonType::Contact),
