@@ -8,14 +8,15 @@
 #     hello-world (benches/tools/hello.rs) driven by the same wrk script, three alternating rounds;
 #  2. POST /v1/contacts with unique bodies (64 connections, synchronous=FULL), then a check
 #     that every 200 is stored; against one-row transactions into SQLite from 64 threads;
-#  3. /count of dynamic segments over indexed fields and tags, and over five custom-attribute
-#     conditions (median of 11), against sqlite3's hand-written count(*) over a plain table
-#     of the same people (median of 5); the counts must agree;
+#  3. /count of dynamic segments over indexed fields and tags, over five custom-attribute
+#     conditions, and ten rules of up to five conditions in AND/OR shapes over built-in
+#     fields and custom attributes (median of 11), against sqlite3's hand-written count(*)
+#     over a plain table of the same people (median of 5); the counts must agree;
 #  4. fan-out of a WhatsApp template broadcast to a segment of everyone (unpaced, sandbox
 #     transport), against sqlite3 INSERT … SELECT of the same rows; then its report (median
 #     of 21) against its own view, which counts its messages by status;
-#  5. CSV import of N generated contacts (benches/gen_contacts.py) over HTTP into a second
-#     account, against sqlite3 .import of the same file into a plain indexed table, and
+#  5. CSV import of N contacts shaped like a real export (benches/gen_contacts.py) over HTTP
+#     into a second account, against sqlite3 .import of the same file into a plain indexed table, and
 #     beside SQLite's own floor for our schema (INSERT … SELECT of the same rows and links);
 #  6. event webhooks: an endpoint listening to every event on a local receiver
 #     (benches/tools/webhook_sink.rs), then the broadcast of step 4 again: its fan-out
@@ -168,6 +169,30 @@ cases=(
   "indexed|age 30 to 40|$(cond age '>=' 30),$(cond age '<=' 40)|birth >= '$oldest' AND birth <= '$youngest'"
   "custom|5 custom-attribute conditions|$(cond plan != '"free"'),$(cond member == true),$(cond orders '>=' 20),$(cond orders '<' 50),$(cond city in '["Pune","Mumbai","Delhi"]')|plan <> 'free' AND member = 1 AND orders >= 20 AND orders < 50 AND city IN ('Pune','Mumbai','Delhi')"
 )
+# Ten rules of up to five conditions in AND/OR shapes over built-in fields and custom
+# attributes (issue 27): each must count within 100 ms at a million people, and agree with
+# count(*) over the plain table. group() nests conditions under a logic.
+group() { local logic=$1; shift; printf '{"logic":"%s","conditions":[%s]}' "$logic" "$(IFS=,; echo "$*")"; }
+read -r age50 age25 age61 <<<"$(py "
+import datetime
+t = datetime.datetime.now(datetime.timezone.utc).date()
+def back(y):
+    try: return t.replace(year=t.year - y)
+    except ValueError: return t.replace(year=t.year - y, day=28)
+print(back(50), back(25), back(61))")"
+rules=(
+  "city Pune or (Other and Customer)|$(group or "$(cond city == '"Pune"')" "$(group and "$(cond gender == '"Other"')" "$(cond contactStage == '"Customer"')")")|city = 'Pune' OR (gender = 'Other' AND stage = 'Customer')"
+  "age 30 to 40 and plan pro|$(group and "$(cond age '>=' 30)" "$(cond age '<=' 40)" "$(cond plan == '"pro"')")|birth >= '$oldest' AND birth <= '$youngest' AND plan = 'pro'"
+  "Lead, 20+ orders, member|$(group and "$(cond contactStage == '"Lead"')" "$(cond orders '>=' 20)" "$(cond member == true)")|stage = 'Lead' AND orders >= 20 AND member = 1"
+  "(Female or Male) in two cities under 10 orders|$(group and "$(group or "$(cond gender == '"Female"')" "$(cond gender == '"Male"')")" "$(cond city in '["Mumbai","Delhi"]')" "$(cond orders '<' 10)")|(gender = 'Female' OR gender = 'Male') AND city IN ('Mumbai','Delhi') AND orders < 10"
+  "tag vip or 55+ orders|$(group or "$(cond tags has '"vip"')" "$(cond orders '>' 55)")|tags LIKE '%;vip;%' OR orders > 55"
+  "not Churned, 50+, paid, not a member|$(group and "$(cond contactStage != '"Churned"')" "$(cond age '>=' 50)" "$(cond plan != '"free"')" "$(cond member == false)")|stage <> 'Churned' AND birth <= '$age50' AND plan <> 'free' AND member = 0"
+  "(Pune, 50+ orders) or (Kochi, under 5) or Subscriber|$(group or "$(group and "$(cond city == '"Pune"')" "$(cond orders '>' 50)")" "$(group and "$(cond city == '"Kochi"')" "$(cond orders '<' 5)")" "$(cond contactStage == '"Subscriber"')")|(city = 'Pune' AND orders > 50) OR (city = 'Kochi' AND orders < 5) OR stage = 'Subscriber'"
+  "tag newsletter, Female, under 25|$(group and "$(cond tags has '"newsletter"')" "$(cond gender == '"Female"')" "$(cond age '<' 25)")|tags LIKE '%;newsletter;%' AND gender = 'Female' AND birth > '$age25'"
+  "phone +91990 and Customer|$(group and "$(cond phoneNumber starts_with '"+91990"')" "$(cond contactStage == '"Customer"')")|phone LIKE '+91990%' AND stage = 'Customer'"
+  "(member or team) and (Other or Lead) and over 60|$(group and "$(group or "$(cond member == true)" "$(cond plan == '"team"')")" "$(group or "$(cond gender == '"Other"')" "$(cond contactStage == '"Lead"')")" "$(cond age '>' 60)")|(member = 1 OR plan = 'team') AND (gender = 'Other' OR stage = 'Lead') AND birth <= '$age61'"
+)
+for rule in "${rules[@]}"; do cases+=("rule|$rule"); done
 for case in "${cases[@]}"; do
   IFS='|' read -r kind name conditions sql <<<"$case"
   id=$(api -d "{\"name\":\"$name\",\"groups\":[{\"conditions\":[$conditions]}]}" "$url/v1/segments" \
@@ -179,7 +204,7 @@ for case in "${cases[@]}"; do
   [ "$count" = "$expected" ] || { echo "$name: /count says $count, sqlite3 $expected"; exit 1; }
   base=$(for _ in $(seq 5); do printf '.timer on\nSELECT count(*) FROM people WHERE %s;\n' "$sql" | sqlite3 "$work/plain.db" \
     | awk '/Run Time/ {print $4}'; done | sort -n | sed -n 3p | awk '{printf "%.1f", $1*1000}')
-  limit=$([ "$kind" = indexed ] && echo 10 || echo 150)
+  limit=$(case $kind in indexed) echo 10 ;; rule) echo 100 ;; *) echo 150 ;; esac)
   row "/count: $name ($(n "$count") members)" "$ms ms" "$base ms (count(*))" "$(py "print(f'{$ms/max($base,0.1):.2f}')")" \
     "≤ $limit ms" "$(py "print('yes' if $ms <= $limit else 'no')")"
 done
@@ -236,7 +261,8 @@ created=$(echo "$answer" | py 'import json,sys; a=json.load(sys.stdin); print(a[
 ours=$(py "print(f'{$n/($end-$start):.0f}')")
 row "CSV import of $(n "$n") contacts over HTTP" "$(n "$ours") rows/s" \
   "$(n "$base") rows/s (sqlite3 .import); SQLite's floor for our schema (INSERT … SELECT, no parsing): $(n "$floor") rows/s, ours $(py "print(f'{$ours/$floor:.2f}')") of it" \
-  "$(py "print(f'{$ours/$base:.2f}')")" '≥ 300,000/s' "$(py "print('yes' if $ours >= 300000 else 'no')")"
+  "$(py "print(f'{$ours/$base:.2f}')")" '≥ 150,000/s and ≥ 0.8 × the floor' \
+  "$(py "print('yes' if $ours >= 150000 and $ours >= 0.8 * $floor else 'no')")"
 
 # 6. Event webhooks, every event to a local receiver.
 sink_port=$((port + 2))
