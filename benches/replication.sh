@@ -40,20 +40,7 @@ key=$($bin --db "$work/a.db" demo --contacts "$n" --email bench@example.com | ta
 cp "$work/a.db" "$work/b.db"
 cp "$work/a.db" "$work/c.db"
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
-cat > "$work/post.lua" <<LUA
-local n = 0
-local thread_id = 0
-setup = function(thread) thread_id = thread_id + 1; thread:set("tid", thread_id) end
-wrk.method = "POST"
-wrk.headers["x-api-key"] = "$key"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  local id = tid .. "-" .. os.time() .. "-" .. n
-  return wrk.format(nil, "/v1/contacts", nil,
-    '{"externalId":"bench-' .. id .. '","name":"Bench ' .. id .. '","tags":["bench"],"attributes":{"source":"wrk"}}')
-end
-LUA
+export SB_KEY=$key  # for benches/post.lua
 
 # Starts the server on database $1, alone or (with $2 = litestream) under Litestream.
 start() {
@@ -88,7 +75,7 @@ rpos=(); rtos=(); restores=(); losts=()
 for kill in 1 2 3; do
   start "$work/c.db" litestream
   settled "$work/c.db"
-  wrk -t2 -c64 -d"$((secs + 5))s" -s "$work/post.lua" "$url" >/dev/null 2>&1 &
+  wrk -t2 -c64 -d"$((secs + 5))s" -s benches/post.lua "$url" >/dev/null 2>&1 &
   python3 - "$url" "$key" "$work/marks.$kill" "$kill" 2>/dev/null <<'PY' &
 import http.client, json, sys, time
 host, key, path, run = sys.argv[1].removeprefix("http://"), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -158,7 +145,7 @@ for round in 1 2; do
     [ "$created" = "$n" ] || { echo "the import created $created"; exit 1; }
     imports[$mode]+="$(py "print(round($n/($t1-$t0)))") "
     wals[$mode]+="$(py "print(round($(cat "$work/wal") / 1048576))") "
-    posts[$mode]+="$(wrk -t2 -c64 -d"${secs}s" -s "$work/post.lua" "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}') "
+    posts[$mode]+="$(wrk -t2 -c64 -d"${secs}s" -s benches/post.lua "$url" | awk '/Requests\/sec/ {printf "%.0f", $2}') "
     stop "$db"
     last() { echo "$1" | awk '{print $NF}'; }
     echo "round $round, $mode: import $(last "${imports[$mode]}") rows/s, WAL $(last "${wals[$mode]}") MiB, POST $(last "${posts[$mode]}") req/s"

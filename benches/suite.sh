@@ -68,7 +68,7 @@ wait_for "http://127.0.0.1:$((port + 1))/hello"
 # header, a new id per request): wrk's Lua costs it a third of its rate, and that cost must
 # fall on both sides of the ratio. Three alternating rounds, so the machine's drift does too.
 # The hello-world's rate for one fixed request is printed beside it, as earlier tables used.
-export SB_KEY=$key SB_PEOPLE=$n  # for benches/get.lua
+export SB_KEY=$key SB_PEOPLE=$n  # for benches/get.lua and benches/post.lua
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
 base_rates=(); our_rates=()
 for _ in 1 2 3; do
@@ -88,22 +88,8 @@ row 'GET /v1/contacts/{id}, 64 connections (mean of 3 rounds)' \
   "$ratio" '≥ 0.5 ×' "$(py "print('yes' if $ratio >= 0.5 else 'no')")"
 
 # 2. Unique creates, every 200 stored.
-cat > "$work/post.lua" <<LUA
-local n = 0
-local thread_id = 0
-setup = function(thread) thread_id = thread_id + 1; thread:set("tid", thread_id) end
-wrk.method = "POST"
-wrk.headers["x-api-key"] = "$key"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  n = n + 1
-  local id = tid .. "-" .. n
-  return wrk.format(nil, "/v1/contacts", nil,
-    '{"externalId":"bench-' .. id .. '","name":"Bench ' .. id .. '","tags":["bench"],"attributes":{"source":"wrk"}}')
-end
-LUA
 before=$(sqlite3 "$work/sb.db" "SELECT count(*) FROM contacts")
-wrk -t2 -c64 -d"${secs}s" --latency -s "$work/post.lua" "$url" > "$work/post.txt"
+wrk -t2 -c64 -d"${secs}s" --latency -s benches/post.lua "$url" > "$work/post.txt"
 sleep 1  # requests in flight when wrk stopped
 answered=$(awk '/requests in/ {print $1}' "$work/post.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/post.txt"); non2xx=${non2xx:-0}
