@@ -281,6 +281,24 @@ impl Compiler<'_> {
             (Op::Eq, Operand::Text(s)) => {
                 format!("{column} = {} COLLATE NOCASE", self.bind(Sql::Text(s)))
             }
+            // Phones are E.164 ('+' and digits, no case): a prefix of those is also a
+            // range of contacts_by_phone, which a count or a fan-out then reads instead of
+            // every row. The LIKE stays, so the answer is the same either way.
+            (Op::StartsWith, Operand::Text(s))
+                if field == Field::Builtin(Builtin::PhoneNumber)
+                    && !s.is_empty()
+                    && s.bytes().all(|b| b == b'+' || b.is_ascii_digit()) =>
+            {
+                let mut upper = s.clone().into_bytes();
+                *upper.last_mut().expect("not empty") += 1;
+                let upper = String::from_utf8(upper).expect("ASCII");
+                let like = crate::contacts::store::escape_like(&s);
+                let (from, to) = (self.bind(Sql::Text(s)), self.bind(Sql::Text(upper)));
+                let p = self.bind(Sql::Text(format!("{like}%")));
+                format!(
+                    "({column} >= {from} AND {column} < {to} AND {column} LIKE {p} ESCAPE '\\')"
+                )
+            }
             (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(s)) => {
                 let like = crate::contacts::store::escape_like(&s);
                 let pattern = match op {

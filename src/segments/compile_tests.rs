@@ -130,6 +130,9 @@ fn every_operator_on_every_kind_of_field() {
         ("name", "contains", json!("%"), 0),
         ("phoneNumber", "contains", json!("98765"), 1),
         ("phone", "starts_with", json!("+1"), 1),
+        ("phone", "starts_with", json!("+9198765432"), 1),
+        ("phone", "starts_with", json!("+9"), 1),
+        ("phone", "starts_with", json!("+14155550109"), 0),
         ("email", "ends_with", json!(".org"), 1),
         ("orders", ">", json!(5), 2),
         ("orders", ">=", json!(7), 2),
@@ -445,4 +448,26 @@ fn only_rules_over_the_narrow_index_columns_read_it_alone() {
     let email = json!({"attribute": "email", "operator": "contains", "value": "x"});
     assert!(!narrow(json!([{"conditions": [cond("orders"), email]}])));
     assert!(!narrow(json!([{"conditions": [cond("unknown")]}])));
+}
+
+/// A phone prefix reads a range of the phone index, not every row.
+#[test]
+fn a_phone_prefix_reads_the_phone_index() {
+    let p = population();
+    let rule = Rule::parse(
+        &json!([{"conditions": [
+            {"attribute": "phoneNumber", "operator": "starts_with", "value": "+9198"},
+            {"attribute": "contactStage", "operator": "==", "value": "Subscriber"}]}]),
+        None,
+        "",
+    )
+    .unwrap();
+    let compiled = compile(&rule, &[], 1, NOW).unwrap();
+    let sql = format!(
+        "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}",
+        compiled.sql
+    );
+    let plan = crate::db::query_plan(&p.conn, &sql).join("\n");
+    assert!(plan.contains("contacts_by_phone"), "{plan}");
+    assert_eq!(p.count("phoneNumber", "starts_with", json!("+9198")), 1);
 }
