@@ -76,6 +76,7 @@ for kill in 1 2 3; do
   start "$work/c.db" litestream
   settled "$work/c.db"
   wrk -t2 -c64 -d"$((secs + 5))s" -s benches/post.lua "$url" >/dev/null 2>&1 &
+  load=$!
   python3 - "$url" "$key" "$work/marks.$kill" "$kill" 2>/dev/null <<'PY' &
 import http.client, json, sys, time
 host, key, path, run = sys.argv[1].removeprefix("http://"), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -98,7 +99,7 @@ PY
   pkill -9 -f "switchboard --db $work/c.db " || true
   pkill -9 -f "litestream replicate -config $work" || true
   kill -9 $marker 2>/dev/null || true
-  pkill -f "wrk -t2 -c64" || true
+  kill $load 2>/dev/null || true
   sleep 0.5
   rm -rf "$work/copy"; mkdir "$work/copy"
   t0=$(now)

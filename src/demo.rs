@@ -76,7 +76,7 @@ pub fn person(rng: &mut StdRng, i: u64, locations: &[i64]) -> Value {
         "lastName": last,
         // Indian mobile numbers, distinct by `i` and in no order, as a real export's are:
         // +91 9 then nine digits, i times a number prime to 10^9, modulo 10^9.
-        "phoneNumber": format!("+919{:09}", i.wrapping_mul(387_420_489) % 1_000_000_000),
+        "phoneNumber": format!("+919{:09}", i % 1_000_000_000 * 387_420_489 % 1_000_000_000),
         "email": format!("{}.{}{i}@example.com", ascii(first), ascii(last)),
         "gender": GENDERS.choose(rng),
         "birthDate": format!("{year}-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28)),

@@ -38,10 +38,11 @@ pub enum WalCheckpoints {
     External,
 }
 
-/// The handle of the checkpointer thread; it stops when the writing connection closes.
-pub struct Checkpointer {
-    /// Set when the WAL is managed from outside: no thread, and no truncation.
-    external: bool,
+/// The handle of the checkpointer thread, or none when the WAL is managed from outside.
+pub struct Checkpointer(Option<Thread>);
+
+/// The checkpointer thread's handle; the thread stops when the writing connection closes.
+struct Thread {
     wake: mpsc::SyncSender<()>,
     truncate: Arc<AtomicBool>,
     /// Frames of the current WAL already copied back, as the last checkpoint reported.
@@ -54,8 +55,7 @@ impl Checkpointer {
     pub fn start(writer: &mut Connection, path: &Path) -> rusqlite::Result<Checkpointer> {
         let conn = super::open_connection(path, false)?;
         let (wake, woken) = mpsc::sync_channel::<()>(1);
-        let this = Checkpointer {
-            external: false,
+        let this = Thread {
             wake,
             truncate: Arc::default(),
             copied: Arc::default(),
@@ -97,36 +97,31 @@ impl Checkpointer {
             }
             Ok(())
         }))?;
-        Ok(this)
+        Ok(Checkpointer(Some(this)))
     }
 
     /// For a WAL managed from outside: SQLite's own automatic checkpoint stays (PASSIVE, in
     /// the commit that takes the WAL past 1,000 frames: it never waits for a reader, so it
     /// never restarts the WAL under a replicator that is still reading it).
     pub fn external() -> Checkpointer {
-        let (wake, _) = mpsc::sync_channel::<()>(1);
-        Checkpointer {
-            external: true,
-            wake,
-            truncate: Arc::default(),
-            copied: Arc::default(),
-        }
+        Checkpointer(None)
     }
 
     /// Asks for the whole WAL to be copied back and the file truncated, once the writer
     /// pauses (after a bulk import: until then every read consults the log). Not when the
     /// WAL is managed from outside: a TRUNCATE waits for readers and holds writers back.
     pub fn truncate(&self) {
-        if self.external {
-            return;
+        if let Some(thread) = &self.0 {
+            thread.truncate.store(true, Ordering::Relaxed);
+            let _ = thread.wake.try_send(());
         }
-        self.truncate.store(true, Ordering::Relaxed);
-        let _ = self.wake.try_send(());
     }
 
     #[cfg(test)]
     fn copied(&self) -> c_int {
-        self.copied.load(Ordering::Relaxed)
+        self.0
+            .as_ref()
+            .map_or(0, |t| t.copied.load(Ordering::Relaxed))
     }
 }
 
