@@ -102,7 +102,8 @@ impl Checkpointer {
 
     /// For a WAL managed from outside: SQLite's own automatic checkpoint stays (PASSIVE, in
     /// the commit that takes the WAL past 1,000 frames: it never waits for a reader, so it
-    /// never restarts the WAL under a replicator that is still reading it).
+    /// never restarts the WAL under a replicator that is still reading it), kept by the
+    /// WAL hook of `wal_room`.
     pub fn external() -> Checkpointer {
         Checkpointer(None)
     }

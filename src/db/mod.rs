@@ -6,13 +6,16 @@
 //! * Writes go through the single [`Writer`], which commits every write waiting in its
 //!   queue in one transaction (group commit).
 //! * The WAL is copied back into the file by a thread of its own (`checkpointer`), woken
-//!   by the writer's commits, so that no commit waits for it.
+//!   by the writer's commits, so that no commit waits for it. Under a replicator
+//!   (`--wal-managed-externally`) there is none, and bulk writes wait for room in the
+//!   WAL instead (`wal_room`).
 //! * The command line opens its own plain connection; `busy_timeout` lets it share the
 //!   file with a running server.
 
 mod checkpointer;
 mod local;
 mod schema;
+mod wal_room;
 mod writer;
 
 pub use local::LocalReader;
@@ -22,6 +25,7 @@ pub use writer::Writer;
 use anyhow::{Context, bail};
 use checkpointer::Checkpointer;
 pub use checkpointer::WalCheckpoints;
+use wal_room::WalRoom;
 
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -100,9 +104,15 @@ pub fn open_with(path: &Path, wal: WalCheckpoints) -> anyhow::Result<(Pool, Writ
     let opening = || format!("cannot open database {}", path.display());
     let mut conn = open_connection(path, false).with_context(opening)?;
     prepare_schema(&mut conn).with_context(|| format!("database {}", path.display()))?;
-    let checkpointer = match wal {
-        WalCheckpoints::Ours => Checkpointer::start(&mut conn, path).with_context(opening)?,
-        WalCheckpoints::External => Checkpointer::external(),
+    let (checkpointer, room) = match wal {
+        WalCheckpoints::Ours => (
+            Checkpointer::start(&mut conn, path).with_context(opening)?,
+            WalRoom::unbounded(),
+        ),
+        WalCheckpoints::External => (
+            Checkpointer::external(),
+            WalRoom::bounded(&mut conn).with_context(opening)?,
+        ),
     };
     let pool = r2d2::Pool::builder()
         .max_size(READ_POOL_SIZE)
@@ -112,7 +122,7 @@ pub fn open_with(path: &Path, wal: WalCheckpoints) -> anyhow::Result<(Pool, Writ
             path: path.to_path_buf(),
         })
         .with_context(opening)?;
-    Ok((pool, Writer::start(conn, checkpointer)))
+    Ok((pool, Writer::start(conn, checkpointer, room)))
 }
 
 /// Runs `read` in one read transaction: its statements see one snapshot, and the WAL read

@@ -7,6 +7,7 @@
 //! second writer to meet `SQLITE_BUSY`.
 
 use super::checkpointer::Checkpointer;
+use super::wal_room::{self, Room, WalRoom};
 use crate::error::Error;
 use rusqlite::{Connection, TransactionBehavior};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -87,10 +88,11 @@ impl<T: Send + 'static> std::future::IntoFuture for Submitted<T> {
 pub struct Writer {
     queue: mpsc::Sender<Message>,
     thread: Arc<Mutex<Option<JoinHandle<()>>>>,
+    room: Arc<WalRoom>,
 }
 
 impl Writer {
-    pub fn start(conn: Connection, checkpointer: Checkpointer) -> Writer {
+    pub fn start(conn: Connection, checkpointer: Checkpointer, room: WalRoom) -> Writer {
         let (queue, inbox) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
@@ -99,6 +101,30 @@ impl Writer {
         Writer {
             queue,
             thread: Arc::new(Mutex::new(Some(thread))),
+            room: Arc::new(room),
+        }
+    }
+
+    /// True when a bulk write (an import batch, a fan-out step) may be queued now: not
+    /// while a replicator has a long WAL to catch up on ([`WalRoom`]), which is nudged.
+    pub fn has_wal_room(&self) -> bool {
+        match self.room.check() {
+            Room::Free => true,
+            Room::Full { nudge } => {
+                if nudge {
+                    let now = crate::clock::now();
+                    // Not awaited: the nudge commits on its own, and its answer tells nothing.
+                    let _ = self.submit(move |conn| Ok(wal_room::nudge(conn, now)?));
+                }
+                false
+            }
+        }
+    }
+
+    /// Waits, on a thread that may block, until a bulk write may be queued.
+    pub fn wait_for_wal_room(&self) {
+        while !self.has_wal_room() {
+            std::thread::sleep(wal_room::POLL);
         }
     }
 
@@ -230,7 +256,7 @@ mod tests {
         conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)")
             .unwrap();
         let checkpointer = Checkpointer::start(&mut conn, &path).unwrap();
-        (Writer::start(conn, checkpointer), dir)
+        (Writer::start(conn, checkpointer, WalRoom::unbounded()), dir)
     }
 
     #[tokio::test]

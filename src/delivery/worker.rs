@@ -349,7 +349,8 @@ impl Worker {
         b: broadcasts::Running,
         now: Timestamp,
     ) -> Result<Option<Vec<Outgoing>>> {
-        if !b.fanout_done {
+        // While a replicator catches up on the WAL, the queued messages still go out.
+        if !b.fanout_done && db.writer.has_wal_room() {
             let fanout = self.fanouts.entry(b.id).or_insert_with(|| FanOut {
                 started: Instant::now(),
                 queued: 0,

@@ -303,6 +303,7 @@ pub async fn import(
         let mut total = Report::default();
         let mut pending = None;
         let emit = |rows| {
+            state.writer.wait_for_wal_room();
             let next = state
                 .writer
                 .submit(move |conn| bulk::upsert(conn, account, kind, rows, now));
