@@ -82,15 +82,41 @@ pub fn compile(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
+    compile_with(rule, keys, account_id, now, false)
+}
+
+/// [`compile`], for a scan of the narrow index ([`only_narrow_columns`]): a tag condition
+/// is then a probe of each scanned person in the tag's people, never a lookup of each of
+/// them (which would read the index once per tagged person, whatever the range scanned).
+pub fn compile_for_scan(
+    rule: &Rule,
+    keys: &[AttrKey],
+    account_id: i64,
+    now: Timestamp,
+) -> Result<Compiled, Error> {
+    compile_with(rule, keys, account_id, now, true)
+}
+
+fn compile_with(
+    rule: &Rule,
+    keys: &[AttrKey],
+    account_id: i64,
+    now: Timestamp,
+    scan: bool,
+) -> Result<Compiled, Error> {
     let mut out = Compiler {
         params: Vec::new(),
         keys,
         account_id,
         now,
+        scan,
     };
-    let parts = rule
-        .groups
-        .iter()
+    let mut groups: Vec<&Group> = rule.groups.iter().collect();
+    if scan {
+        groups.sort_by_key(|g| g.items.iter().any(reads_tags));
+    }
+    let parts = groups
+        .into_iter()
         .map(|g| out.group(g))
         .collect::<Result<Vec<_>, _>>()?;
     let sql = join(parts, rule.group_logic);
@@ -113,6 +139,14 @@ pub fn only_tags(rule: &Rule) -> Option<Vec<String>> {
     match (&c.attribute, &c.value) {
         (Attribute::Builtin(Builtin::Tags), Operand::Texts(names)) if any_of => Some(names.clone()),
         _ => None,
+    }
+}
+
+/// Whether a condition, or any condition of a group, reads the tags.
+fn reads_tags(node: &Node) -> bool {
+    match node {
+        Node::Condition(c) => matches!(c.attribute, Attribute::Builtin(Builtin::Tags)),
+        Node::Group(g) => g.items.iter().any(reads_tags),
     }
 }
 
@@ -162,14 +196,19 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
 pub const NARROW_SLOTS: usize = 8;
 
 /// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
-/// narrow index: the stage, the gender, the birth date (or age), or a custom attribute
-/// among the first [`NARROW_SLOTS`]. Such a rule is counted from that index alone, and
-/// any range of ids from it.
+/// narrow index: the stage, the gender, the birth date (or age), a custom attribute among
+/// the first [`NARROW_SLOTS`], or the tags (which ask only for the person's id, carried by
+/// every index, of the tag links). Such a rule is counted from that index and the tag
+/// links alone, and any range of ids from them.
 pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
     every_condition(rule, &|c| match &c.attribute {
         Attribute::Builtin(b) => matches!(
             b,
-            Builtin::ContactStage | Builtin::Gender | Builtin::Age | Builtin::BirthDate
+            Builtin::ContactStage
+                | Builtin::Gender
+                | Builtin::Age
+                | Builtin::BirthDate
+                | Builtin::Tags
         ),
         _ => matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),
     })
@@ -200,13 +239,21 @@ struct Compiler<'a> {
     keys: &'a [AttrKey],
     account_id: i64,
     now: Timestamp,
+    /// Tag conditions probe (`+c.id IN`: the unary plus keeps SQLite from driving the
+    /// query by the tag's people).
+    scan: bool,
 }
 
 impl Compiler<'_> {
     fn group(&mut self, group: &Group) -> Result<String, Error> {
-        let parts = group
-            .items
-            .iter()
+        let mut items: Vec<&Node> = group.items.iter().collect();
+        if self.scan {
+            // AND and OR stop at the first answer, and SQLite tests terms in the order
+            // written: the column tests go first, each tag probe only for who is left.
+            items.sort_by_key(|item| reads_tags(item));
+        }
+        let parts = items
+            .into_iter()
             .map(|item| match item {
                 Node::Condition(c) => self.condition(c),
                 Node::Group(g) => self.group(g),
@@ -463,6 +510,7 @@ impl Compiler<'_> {
                      WHERE ct.contact_id = c.id AND t.account_id = {account} AND t.name IN ({names})) = {all}"
                 )
             }
+            _ if self.scan => format!("+c.id IN ({tagged})"),
             _ => format!("c.id IN ({tagged})"),
         })
     }

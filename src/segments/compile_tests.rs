@@ -445,6 +445,11 @@ fn only_rules_over_the_narrow_index_columns_read_it_alone() {
     assert!(narrow(json!([
         {"logic": "or", "conditions": [cond("orders"), {"conditions": [cond("age"), stage]}]}
     ])));
+    // Tags ask only for the id, which the index carries.
+    let tag = json!({"attribute": "tags", "operator": "has", "value": ["vip"]});
+    assert!(narrow(
+        json!([{"logic": "or", "conditions": [cond("orders"), tag]}])
+    ));
     let email = json!({"attribute": "email", "operator": "contains", "value": "x"});
     assert!(!narrow(json!([{"conditions": [cond("orders"), email]}])));
     assert!(!narrow(json!([{"conditions": [cond("unknown")]}])));
@@ -470,4 +475,37 @@ fn a_phone_prefix_reads_the_phone_index() {
     let plan = crate::db::query_plan(&p.conn, &sql).join("\n");
     assert!(plan.contains("contacts_by_phone"), "{plan}");
     assert_eq!(p.count("phoneNumber", "starts_with", json!("+9198")), 1);
+}
+
+/// For a scan of the narrow index, tags are probed after the column tests (and with a
+/// unary plus, so SQLite scans instead of looking up each tagged person), and every
+/// value stays bound to its own placeholder.
+#[test]
+fn for_a_scan_tags_are_probed_after_the_columns() {
+    let p = population();
+    let groups = json!([{"conditions": [
+        {"attribute": "tags", "operator": "has", "value": ["vip"]},
+        {"attribute": "gender", "operator": "==", "value": "Female"}]}]);
+    let rule = Rule::parse(&groups, None, "").unwrap();
+    let scan = compile_for_scan(&rule, &[], 1, NOW).unwrap();
+    let (gender, tag) = (scan.sql.find("c.gender"), scan.sql.find("+c.id IN"));
+    assert!(
+        gender.is_some() && tag.is_some() && gender < tag,
+        "{}",
+        scan.sql
+    );
+    assert_eq!(scan.params.first(), Some(&Sql::Text("Female".into())));
+    let plain = compile(&rule, &[], 1, NOW).unwrap();
+    assert!(!plain.sql.contains("+c.id"), "{}", plain.sql);
+    let count = |c: &Compiled| -> i64 {
+        let sql = format!(
+            "SELECT count(*) FROM contacts c WHERE c.account_id = 1 AND {}",
+            c.sql
+        );
+        p.conn
+            .query_row(&sql, rusqlite::params_from_iter(&c.params), |r| r.get(0))
+            .unwrap()
+    };
+    assert!(count(&plain) > 0);
+    assert_eq!(count(&scan), count(&plain));
 }

@@ -3,7 +3,9 @@
 //! of the narrow index at once, or the rows), each checked against a row-by-row
 //! count in the tests.
 
-use super::compile::{only_birth_dates, only_narrow_columns, only_stage_and_gender, only_tags};
+use super::compile::{
+    compile_for_scan, only_birth_dates, only_narrow_columns, only_stage_and_gender, only_tags,
+};
 use super::store::{Ready, Segment, problem, ready_or_409};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
@@ -47,8 +49,9 @@ pub fn count(
         && !birth_dates
         && only_narrow_columns(rule, &keys)
     {
+        let scan = compile_for_scan(rule, &keys, account_id, now)?;
         let (kind, split) = (segment.kind, SPLIT_IDS);
-        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
+        return count_in_halves(conn, pool, account_id, kind, &scan.sql, &scan.params, split);
     }
     let sql = if birth_dates {
         format!(
@@ -325,10 +328,32 @@ mod tests {
                  SELECT i, 1 + (i % 7 = 0), i % 3 = 0, i % 50, i % 2,
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
-                        CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;",
+                        CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;
+             INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 2, 'vip'), (3, 1, 'new');
+             INSERT INTO contact_tags (contact_id, tag_id, type)
+                 SELECT id, CASE WHEN account_id = 2 THEN 2 WHEN id % 2 = 0 THEN 1 ELSE 3 END, type
+                 FROM contacts WHERE id % 3 = 1;",
         )
         .unwrap();
         let reader = pool.get().unwrap();
+        // Tags ask the tag links for the person's id, in any logic with the index columns.
+        for account in [1, 2] {
+            let groups = json!([{"logic": "or", "conditions": [
+                {"attribute": "tags", "operator": "has", "value": ["vip"]},
+                {"logic": "and", "conditions": [
+                    {"attribute": "tags", "operator": "has_none", "value": ["new"]},
+                    {"attribute": "contactStage", "operator": "==", "value": "Lead"}]}]}]);
+            let rule = Rule::parse(&groups, None, "").unwrap();
+            let c = compile_for_scan(&rule, &[], account, 0).unwrap();
+            let kind = PersonType::Contact;
+            let one = rows_meeting(&conn, account, kind, &c.sql, &c.params);
+            assert!(one > 0);
+            for split in [1, 10, 1_000] {
+                let halves =
+                    count_in_halves(&reader, &pool, account, kind, &c.sql, &c.params, split);
+                assert_eq!(halves.unwrap(), one, "{account} {split}");
+            }
+        }
         for (condition, params) in [
             ("c.a1 >= ?", vec![Sql::Integer(20)]),
             (
