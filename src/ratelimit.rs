@@ -244,6 +244,15 @@ impl RateLimiter {
         }
     }
 
+    /// Forgets the accounts with no request today and no count left to save, so the map
+    /// holds the accounts seen today (a few hundred bytes each), not every account ever.
+    /// A forgotten account starts today from zero, which is its count.
+    pub fn forget_idle(&self, now: Timestamp) {
+        let today = day_of(now);
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        accounts.retain(|_, u| u.day == today || u.dirty);
+    }
+
     /// Counts changed since the last call, as `(account, day, count)`, for the database.
     pub fn take_dirty(&self) -> Vec<(i64, i64, u32)> {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
@@ -359,5 +368,24 @@ mod tests {
         );
         assert_eq!(rl.take_dirty(), vec![(1, today, 100)]);
         assert!(rl.take_dirty().is_empty());
+    }
+
+    #[test]
+    fn accounts_idle_since_yesterday_are_forgotten_once_their_counts_are_saved() {
+        let rl = RateLimiter::default();
+        let yesterday = NOON - SECONDS_PER_DAY;
+        rl.check(1, &limits(60, 100), yesterday);
+        rl.check(2, &limits(60, 100), yesterday);
+        rl.forget_idle(NOON);
+        assert_eq!(rl.accounts.lock().unwrap().len(), 2, "unsaved counts stay");
+        assert_eq!(rl.take_dirty().len(), 2);
+        rl.check(2, &limits(60, 100), NOON);
+        rl.forget_idle(NOON);
+        assert_eq!(
+            rl.accounts.lock().unwrap().keys().collect::<Vec<_>>(),
+            vec![&2]
+        );
+        assert_eq!(rl.usage(1, NOON), (0, 0));
+        assert_eq!(rl.usage(2, NOON), (1, 1));
     }
 }

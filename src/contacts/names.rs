@@ -38,11 +38,23 @@ impl Names {
     }
 }
 
-/// The names of every account read so far. `AttributeNames::default()` is an empty one,
-/// which reads through to SQLite on first use, for callers without the shared one.
+/// Names kept at most, over every account: a name with its text is about a hundred bytes,
+/// so the cache stays within a few MB however many accounts a server holds.
+const MAX_KEPT: usize = 32_768;
+
+/// The names of the accounts read lately. `AttributeNames::default()` is an empty one,
+/// which reads through to SQLite on first use, for callers without the shared one. Past
+/// [`MAX_KEPT`] names it starts again empty (each account then reads its names once more).
 #[derive(Debug, Default)]
 pub struct AttributeNames {
-    accounts: RwLock<HashMap<i64, Arc<Names>>>,
+    accounts: RwLock<Kept>,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    lists: HashMap<i64, Arc<Names>>,
+    /// Names in all the lists.
+    names: usize,
 }
 
 impl AttributeNames {
@@ -52,6 +64,7 @@ impl AttributeNames {
             .accounts
             .read()
             .unwrap_or_else(PoisonError::into_inner)
+            .lists
             .get(&account_id)
             .cloned();
         match kept {
@@ -69,8 +82,16 @@ impl AttributeNames {
                 .accounts
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
-            let kept = accounts.entry(account_id).or_default();
+            if accounts.names + names.keys.len() > MAX_KEPT {
+                *accounts = Kept::default();
+            }
+            let Kept {
+                lists,
+                names: count,
+            } = &mut *accounts;
+            let kept = lists.entry(account_id).or_default();
             if kept.keys.len() <= names.keys.len() {
+                *count += names.keys.len() - kept.keys.len();
                 *kept = names.clone();
             }
         }
@@ -112,6 +133,34 @@ mod tests {
         assert_eq!(Names::new(vec![]).last_slot(), 0);
         assert_eq!(Names::new(vec![key(1), key(2), key(3)]).last_slot(), 3);
         assert_eq!(Names::new(vec![key(64), key(2)]).last_slot(), 64);
+    }
+
+    #[test]
+    fn the_kept_names_are_bounded_over_all_accounts() {
+        let conn = setup();
+        for slot in 1..=40 {
+            key(&conn, slot, &format!("a{slot}"));
+        }
+        let cache = AttributeNames::default();
+        let kept = |cache: &AttributeNames| {
+            let accounts = cache.accounts.read().unwrap();
+            (accounts.lists.len(), accounts.names)
+        };
+        // One account's 40 names under other ids: the database has account 1's only, so
+        // each id stands for an account with the same 40 names.
+        let per_account = MAX_KEPT / 40;
+        for id in 0..per_account as i64 {
+            let names = Arc::new(Names::new(attribute_keys(&conn, 1).unwrap()));
+            let mut accounts = cache.accounts.write().unwrap();
+            accounts.names += names.keys.len();
+            accounts.lists.insert(id + 100, names);
+        }
+        assert_eq!(kept(&cache), (per_account, per_account * 40));
+        // One more account would pass the bound: the cache starts again with it alone.
+        cache.reload(&conn, 1).unwrap();
+        assert_eq!(kept(&cache), (1, 40));
+        cache.reload(&conn, 1).unwrap();
+        assert_eq!(kept(&cache), (1, 40), "a reload counts its names once");
     }
 
     #[test]

@@ -1,13 +1,18 @@
 //! How fast one account's broadcasts may go: a token bucket per account. Pure.
 
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A bucket untouched this long has refilled, and is the same as none: once a second the
+/// pacer forgets those, so it holds the accounts broadcasting now, not every one that did.
+const REFILLED: Duration = Duration::from_secs(1);
 
 /// Sends per second per account for broadcasts: a token bucket holding at most one
 /// second's worth, so a quiet account cannot save up a burst. Rate 0 means unpaced.
 pub struct Pacer {
     rate: u32,
     buckets: HashMap<i64, (f64, Instant)>,
+    pruned: Option<Instant>,
 }
 
 impl Pacer {
@@ -15,6 +20,7 @@ impl Pacer {
         Pacer {
             rate,
             buckets: HashMap::new(),
+            pruned: None,
         }
     }
 
@@ -22,6 +28,14 @@ impl Pacer {
     pub fn take(&mut self, account_id: i64, want: usize, now: Instant) -> usize {
         if self.rate == 0 {
             return want;
+        }
+        if self
+            .pruned
+            .is_none_or(|t| now.saturating_duration_since(t) >= REFILLED)
+        {
+            self.buckets
+                .retain(|_, (_, last)| now.saturating_duration_since(*last) < REFILLED);
+            self.pruned = Some(now);
         }
         let rate = f64::from(self.rate);
         let (tokens, last) = self.buckets.entry(account_id).or_insert((rate, now));
@@ -61,5 +75,18 @@ mod tests {
         );
         assert_eq!(pacer.take(1, 5, t + Duration::from_secs(120)), 5);
         assert_eq!(Pacer::new(0).take(1, 1000, t), 1000, "0 is unpaced");
+    }
+
+    #[test]
+    fn refilled_buckets_are_forgotten() {
+        let mut pacer = Pacer::new(80);
+        let t = Instant::now();
+        for account in 0..2_000 {
+            pacer.take(account, 10, t);
+        }
+        assert_eq!(pacer.buckets.len(), 2_000);
+        let later = t + Duration::from_millis(1500);
+        assert_eq!(pacer.take(7, 1000, later), 80, "a full bucket, as if kept");
+        assert_eq!(pacer.buckets.len(), 1);
     }
 }

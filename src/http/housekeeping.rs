@@ -1,5 +1,5 @@
 //! Background chores of a running server: writing request counts and key last-use times
-//! to the database, noticing auth changes made by other processes, dropping expired
+//! to the database (and forgetting the counts of accounts idle since yesterday), noticing auth changes made by other processes, dropping expired
 //! sessions and idempotency keys.
 
 use crate::accounts::store;
@@ -17,6 +17,7 @@ const SESSION_SWEEP_EVERY_TICKS: u64 = 3600;
 /// Writes request counts and key last-use times gathered in memory.
 pub async fn flush_usage(state: &AppState) -> Result<()> {
     let counts = state.limiter.take_dirty();
+    state.limiter.forget_idle(clock::now());
     let used = state.keys.take_last_used();
     if counts.is_empty() && used.is_empty() {
         return Ok(());
