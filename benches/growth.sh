@@ -22,18 +22,8 @@ n1=${1:-1000000}
 n2=${2:-10000000}
 secs=${3:-10}
 m=${4:-1000000}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
 port=${PORT:-18261}
-url=http://127.0.0.1:$port
-server=
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cd "$root"
-cargo build --release --quiet --bin switchboard
-bin=target/release/switchboard
-py() { python3 -c "$1"; }
-n() { py "print(f'{$1:,}')"; }
-wait_for() { for _ in $(seq 100); do curl -fs "$1" >/dev/null && return; sleep 0.1; done; echo "no answer from $1"; exit 1; }
+. "$(dirname "$0")/server.sh"
 rate() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
 # The rate of wrk running script $1 against the server; any answer but a 2xx ends the run.
 load() {
@@ -63,12 +53,11 @@ for size in "$n1" "$n2"; do
   put "$size" get "$(n "$(load benches/get.lua)") req/s"
   put "$size" post "$(n "$(load benches/post.lua)") req/s"
   api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; }
-  counts=(
-    "counters: tag vip|$(cond tags has '"vip"')"
-    "counters: Female and Lead|$(cond gender == '"Female"'),$(cond contactStage == '"Lead"')"
-    "counters: age 30 to 40|$(cond age '>=' 30),$(cond age '<=' 40)"
-    "5 custom-attribute conditions|$(cond plan != '"free"'),$(cond member == true),$(cond orders '>=' 20),$(cond orders '<' 50),$(cond city in '["Pune","Mumbai","Delhi"]')"
-  )
+  counts=()
+  for case in "${cases[@]}"; do
+    IFS='|' read -r kind name conditions _ <<<"$case"
+    counts+=("$kind: $name|$conditions")
+  done
   for rule in "${rules[@]}"; do counts+=("rule: ${rule%|*}"); done
   for case in "${counts[@]}"; do
     IFS='|' read -r name conditions <<<"$case"

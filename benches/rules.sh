@@ -1,6 +1,8 @@
-# The segment rules the benchmarks count (sourced by suite.sh and growth.sh): cond() and
-# group() write conditions and groups as the API takes them; the ten rules of issue 27 are
-# "name|conditions|the same count over suite.sh's plain table". Needs py().
+# The segments the benchmarks count (sourced by suite.sh and growth.sh): cond() and group()
+# write conditions and groups as the API takes them; `cases` are counts over indexed fields
+# and tags and over custom attributes, "kind|name|conditions (AND)|the same count over
+# suite.sh's plain table"; `rules`, the ten rules of issue 27, "name|conditions|count".
+# Needs py().
 cond() { printf '{"attribute":"%s","operator":"%s","value":%s}' "$1" "$2" "$3"; }
 group() { local logic=$1; shift; printf '{"logic":"%s","conditions":[%s]}' "$logic" "$(IFS=,; echo "$*")"; }
 # Birth dates bounding ages as the server reckons them (UTC today): 30 to 40 years old, and
@@ -12,6 +14,13 @@ def back(y):
     try: return t.replace(year=t.year - y)
     except ValueError: return t.replace(year=t.year - y, day=28)
 print(back(41) + datetime.timedelta(days=1), back(30), back(50), back(25), back(61))")"
+# kind | name | conditions (AND) | the same count over the plain table
+cases=(
+  "indexed|tag vip|$(cond tags has '"vip"')|tags LIKE '%;vip;%'"
+  "indexed|gender Female and stage Lead|$(cond gender == '"Female"'),$(cond contactStage == '"Lead"')|gender = 'Female' AND stage = 'Lead'"
+  "indexed|age 30 to 40|$(cond age '>=' 30),$(cond age '<=' 40)|birth >= '$oldest' AND birth <= '$youngest'"
+  "custom|5 custom-attribute conditions|$(cond plan != '"free"'),$(cond member == true),$(cond orders '>=' 20),$(cond orders '<' 50),$(cond city in '["Pune","Mumbai","Delhi"]')|plan <> 'free' AND member = 1 AND orders >= 20 AND orders < 50 AND city IN ('Pune','Mumbai','Delhi')"
+)
 # Ten rules of up to five conditions in AND/OR shapes over built-in fields and custom
 # attributes (issue 27): each must count within 100 ms at a million people.
 rules=(

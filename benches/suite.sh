@@ -141,13 +141,6 @@ SQL
 api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; }
 # The conditions, the ages as the server reckons them, and the ten rules.
 . benches/rules.sh
-# kind | name | conditions (AND) | the same count over the plain table
-cases=(
-  "indexed|tag vip|$(cond tags has '"vip"')|tags LIKE '%;vip;%'"
-  "indexed|gender Female and stage Lead|$(cond gender == '"Female"'),$(cond contactStage == '"Lead"')|gender = 'Female' AND stage = 'Lead'"
-  "indexed|age 30 to 40|$(cond age '>=' 30),$(cond age '<=' 40)|birth >= '$oldest' AND birth <= '$youngest'"
-  "custom|5 custom-attribute conditions|$(cond plan != '"free"'),$(cond member == true),$(cond orders '>=' 20),$(cond orders '<' 50),$(cond city in '["Pune","Mumbai","Delhi"]')|plan <> 'free' AND member = 1 AND orders >= 20 AND orders < 50 AND city IN ('Pune','Mumbai','Delhi')"
-)
 for rule in "${rules[@]}"; do cases+=("rule|$rule"); done
 for case in "${cases[@]}"; do
   IFS='|' read -r kind name conditions sql <<<"$case"

@@ -13,18 +13,8 @@ set -euo pipefail
 accounts=${1:-1000}
 people=${2:-10000}
 secs=${3:-10}
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d)
 port=${PORT:-18271}
-url=http://127.0.0.1:$port
-server=
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
-cd "$root"
-cargo build --release --quiet --bin switchboard
-bin=target/release/switchboard
-py() { python3 -c "$1"; }
-n() { py "print(f'{$1:,}')"; }
-wait_for() { for _ in $(seq 100); do curl -fs "$1" >/dev/null && return; sleep 0.1; done; echo "no answer from $1"; exit 1; }
+. "$(dirname "$0")/server.sh"
 
 # $1: database; reads and creates with the keys in $work/keys, and prints
 # "GET rate|GET p99|POST rate|peak RSS".
