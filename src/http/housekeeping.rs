@@ -1,6 +1,6 @@
 //! Background chores of a running server: writing request counts and key last-use times
-//! to the database (and forgetting the counts of accounts idle since yesterday), noticing auth changes made by other processes, dropping expired
-//! sessions and idempotency keys.
+//! to the database (and forgetting the counts of accounts idle since yesterday), noticing
+//! auth changes made by other processes, dropping expired sessions and idempotency keys.
 
 use crate::accounts::store;
 use crate::error::Result;

@@ -197,9 +197,9 @@ pub const NARROW_SLOTS: usize = 8;
 
 /// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
 /// narrow index: the stage, the gender, the birth date (or age), a custom attribute among
-/// the first [`NARROW_SLOTS`], or the tags (which ask only for the person's id, carried by
-/// every index, of the tag links). Such a rule is counted from that index and the tag
-/// links alone, and any range of ids from them.
+/// the first [`NARROW_SLOTS`], or the tags (a tag condition asks the tag links only for
+/// the person's id, which every index carries). Such a rule is counted from that index and
+/// the tag links alone, and any range of ids from them.
 pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
     every_condition(rule, &|c| match &c.attribute {
         Attribute::Builtin(b) => matches!(
