@@ -192,22 +192,24 @@ mod tests {
         wait_for("truncate", || std::fs::metadata(&wal).unwrap().len() == 0);
     }
 
-    /// With the WAL managed from outside, SQLite's own passive checkpoints keep it bounded,
-    /// and a truncate never runs: it would wait for a replicator's reads.
+    /// With the WAL managed from outside (as `db::open_with` sets it up: no thread, the
+    /// WAL hook of `wal_room`), passive checkpoints keep it bounded while no replicator
+    /// reads, and a truncate never runs: it would wait for a replicator's reads.
     #[test]
     fn a_wal_managed_from_outside_is_never_truncated_and_stays_bounded() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let conn = super::super::open_connection(&path, false).unwrap();
+        let mut conn = super::super::open_connection(&path, false).unwrap();
         conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
         let checkpointer = Checkpointer::external();
+        let _room = super::super::wal_room::WalRoom::bounded(&mut conn).unwrap();
         let wal = dir.path().join("c.db-wal");
         let mut longest = 0;
         for _ in 0..300 {
             write(&conn, 20);
             longest = longest.max(std::fs::metadata(&wal).unwrap().len());
         }
-        // SQLite's default: a passive checkpoint past 1,000 frames, then the WAL restarts.
+        // As SQLite's default: a passive checkpoint past 1,000 frames, then the WAL restarts.
         assert!(longest < 1100 * 4200, "the WAL grew to {longest} bytes");
         checkpointer.truncate();
         std::thread::sleep(Duration::from_millis(100));

@@ -1,6 +1,6 @@
 //! Background chores of a running server: writing request counts and key last-use times
-//! to the database (and forgetting the counts of accounts idle since yesterday), noticing
-//! auth changes made by other processes, dropping expired sessions and idempotency keys.
+//! to the database, noticing auth changes made by other processes, dropping expired
+//! sessions and idempotency keys, forgetting the counts of accounts idle since yesterday.
 
 use crate::accounts::store;
 use crate::error::Result;
@@ -17,7 +17,6 @@ const SESSION_SWEEP_EVERY_TICKS: u64 = 3600;
 /// Writes request counts and key last-use times gathered in memory.
 pub async fn flush_usage(state: &AppState) -> Result<()> {
     let counts = state.limiter.take_dirty();
-    state.limiter.forget_idle(clock::now());
     let used = state.keys.take_last_used();
     if counts.is_empty() && used.is_empty() {
         return Ok(());
@@ -53,6 +52,8 @@ pub async fn run(state: actix_web::web::Data<AppState>) {
         }
         if tick % SESSION_SWEEP_EVERY_TICKS == 0 {
             let now = clock::now();
+            // Hourly: an account leaves the counts only when its day ends.
+            state.limiter.forget_idle(now);
             if let Err(e) = state
                 .writer
                 .run(move |c| {
