@@ -557,7 +557,8 @@ CREATE TABLE webhook_subscriptions (
     PRIMARY KEY (account_id, event_type, endpoint_id)
 ) WITHOUT ROWID;
 
--- Events, recorded by triggers in the transaction of the change itself. `payload` is the
+-- Events, recorded in the transaction of the change itself (by triggers, or by the code that
+-- makes messages and people where a trigger would cost every row). `payload` is the
 -- body as first sent (the object as the API shows it, read just after the change), so
 -- retries and replays send the same bytes; `detail` keeps what may be gone by then (a
 -- deleted person, a pause's reason).
@@ -597,13 +598,10 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_att
 CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, id);
 CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
 
-CREATE TRIGGER webhook_contact_created AFTER INSERT ON contacts
-WHEN EXISTS (SELECT 1 FROM webhook_subscriptions
-             WHERE account_id = new.account_id AND event_type IN ('*', 'contact.created'))
-BEGIN
-    INSERT INTO webhook_events (account_id, event_type, object_id, created_at)
-    VALUES (new.account_id, 'contact.created', new.id, new.updated_at);
-END;
+-- Version 18: `contact.created` is recorded by the code that inserts people
+-- (src/contacts/store.rs, record_created), as message events are: a trigger on insert made
+-- every insert statement keep a statement journal, which cost an import more than its rows.
+
 -- One undispatched created-or-updated event per person is enough: the person is read when
 -- the event is dispatched, so it shows every change made until then.
 CREATE TRIGGER webhook_contact_updated AFTER UPDATE OF

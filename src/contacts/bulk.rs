@@ -15,8 +15,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
+use std::collections::HashMap;
 
 mod links;
 use links::{TagLinks, Whose};
@@ -32,8 +31,11 @@ pub struct Outcome {
 /// else becomes a new one. Tags are added (never removed); attributes and fields a row does
 /// not carry are left as they are. A row that fails changes nothing and is reported.
 ///
-/// Rows go first to [`Fresh`], which inserts them many to a statement and lets the unique
-/// indexes find the ones that exist already; only those take the row-by-row path.
+/// Each row is first inserted as a new person, letting the unique indexes find the ones
+/// that exist already (most rows of an import are new, and trying costs no lookup); only
+/// those take the row-by-row path. One row to a statement: an insert of many rows makes
+/// SQLite journal every page it changes, in case one row fails, and that cost more than
+/// the statements it saved.
 pub fn upsert(
     conn: &Connection,
     account_id: i64,
@@ -56,27 +58,20 @@ pub fn upsert(
             return Ok(outcome);
         }
     };
-    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows)?;
     let mut tags = TagLinks::default();
-    let mut fresh = Fresh::default();
     for row in rows {
         if let Err(e) = check_location(conn, account_id, &row.changes) {
             outcome.failed.push(Failure {
                 row: row.number,
                 message: e.message,
             });
-        } else if clears_something(&row.changes) || !fresh.admit(&row.changes) {
-            // Rows before it must be applied first: it may name the same person.
-            fresh.flush(&batch, &mut outcome, &mut tags)?;
+        } else if clears_something(&row.changes) || !batch.insert_new(&row, &mut tags)? {
             batch.apply(row, &mut outcome, &mut tags)?;
         } else {
-            fresh.rows.push(row);
-            if fresh.rows.len() == Fresh::ROWS {
-                fresh.flush(&batch, &mut outcome, &mut tags)?;
-            }
+            outcome.created += 1;
         }
     }
-    fresh.flush(&batch, &mut outcome, &mut tags)?;
     tags.write(conn, kind)?;
     batch.inserted.borrow_mut().write(conn, account_id, kind)?;
     accounts::count_stored(conn, account_id, outcome.created as i64, 0)?;
@@ -91,8 +86,10 @@ struct Batch<'a> {
     now: Timestamp,
     slots: &'a HashMap<String, usize>,
     sql: BulkSql,
-    /// The people the batch's bulk statements inserted, counted (`insert_row` counts its own).
+    /// The people the batch's own statements inserted, counted (`insert_row` counts its own).
     inserted: RefCell<Inserted>,
+    /// Whether the account listens to `contact.created` (asked once, not for each person).
+    listening: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -103,17 +100,51 @@ impl<'a> Batch<'a> {
         now: Timestamp,
         slots: &'a HashMap<String, usize>,
         rows: &[Row],
-    ) -> Self {
-        let sql = BulkSql::new(rows, slots);
-        Batch {
+    ) -> Result<Self> {
+        Ok(Batch {
             conn,
             account_id,
             kind,
             now,
             slots,
-            sql,
+            sql: BulkSql::new(rows, slots),
             inserted: RefCell::default(),
+            listening: store::listens_for_created(conn, account_id)?,
+        })
+    }
+
+    /// Inserts the row as a new person with its `tag_names`, unless a unique index (phone,
+    /// externalId) holds its key already, or a constraint no model check foresaw refuses
+    /// it: then it is left to the general path, which finds that person or reports why.
+    fn insert_new(&self, row: &Row, tags: &mut TagLinks) -> Result<bool> {
+        let conn = self.conn;
+        let names = tags.names_json(conn, self.account_id, &row.changes)?;
+        let mut stmt = conn.prepare_cached(&self.sql.insert_new)?;
+        self.sql
+            .bind(&mut stmt, self, None, &row.changes, names.as_deref())?;
+        match stmt.raw_execute() {
+            Ok(1) => {}
+            Ok(_) => return Ok(false),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
         }
+        let id = conn.last_insert_rowid();
+        self.created(id, &row.changes)?;
+        tags.add(conn, self.account_id, id, &row.changes, Whose::Fresh)?;
+        Ok(true)
+    }
+
+    /// Counts a person one of the batch's statements inserted, and records its event.
+    fn created(&self, id: i64, changes: &PersonChanges) -> Result<()> {
+        self.inserted.borrow_mut().add(changes);
+        if self.listening {
+            store::record_created(self.conn, self.account_id, id, self.now)?;
+        }
+        Ok(())
     }
 
     /// Upserts one row on the general path, recording what became of it.
@@ -161,15 +192,13 @@ impl<'a> Batch<'a> {
                 None => (&self.sql.insert, true),
             };
             let mut stmt = conn.prepare_cached(sql)?;
-            self.sql.bind(&mut stmt, self, existing, changes)?;
+            self.sql.bind(&mut stmt, self, existing, changes, None)?;
             stmt.raw_execute().map_err(conflict)?;
+            let id = existing.unwrap_or_else(|| conn.last_insert_rowid());
             if created {
-                self.inserted.borrow_mut().add(changes);
+                self.created(id, changes)?;
             }
-            (
-                existing.unwrap_or_else(|| conn.last_insert_rowid()),
-                created,
-            )
+            (id, created)
         };
         let whose = if created {
             Whose::Created
@@ -178,105 +207,6 @@ impl<'a> Batch<'a> {
         };
         tags.add(conn, account_id, id, changes, whose)?;
         Ok((id, created))
-    }
-}
-
-/// Rows that look new, inserted many to a statement with ids given in order and
-/// `ON CONFLICT DO NOTHING`: the rows the unique indexes (phone, externalId) turn away name
-/// someone stored already, and take the general path. Within one statement no two rows
-/// share a phone or an externalId, so what each row finds is what it would find alone.
-#[derive(Default)]
-struct Fresh {
-    rows: Vec<Row>,
-    /// Hashes of the keys of `rows`; a collision only sends a row the general way.
-    keys: HashSet<u64>,
-}
-
-impl Fresh {
-    /// Rows per INSERT: one statement opens its cursors on the table and on each index
-    /// once for all of them.
-    const ROWS: usize = 64;
-
-    /// False when the row shares a phone or an externalId with a row waiting here.
-    fn admit(&mut self, changes: &PersonChanges) -> bool {
-        let keys = [(b'p', &changes.phone), (b'x', &changes.external_id)].map(|(tag, value)| {
-            let value = value.as_ref()?.as_deref()?;
-            Some(self.keys.hasher().hash_one((tag, value)))
-        });
-        if keys.iter().flatten().any(|h| self.keys.contains(h)) {
-            return false;
-        }
-        self.keys.extend(keys.into_iter().flatten());
-        true
-    }
-
-    fn flush(&mut self, batch: &Batch, outcome: &mut Outcome, tags: &mut TagLinks) -> Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        self.keys.clear();
-        let conn = batch.conn;
-        let first: i64 = conn
-            .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM contacts")?
-            .query_row([], |r| r.get(0))?;
-        let names = (self.rows.iter())
-            .map(|row| tags.names_json(conn, batch.account_id, &row.changes))
-            .collect::<Result<Vec<_>>>()?;
-        let inserted = match self.insert(batch, first, &names) {
-            Ok(inserted) => inserted,
-            // A constraint no model check foresaw: each row then fails (or not) alone.
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                vec![false; self.rows.len()]
-            }
-            Err(e) => return Err(e.into()),
-        };
-        for (row, (id, inserted)) in self.rows.drain(..).zip((first..).zip(inserted)) {
-            if inserted {
-                outcome.created += 1;
-                batch.inserted.borrow_mut().add(&row.changes);
-                tags.add(conn, batch.account_id, id, &row.changes, Whose::Fresh)?;
-            } else {
-                batch.apply(row, outcome, tags)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Inserts the rows with ids from `first` and their `tag_names`; says which were stored.
-    fn insert(
-        &self,
-        batch: &Batch,
-        first: i64,
-        names: &[Option<String>],
-    ) -> rusqlite::Result<Vec<bool>> {
-        let sql = &batch.sql;
-        let mut stmt = match self.rows.len() {
-            Fresh::ROWS => batch.conn.prepare_cached(&sql.insert_full)?,
-            rows => batch.conn.prepare_cached(&sql.insert_many(rows))?,
-        };
-        stmt.raw_bind_parameter(1, batch.account_id)?;
-        stmt.raw_bind_parameter(2, batch.kind.code())?;
-        stmt.raw_bind_parameter(3, batch.now)?;
-        for (k, (row, names)) in self.rows.iter().zip(names).enumerate() {
-            let at = 4 + k * sql.per_row();
-            stmt.raw_bind_parameter(at, first + k as i64)?;
-            sql.bind_row(
-                &mut stmt,
-                at + 1,
-                &row.changes,
-                names.as_deref(),
-                batch.slots,
-            )?;
-        }
-        let mut inserted = vec![false; self.rows.len()];
-        let mut ids = stmt.raw_query();
-        while let Some(r) = ids.next()? {
-            let id: i64 = r.get(0)?;
-            inserted[(id - first) as usize] = true;
-        }
-        Ok(inserted)
     }
 }
 
@@ -322,7 +252,7 @@ fn upsert_all(
         .map(|(number, changes)| Row { number, changes })
         .collect();
     let slots = batch_slots(conn, account_id, &rows)?;
-    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows);
+    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows)?;
     let mut tags = TagLinks::default();
     let mut upserted = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -420,16 +350,15 @@ enum Column {
 /// phones and emails binds two built-in values a row, not fifteen). Every row binds every
 /// named column: an INSERT stores NULL for what a row lacks, an UPDATE keeps the old value
 /// (`coalesce`), so one prepared statement serves all rows and nothing is formatted per
-/// row. Parameters ?1, ?2 and ?3 are the account, the type and the time; a row's own start
-/// at ?4 with its id.
+/// row. Parameters ?1, ?2 and ?3 are the account, the type and the time, ?4 the person's id
+/// (NULL for an insert: SQLite picks it), and the row's columns follow from ?5.
 struct BulkSql {
     columns: Vec<Column>,
     /// Where each slot's value goes among a row's parameters, by slot number.
     slot_at: [Option<usize>; MAX_ATTRIBUTES + 1],
-    /// One row, its id bound NULL (SQLite picks it).
     insert: String,
-    /// [`Self::insert_many`] of [`Fresh::ROWS`], made once.
-    insert_full: String,
+    /// The insert, skipping a row whose phone or externalId is stored already.
+    insert_new: String,
     update: String,
 }
 
@@ -462,97 +391,53 @@ impl BulkSql {
                     .map(|(i, name)| format!("{name} = coalesce(?{}, {name})", 5 + i)),
             )
             .collect();
-        let mut sql = BulkSql {
-            columns,
-            slot_at,
-            insert: String::new(),
-            insert_full: String::new(),
-            update: format!("UPDATE contacts SET {} WHERE id = ?4", sets.join(", ")),
-        };
-        sql.insert = format!(
-            "INSERT INTO contacts {} VALUES {}",
-            sql.names(),
-            sql.values(4)
-        );
-        sql.insert_full = sql.insert_many(Fresh::ROWS);
-        sql
-    }
-
-    fn names(&self) -> String {
         let mut names = vec!["id", "account_id", "type", "created_at", "updated_at"]
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
-        names.extend(self.columns.iter().map(|c| c.name()));
-        format!("({})", names.join(", "))
-    }
-
-    /// Parameters a row binds: its id and its columns.
-    fn per_row(&self) -> usize {
-        1 + self.columns.len()
-    }
-
-    /// The VALUES tuple of a row whose parameters start at `at`.
-    fn values(&self, at: usize) -> String {
-        let mut values = vec![
-            format!("?{at}"),
-            "?1".into(),
-            "?2".into(),
-            "?3".into(),
-            "?3".into(),
-        ];
-        for (i, column) in self.columns.iter().enumerate() {
-            let n = at + 1 + i;
+        let mut values = ["?4", "?1", "?2", "?3", "?3"].map(String::from).to_vec();
+        for (i, column) in columns.iter().enumerate() {
+            names.push(column.name());
+            let n = 5 + i;
             values.push(match column {
                 Column::Field(i) if FIELDS[*i].0 == "opted_out" => format!("coalesce(?{n}, 0)"),
                 Column::TagNames => format!("coalesce(?{n}, '[]')"),
                 _ => format!("?{n}"),
             });
         }
-        format!("({})", values.join(", "))
-    }
-
-    /// An INSERT of `rows` rows that skips those a unique index already holds and returns
-    /// the ids it stored.
-    fn insert_many(&self, rows: usize) -> String {
-        let values: Vec<String> = (0..rows)
-            .map(|k| self.values(4 + k * self.per_row()))
-            .collect();
-        format!(
-            "INSERT INTO contacts {} VALUES {} ON CONFLICT DO NOTHING RETURNING id",
-            self.names(),
+        let insert = format!(
+            "INSERT INTO contacts ({}) VALUES ({})",
+            names.join(", "),
             values.join(", ")
-        )
+        );
+        BulkSql {
+            columns,
+            slot_at,
+            insert_new: format!("{insert} ON CONFLICT DO NOTHING"),
+            insert,
+            update: format!("UPDATE contacts SET {} WHERE id = ?4", sets.join(", ")),
+        }
     }
 
-    /// Binds the shared parameters and one row's (the single-row statements).
+    /// Binds the shared parameters, the person's id and the row's columns; `tag_names`
+    /// (NULL: an insert stores no names, an update keeps the old ones, which [`TagLinks`]
+    /// then copies anew).
     fn bind(
         &self,
         stmt: &mut rusqlite::Statement,
         batch: &Batch,
         id: Option<i64>,
         changes: &PersonChanges,
+        tag_names: Option<&str>,
     ) -> rusqlite::Result<()> {
         stmt.raw_bind_parameter(1, batch.account_id)?;
         stmt.raw_bind_parameter(2, batch.kind.code())?;
         stmt.raw_bind_parameter(3, batch.now)?;
         stmt.raw_bind_parameter(4, id)?;
-        self.bind_row(stmt, 5, changes, None, batch.slots)
-    }
-
-    /// Binds a row's columns from parameter `at` on; `tag_names` (NULL: an insert stores
-    /// no names, an update keeps the old ones, which [`TagLinks`] then copies anew).
-    fn bind_row(
-        &self,
-        stmt: &mut rusqlite::Statement,
-        at: usize,
-        changes: &PersonChanges,
-        tag_names: Option<&str>,
-        slots: &HashMap<String, usize>,
-    ) -> rusqlite::Result<()> {
+        let at = 5;
         let mut attributes: Vec<Option<&AttrValue>> = vec![None; self.columns.len()];
         for (name, value) in &changes.attributes {
-            if let Some(i) = by_name(slots, name).and_then(|&slot| self.slot_at[slot]) {
+            if let Some(i) = by_name(batch.slots, name).and_then(|&slot| self.slot_at[slot]) {
                 attributes[i] = value.as_ref();
             }
         }

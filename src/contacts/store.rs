@@ -332,7 +332,37 @@ pub(super) fn insert_row(
     let mut counted = Inserted::default();
     counted.add(changes);
     counted.write(conn, account_id, kind)?;
+    record_created(conn, account_id, id, now)?;
     Ok(id)
+}
+
+/// Records `contact.created` for person `id` when its account has an endpoint listening, in
+/// the transaction of the insert. Not a trigger: any trigger on insert makes SQLite keep a
+/// statement journal for each insert statement, which cost an import more than its rows.
+pub(super) fn record_created(
+    conn: &Connection,
+    account_id: i64,
+    id: i64,
+    at: Timestamp,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO webhook_events (account_id, event_type, object_id, created_at)
+         SELECT ?1, 'contact.created', ?2, ?3 WHERE EXISTS (SELECT 1 FROM webhook_subscriptions
+             WHERE account_id = ?1 AND event_type IN ('*', 'contact.created'))",
+    )?
+    .execute(params![account_id, id, at])?;
+    Ok(())
+}
+
+/// Whether the account has an endpoint listening to `contact.created`: a batch asks once,
+/// and records each person it creates only if so.
+pub(super) fn listens_for_created(conn: &Connection, account_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM webhook_subscriptions
+             WHERE account_id = ?1 AND event_type IN ('*', 'contact.created')",
+        )?
+        .exists([account_id])?)
 }
 
 pub(super) fn exists(conn: &Connection, account_id: i64, kind: PersonType, id: i64) -> Result<()> {

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/015.sql"),
     include_str!("migrations/016.sql"),
     include_str!("migrations/017.sql"),
+    include_str!("migrations/018.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.

@@ -288,6 +288,87 @@ async fn only_the_events_subscribed_to_are_recorded_and_sent() {
     );
 }
 
+/// The account's events as recorded, in order: (type, person).
+fn recorded(app: &TestApp) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(&app.db_path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT event_type, object_id FROM webhook_events ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// `contact.created` is recorded by the code that inserts people, not by a trigger: an
+/// import (its bulk path and its row-by-row one alike) records each person it creates
+/// once, before any change to them, and a change to someone stored before as an update.
+#[tokio::test]
+async fn an_import_records_each_person_it_creates_once_and_an_update_to_anyone_else() {
+    let app = local_app().await;
+    let key = app.create_account("a@example.com", Plan::Unlimited).key;
+    let (url, shared) = receiver(Answer::Ok);
+    let events = json!(["contact.created", "contact.updated"]);
+    subscribe(&app, &key, &url, events, &shared).await;
+    let old = app
+        .ok(
+            "POST",
+            "/v1/contacts",
+            &key,
+            Some(json!({"name": "Old", "phoneNumber": "+919876543219"})),
+        )
+        .await;
+    got_when(&shared, "the old person's creation", |g| !g.is_empty()).await;
+
+    // Asha twice (the second row updates the person the first created), Bob once, and a
+    // JSON null for Bob's email would take the row-by-row path: the CSV's empty cell does not.
+    let csv = "Name,Phone Number,Email\n\
+               Asha,+919876543210,asha@example.com\n\
+               Bob,+919876543211,\n\
+               Asha Rao,+919876543210,\n\
+               Old Renamed,+919876543219,\n";
+    let res = app
+        .client
+        .post(app.url("/v1/contacts/import"))
+        .header("x-api-key", &key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let json_rows = json!([{"name": "Chen", "phoneNumber": "+919876543212", "email": null}]);
+    let res = app
+        .client
+        .post(app.url("/v1/contacts/import"))
+        .header("x-api-key", &key)
+        .json(&json_rows)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let people = app.ok("GET", "/v1/contacts?limit=10", &key, None).await;
+    let id_of = |name: &str| -> i64 {
+        let person = (people.as_array().unwrap().iter())
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {people}"));
+        person["id"].as_str().unwrap().parse().unwrap()
+    };
+    let old_id: i64 = old["id"].as_str().unwrap().parse().unwrap();
+    let created = |id| ("contact.created".to_string(), id);
+    assert_eq!(
+        recorded(&app),
+        [
+            created(old_id),
+            created(id_of("Asha Rao")),
+            created(id_of("Bob")),
+            ("contact.updated".to_string(), old_id),
+            created(id_of("Chen")),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt_with_the_same_id() {
     let app = local_app().await;
