@@ -179,20 +179,26 @@ CREATE TABLE contacts (
     -- answers list them (`tags.name` order), copied from its contact_tags links whenever
     -- they change (tags are never renamed). A read of one person then touches its own
     -- row only; the links' leaf was a second random page on every read.
-    tag_names TEXT NOT NULL DEFAULT '[]'
+    tag_names TEXT NOT NULL DEFAULT '[]',
+    -- Version 19 (appended): one bit for each of the person's tags that owns a bit (an
+    -- account's first 63 tags, `tags.bit`), written with `tag_names`. The narrow index
+    -- carries it, so a rule counted by scanning that index tests a tag there instead of
+    -- probing the tag links for each person.
+    tag_bits INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
 CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, external_id)
     WHERE external_id IS NOT NULL;
 CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
 -- An account's people in id order (lists, keyset pages, the import's appends), carrying
--- the stage, gender and birth date and the first eight custom attributes the account uses:
--- rules over those scan this narrow copy instead of the wide rows. Version 17: it replaced
+-- the stage, gender and birth date, the first eight custom attributes the account uses and
+-- (version 19) the tag bits: rules over those scan this narrow copy instead of the wide
+-- rows. Version 17: it replaced
 -- an index by stage and one by birth date, whose keys arrive in no order and cost an import
 -- more than any other (BENCHMARKS.md, import costs); counts over those fields alone are
 -- summed from the counters below.
 CREATE INDEX contacts_by_attributes ON contacts (account_id, type, id,
-    contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8);
+    contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8, tag_bits);
 -- Incoming messages find their sender by channel id (phones have contacts_by_phone).
 CREATE INDEX contacts_by_telegram ON contacts (account_id, type, telegram_id)
     WHERE telegram_id IS NOT NULL;
@@ -271,8 +277,12 @@ CREATE TABLE tags (
     -- trigger made imports markedly slower); contact_tags_uncount subtracts.
     contact_count INTEGER NOT NULL DEFAULT 0,
     client_count  INTEGER NOT NULL DEFAULT 0,
+    -- Version 19 (appended): the tag's bit in `contacts.tag_bits`, 0 to 62, given to the
+    -- account's first 63 tags as they are made; NULL for the others.
+    bit           INTEGER,
     UNIQUE (account_id, name)
 );
+CREATE UNIQUE INDEX tags_by_bit ON tags (account_id, bit) WHERE bit IS NOT NULL;
 -- Links are written only by code holding ids of the same account; triggers (not foreign
 -- keys) remove them with their contact or tag, which spares two parent lookups per link on
 -- every insert (imports write millions).
@@ -294,6 +304,9 @@ CREATE TRIGGER contact_tags_uncount AFTER DELETE ON contact_tags BEGIN
     WHERE id = old.tag_id;
 END;
 CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
+    UPDATE contacts SET tag_bits = tag_bits & ~(1 << old.bit)
+    WHERE old.bit IS NOT NULL
+      AND id IN (SELECT contact_id FROM contact_tags WHERE tag_id = old.id);
     DELETE FROM contact_tags WHERE tag_id = old.id;
 END;
 

@@ -113,7 +113,7 @@ impl<'a> Batch<'a> {
         })
     }
 
-    /// Inserts the row as a new person with its `tag_names`, unless a unique index (phone,
+    /// Inserts the row as a new person with its `tag_names` and `tag_bits`, unless a unique index (phone,
     /// externalId) holds its key already, or a constraint no model check foresaw refuses
     /// it: then it is left to the general path, which finds that person or reports why.
     fn insert_new(&self, row: &Row, tags: &mut TagLinks) -> Result<bool> {
@@ -121,7 +121,7 @@ impl<'a> Batch<'a> {
         let names = tags.names_json(conn, self.account_id, &row.changes)?;
         let mut stmt = conn.prepare_cached(&self.sql.insert_new)?;
         self.sql
-            .bind(&mut stmt, self, None, &row.changes, names.as_deref())?;
+            .bind(&mut stmt, self, None, &row.changes, names.as_ref())?;
         match stmt.raw_execute() {
             Ok(1) => {}
             Ok(_) => return Ok(false),
@@ -342,8 +342,9 @@ enum Column {
     Field(usize),
     /// The value column `a{slot}`.
     Slot(usize),
-    /// `tag_names`, set by inserts of new people ([`TagLinks::names_json`]).
+    /// `tag_names` and `tag_bits`, set by inserts of new people ([`TagLinks::names_json`]).
     TagNames,
+    TagBits,
 }
 
 /// The statements of a batch, naming only the columns some row of it sets (an import of
@@ -372,7 +373,7 @@ impl BulkSql {
             .iter()
             .any(|r| r.changes.tags.as_ref().is_some_and(|t| !t.is_empty()))
         {
-            columns.push(Column::TagNames);
+            columns.extend([Column::TagNames, Column::TagBits]);
         }
         let mut used: Vec<usize> = slots.values().copied().collect();
         used.sort_unstable();
@@ -402,6 +403,7 @@ impl BulkSql {
             values.push(match column {
                 Column::Field(i) if FIELDS[*i].0 == "opted_out" => format!("coalesce(?{n}, 0)"),
                 Column::TagNames => format!("coalesce(?{n}, '[]')"),
+                Column::TagBits => format!("coalesce(?{n}, 0)"),
                 _ => format!("?{n}"),
             });
         }
@@ -419,16 +421,16 @@ impl BulkSql {
         }
     }
 
-    /// Binds the shared parameters, the person's id and the row's columns; `tag_names`
-    /// (NULL: an insert stores no names, an update keeps the old ones, which [`TagLinks`]
-    /// then copies anew).
+    /// Binds the shared parameters, the person's id and the row's columns; `tags`, the
+    /// `tag_names` and `tag_bits` (NULL: an insert stores none, an update keeps the old
+    /// ones, which [`TagLinks`] then copies anew).
     fn bind(
         &self,
         stmt: &mut rusqlite::Statement,
         batch: &Batch,
         id: Option<i64>,
         changes: &PersonChanges,
-        tag_names: Option<&str>,
+        tags: Option<&(String, i64)>,
     ) -> rusqlite::Result<()> {
         stmt.raw_bind_parameter(1, batch.account_id)?;
         stmt.raw_bind_parameter(2, batch.kind.code())?;
@@ -450,7 +452,8 @@ impl BulkSql {
                     at + i,
                     attributes[i].map(|v| ToSqlOutput::Borrowed(value_ref(v))),
                 )?,
-                Column::TagNames => stmt.raw_bind_parameter(at + i, tag_names)?,
+                Column::TagNames => stmt.raw_bind_parameter(at + i, tags.map(|t| &t.0))?,
+                Column::TagBits => stmt.raw_bind_parameter(at + i, tags.map(|t| t.1))?,
             }
         }
         Ok(())
@@ -463,6 +466,7 @@ impl Column {
             Column::Field(i) => FIELDS[i].0.to_string(),
             Column::Slot(slot) => format!("a{slot}"),
             Column::TagNames => "tag_names".to_string(),
+            Column::TagBits => "tag_bits".to_string(),
         }
     }
 }

@@ -7,27 +7,53 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-/// The account's tag of that name (case-insensitively), made if new: its id and its name
-/// as the account first spelled it.
-pub(super) fn tag(conn: &Connection, account_id: i64, name: &str) -> Result<(i64, String)> {
+/// A tag of an account.
+#[derive(Debug, Clone)]
+pub(super) struct Tag {
+    pub id: i64,
+    /// As the account first spelled it.
+    pub name: String,
+    /// Its bit in `contacts.tag_bits`, as a mask; 0 for a tag without one (schema.sql).
+    pub mask: i64,
+}
+
+/// Tags with a bit: an account's first ones (the bits of an `INTEGER`, less the sign).
+pub const TAG_BITS: i64 = 63;
+
+/// The account's tag of that name (case-insensitively), made if new, with the next free
+/// bit while there is one.
+pub(super) fn tag(conn: &Connection, account_id: i64, name: &str) -> Result<Tag> {
+    let read = |r: &rusqlite::Row| -> rusqlite::Result<Tag> {
+        let bit: Option<i64> = r.get(2)?;
+        Ok(Tag {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            mask: bit.map_or(0, |b| 1 << b),
+        })
+    };
     let existing = conn
-        .prepare_cached("SELECT id, name FROM tags WHERE account_id = ?1 AND name = ?2")?
-        .query_row(params![account_id, name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT id, name, bit FROM tags WHERE account_id = ?1 AND name = ?2")?
+        .query_row(params![account_id, name], read)
         .optional()?;
     if let Some(tag) = existing {
         return Ok(tag);
     }
-    conn.prepare_cached("INSERT INTO tags (account_id, name) VALUES (?1, ?2)")?
-        .execute(params![account_id, name])?;
-    Ok((conn.last_insert_rowid(), name.to_owned()))
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO tags (account_id, name, bit) VALUES (?1, ?2, (
+                 SELECT CASE WHEN coalesce(max(bit), -1) + 1 < ?3 THEN coalesce(max(bit), -1) + 1 END
+                 FROM tags WHERE account_id = ?1 AND bit IS NOT NULL))
+             RETURNING id, name, bit",
+        )?
+        .query_row(params![account_id, name, TAG_BITS], read)?)
 }
 
-/// Copies each person's tag links into its row's `tag_names` (schema.sql has why): called
-/// by every writer of `contact_tags` once its links are written.
+/// Copies each person's tag links into its row's `tag_names` and `tag_bits` (schema.sql has
+/// why): called by every writer of `contact_tags` once its links are written.
 pub(super) fn copy_names(conn: &Connection, ids: impl IntoIterator<Item = i64>) -> Result<()> {
     let mut copy = conn.prepare_cached(
-        "UPDATE contacts SET tag_names = (
-             SELECT json_group_array(t.name ORDER BY t.name)
+        "UPDATE contacts SET (tag_names, tag_bits) = (
+             SELECT json_group_array(t.name ORDER BY t.name), coalesce(sum(1 << t.bit), 0)
              FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = ?1
          ) WHERE id = ?1",
     )?;
@@ -72,7 +98,7 @@ fn add_tag_links(
         "INSERT OR IGNORE INTO contact_tags (contact_id, tag_id, type) VALUES (?1, ?2, ?3)",
     )?;
     for name in names {
-        let tag = tag(conn, account_id, name)?.0;
+        let tag = tag(conn, account_id, name)?.id;
         if link.execute(params![contact_id, tag, kind.code()])? == 1 {
             count_links(conn, kind, tag, 1)?;
         }
@@ -173,5 +199,106 @@ mod tests {
             names_json(names.to_vec()),
             r#"["10","A","a\"b","ab","alpha","Beta","vip","zeta","Été"]"#
         );
+    }
+}
+
+/// `tag_bits` against the links, for every writer of them: the narrow count reads the bits,
+/// the lists read the links, and the two must never disagree.
+#[cfg(test)]
+mod bits_tests {
+    use super::*;
+    use crate::contacts::bulk;
+    use crate::contacts::import::Row;
+    use crate::contacts::model::PersonChanges;
+    use crate::contacts::store;
+
+    fn with_tags(phone: &str, tags: &[&str]) -> PersonChanges {
+        PersonChanges {
+            phone: Some(Some(phone.to_string())),
+            tags: Some(tags.iter().map(|t| t.to_string()).collect()),
+            ..PersonChanges::default()
+        }
+    }
+
+    /// People whose bits differ from those of their links' tags.
+    fn stale(conn: &Connection) -> Vec<i64> {
+        conn.prepare(
+            "SELECT id FROM contacts c WHERE tag_bits <> coalesce((SELECT sum(1 << t.bit)
+                 FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id WHERE ct.contact_id = c.id), 0)",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    #[test]
+    fn every_writer_of_links_keeps_the_bits_and_only_63_tags_own_one() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);",
+        )
+        .unwrap();
+        let c = PersonType::Contact;
+        // Another account's tags take none of account 1's bits.
+        store::insert(&conn, 2, c, &with_tags("+14155550100", &["vip"]), 0).unwrap();
+        let asha =
+            store::insert(&conn, 1, c, &with_tags("+14155550101", &["vip", "b"]), 0).unwrap();
+        add_tags(&conn, 1, c, asha, &["c".into()], 0).unwrap();
+        remove_tags(&conn, 1, c, asha, &["VIP".into()], 0).unwrap();
+        store::update(
+            &conn,
+            1,
+            c,
+            asha,
+            &with_tags("+14155550101", &["d", "b"]),
+            0,
+        )
+        .unwrap();
+        // An import: new people (their bits written with the row) and an update of Asha.
+        let rows = (0..70)
+            .map(|i| Row {
+                number: i,
+                changes: with_tags(
+                    &format!("+1415555{:04}", 200 + i),
+                    &[&format!("t{i}"), "vip"],
+                ),
+            })
+            .chain([Row {
+                number: 70,
+                changes: with_tags("+14155550101", &["t69", "e"]),
+            }])
+            .collect();
+        let outcome = bulk::upsert(&conn, 1, c, rows, 0).unwrap();
+        assert_eq!((outcome.created, outcome.updated), (70, 1));
+        assert_eq!(stale(&conn), Vec::<i64>::new());
+
+        let bits: Vec<(i64, Option<i64>)> = conn
+            .prepare("SELECT account_id, bit FROM tags ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let ours: Vec<Option<i64>> = bits.iter().filter(|(a, _)| *a == 1).map(|b| b.1).collect();
+        assert_eq!(bits[0], (2, Some(0)));
+        assert_eq!(ours.len(), 75, "vip, b, c, d, t0..t69, e");
+        assert_eq!(ours[..63], (0..63).map(Some).collect::<Vec<_>>()[..]);
+        assert!(ours[63..].iter().all(Option::is_none), "{ours:?}");
+        let asha_bits: i64 = conn
+            .query_row("SELECT tag_bits FROM contacts WHERE id = ?1", [asha], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        // The update replaced her tags with d and b; the import added t69 and e, which own
+        // no bit: b (bit 1) and d (3).
+        assert_eq!(asha_bits, 0b1010);
+
+        conn.execute("DELETE FROM tags WHERE account_id = 1 AND name = 'b'", [])
+            .unwrap();
+        assert_eq!(stale(&conn), Vec::<i64>::new());
     }
 }

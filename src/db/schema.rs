@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016.sql"),
     include_str!("migrations/017.sql"),
     include_str!("migrations/018.sql"),
+    include_str!("migrations/019.sql"),
 ];
 
 /// Creates the schema in a new file, upgrades an older one, refuses a newer or foreign one.
@@ -264,6 +265,56 @@ mod tests {
         );
     }
 
+    /// What migration 019 added, taken out of a new file's schema: a file of an older version.
+    const UNDO_19: &str = "DROP INDEX contacts_by_attributes;
+         DROP INDEX tags_by_bit;
+         DROP TRIGGER tags_drop_links;
+         CREATE TRIGGER tags_drop_links AFTER DELETE ON tags BEGIN
+             DELETE FROM contact_tags WHERE tag_id = old.id;
+         END;
+         ALTER TABLE contacts DROP COLUMN tag_bits;
+         ALTER TABLE tags DROP COLUMN bit;
+         CREATE INDEX contacts_by_attributes ON contacts (account_id, type, id,
+             contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8);";
+
+    /// Version 19 gives each account's first 63 tags a bit, in the order they were made,
+    /// and sets each person's bits from their links.
+    #[test]
+    fn migrating_gives_the_first_tags_bits_and_people_theirs() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 0), (2, 'b@example.com', 'x', 'trial', 0);
+             INSERT INTO tags (id, account_id, name) VALUES (1, 2, 'other');
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64)
+             INSERT INTO tags (id, account_id, name) SELECT 1 + i, 1, 't' || i FROM n;
+             INSERT INTO contacts (id, account_id, type, created_at, updated_at)
+                 VALUES (1, 1, 0, 0, 0), (2, 1, 0, 0, 0), (3, 1, 0, 0, 0);
+             INSERT INTO contact_tags (contact_id, tag_id) VALUES (1, 2), (1, 4), (2, 65), (2, 64);
+             PRAGMA user_version = 18;",
+        )
+        .unwrap();
+        conn.execute_batch(UNDO_19).unwrap();
+        prepare_schema(&mut conn).unwrap();
+        let bit = |id: i64| -> Option<i64> {
+            conn.query_row("SELECT bit FROM tags WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            (bit(1), bit(2), bit(64), bit(65)),
+            (Some(0), Some(0), Some(62), None)
+        );
+        let bits: Vec<i64> = conn
+            .prepare("SELECT tag_bits FROM contacts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(bits, [0b101, 1 << 62, 0]);
+    }
+
     /// Version 14 counts the broadcasts made before it from their messages.
     #[test]
     fn migrating_counts_each_broadcasts_messages() {
@@ -290,6 +341,7 @@ mod tests {
              PRAGMA user_version = 13;",
         )
         .unwrap();
+        conn.execute_batch(UNDO_19).unwrap();
         prepare_schema(&mut conn).unwrap();
         let counts: Vec<(String, i64, Option<String>)> = conn
             .prepare("SELECT metric, n, sample FROM broadcast_counts ORDER BY metric")

@@ -86,8 +86,9 @@ pub fn compile(
 }
 
 /// [`compile`], for a scan of the narrow index ([`only_narrow_columns`]): a tag condition
-/// is then a probe of each scanned person in the tag's people, never a lookup of each of
-/// them (which would read the index once per tagged person, whatever the range scanned).
+/// then tests the person's tag bits (a probe of the tag's people for a tag without one),
+/// never a lookup of each tagged person (which would read the index once per tagged
+/// person, whatever the range scanned).
 pub fn compile_for_scan(
     rule: &Rule,
     keys: &[AttrKey],
@@ -239,8 +240,7 @@ struct Compiler<'a> {
     keys: &'a [AttrKey],
     account_id: i64,
     now: Timestamp,
-    /// Tag conditions probe (`+c.id IN`: the unary plus keeps SQLite from driving the
-    /// query by the tag's people).
+    /// Tag conditions test the scanned person's tag bits ([`Self::tags_by_bits`]).
     scan: bool,
 }
 
@@ -249,7 +249,7 @@ impl Compiler<'_> {
         let mut items: Vec<&Node> = group.items.iter().collect();
         if self.scan {
             // AND and OR stop at the first answer, and SQLite tests terms in the order
-            // written: the column tests go first, each tag probe only for who is left.
+            // written: the column tests go first, a tag's (maybe a probe) for who is left.
             items.sort_by_key(|item| reads_tags(item));
         }
         let parts = items
@@ -494,6 +494,9 @@ impl Compiler<'_> {
                 ));
             }
         };
+        if self.scan {
+            return Ok(self.tags_by_bits(c.op, &names));
+        }
         let n = names.len() as i64;
         let account = self.bind(Sql::Integer(self.account_id));
         let names = self.binds(names.into_iter().map(Sql::Text).collect());
@@ -510,9 +513,49 @@ impl Compiler<'_> {
                      WHERE ct.contact_id = c.id AND t.account_id = {account} AND t.name IN ({names})) = {all}"
                 )
             }
-            _ if self.scan => format!("+c.id IN ({tagged})"),
             _ => format!("c.id IN ({tagged})"),
         })
+    }
+
+    /// A tag condition for a scan of the narrow index: the tags named that own a bit are
+    /// tested in the person's `tag_bits`; only those without one (an account's 64th tag
+    /// and later) are probed in the tag links (`+c.id IN`: the unary plus keeps SQLite
+    /// from driving the query by the tag's people). The subqueries over `tags` name no
+    /// column of `c`, so SQLite runs each once per count, not once per person.
+    fn tags_by_bits(&mut self, op: Op, names: &[String]) -> String {
+        const TAGS: &str = "tags t";
+        const LINKS: &str = "contact_tags ct JOIN tags t ON t.id = ct.tag_id";
+        // Each subquery binds its own copy of the names, in the order the SQL reads them.
+        let named = |this: &mut Self, select: &str, from: &str, only: &str| {
+            let account = this.bind(Sql::Integer(this.account_id));
+            let list = this.binds(names.iter().cloned().map(Sql::Text).collect());
+            format!(
+                "(SELECT {select} FROM {from} \
+                 WHERE {only}t.account_id = {account} AND t.name IN ({list}))"
+            )
+        };
+        let mask = "coalesce(sum(1 << t.bit), 0)";
+        if op == Op::HasAll {
+            let with_bits = named(self, "count(*)", TAGS, "t.bit IS NOT NULL AND ");
+            let n = self.bind(Sql::Integer(names.len() as i64));
+            let mask = named(self, mask, TAGS, "");
+            let links = named(self, "count(*)", LINKS, "ct.contact_id = c.id AND ");
+            let all = self.bind(Sql::Integer(names.len() as i64));
+            return format!(
+                "CASE WHEN {with_bits} = {n} THEN (~c.tag_bits & {mask}) = 0 \
+                 ELSE {links} = {all} END"
+            );
+        }
+        let mask = named(self, mask, TAGS, "");
+        let without_bits = named(self, "1", TAGS, "t.bit IS NULL AND ");
+        let probed = named(self, "ct.contact_id", LINKS, "t.bit IS NULL AND ");
+        let has = format!(
+            "((c.tag_bits & {mask}) <> 0 OR (EXISTS {without_bits} AND +c.id IN {probed}))"
+        );
+        match op {
+            Op::HasNone | Op::Ne | Op::NotContains | Op::NotIn => format!("NOT {has}"),
+            _ => has,
+        }
     }
 }
 

@@ -3,19 +3,19 @@
 
 use super::by_name;
 use crate::contacts::model::{PersonChanges, PersonType};
-use crate::contacts::tags::{copy_names, count_links, names_json, tag};
+use crate::contacts::tags::{Tag, copy_names, count_links, names_json, tag};
 use crate::error::Result;
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 
 /// Tag links of a batch, written together at its end: sorted and many to a statement, so
 /// SQLite appends to its B-trees instead of descending them from the root for each link.
-/// A person the batch inserts gets its `tag_names` with its row; the others' are copied
-/// from their links once these are written.
+/// A person the batch inserts gets its `tag_names` and `tag_bits` with its row; the others'
+/// are copied from their links once these are written.
 #[derive(Default)]
 pub(super) struct TagLinks {
-    /// Tags by name as spelled, and lowercased: the id and the account's spelling.
-    ids: HashMap<String, (i64, String)>,
+    /// Tags by name as spelled, and lowercased.
+    ids: HashMap<String, Tag>,
     links: Vec<(i64, i64)>,
     /// People whose `tag_names` must be copied from their links.
     stale: Vec<i64>,
@@ -26,7 +26,7 @@ pub(super) struct TagLinks {
 /// Whose tags [`TagLinks::add`] queues.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Whose {
-    /// A person inserted with its `tag_names` ([`TagLinks::names_json`]).
+    /// A person inserted with its `tag_names` and `tag_bits` ([`TagLinks::names_json`]).
     Fresh,
     /// A person created one by one: its names are copied once the links are written.
     Created,
@@ -39,30 +39,33 @@ impl TagLinks {
 
     /// The tag of that name, making it if new to the account.
     pub(super) fn tag(&mut self, conn: &Connection, account_id: i64, name: &str) -> Result<i64> {
-        if let Some((id, _)) = by_name(&self.ids, name) {
-            return Ok(*id);
+        if let Some(tag) = by_name(&self.ids, name) {
+            return Ok(tag.id);
         }
         let tag = tag(conn, account_id, name)?;
+        let id = tag.id;
         self.ids.insert(name.to_lowercase(), tag.clone());
-        self.ids.insert(name.to_owned(), tag.clone());
-        Ok(tag.0)
+        self.ids.insert(name.to_owned(), tag);
+        Ok(id)
     }
 
-    /// The `tag_names` of a new person with the row's tags, `None` without tags.
+    /// The `tag_names` and `tag_bits` of a new person with the row's tags, `None` without.
     pub(super) fn names_json(
         &mut self,
         conn: &Connection,
         account_id: i64,
         changes: &PersonChanges,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, i64)>> {
         let Some(names) = changes.tags.as_ref().filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
         for name in names {
             self.tag(conn, account_id, name)?;
         }
-        let spelled = names.iter().filter_map(|n| by_name(&self.ids, n));
-        Ok(Some(names_json(spelled.map(|(_, s)| s.as_str()).collect())))
+        let tags: Vec<&Tag> = names.iter().filter_map(|n| by_name(&self.ids, n)).collect();
+        let bits = tags.iter().fold(0, |bits, t| bits | t.mask);
+        let names = names_json(tags.iter().map(|t| t.name.as_str()).collect());
+        Ok(Some((names, bits)))
     }
 
     /// Queues links from person `id` to the tags a row names, making tags new to the account.
