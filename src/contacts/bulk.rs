@@ -113,9 +113,10 @@ impl<'a> Batch<'a> {
         })
     }
 
-    /// Inserts the row as a new person with its `tag_names` and `tag_bits`, unless a unique index (phone,
-    /// externalId) holds its key already, or a constraint no model check foresaw refuses
-    /// it: then it is left to the general path, which finds that person or reports why.
+    /// Inserts the row as a new person with its `tag_names` and `tag_bits`, unless a unique
+    /// index (phone, externalId) holds its key already, or a constraint no model check
+    /// foresaw refuses it: then it is left to the general path, which finds that person or
+    /// reports why.
     fn insert_new(&self, row: &Row, tags: &mut TagLinks) -> Result<bool> {
         let conn = self.conn;
         let names = tags.names_json(conn, self.account_id, &row.changes)?;

@@ -41,8 +41,9 @@ pub(super) fn tag(conn: &Connection, account_id: i64, name: &str) -> Result<Tag>
     Ok(conn
         .prepare_cached(
             "INSERT INTO tags (account_id, name, bit) VALUES (?1, ?2, (
-                 SELECT CASE WHEN coalesce(max(bit), -1) + 1 < ?3 THEN coalesce(max(bit), -1) + 1 END
-                 FROM tags WHERE account_id = ?1 AND bit IS NOT NULL))
+                 SELECT CASE WHEN next < ?3 THEN next END FROM (
+                     SELECT coalesce(max(bit) + 1, 0) AS next FROM tags
+                     WHERE account_id = ?1 AND bit IS NOT NULL)))
              RETURNING id, name, bit",
         )?
         .query_row(params![account_id, name, TAG_BITS], read)?)

@@ -249,7 +249,8 @@ impl Compiler<'_> {
         let mut items: Vec<&Node> = group.items.iter().collect();
         if self.scan {
             // AND and OR stop at the first answer, and SQLite tests terms in the order
-            // written: the column tests go first, a tag's (maybe a probe) for who is left.
+            // written: the column tests go first, then the tags' (a probe of the links for
+            // a tag without a bit) for who is left.
             items.sort_by_key(|item| reads_tags(item));
         }
         let parts = items
