@@ -176,6 +176,23 @@ impl TestApp {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// `POST /v1/contacts/import` of a CSV file, expecting `200`; the JSON answer.
+    pub async fn import_csv(&self, key: &str, csv: &str) -> Value {
+        let res = self
+            .client
+            .post(self.url("/v1/contacts/import"))
+            .header("x-api-key", key)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "import: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
     /// POSTs JSON to the admin API with an optional session cookie.
     pub async fn admin_post(&self, path: &str, cookie: Option<&str>, body: Value) -> Response {
         let mut req = self

@@ -171,16 +171,7 @@ async fn what_an_account_stores_is_counted_exactly_on_every_path() {
         app.ok("POST", "/v1/contacts", &key, Some(person)).await;
     }
     let csv = "externalId,telegram,tags\ne1,1,all\ne9,9,all\ne10,10,all\n";
-    let res = app
-        .client
-        .post(app.url("/v1/contacts/import"))
-        .header("x-api-key", &key)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    app.import_csv(&key, csv).await;
     let people = app.ok("GET", "/v1/contacts?limit=100", &key, None).await;
     let first = people[0]["id"].as_str().unwrap().to_string();
     let send = json!({"contact": {"id": first}, "textMessage": "hi"});

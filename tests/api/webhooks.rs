@@ -327,26 +327,10 @@ async fn an_import_records_each_person_it_creates_once_and_an_update_to_anyone_e
                Bob,+919876543211,\n\
                Asha Rao,+919876543210,\n\
                Old Renamed,+919876543219,\n";
-    let res = app
-        .client
-        .post(app.url("/v1/contacts/import"))
-        .header("x-api-key", &key)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    app.import_csv(&key, csv).await;
     let json_rows = json!([{"name": "Chen", "phoneNumber": "+919876543212", "email": null}]);
-    let res = app
-        .client
-        .post(app.url("/v1/contacts/import"))
-        .header("x-api-key", &key)
-        .json(&json_rows)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    app.ok("POST", "/v1/contacts/import", &key, Some(json_rows))
+        .await;
 
     let people = app.ok("GET", "/v1/contacts?limit=10", &key, None).await;
     let id_of = |name: &str| -> i64 {
