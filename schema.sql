@@ -193,10 +193,9 @@ CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS
 -- An account's people in id order (lists, keyset pages, the import's appends), carrying
 -- the stage, gender and birth date, the first eight custom attributes the account uses and
 -- (version 19) the tag bits: rules over those scan this narrow copy instead of the wide
--- rows. Version 17: it replaced
--- an index by stage and one by birth date, whose keys arrive in no order and cost an import
--- more than any other (BENCHMARKS.md, import costs); counts over those fields alone are
--- summed from the counters below.
+-- rows. Version 17: it replaced an index by stage and one by birth date, whose keys arrive
+-- in no order and cost an import more than any other (BENCHMARKS.md, import costs); counts
+-- over those fields alone are summed from the counters below.
 CREATE INDEX contacts_by_attributes ON contacts (account_id, type, id,
     contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8, tag_bits);
 -- Incoming messages find their sender by channel id (phones have contacts_by_phone).

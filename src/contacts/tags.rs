@@ -18,7 +18,7 @@ pub(super) struct Tag {
 }
 
 /// Tags with a bit: an account's first ones (the bits of an `INTEGER`, less the sign).
-pub const TAG_BITS: i64 = 63;
+const TAG_BITS: i64 = 63;
 
 /// The account's tag of that name (case-insensitively), made if new, with the next free
 /// bit while there is one.
