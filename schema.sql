@@ -278,7 +278,7 @@ CREATE TABLE tags (
     client_count  INTEGER NOT NULL DEFAULT 0,
     -- Version 19 (appended): the tag's bit in `contacts.tag_bits`, 0 to 62, given to the
     -- account's first 63 tags as they are made; NULL for the others.
-    bit           INTEGER,
+    bit           INTEGER CHECK (bit BETWEEN 0 AND 62),
     UNIQUE (account_id, name)
 );
 CREATE UNIQUE INDEX tags_by_bit ON tags (account_id, bit) WHERE bit IS NOT NULL;

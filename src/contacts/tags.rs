@@ -181,6 +181,10 @@ pub fn tag_counts(conn: &Connection, account_id: i64) -> Result<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contacts::bulk;
+    use crate::contacts::import::Row;
+    use crate::contacts::model::PersonChanges;
+    use crate::contacts::store;
 
     #[test]
     fn names_sort_as_sqlite_orders_a_nocase_column() {
@@ -201,17 +205,6 @@ mod tests {
             r#"["10","A","a\"b","ab","alpha","Beta","vip","zeta","Été"]"#
         );
     }
-}
-
-/// `tag_bits` against the links, for every writer of them: the narrow count reads the bits,
-/// the lists read the links, and the two must never disagree.
-#[cfg(test)]
-mod bits_tests {
-    use super::*;
-    use crate::contacts::bulk;
-    use crate::contacts::import::Row;
-    use crate::contacts::model::PersonChanges;
-    use crate::contacts::store;
 
     fn with_tags(phone: &str, tags: &[&str]) -> PersonChanges {
         PersonChanges {
@@ -234,6 +227,8 @@ mod bits_tests {
         .collect()
     }
 
+    /// `tag_bits` against the links, for every writer of them: the narrow count reads the
+    /// bits, the lists read the links, and the two must never disagree.
     #[test]
     fn every_writer_of_links_keeps_the_bits_and_only_63_tags_own_one() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -301,5 +296,8 @@ mod bits_tests {
         conn.execute("DELETE FROM tags WHERE account_id = 1 AND name = 'b'", [])
             .unwrap();
         assert_eq!(stale(&conn), Vec::<i64>::new());
+        // A bit past the 63 an INTEGER holds (less its sign) is refused, never stored.
+        let past = conn.execute("UPDATE tags SET bit = 63 WHERE account_id = 2", []);
+        assert!(past.is_err(), "{past:?}");
     }
 }

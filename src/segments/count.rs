@@ -329,14 +329,18 @@ mod tests {
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
                         CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;
-             INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 2, 'vip'), (3, 1, 'new');
+             INSERT INTO tags (id, account_id, name, bit)
+                 VALUES (1, 1, 'vip', 0), (2, 2, 'vip', 0), (3, 1, 'new', NULL);
              INSERT INTO contact_tags (contact_id, tag_id, type)
                  SELECT id, CASE WHEN account_id = 2 THEN 2 WHEN id % 2 = 0 THEN 1 ELSE 3 END, type
-                 FROM contacts WHERE id % 3 = 1;",
+                 FROM contacts WHERE id % 3 = 1;
+             UPDATE contacts SET tag_bits = 1
+                 WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id IN (1, 2));",
         )
         .unwrap();
         let reader = pool.get().unwrap();
-        // Tags ask the tag links for the person's id, in any logic with the index columns.
+        // Tags in any logic with the index columns: vip by its bit, new (no bit) by a probe
+        // of its links.
         for account in [1, 2] {
             let groups = json!([{"logic": "or", "conditions": [
                 {"attribute": "tags", "operator": "has", "value": ["vip"]},
@@ -348,6 +352,9 @@ mod tests {
             let kind = PersonType::Contact;
             let one = rows_meeting(&conn, account, kind, &c.sql, &c.params);
             assert!(one > 0);
+            let links = crate::segments::compile::compile(&rule, &[], account, 0).unwrap();
+            let by_links = rows_meeting(&conn, account, kind, &links.sql, &links.params);
+            assert_eq!(one, by_links, "bits and links agree ({account})");
             for split in [1, 10, 1_000] {
                 let halves =
                     count_in_halves(&reader, &pool, account, kind, &c.sql, &c.params, split);

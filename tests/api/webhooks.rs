@@ -320,8 +320,8 @@ async fn an_import_records_each_person_it_creates_once_and_an_update_to_anyone_e
         .await;
     got_when(&shared, "the old person's creation", |g| !g.is_empty()).await;
 
-    // Asha twice (the second row updates the person the first created), Bob once, and a
-    // JSON null for Bob's email would take the row-by-row path: the CSV's empty cell does not.
+    // Asha twice (the second row updates the person the first created), Bob once, and Old
+    // renamed. Then Chen, whose JSON `null` email takes the row-by-row path (`insert_row`).
     let csv = "Name,Phone Number,Email\n\
                Asha,+919876543210,asha@example.com\n\
                Bob,+919876543211,\n\

@@ -1,6 +1,6 @@
 -- Version 19: an account's first 63 tags each own a bit of contacts.tag_bits, which the
 -- narrow index carries (schema.sql).
-ALTER TABLE tags ADD COLUMN bit INTEGER;
+ALTER TABLE tags ADD COLUMN bit INTEGER CHECK (bit BETWEEN 0 AND 62);
 UPDATE tags SET bit = ranked.n
 FROM (SELECT id, row_number() OVER (PARTITION BY account_id ORDER BY id) - 1 AS n FROM tags) ranked
 WHERE ranked.id = tags.id AND ranked.n < 63;
