@@ -161,7 +161,7 @@ pub fn fill(conn: &Connection, email: &str, count: u64, seed: u64) -> anyhow::Re
             })
             .collect::<anyhow::Result<Vec<Row>>>()?;
         in_transaction(conn, || {
-            let outcome = bulk::upsert(conn, account_id, PersonType::Contact, rows, now)?;
+            let outcome = bulk::upsert(conn, account_id, PersonType::Contact, &rows, now)?;
             if let Some(f) = outcome.failed.first() {
                 bail!("demo person {}: {}", f.row, f.message);
             }

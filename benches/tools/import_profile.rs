@@ -40,7 +40,7 @@ fn main() {
     let t = Instant::now();
     for batch in batches {
         conn.execute_batch("BEGIN").unwrap();
-        bulk::upsert(&conn, 1, PersonType::Contact, batch, 0).unwrap();
+        bulk::upsert(&conn, 1, PersonType::Contact, &batch, 0).unwrap();
         conn.execute_batch("COMMIT").unwrap();
     }
     println!("upsert: {:?}", t.elapsed());

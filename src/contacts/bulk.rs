@@ -40,11 +40,11 @@ pub fn upsert(
     conn: &Connection,
     account_id: i64,
     kind: PersonType,
-    rows: Vec<Row>,
+    rows: &[Row],
     now: Timestamp,
 ) -> Result<Outcome> {
     let mut outcome = Outcome::default();
-    let slots = match batch_slots(conn, account_id, &rows) {
+    let slots = match batch_slots(conn, account_id, rows) {
         Ok(slots) => slots,
         Err(e) => {
             // An attribute this batch cannot store (kind changed meanwhile, no free slot).
@@ -58,7 +58,7 @@ pub fn upsert(
             return Ok(outcome);
         }
     };
-    let batch = Batch::new(conn, account_id, kind, now, &slots, &rows)?;
+    let batch = Batch::new(conn, account_id, kind, now, &slots, rows)?;
     let mut tags = TagLinks::default();
     for row in rows {
         if let Err(e) = check_location(conn, account_id, &row.changes) {
@@ -66,7 +66,7 @@ pub fn upsert(
                 row: row.number,
                 message: e.message,
             });
-        } else if clears_something(&row.changes) || !batch.insert_new(&row, &mut tags)? {
+        } else if clears_something(&row.changes) || !batch.insert_new(row, &mut tags)? {
             batch.apply(row, &mut outcome, &mut tags)?;
         } else {
             outcome.created += 1;
@@ -149,7 +149,7 @@ impl<'a> Batch<'a> {
     }
 
     /// Upserts one row on the general path, recording what became of it.
-    fn apply(&self, row: Row, outcome: &mut Outcome, tags: &mut TagLinks) -> Result<()> {
+    fn apply(&self, row: &Row, outcome: &mut Outcome, tags: &mut TagLinks) -> Result<()> {
         match self.upsert_row(&row.changes, tags) {
             Ok((_, true)) => outcome.created += 1,
             Ok((_, false)) => outcome.updated += 1,

@@ -255,7 +255,7 @@ mod tests {
         )
         .unwrap();
         // An import: new people (their bits written with the row) and an update of Asha.
-        let rows = (0..70)
+        let rows: Vec<Row> = (0..70)
             .map(|i| Row {
                 number: i,
                 changes: with_tags(
@@ -268,7 +268,7 @@ mod tests {
                 changes: with_tags("+14155550101", &["t69", "e"]),
             }])
             .collect();
-        let outcome = bulk::upsert(&conn, 1, c, rows, 0).unwrap();
+        let outcome = bulk::upsert(&conn, 1, c, &rows, 0).unwrap();
         assert_eq!((outcome.created, outcome.updated), (70, 1));
         assert_eq!(stale(&conn), Vec::<i64>::new());
 

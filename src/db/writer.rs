@@ -4,7 +4,8 @@
 //! its queue, runs each inside its own savepoint (a failing job rolls back only itself),
 //! commits them all in one transaction, and only then answers each caller. One fsync
 //! thus serves many requests, `synchronous=FULL` stays affordable, and there is never a
-//! second writer to meet `SQLITE_BUSY`.
+//! second writer to meet `SQLITE_BUSY`. A bulk job (an import batch) runs alone in its own
+//! transaction instead: see [`Writer::submit_alone`].
 
 use super::checkpointer::Checkpointer;
 use super::wal_room::{self, Room, WalRoom};
@@ -23,6 +24,8 @@ type Job = Box<dyn FnOnce(&Connection) -> Box<dyn Finish> + Send>;
 
 enum Message {
     Job(Job),
+    /// A job committed in a transaction of its own, without a savepoint.
+    Alone(Job),
     /// Copy the WAL back into the database and truncate it (after bulk writes).
     Checkpoint,
     Stop,
@@ -146,6 +149,26 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
+        self.queue_job(work, Message::Job)
+    }
+
+    /// [`Writer::submit`] for a job that writes many rows: it is committed in a transaction
+    /// of its own, which a failure rolls back whole. In a shared transaction its savepoint
+    /// would make SQLite copy every page the job changes to a sub-journal first, in case
+    /// the job fails; for an import batch that is thousands of pages.
+    pub fn submit_alone<T, F>(&self, work: F) -> Submitted<T>
+    where
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.queue_job(work, Message::Alone)
+    }
+
+    fn queue_job<T, F>(&self, work: F, message: fn(Job) -> Message) -> Submitted<T>
+    where
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+        T: Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::new(Pending {
@@ -153,7 +176,7 @@ impl Writer {
                 reply,
             })
         });
-        match self.queue.send(Message::Job(job)) {
+        match self.queue.send(message(job)) {
             Ok(()) => Submitted(Some(answer)),
             Err(_) => Submitted(None),
         }
@@ -179,9 +202,15 @@ impl Writer {
 
 fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Checkpointer) {
     let mut stopping = false;
+    // A job taken off the queue that must not join the batch being gathered.
+    let mut held = None;
     while !stopping {
-        let mut batch = match inbox.recv() {
+        let mut batch = match held.take().map_or_else(|| inbox.recv(), Ok) {
             Ok(Message::Job(job)) => vec![job],
+            Ok(Message::Alone(job)) => {
+                commit_alone(&mut conn, job);
+                continue;
+            }
             Ok(Message::Checkpoint) => {
                 checkpointer.truncate();
                 continue;
@@ -192,6 +221,10 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Check
         while batch.len() < MAX_BATCH && !then_checkpoint {
             match inbox.try_recv() {
                 Ok(Message::Job(job)) => batch.push(job),
+                Ok(alone @ Message::Alone(_)) => {
+                    held = Some(alone);
+                    break;
+                }
                 Ok(Message::Checkpoint) => then_checkpoint = true,
                 Ok(Message::Stop) => {
                     stopping = true;
@@ -245,6 +278,28 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     }
 }
 
+fn commit_alone(conn: &mut Connection, job: Job) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            log::error!("cannot begin a write transaction: {e}");
+            return;
+        }
+    };
+    match catch_unwind(AssertUnwindSafe(|| job(&tx))) {
+        Ok(finish) if finish.succeeded() => {
+            let commit = tx.commit().map_err(Error::from);
+            finish.finish(commit);
+        }
+        // The transaction rolls back before the job's own error is answered.
+        Ok(finish) => {
+            drop(tx);
+            finish.finish(Ok(()));
+        }
+        Err(_) => log::error!("a write job panicked; its changes were rolled back"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +335,38 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(count, 2);
+        writer.shutdown();
+    }
+
+    /// A job run alone commits in order with the others, and a failure rolls it back whole
+    /// (the row it wrote before failing too) without touching the jobs around it.
+    #[tokio::test]
+    async fn a_job_run_alone_fails_whole_and_leaves_its_neighbours() {
+        let (writer, _dir) = writer();
+        let insert =
+            |x: i64| move |c: &Connection| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?);
+        let before = writer.submit(insert(1));
+        let failing = writer.submit_alone(|c| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
+        });
+        let after = writer.submit(insert(3));
+        let alone = writer.submit_alone(insert(4));
+        let last = writer.submit(insert(5));
+        assert_eq!(before.await, Ok(1));
+        assert!(failing.await.is_err());
+        assert_eq!(after.await, Ok(1));
+        assert_eq!(alone.await, Ok(1));
+        assert_eq!(last.await, Ok(1));
+        let stored = writer
+            .run(|c| {
+                let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
+                let xs = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+                Ok(xs.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored, [1, 3, 4, 5]);
         writer.shutdown();
     }
 
