@@ -477,6 +477,7 @@ impl Compiler<'_> {
 
     fn tags(&mut self, c: &Condition) -> Result<String, Error> {
         let names = match (c.op, &c.value) {
+            (Op::Exists | Op::NotExists, _) if self.scan => return Ok(self.any_tag_by_bits(c.op)),
             (Op::Exists, _) => {
                 return Ok(
                     "EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id)".into(),
@@ -516,6 +517,25 @@ impl Compiler<'_> {
             }
             _ => format!("c.id IN ({tagged})"),
         })
+    }
+
+    /// `exists` or `not_exists` over tags, for a scan of the narrow index: a person with a
+    /// bit set has a tag; the others are probed among the people of the tags without a bit
+    /// (a subquery run once per count), not looked up one by one in the links.
+    fn any_tag_by_bits(&mut self, op: Op) -> String {
+        let account = self.bind(Sql::Integer(self.account_id));
+        let without_bits =
+            format!("(SELECT 1 FROM tags t WHERE t.bit IS NULL AND t.account_id = {account})");
+        let account = self.bind(Sql::Integer(self.account_id));
+        let probed = format!(
+            "(SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
+             WHERE t.bit IS NULL AND t.account_id = {account})"
+        );
+        let has = format!("(c.tag_bits <> 0 OR (EXISTS {without_bits} AND +c.id IN {probed}))");
+        match op {
+            Op::NotExists => format!("NOT {has}"),
+            _ => has,
+        }
     }
 
     /// A tag condition for a scan of the narrow index: the tags named that own a bit are

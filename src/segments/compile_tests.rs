@@ -517,6 +517,8 @@ fn tag_bits_count_as_the_links_do_with_and_without_bits() {
         ("has_none", json!(["vip", "newsletter"])),
         ("==", json!("Newsletter")),
         ("!=", json!("newsletter")),
+        ("exists", Value::Null),
+        ("not_exists", Value::Null),
     ];
     let check = |state: &str| {
         for (op, value) in &cases {
