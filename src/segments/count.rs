@@ -1,7 +1,7 @@
 //! How many people a segment has now: the planner that picks the cheapest way to count a
 //! rule (a tag's own count, the people per stage and gender or per birth date, two halves
-//! of the narrow index at once, or the rows), each checked against a row-by-row
-//! count in the tests.
+//! of the narrow index at once, alone or with each person's row, or SQLite's own plan),
+//! each checked against a row-by-row count in the tests.
 
 use super::compile::{
     compile_for_scan, only_birth_dates, only_narrow_columns, only_stage_and_gender, only_tags,
@@ -64,10 +64,31 @@ pub fn count(
         )
     };
     let mut values = vec![Sql::Integer(account_id), Sql::Integer(segment.kind.code())];
-    values.extend(params);
+    values.extend_from_slice(&params);
+    if let Some(pool) = spare
+        && !birth_dates
+        && reads_every_person(conn, &sql, &values)?
+    {
+        let (kind, split) = (segment.kind, SPLIT_IDS);
+        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
+    }
     Ok(conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?)
+}
+
+/// The plan SQLite takes for a count that reads every person of the account through the
+/// narrow index, looking up each one's row: such a count takes two halves at once as well.
+/// Any other plan (a range of the phone index, a tag's people, a subquery) is left as it is.
+const EVERY_PERSON: &str = "SEARCH c USING INDEX contacts_by_attributes (account_id=? AND type=?)";
+
+/// Whether SQLite would count `sql` by reading every person's row ([`EVERY_PERSON`]).
+fn reads_every_person(conn: &Connection, sql: &str, values: &[Sql]) -> Result<bool> {
+    let mut plan = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let steps = plan
+        .query_map(params_from_iter(values), |r| r.get::<_, String>(3))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(matches!(steps.as_slice(), [only] if only == EVERY_PERSON))
 }
 
 /// How many people are in the segment now, or why that cannot be known (for views, which
@@ -118,8 +139,8 @@ fn count_by_stage(
     ))
 }
 
-/// Everyone of `kind` meeting `condition` (over columns the narrow index carries),
-/// counted from that index. A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
+/// Everyone of `kind` meeting `condition`, counted along the narrow index (with each
+/// person's row when the condition reads columns the index lacks). A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
 /// halves read at once, the upper one by a second reader from `pool` on its own thread,
 /// when one is free: each core of a small server then scans half (see BENCHMARKS.md, "Segment
 /// counts"). The halves read two snapshots, so a write
@@ -323,9 +344,11 @@ mod tests {
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
-             INSERT INTO contacts (id, account_id, type, a1, a2, contact_stage, gender,
+             INSERT INTO contacts (id, account_id, type, email, a1, a2, contact_stage, gender,
                                    birth_date, created_at, updated_at)
-                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0, i % 50, i % 2,
+                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
+                        'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
+                        i % 50, i % 2,
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
                         CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;
@@ -368,6 +391,11 @@ mod tests {
                 vec![Sql::Integer(5), Sql::Integer(1)],
             ),
             ("c.a1 = ?", vec![Sql::Integer(99)]),
+            // A column the narrow index lacks: each person's row is read.
+            (
+                "(c.email LIKE ? OR c.a1 = ?)",
+                vec![Sql::Text("%@gmail.com".into()), Sql::Integer(3)],
+            ),
             // The built-in columns the narrow index carries, in an OR.
             (
                 "(c.a1 = ? OR (c.gender = ? AND c.contact_stage = ?) OR c.birth_date < ?)",
@@ -398,5 +426,42 @@ mod tests {
         }
         let none = count_in_halves(&reader, &pool, 3, PersonType::Contact, "1", &[], 1);
         assert_eq!(none.unwrap(), 0);
+    }
+
+    /// Only a count that would read every person's row is split: a phone prefix (a range of
+    /// the phone index) and a tag (its people) keep SQLite's own plan.
+    #[test]
+    fn only_a_count_of_every_persons_row_takes_halves() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::prepare_schema(&mut conn).unwrap();
+        let splits = |groups: serde_json::Value| {
+            let rule = Rule::parse(&groups, None, "").unwrap();
+            let c = compile(&rule, &[], 1, 0).unwrap();
+            let sql = format!(
+                "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}",
+                c.sql
+            );
+            let mut values = vec![Sql::Integer(1), Sql::Integer(0)];
+            values.extend(c.params);
+            reads_every_person(&conn, &sql, &values).unwrap()
+        };
+        let cond = |a: &str, o: &str, v: serde_json::Value| json!({"attribute": a, "operator": o, "value": v});
+        let all = |conditions: Vec<serde_json::Value>| json!([{"conditions": conditions}]);
+        assert!(splits(all(vec![cond(
+            "email",
+            "ends_with",
+            json!("@gmail.com")
+        )])));
+        assert!(splits(json!([{"logic": "or", "conditions": [
+            cond("name", "starts_with", json!("As")),
+            cond("contactStage", "==", json!("Lead"))]}])));
+        assert!(!splits(all(vec![
+            cond("phoneNumber", "starts_with", json!("+9199")),
+            cond("email", "ends_with", json!("@gmail.com"))
+        ])));
+        assert!(!splits(all(vec![
+            cond("tags", "has", json!(["vip"])),
+            cond("email", "ends_with", json!("@gmail.com"))
+        ])));
     }
 }
