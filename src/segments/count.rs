@@ -140,11 +140,11 @@ fn count_by_stage(
 }
 
 /// Everyone of `kind` meeting `condition`, counted along the narrow index (with each
-/// person's row when the condition reads columns the index lacks). A span of ids of at least `split` ([`SPLIT_IDS`]) is counted as two
-/// halves read at once, the upper one by a second reader from `pool` on its own thread,
-/// when one is free: each core of a small server then scans half (see BENCHMARKS.md, "Segment
-/// counts"). The halves read two snapshots, so a write
-/// committed between their starts may be counted in one half only.
+/// person's row when the condition reads columns the index lacks). A span of ids of at
+/// least `split` ([`SPLIT_IDS`]) is counted as two halves read at once, the upper one by a
+/// second reader from `pool` on its own thread, when one is free: each core of a small
+/// server then scans half (see BENCHMARKS.md, "Segment counts"). The halves read two
+/// snapshots, so a write committed between their starts may be counted in one half only.
 fn count_in_halves(
     conn: &Connection,
     pool: &Pool,
