@@ -180,10 +180,10 @@ CREATE TABLE contacts (
     -- they change (tags are never renamed). A read of one person then touches its own
     -- row only; the links' leaf was a second random page on every read.
     tag_names TEXT NOT NULL DEFAULT '[]',
-    -- Version 19 (appended): one bit for each of the person's tags that owns a bit (an
-    -- account's first 63 tags, `tags.bit`), written with `tag_names`. The narrow index
-    -- carries it, so a rule counted by scanning that index tests a tag there instead of
-    -- probing the tag links for each person.
+    -- Version 19 (appended): one bit for each of the person's tags that owns one
+    -- (`tags.bit`), written with `tag_names`. The narrow index carries it, so a rule
+    -- counted by scanning that index tests a tag there instead of probing the tag links
+    -- for each person.
     tag_bits INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX contacts_by_phone ON contacts (account_id, type, phone) WHERE phone IS NOT NULL;
@@ -276,8 +276,8 @@ CREATE TABLE tags (
     -- trigger made imports markedly slower); contact_tags_uncount subtracts.
     contact_count INTEGER NOT NULL DEFAULT 0,
     client_count  INTEGER NOT NULL DEFAULT 0,
-    -- Version 19 (appended): the tag's bit in `contacts.tag_bits`, 0 to 62, given to the
-    -- account's first 63 tags as they are made; NULL for the others.
+    -- Version 19 (appended): the tag's bit in `contacts.tag_bits`, 0 to 62, given to a new
+    -- tag while one of the account's 63 is free (a deleted tag frees its own); else NULL.
     bit           INTEGER CHECK (bit BETWEEN 0 AND 62),
     UNIQUE (account_id, name)
 );

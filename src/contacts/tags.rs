@@ -17,11 +17,12 @@ pub(super) struct Tag {
     pub mask: i64,
 }
 
-/// Tags with a bit: an account's first ones (the bits of an `INTEGER`, less the sign).
+/// Tags with a bit at a time: the bits of an `INTEGER`, less the sign.
 const TAG_BITS: i64 = 63;
 
-/// The account's tag of that name (case-insensitively), made if new, with the next free
-/// bit while there is one.
+/// The account's tag of that name (case-insensitively), made if new, with the lowest bit
+/// no tag of the account holds, if one is free (a deleted tag's bit was cleared from every
+/// person by `tags_drop_links`, so it can be given again).
 pub(super) fn tag(conn: &Connection, account_id: i64, name: &str) -> Result<Tag> {
     let read = |r: &rusqlite::Row| -> rusqlite::Result<Tag> {
         let bit: Option<i64> = r.get(2)?;
@@ -41,9 +42,9 @@ pub(super) fn tag(conn: &Connection, account_id: i64, name: &str) -> Result<Tag>
     Ok(conn
         .prepare_cached(
             "INSERT INTO tags (account_id, name, bit) VALUES (?1, ?2, (
-                 SELECT CASE WHEN next < ?3 THEN next END FROM (
-                     SELECT coalesce(max(bit) + 1, 0) AS next FROM tags
-                     WHERE account_id = ?1 AND bit IS NOT NULL)))
+                 WITH RECURSIVE b(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM b WHERE n + 1 < ?3)
+                 SELECT min(n) FROM b WHERE n NOT IN (
+                     SELECT bit FROM tags WHERE account_id = ?1 AND bit IS NOT NULL)))
              RETURNING id, name, bit",
         )?
         .query_row(params![account_id, name, TAG_BITS], read)?)
@@ -295,6 +296,18 @@ mod tests {
 
         conn.execute("DELETE FROM tags WHERE account_id = 1 AND name = 'b'", [])
             .unwrap();
+        assert_eq!(stale(&conn), Vec::<i64>::new());
+        // b's bit, cleared from everyone, goes to the next new tag; the one after gets none.
+        add_tags(&conn, 1, c, asha, &["f".into(), "g".into()], 0).unwrap();
+        let bit = |name: &str| -> Option<i64> {
+            (conn.query_row(
+                "SELECT bit FROM tags WHERE account_id = 1 AND name = ?1",
+                [name],
+                |r| r.get(0),
+            ))
+            .unwrap()
+        };
+        assert_eq!((bit("f"), bit("g")), (Some(1), None));
         assert_eq!(stale(&conn), Vec::<i64>::new());
         // A bit past the 63 an INTEGER holds (less its sign) is refused, never stored.
         let past = conn.execute("UPDATE tags SET bit = 63 WHERE account_id = 2", []);

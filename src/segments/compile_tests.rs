@@ -502,7 +502,7 @@ fn for_a_scan_tags_are_tested_after_the_columns() {
 }
 
 /// Every tag condition counts alike from the tag bits and from the links, whether the
-/// tags named own a bit or not (an account's 64th tag and later have none).
+/// tags named own a bit or not (a tag made while all 63 bits were held has none).
 #[test]
 fn tag_bits_count_as_the_links_do_with_and_without_bits() {
     let p = population();
@@ -543,7 +543,7 @@ fn tag_bits_count_as_the_links_do_with_and_without_bits() {
         .unwrap();
     assert!(bits >= 2, "vip and newsletter own bits");
     check("every tag with a bit");
-    // As if newsletter were the account's 64th tag.
+    // As if newsletter had been made while all 63 bits were held.
     p.conn
         .execute_batch(
             "UPDATE contacts SET tag_bits = tag_bits & ~(1 << (SELECT bit FROM tags
