@@ -477,7 +477,9 @@ impl Compiler<'_> {
 
     fn tags(&mut self, c: &Condition) -> Result<String, Error> {
         let names = match (c.op, &c.value) {
-            (Op::Exists | Op::NotExists, _) if self.scan => return Ok(self.any_tag_by_bits(c.op)),
+            (Op::Exists | Op::NotExists, _) if self.scan => {
+                return Ok(self.tags_by_bits(c.op, None));
+            }
             (Op::Exists, _) => {
                 return Ok(
                     "EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id)".into(),
@@ -497,7 +499,7 @@ impl Compiler<'_> {
             }
         };
         if self.scan {
-            return Ok(self.tags_by_bits(c.op, &names));
+            return Ok(self.tags_by_bits(c.op, Some(&names)));
         }
         let n = names.len() as i64;
         let account = self.bind(Sql::Integer(self.account_id));
@@ -519,62 +521,54 @@ impl Compiler<'_> {
         })
     }
 
-    /// `exists` or `not_exists` over tags, for a scan of the narrow index: a person with a
-    /// bit set has a tag; the others are probed among the people of the tags without a bit
-    /// (a subquery run once per count), not looked up one by one in the links.
-    fn any_tag_by_bits(&mut self, op: Op) -> String {
-        let account = self.bind(Sql::Integer(self.account_id));
-        let without_bits =
-            format!("(SELECT 1 FROM tags t WHERE t.bit IS NULL AND t.account_id = {account})");
-        let account = self.bind(Sql::Integer(self.account_id));
-        let probed = format!(
-            "(SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE t.bit IS NULL AND t.account_id = {account})"
-        );
-        let has = format!("(c.tag_bits <> 0 OR (EXISTS {without_bits} AND +c.id IN {probed}))");
-        match op {
-            Op::NotExists => format!("NOT {has}"),
-            _ => has,
-        }
-    }
-
-    /// A tag condition for a scan of the narrow index: the tags named that own a bit are
-    /// tested in the person's `tag_bits`; only those without one (an account's 64th tag
-    /// and later) are probed in the tag links (`+c.id IN`: the unary plus keeps SQLite
-    /// from driving the query by the tag's people). The subqueries over `tags` name no
-    /// column of `c`, so SQLite runs each once per count, not once per person.
-    fn tags_by_bits(&mut self, op: Op, names: &[String]) -> String {
+    /// A tag condition for a scan of the narrow index, over the tags named (`None`: any
+    /// tag, for `exists` and `not_exists`): those that own a bit are tested in the person's
+    /// `tag_bits`; only those without one (made while the account's 63 bits were held) are
+    /// probed in the tag links (`+c.id IN`: the unary plus keeps SQLite from driving the
+    /// query by the tag's people). The subqueries over `tags` name no column of `c`, so
+    /// SQLite runs each once per count, not once per person.
+    fn tags_by_bits(&mut self, op: Op, names: Option<&[String]>) -> String {
+        const MASK: &str = "coalesce(sum(1 << t.bit), 0)";
         const TAGS: &str = "tags t";
         const LINKS: &str = "contact_tags ct JOIN tags t ON t.id = ct.tag_id";
         // Each subquery binds its own copy of the names, in the order the SQL reads them.
         let named = |this: &mut Self, select: &str, from: &str, only: &str| {
             let account = this.bind(Sql::Integer(this.account_id));
-            let list = this.binds(names.iter().cloned().map(Sql::Text).collect());
-            format!(
-                "(SELECT {select} FROM {from} \
-                 WHERE {only}t.account_id = {account} AND t.name IN ({list}))"
-            )
+            let list = match names {
+                Some(names) => {
+                    let list = this.binds(names.iter().cloned().map(Sql::Text).collect());
+                    format!(" AND t.name IN ({list})")
+                }
+                None => String::new(),
+            };
+            format!("(SELECT {select} FROM {from} WHERE {only}t.account_id = {account}{list})")
         };
-        let mask = "coalesce(sum(1 << t.bit), 0)";
+        let n = names.map_or(0, <[String]>::len) as i64;
         if op == Op::HasAll {
             let with_bits = named(self, "count(*)", TAGS, "t.bit IS NOT NULL AND ");
-            let n = self.bind(Sql::Integer(names.len() as i64));
-            let mask = named(self, mask, TAGS, "");
+            let count = self.bind(Sql::Integer(n));
+            let mask = named(self, MASK, TAGS, "");
             let links = named(self, "count(*)", LINKS, "ct.contact_id = c.id AND ");
-            let all = self.bind(Sql::Integer(names.len() as i64));
+            let all = self.bind(Sql::Integer(n));
             return format!(
-                "CASE WHEN {with_bits} = {n} THEN (~c.tag_bits & {mask}) = 0 \
+                "CASE WHEN {with_bits} = {count} THEN (~c.tag_bits & {mask}) = 0 \
                  ELSE {links} = {all} END"
             );
         }
-        let mask = named(self, mask, TAGS, "");
+        // Any tag: any bit; else the bits of the tags named.
+        let mask = match names {
+            Some(_) => named(self, MASK, TAGS, ""),
+            None => "-1".to_string(),
+        };
         let without_bits = named(self, "1", TAGS, "t.bit IS NULL AND ");
         let probed = named(self, "ct.contact_id", LINKS, "t.bit IS NULL AND ");
         let has = format!(
             "((c.tag_bits & {mask}) <> 0 OR (EXISTS {without_bits} AND +c.id IN {probed}))"
         );
         match op {
-            Op::HasNone | Op::Ne | Op::NotContains | Op::NotIn => format!("NOT {has}"),
+            Op::HasNone | Op::Ne | Op::NotContains | Op::NotIn | Op::NotExists => {
+                format!("NOT {has}")
+            }
             _ => has,
         }
     }
