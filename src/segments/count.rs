@@ -50,8 +50,9 @@ pub fn count(
         && only_narrow_columns(rule, &keys)
     {
         let scan = compile_for_scan(rule, &keys, account_id, now)?;
-        let (kind, split) = (segment.kind, SPLIT_IDS);
-        return count_in_halves(conn, pool, account_id, kind, &scan.sql, &scan.params, split);
+        let (kind, split, reads) = (segment.kind, SPLIT_IDS, Reads::Index);
+        let (sql, params) = (&scan.sql, &scan.params);
+        return count_in_halves(conn, pool, account_id, kind, sql, params, split, reads);
     }
     let sql = if birth_dates {
         format!(
@@ -69,8 +70,10 @@ pub fn count(
         && !birth_dates
         && reads_every_person(conn, &sql, &values)?
     {
-        let (kind, split) = (segment.kind, SPLIT_IDS);
-        return count_in_halves(conn, pool, account_id, kind, &condition, &params, split);
+        let (kind, split, reads) = (segment.kind, SPLIT_IDS, Reads::Rows);
+        return count_in_halves(
+            conn, pool, account_id, kind, &condition, &params, split, reads,
+        );
     }
     Ok(conn
         .prepare_cached(&sql)?
@@ -139,12 +142,23 @@ fn count_by_stage(
     ))
 }
 
-/// Everyone of `kind` meeting `condition`, counted along the narrow index (with each
-/// person's row when the condition reads columns the index lacks). A span of ids of at
-/// least `split` ([`SPLIT_IDS`]) is counted as two halves read at once, the upper one by a
-/// second reader from `pool` on its own thread, when one is free: each core of a small
-/// server then scans half (see BENCHMARKS.md, "Segment counts"). The halves read two
-/// snapshots, so a write committed between their starts may be counted in one half only.
+/// What a count's condition reads of each person.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Reads {
+    /// Only columns the narrow index carries.
+    Index,
+    /// Columns of the person's row the index lacks.
+    Rows,
+}
+
+/// Everyone of `kind` meeting `condition`, counted along the narrow index, or, when the
+/// condition reads rows and the people fill their span of ids (see [`fill_their_span`]),
+/// along the table's rows in that span. A span of at least `split` ids ([`SPLIT_IDS`]) is
+/// counted as two halves read at once, the upper one by a second reader from `pool` on
+/// its own thread, when one is free: each core of a small server then scans half (see
+/// BENCHMARKS.md, "Segment counts"). The halves read two snapshots, so a write committed
+/// between their starts may be counted in one half only.
+#[allow(clippy::too_many_arguments)]
 fn count_in_halves(
     conn: &Connection,
     pool: &Pool,
@@ -153,6 +167,7 @@ fn count_in_halves(
     condition: &str,
     params: &[Sql],
     split: i64,
+    reads: Reads,
 ) -> Result<i64> {
     // Apart, min and max are one descent of the index each; together, a scan of it.
     let (lo, hi): (Option<i64>, Option<i64>) = conn
@@ -166,8 +181,14 @@ fn count_in_halves(
     let (Some(lo), Some(hi)) = (lo, hi) else {
         return Ok(0);
     };
+    // A row looked up from the index costs a descent of the table; rows read in id order
+    // do not, so a span holding few rows of others is quicker read whole.
+    let along = match reads {
+        Reads::Rows if fill_their_span(conn, account_id, kind, lo, hi)? => "NOT INDEXED",
+        _ => "INDEXED BY contacts_by_attributes",
+    };
     let sql = format!(
-        "SELECT count(*) FROM contacts c INDEXED BY contacts_by_attributes
+        "SELECT count(*) FROM contacts c {along}
          WHERE c.account_id = ? AND c.type = ? AND c.id BETWEEN ? AND ? AND {condition}"
     );
     let run = |conn: &Connection, from: i64, to: i64| -> Result<i64> {
@@ -197,6 +218,25 @@ fn count_in_halves(
         let upper = (upper.join()).map_err(|_| Error::internal("a count's upper half panicked"))?;
         Ok(lower? + upper?)
     })
+}
+
+/// Whether the account's people of `kind` are at least four fifths of the ids from `lo` to
+/// `hi` (their first and last). Those with a stage or a gender, summed from the people per
+/// stage and gender, stand for them: never more than they are, so a sparse span is never
+/// taken for a full one.
+fn fill_their_span(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    lo: i64,
+    hi: i64,
+) -> Result<bool> {
+    let at_least: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(n), 0) FROM stage_gender_counts WHERE account_id = ?1 AND type = ?2",
+        )?
+        .query_row(params![account_id, kind.code()], |r| r.get(0))?;
+    Ok(at_least * 5 >= (hi - lo + 1) * 4)
 }
 
 /// Everyone of `kind` with any of the tags: the common segment "everyone tagged X" reads
@@ -333,7 +373,8 @@ mod tests {
         }
     }
 
-    /// Halves of any size add up to the one-scan count, whatever the rule, account or type.
+    /// Halves of any size add up to the one-scan count, whatever the rule, account or type,
+    /// along the index or the rows.
     #[test]
     fn a_count_in_halves_equals_the_count_in_one_scan() {
         let dir = tempfile::tempdir().unwrap();
@@ -342,7 +383,8 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
-                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
+                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0),
+                 (3, 'c@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
              INSERT INTO contacts (id, account_id, type, email, a1, a2, contact_stage, gender,
                                    birth_date, created_at, updated_at)
@@ -352,11 +394,22 @@ mod tests {
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
                         CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;
+             -- Account 3's contacts fill their span but for a tenth of account 1's.
+             WITH RECURSIVE n(i) AS (SELECT 1001 UNION ALL SELECT i + 1 FROM n WHERE i < 1600)
+             INSERT INTO contacts (id, account_id, type, email, a1, gender, created_at, updated_at)
+                 SELECT i, CASE WHEN i % 10 = 0 THEN 1 ELSE 3 END, 0,
+                        'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
+                        i % 50, CASE WHEN i % 20 <> 1 THEN 'Male' END, 0, 0 FROM n;
+             -- What the code that inserts people adds (contacts::counters).
+             INSERT INTO stage_gender_counts
+                 SELECT account_id, type, coalesce(contact_stage, ''), coalesce(gender, ''), 1
+                 FROM contacts WHERE contact_stage IS NOT NULL OR gender IS NOT NULL
+                 ON CONFLICT DO UPDATE SET n = n + 1;
              INSERT INTO tags (id, account_id, name, bit)
                  VALUES (1, 1, 'vip', 0), (2, 2, 'vip', 0), (3, 1, 'new', NULL);
              INSERT INTO contact_tags (contact_id, tag_id, type)
                  SELECT id, CASE WHEN account_id = 2 THEN 2 WHEN id % 2 = 0 THEN 1 ELSE 3 END, type
-                 FROM contacts WHERE id % 3 = 1;
+                 FROM contacts WHERE id % 3 = 1 AND id < 1000;
              UPDATE contacts SET tag_bits = 1
                  WHERE id IN (SELECT contact_id FROM contact_tags WHERE tag_id IN (1, 2));",
         )
@@ -379,8 +432,9 @@ mod tests {
             let by_links = rows_meeting(&conn, account, kind, &links.sql, &links.params);
             assert_eq!(one, by_links, "bits and links agree ({account})");
             for split in [1, 10, 1_000] {
+                let (sql, params, reads) = (&c.sql, &c.params, Reads::Index);
                 let halves =
-                    count_in_halves(&reader, &pool, account, kind, &c.sql, &c.params, split);
+                    count_in_halves(&reader, &pool, account, kind, sql, params, split, reads);
                 assert_eq!(halves.unwrap(), one, "{account} {split}");
             }
         }
@@ -411,21 +465,44 @@ mod tests {
                 (1, PersonType::Contact),
                 (1, PersonType::Client),
                 (2, PersonType::Contact),
+                (3, PersonType::Contact),
             ] {
                 let one = rows_meeting(&conn, account, kind, condition, &params);
-                for split in [1, 10, 1_000] {
-                    let halves =
-                        count_in_halves(&reader, &pool, account, kind, condition, &params, split);
+                for (split, reads) in [1, 10, 1_000]
+                    .into_iter()
+                    .flat_map(|split| [(split, Reads::Index), (split, Reads::Rows)])
+                {
+                    let halves = count_in_halves(
+                        &reader, &pool, account, kind, condition, &params, split, reads,
+                    );
                     assert_eq!(
                         halves.unwrap(),
                         one,
-                        "{condition} {account} {kind:?} {split}"
+                        "{condition} {account} {kind:?} {split} {reads:?}"
                     );
                 }
             }
         }
-        let none = count_in_halves(&reader, &pool, 3, PersonType::Contact, "1", &[], 1);
+        let (kind, reads) = (PersonType::Contact, Reads::Rows);
+        let none = count_in_halves(&reader, &pool, 4, kind, "1", &[], 1, reads);
         assert_eq!(none.unwrap(), 0);
+        // Only account 3's contacts are read along the rows; everyone else along the index.
+        for (account, kind, full) in [
+            (1, PersonType::Contact, false),
+            (1, PersonType::Client, false),
+            (2, PersonType::Contact, false),
+            (3, PersonType::Contact, true),
+        ] {
+            let span: (i64, i64) = conn
+                .query_row(
+                    "SELECT min(id), max(id) FROM contacts WHERE account_id = ? AND type = ?",
+                    params![account, kind.code()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            let fills = fill_their_span(&reader, account, kind, span.0, span.1).unwrap();
+            assert_eq!(fills, full, "{account} {kind:?}");
+        }
     }
 
     /// Only a count that would read every person's row is split: a phone prefix (a range of
