@@ -4,8 +4,9 @@
 //! its queue, runs each inside its own savepoint (a failing job rolls back only itself),
 //! commits them all in one transaction, and only then answers each caller. One fsync
 //! thus serves many requests, `synchronous=FULL` stays affordable, and there is never a
-//! second writer to meet `SQLITE_BUSY`. A bulk job (an import batch) runs alone in its own
-//! transaction instead: see [`Writer::submit_alone`].
+//! second writer to meet `SQLITE_BUSY`. A bulk job (an import batch) runs without a
+//! savepoint, in a transaction shared only with the next jobs of its series: see
+//! [`Writer::submit_alone`].
 
 use super::checkpointer::Checkpointer;
 use super::wal_room::{self, Room, WalRoom};
@@ -19,13 +20,16 @@ use tokio::sync::oneshot;
 
 /// Most jobs committed in one transaction; bounds the latency one batch can add.
 const MAX_BATCH: usize = 512;
+/// Most bulk jobs of one series committed in one transaction: bounds what a failure
+/// undoes and the pages one commit writes.
+pub const MAX_SERIES: usize = 4;
 
 type Job = Box<dyn FnOnce(&Connection) -> Box<dyn Finish> + Send>;
 
 enum Message {
     Job(Job),
-    /// A job committed in a transaction of its own, without a savepoint.
-    Alone(Job),
+    /// A bulk job of a series, committed without a savepoint ([`Writer::submit_alone`]).
+    Alone(Job, i64),
     /// Copy the WAL back into the database and truncate it (after bulk writes).
     Checkpoint,
     Stop,
@@ -152,19 +156,22 @@ impl Writer {
         self.queue_job(work, Message::Job)
     }
 
-    /// [`Writer::submit`] for a job that writes many rows: it is committed in a transaction
-    /// of its own, which a failure rolls back whole. In a shared transaction its savepoint
-    /// would make SQLite copy every page the job changes to a sub-journal first, in case
-    /// the job fails; for an import batch that is thousands of pages.
-    pub fn submit_alone<T, F>(&self, work: F) -> Submitted<T>
+    /// [`Writer::submit`] for a job that writes many rows, one of a `series` (an account's
+    /// import). It runs without a savepoint, which would make SQLite copy every page the
+    /// job changes to a sub-journal first, in case it fails: for an import batch, thousands
+    /// of pages. Its transaction holds no job of anyone else; the next jobs of its series
+    /// already queued (up to [`MAX_SERIES`] in all) join it, so a page they all change is
+    /// written to the WAL once, not once a job. A failure rolls the whole transaction back,
+    /// and every job in it is answered with an error.
+    pub fn submit_alone<T, F>(&self, series: i64, work: F) -> Submitted<T>
     where
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
-        self.queue_job(work, Message::Alone)
+        self.queue_job(work, |job| Message::Alone(job, series))
     }
 
-    fn queue_job<T, F>(&self, work: F, message: fn(Job) -> Message) -> Submitted<T>
+    fn queue_job<T, F>(&self, work: F, message: impl FnOnce(Job) -> Message) -> Submitted<T>
     where
         F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
@@ -207,8 +214,8 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Check
     while !stopping {
         let mut batch = match held.take().map_or_else(|| inbox.recv(), Ok) {
             Ok(Message::Job(job)) => vec![job],
-            Ok(Message::Alone(job)) => {
-                commit_alone(&mut conn, job);
+            Ok(Message::Alone(job, series)) => {
+                held = commit_series(&mut conn, &inbox, job, series);
                 continue;
             }
             Ok(Message::Checkpoint) => {
@@ -221,7 +228,7 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Check
         while batch.len() < MAX_BATCH && !then_checkpoint {
             match inbox.try_recv() {
                 Ok(Message::Job(job)) => batch.push(job),
-                Ok(alone @ Message::Alone(_)) => {
+                Ok(alone @ Message::Alone(..)) => {
                     held = Some(alone);
                     break;
                 }
@@ -278,26 +285,54 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
     }
 }
 
-fn commit_alone(conn: &mut Connection, job: Job) {
+/// Runs `job` and the jobs of its series queued behind it in one transaction. Returns the
+/// message that ended the series, for the main loop to handle next.
+fn commit_series(
+    conn: &mut Connection,
+    inbox: &mpsc::Receiver<Message>,
+    job: Job,
+    series: i64,
+) -> Option<Message> {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             log::error!("cannot begin a write transaction: {e}");
-            return;
+            return None;
         }
     };
-    match catch_unwind(AssertUnwindSafe(|| job(&tx))) {
-        Ok(finish) if finish.succeeded() => {
-            let commit = tx.commit().map_err(Error::from);
-            finish.finish(commit);
+    let mut done: Vec<Box<dyn Finish>> = Vec::with_capacity(MAX_SERIES);
+    let mut job = job;
+    let after = loop {
+        match catch_unwind(AssertUnwindSafe(|| job(&tx))) {
+            Ok(finish) if finish.succeeded() => done.push(finish),
+            // The transaction rolls back before anyone is answered.
+            failed => {
+                drop(tx);
+                match failed {
+                    Ok(finish) => finish.finish(Ok(())),
+                    Err(_) => log::error!("a write job panicked; its changes were rolled back"),
+                }
+                let undone = || Error::unavailable("the write was rolled back with a job after it");
+                for finish in done {
+                    finish.finish(Err(undone()));
+                }
+                return None;
+            }
         }
-        // The transaction rolls back before the job's own error is answered.
-        Ok(finish) => {
-            drop(tx);
-            finish.finish(Ok(()));
+        if done.len() == MAX_SERIES {
+            break None;
         }
-        Err(_) => log::error!("a write job panicked; its changes were rolled back"),
+        match inbox.try_recv() {
+            Ok(Message::Alone(next, same)) if same == series => job = next,
+            Ok(other) => break Some(other),
+            Err(_) => break None,
+        }
+    };
+    let commit = tx.commit().map_err(Error::from);
+    for finish in done {
+        finish.finish(commit.clone());
     }
+    after
 }
 
 #[cfg(test)]
@@ -346,12 +381,12 @@ mod tests {
         let insert =
             |x: i64| move |c: &Connection| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?);
         let before = writer.submit(insert(1));
-        let failing = writer.submit_alone(|c| {
+        let failing = writer.submit_alone(1, |c| {
             c.execute("INSERT INTO t VALUES (2)", [])?;
             Ok(c.execute("INSERT INTO t VALUES (1)", [])?)
         });
         let after = writer.submit(insert(3));
-        let alone = writer.submit_alone(insert(4));
+        let alone = writer.submit_alone(1, insert(4));
         let last = writer.submit(insert(5));
         assert_eq!(before.await, Ok(1));
         assert!(failing.await.is_err());
@@ -367,6 +402,71 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(stored, [1, 3, 4, 5]);
+        writer.shutdown();
+    }
+
+    /// Keeps the writer busy until the sender is dropped or sent to, so that the jobs
+    /// submitted meanwhile meet in its queue.
+    fn hold(writer: &Writer) -> mpsc::Sender<()> {
+        let (release, held) = mpsc::channel::<()>();
+        let _ = writer.submit(move |_| {
+            let _ = held.recv();
+            Ok(())
+        });
+        release
+    }
+
+    fn stored(writer: &Writer) -> Vec<i64> {
+        let all = writer.submit(|c| {
+            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
+            let xs = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+            Ok(xs.collect::<Result<Vec<_>, _>>()?)
+        });
+        all.wait().unwrap()
+    }
+
+    /// Bulk jobs of one series queued together share a transaction: one failing undoes the
+    /// jobs of its series before it, answered with errors, and nothing of anyone else's.
+    #[test]
+    fn a_series_fails_together_and_leaves_other_series_and_jobs() {
+        let (writer, _dir) = writer();
+        let insert =
+            |x: i64| move |c: &Connection| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?);
+        let release = hold(&writer);
+        let other = writer.submit_alone(2, insert(20));
+        let first = writer.submit_alone(1, insert(10));
+        let second = writer.submit_alone(1, insert(11));
+        let failing = writer.submit_alone(1, insert(10));
+        let job = writer.submit(insert(30));
+        release.send(()).unwrap();
+        assert!(first.wait().is_err());
+        assert!(second.wait().is_err());
+        assert!(failing.wait().is_err());
+        assert_eq!(other.wait(), Ok(1));
+        assert_eq!(job.wait(), Ok(1));
+        assert_eq!(stored(&writer), [20, 30]);
+        writer.shutdown();
+    }
+
+    /// A transaction holds at most MAX_SERIES jobs of a series: a failure after them
+    /// leaves them committed.
+    #[test]
+    fn a_series_commits_every_max_series_jobs() {
+        let (writer, _dir) = writer();
+        let release = hold(&writer);
+        let jobs: Vec<_> = (1..=MAX_SERIES as i64 + 2)
+            .map(|x| {
+                // The last repeats the one before it, which the unique column refuses.
+                let x = x.min(MAX_SERIES as i64 + 1);
+                writer.submit_alone(7, move |c| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?))
+            })
+            .collect();
+        release.send(()).unwrap();
+        let answers: Vec<bool> = jobs.into_iter().map(|j| j.wait().is_ok()).collect();
+        let mut expected = vec![true; MAX_SERIES];
+        expected.extend([false, false]);
+        assert_eq!(answers, expected);
+        assert_eq!(stored(&writer), (1..=MAX_SERIES as i64).collect::<Vec<_>>());
         writer.shutdown();
     }
 

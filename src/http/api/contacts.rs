@@ -19,6 +19,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use std::collections::VecDeque;
 use std::future::{Ready, ready};
 use std::io::{Seek, SeekFrom};
 
@@ -242,6 +243,9 @@ pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result
 /// Bodies of imports (docs/api.md): a real export of a million people with every field
 /// filled is about 100 MiB.
 pub const IMPORT_LIMIT: usize = 128 * 1024 * 1024;
+/// Batches of an import queued or being written at once: while the writer commits several
+/// in one transaction ([`db::MAX_SERIES`]), the next are read.
+const IN_FLIGHT: usize = db::MAX_SERIES + 1;
 /// People per chunk of an export.
 const EXPORT_PAGE: u32 = 2_000;
 
@@ -301,18 +305,20 @@ pub async fn import(
             kinds,
         };
         let mut total = Report::default();
-        let mut pending = None;
+        let mut pending = VecDeque::with_capacity(IN_FLIGHT);
         // The writer hands each batch's rows back: freeing them here, not on the writer,
         // takes that work off the thread every import waits on.
         let emit = |rows: Vec<import::Row>| {
             state.writer.wait_for_wal_room();
-            let next = state.writer.submit_alone(move |conn| {
+            pending.push_back(state.writer.submit_alone(account, move |conn| {
                 bulk::upsert(conn, account, kind, &rows, now).map(|done| (done, rows))
-            });
-            match pending.replace(next) {
-                Some(previous) => merge(&mut total, previous.wait()?.0),
-                None => Ok(()),
+            }));
+            if pending.len() == IN_FLIGHT
+                && let Some(oldest) = pending.pop_front()
+            {
+                merge(&mut total, oldest.wait()?.0)?;
             }
+            Ok(())
         };
         let rewound = || -> std::io::Result<&std::fs::File> {
             let mut file = &body;
@@ -324,7 +330,7 @@ pub async fn import(
         } else {
             import::read_json(rewound, &ctx, emit)?
         };
-        if let Some(last) = pending {
+        for last in pending {
             merge(&mut total, last.wait()?.0)?;
         }
         if total.created + total.updated > import::BATCH {
