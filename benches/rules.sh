@@ -1,7 +1,8 @@
 # The segments the benchmarks count (sourced by suite.sh and growth.sh): cond() and group()
 # write conditions and groups as the API takes them; `cases` are counts over indexed fields
 # and tags and over custom attributes, "kind|name|conditions (AND)|the same count over
-# suite.sh's plain table"; `rules`, the ten rules of issue 27, "name|conditions|count".
+# suite.sh's plain table"; `rules`, the ten rules of issue 27, and `wide`, three over the
+# wide rows, "name|conditions|count".
 # Needs py().
 cond() { printf '{"attribute":"%s","operator":"%s","value":%s}' "$1" "$2" "$3"; }
 group() { local logic=$1; shift; printf '{"logic":"%s","conditions":[%s]}' "$logic" "$(IFS=,; echo "$*")"; }
@@ -34,4 +35,11 @@ rules=(
   "tag newsletter, Female, under 25|$(group and "$(cond tags has '"newsletter"')" "$(cond gender == '"Female"')" "$(cond age '<' 25)")|tags LIKE '%;newsletter;%' AND gender = 'Female' AND birth > '$age25'"
   "phone +91990 and Customer|$(group and "$(cond phoneNumber starts_with '"+91990"')" "$(cond contactStage == '"Customer"')")|phone LIKE '+91990%' AND stage = 'Customer'"
   "(member or team) and (Other or Lead) and over 60|$(group and "$(group or "$(cond member == true)" "$(cond plan == '"team"')")" "$(group or "$(cond gender == '"Other"')" "$(cond contactStage == '"Lead"')")" "$(cond age '>' 60)")|(member = 1 OR plan = 'team') AND (gender = 'Other' OR stage = 'Lead') AND birth <= '$age61'"
+)
+# Rules over columns the narrow index lacks (email, name, last activity): each person's row
+# is read. Same form and limit as the ten.
+wide=(
+  "email contains .khan|$(cond email contains '".khan"')|email LIKE '%.khan%'"
+  "name Omar… or stage Lead|$(group or "$(cond name starts_with '"Omar"')" "$(cond contactStage == '"Lead"')")|name LIKE 'Omar%' OR stage = 'Lead'"
+  "active at some time and Female|$(cond lastActivityAt exists null),$(cond gender == '"Female"')|last_activity IS NOT NULL AND gender = 'Female'"
 )

@@ -7,8 +7,9 @@
 #  1. GET /v1/contacts/{id} (wrk -t2 -c64, ids spread over the people) against an actix-web
 #     hello-world (benches/tools/hello.rs) driven by the same wrk script, three alternating rounds;
 #  2. /count of dynamic segments over indexed fields and tags, over five custom-attribute
-#     conditions, and ten rules of up to five conditions in AND/OR shapes over built-in
-#     fields and custom attributes (median of 11), against sqlite3's hand-written count(*)
+#     conditions, ten rules of up to five conditions in AND/OR shapes over built-in
+#     fields and custom attributes, and three over columns only the wide rows hold (email,
+#     name, last activity) (median of 11), against sqlite3's hand-written count(*)
 #     over a plain table of the same people (median of 5); the counts must agree;
 #  3. POST /v1/contacts with unique bodies (64 connections, synchronous=FULL), then a check
 #     that every 200 is stored; against one-row transactions into SQLite from 64 threads;
@@ -93,16 +94,16 @@ slot() { sqlite3 "$work/sb.db" "SELECT 'a' || slot FROM attribute_keys WHERE acc
 sqlite3 "$work/sb.db" <<SQL
 ATTACH '$work/plain.db' AS plain;
 CREATE TABLE plain.people AS
-SELECT c.phone, c.email, c.gender, c.contact_stage AS stage, c.birth_date AS birth,
+SELECT c.phone, c.email, c.name, c.last_activity_at AS last_activity, c.gender, c.contact_stage AS stage, c.birth_date AS birth,
        (SELECT ';' || group_concat(t.name, ';') || ';' FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id
          WHERE ct.contact_id = c.id) AS tags,
        c.$(slot city) AS city, c.$(slot orders) AS orders, c.$(slot member) AS member, c.$(slot plan) AS plan
 FROM contacts c WHERE c.account_id = 1;
 SQL
 api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; }
-# The conditions, the ages as the server reckons them, and the ten rules.
+# The conditions, the ages as the server reckons them, the ten rules and the wide three.
 . benches/rules.sh
-for rule in "${rules[@]}"; do cases+=("rule|$rule"); done
+for rule in "${rules[@]}" "${wide[@]}"; do cases+=("rule|$rule"); done
 for case in "${cases[@]}"; do
   IFS='|' read -r kind name conditions sql <<<"$case"
   id=$(api -d "{\"name\":\"$name\",\"groups\":[{\"conditions\":[$conditions]}]}" "$url/v1/segments" \
