@@ -59,9 +59,6 @@ pub fn open_connection(path: &Path, query_only: bool) -> rusqlite::Result<Connec
     if query_only {
         conn.execute_batch("PRAGMA query_only = ON;")?;
     } else {
-        // The writer's: an import transaction changes thousands of pages, and each one the
-        // cache cannot hold is written to the WAL before the commit writes it again.
-        conn.execute_batch("PRAGMA cache_size = -8192;")?;
         // `rarray(?)`: a bound list of values as a table (the broadcast fan-out's recipients).
         rusqlite::vtab::array::load_module(&conn)?;
     }

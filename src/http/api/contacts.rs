@@ -22,6 +22,7 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::future::{Ready, ready};
 use std::io::{Seek, SeekFrom};
+use std::sync::mpsc;
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {
@@ -243,9 +244,12 @@ pub async fn list_tags(state: web::Data<AppState>, caller: ApiAccount) -> Result
 /// Bodies of imports (docs/api.md): a real export of a million people with every field
 /// filled is about 100 MiB.
 pub const IMPORT_LIMIT: usize = 128 * 1024 * 1024;
-/// Batches of an import queued or being written at once: while the writer commits several
-/// in one transaction ([`db::MAX_SERIES`]), the next are read.
+/// Batches of an import not yet answered: while the writer commits several in one
+/// transaction ([`db::MAX_SERIES`]), the next are read.
 const IN_FLIGHT: usize = db::MAX_SERIES + 1;
+/// Batches of an import whose rows are held at once, queued or being written (the one
+/// being read aside): enough for the writer to find the next one queued.
+const HELD: usize = 2;
 /// People per chunk of an export.
 const EXPORT_PAGE: u32 = 2_000;
 
@@ -306,17 +310,26 @@ pub async fn import(
         };
         let mut total = Report::default();
         let mut pending = VecDeque::with_capacity(IN_FLIGHT);
-        // The writer hands each batch's rows back: freeing them here, not on the writer,
-        // takes that work off the thread every import waits on.
+        let (home, returned) = mpsc::channel();
+        let mut held = 0;
         let emit = |rows: Vec<import::Row>| {
+            while held >= HELD {
+                drop(returned.recv());
+                held -= 1;
+            }
             state.writer.wait_for_wal_room();
+            let batch = Returned {
+                rows,
+                home: home.clone(),
+            };
             pending.push_back(state.writer.submit_alone(account, move |conn| {
-                bulk::upsert(conn, account, kind, &rows, now).map(|done| (done, rows))
+                bulk::upsert(conn, account, kind, &batch.rows, now)
             }));
+            held += 1;
             if pending.len() == IN_FLIGHT
                 && let Some(oldest) = pending.pop_front()
             {
-                merge(&mut total, oldest.wait()?.0)?;
+                merge(&mut total, oldest.wait()?)?;
             }
             Ok(())
         };
@@ -331,7 +344,7 @@ pub async fn import(
             import::read_json(rewound, &ctx, emit)?
         };
         for last in pending {
-            merge(&mut total, last.wait()?.0)?;
+            merge(&mut total, last.wait()?)?;
         }
         if total.created + total.updated > import::BATCH {
             state.writer.checkpoint();
@@ -341,6 +354,20 @@ pub async fn import(
     })
     .await??;
     Ok(HttpResponse::Ok().json(report.view()))
+}
+
+/// An import batch's rows, sent back when the writer is done with them (run, or dropped
+/// unrun) to the thread that read them, and freed there: off the thread every import waits
+/// on, and before the commit, so that rows waiting for it do not hold memory.
+struct Returned {
+    rows: Vec<import::Row>,
+    home: mpsc::Sender<Vec<import::Row>>,
+}
+
+impl Drop for Returned {
+    fn drop(&mut self) {
+        let _ = self.home.send(std::mem::take(&mut self.rows));
+    }
 }
 
 /// What an import did: created, updated, and the failed rows (counted, the first listed).
