@@ -56,9 +56,13 @@ pub fn open_connection(path: &Path, query_only: bool) -> rusqlite::Result<Connec
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;",
     )?;
+    // Page caches: a reader's serves point reads (the B-trees' upper pages) and streams
+    // scans; the writer's holds what an import transaction changes, each page it cannot
+    // hold being written to the WAL early and again at the commit (docs/design.md).
     if query_only {
-        conn.execute_batch("PRAGMA query_only = ON;")?;
+        conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -1024;")?;
     } else {
+        conn.execute_batch("PRAGMA cache_size = -8192;")?;
         // `rarray(?)`: a bound list of values as a table (the broadcast fan-out's recipients).
         rusqlite::vtab::array::load_module(&conn)?;
     }
