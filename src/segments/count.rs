@@ -221,9 +221,10 @@ fn count_in_halves(
 }
 
 /// Whether the account's people of `kind` are at least four fifths of the ids from `lo` to
-/// `hi` (their first and last). Those with a stage or a gender, summed from the people per
-/// stage and gender, stand for them: never more than they are, so a sparse span is never
-/// taken for a full one.
+/// `hi` (their first and last). They are counted from below, so a sparse span is never
+/// taken for a full one: those with a stage or a gender (summed from the people per stage
+/// and gender), or, when the account has nobody of the other kind, all its people (its
+/// usage). Only the speed of a count depends on the answer, never the count.
 fn fill_their_span(
     conn: &Connection,
     account_id: i64,
@@ -233,7 +234,13 @@ fn fill_their_span(
 ) -> Result<bool> {
     let at_least: i64 = conn
         .prepare_cached(
-            "SELECT coalesce(sum(n), 0) FROM stage_gender_counts WHERE account_id = ?1 AND type = ?2",
+            "SELECT max(
+                 (SELECT coalesce(sum(n), 0) FROM stage_gender_counts
+                  WHERE account_id = ?1 AND type = ?2),
+                 CASE WHEN EXISTS (SELECT 1 FROM contacts WHERE account_id = ?1 AND type = 1 - ?2)
+                      THEN 0
+                      ELSE (SELECT coalesce(sum(people), 0) FROM account_usage WHERE account_id = ?1)
+                 END)",
         )?
         .query_row(params![account_id, kind.code()], |r| r.get(0))?;
     Ok(at_least * 5 >= (hi - lo + 1) * 4)
@@ -384,7 +391,7 @@ mod tests {
         conn.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0),
-                 (3, 'c@x.co', 'x', 'unlimited', 0);
+                 (3, 'c@x.co', 'x', 'unlimited', 0), (4, 'd@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
              INSERT INTO contacts (id, account_id, type, email, a1, a2, contact_stage, gender,
                                    birth_date, created_at, updated_at)
@@ -400,11 +407,19 @@ mod tests {
                  SELECT i, CASE WHEN i % 10 = 0 THEN 1 ELSE 3 END, 0,
                         'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
                         i % 50, CASE WHEN i % 20 <> 1 THEN 'Male' END, 0, 0 FROM n;
-             -- What the code that inserts people adds (contacts::counters).
+             -- Account 4's contacts fill theirs too, with neither stage nor gender.
+             WITH RECURSIVE n(i) AS (SELECT 2001 UNION ALL SELECT i + 1 FROM n WHERE i < 2300)
+             INSERT INTO contacts (id, account_id, type, email, a1, created_at, updated_at)
+                 SELECT i, CASE WHEN i % 10 = 0 THEN 2 ELSE 4 END, 0,
+                        'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
+                        i % 50, 0, 0 FROM n;
+             -- What the code that inserts people adds (contacts::counters, account_usage).
              INSERT INTO stage_gender_counts
                  SELECT account_id, type, coalesce(contact_stage, ''), coalesce(gender, ''), 1
                  FROM contacts WHERE contact_stage IS NOT NULL OR gender IS NOT NULL
                  ON CONFLICT DO UPDATE SET n = n + 1;
+             INSERT INTO account_usage (account_id, people)
+                 SELECT account_id, count(*) FROM contacts GROUP BY account_id;
              INSERT INTO tags (id, account_id, name, bit)
                  VALUES (1, 1, 'vip', 0), (2, 2, 'vip', 0), (3, 1, 'new', NULL);
              INSERT INTO contact_tags (contact_id, tag_id, type)
@@ -466,6 +481,7 @@ mod tests {
                 (1, PersonType::Client),
                 (2, PersonType::Contact),
                 (3, PersonType::Contact),
+                (4, PersonType::Contact),
             ] {
                 let one = rows_meeting(&conn, account, kind, condition, &params);
                 for (split, reads) in [1, 10, 1_000]
@@ -484,14 +500,16 @@ mod tests {
             }
         }
         let (kind, reads) = (PersonType::Contact, Reads::Rows);
-        let none = count_in_halves(&reader, &pool, 4, kind, "1", &[], 1, reads);
+        let none = count_in_halves(&reader, &pool, 5, kind, "1", &[], 1, reads);
         assert_eq!(none.unwrap(), 0);
-        // Only account 3's contacts are read along the rows; everyone else along the index.
+        // Only accounts 3 and 4 are read along the rows (3 counted by stage and gender, 4,
+        // with neither and no clients, by its usage); everyone else along the index.
         for (account, kind, full) in [
             (1, PersonType::Contact, false),
             (1, PersonType::Client, false),
             (2, PersonType::Contact, false),
             (3, PersonType::Contact, true),
+            (4, PersonType::Contact, true),
         ] {
             let span: (i64, i64) = conn
                 .query_row(
