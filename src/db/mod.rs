@@ -57,8 +57,9 @@ pub fn open_connection(path: &Path, query_only: bool) -> rusqlite::Result<Connec
          PRAGMA foreign_keys = ON;",
     )?;
     // Page caches: a reader's serves point reads (the B-trees' upper pages) and streams
-    // scans; the writer's holds what an import transaction changes, each page it cannot
-    // hold being written to the WAL early and again at the commit (docs/design.md).
+    // scans; a writing connection's (the writer's above all; SQLite fills a cache only as
+    // it is used) holds what an import transaction changes, each page it cannot hold
+    // being written to the WAL early and again at the commit (docs/design.md).
     if query_only {
         conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -1024;")?;
     } else {

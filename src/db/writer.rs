@@ -37,7 +37,8 @@ enum Message {
 
 /// A job that has run and waits for the commit to answer its caller.
 trait Finish {
-    fn succeeded(&self) -> bool;
+    /// The job's own error, if it failed.
+    fn failure(&self) -> Option<&Error>;
     fn finish(self: Box<Self>, commit: Result<(), Error>);
 }
 
@@ -47,8 +48,8 @@ struct Pending<T> {
 }
 
 impl<T> Finish for Pending<T> {
-    fn succeeded(&self) -> bool {
-        self.result.is_ok()
+    fn failure(&self) -> Option<&Error> {
+        self.result.as_ref().err()
     }
 
     fn finish(self: Box<Self>, commit: Result<(), Error>) {
@@ -271,7 +272,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
         match catch_unwind(AssertUnwindSafe(|| job(&savepoint))) {
             // A failed job's savepoint rolls back when dropped; its answer (the job's own
             // error) does not depend on the commit, so it goes out at once.
-            Ok(finish) if !finish.succeeded() => finish.finish(Ok(())),
+            Ok(finish) if finish.failure().is_some() => finish.finish(Ok(())),
             Ok(finish) => match savepoint.commit() {
                 Ok(()) => done.push(finish),
                 Err(e) => finish.finish(Err(Error::from(e))),
@@ -304,17 +305,27 @@ fn commit_series(
     let mut job = job;
     let after = loop {
         match catch_unwind(AssertUnwindSafe(|| job(&tx))) {
-            Ok(finish) if finish.succeeded() => done.push(finish),
-            // The transaction rolls back before anyone is answered.
+            Ok(finish) if finish.failure().is_none() => done.push(finish),
+            // The transaction rolls back before anyone is answered; the jobs it undid are
+            // answered with the cause (a full disk says so, and when to come back).
             failed => {
                 drop(tx);
-                match failed {
-                    Ok(finish) => finish.finish(Ok(())),
-                    Err(_) => log::error!("a write job panicked; its changes were rolled back"),
-                }
-                let undone = || Error::unavailable("the write was rolled back with a job after it");
+                let cause = match failed {
+                    Ok(finish) => {
+                        let cause = finish.failure().cloned();
+                        finish.finish(Ok(()));
+                        cause
+                    }
+                    Err(_) => {
+                        log::error!("a write job panicked; its changes were rolled back");
+                        None
+                    }
+                };
+                let cause = cause.unwrap_or_else(|| {
+                    Error::unavailable("the write was rolled back with a job after it")
+                });
                 for finish in done {
-                    finish.finish(Err(undone()));
+                    finish.finish(Err(cause.clone()));
                 }
                 return None;
             }
@@ -439,9 +450,14 @@ mod tests {
         let failing = writer.submit_alone(1, insert(10));
         let job = writer.submit(insert(30));
         release.send(()).unwrap();
-        assert!(first.wait().is_err());
-        assert!(second.wait().is_err());
-        assert!(failing.wait().is_err());
+        // The jobs undone are answered with the failing job's own error.
+        let cause = failing.wait().unwrap_err();
+        assert!(
+            cause.cause.as_ref().is_some_and(|c| c.contains("UNIQUE")),
+            "{cause:?}"
+        );
+        assert_eq!(first.wait(), Err(cause.clone()));
+        assert_eq!(second.wait(), Err(cause));
         assert_eq!(other.wait(), Ok(1));
         assert_eq!(job.wait(), Ok(1));
         assert_eq!(stored(&writer), [20, 30]);

@@ -22,7 +22,8 @@ use serde::Deserialize;
 use std::collections::VecDeque;
 use std::future::{Ready, ready};
 use std::io::{Seek, SeekFrom};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 
 /// The person type of the scope a request came through.
 impl FromRequest for PersonType {
@@ -312,6 +313,7 @@ pub async fn import(
         let mut pending = VecDeque::with_capacity(IN_FLIGHT);
         let (home, returned) = mpsc::channel();
         let mut held = 0;
+        let stop = StopAfterFailure::default();
         let emit = |rows: Vec<import::Row>| {
             while held >= HELD {
                 drop(returned.recv());
@@ -322,8 +324,9 @@ pub async fn import(
                 rows,
                 home: home.clone(),
             };
+            let stop = stop.clone();
             pending.push_back(state.writer.submit_alone(account, move |conn| {
-                bulk::upsert(conn, account, kind, &batch.rows, now)
+                stop.run(|| bulk::upsert(conn, account, kind, &batch.rows, now))
             }));
             held += 1;
             if pending.len() == IN_FLIGHT
@@ -367,6 +370,26 @@ struct Returned {
 impl Drop for Returned {
     fn drop(&mut self) {
         let _ = self.home.send(std::mem::take(&mut self.rows));
+    }
+}
+
+/// Shared by an import's batches: once one fails, those queued behind it write nothing
+/// (the reading thread learns of the failure only when it waits for that batch's answer).
+#[derive(Clone, Default)]
+struct StopAfterFailure(Arc<AtomicBool>);
+
+impl StopAfterFailure {
+    fn run<T>(&self, write: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.0.load(Ordering::Relaxed) {
+            return Err(Error::unavailable(
+                "an earlier batch of this import failed; the rest was not written",
+            ));
+        }
+        let result = write();
+        if result.is_err() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+        result
     }
 }
 
@@ -493,4 +516,25 @@ pub async fn export(
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, filename))
         .streaming(ChannelBody(rx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// After a failed batch, the batches behind it are not run, and say why.
+    #[test]
+    fn an_import_stops_writing_after_a_failed_batch() {
+        let stop = StopAfterFailure::default();
+        let mut written = Vec::new();
+        assert_eq!(stop.run(|| Ok(1)), Ok(1));
+        let failed = stop.run(|| -> Result<i32> { Err(Error::unavailable("the disk is full")) });
+        assert_eq!(failed.unwrap_err().message, "the disk is full");
+        let after = stop.clone().run(|| {
+            written.push(3);
+            Ok(3)
+        });
+        assert!(after.unwrap_err().message.contains("earlier batch"));
+        assert!(written.is_empty());
+    }
 }
