@@ -82,7 +82,19 @@ pub fn compile(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
-    compile_with(rule, keys, account_id, now, false)
+    compile_with(rule, keys, account_id, now, false, false)
+}
+
+/// [`compile`], for a count: a phone prefix the whole rule needs gathers its range's ids
+/// first, so its people are looked up in id order. Not for a walk of the members in id
+/// order (a fan-out, a page of members): each step of it would gather every id again.
+pub fn compile_for_count(
+    rule: &Rule,
+    keys: &[AttrKey],
+    account_id: i64,
+    now: Timestamp,
+) -> Result<Compiled, Error> {
+    compile_with(rule, keys, account_id, now, false, true)
 }
 
 /// [`compile`], for a scan of the narrow index ([`only_narrow_columns`]): a tag condition
@@ -95,7 +107,7 @@ pub fn compile_for_scan(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
-    compile_with(rule, keys, account_id, now, true)
+    compile_with(rule, keys, account_id, now, true, false)
 }
 
 fn compile_with(
@@ -104,6 +116,7 @@ fn compile_with(
     account_id: i64,
     now: Timestamp,
     scan: bool,
+    ids_first: bool,
 ) -> Result<Compiled, Error> {
     let mut out = Compiler {
         params: Vec::new(),
@@ -111,6 +124,8 @@ fn compile_with(
         account_id,
         now,
         scan,
+        ids_first,
+        conjunct: rule.group_logic == Logic::And || rule.groups.len() == 1,
     };
     let mut groups: Vec<&Group> = rule.groups.iter().collect();
     if scan {
@@ -242,6 +257,11 @@ struct Compiler<'a> {
     now: Timestamp,
     /// Tag conditions test the scanned person's tag bits ([`Self::tags_by_bits`]).
     scan: bool,
+    /// A phone prefix gathers its ids first ([`compile_for_count`]) where `conjunct`.
+    ids_first: bool,
+    /// Whether the condition being compiled must hold for the whole rule to (every group
+    /// around it joins with AND): only then may it drive the count's plan.
+    conjunct: bool,
 }
 
 impl Compiler<'_> {
@@ -253,14 +273,17 @@ impl Compiler<'_> {
             // a tag without a bit) for who is left.
             items.sort_by_key(|item| reads_tags(item));
         }
+        let around = self.conjunct;
+        self.conjunct = around && (group.logic == Logic::And || items.len() == 1);
         let parts = items
             .into_iter()
             .map(|item| match item {
                 Node::Condition(c) => self.condition(c),
                 Node::Group(g) => self.group(g),
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(join(parts, group.logic))
+            .collect::<Result<Vec<_>, _>>();
+        self.conjunct = around;
+        Ok(join(parts?, group.logic))
     }
 
     /// Binds a value and returns its placeholder.
@@ -331,7 +354,11 @@ impl Compiler<'_> {
             }
             // Phones are E.164 ('+' and digits, no case): a prefix of those is also a
             // range of contacts_by_phone, which a count or a fan-out then reads instead of
-            // every row. The LIKE stays, so the answer is the same either way.
+            // every row. For a count, when the whole rule needs the prefix, the range's
+            // ids are gathered first (SQLite sorts them) and the people looked up in id
+            // order: in phone order each lookup would land anywhere in the table. Under an
+            // OR every person is read anyway, and testing the phone beats probing a list.
+            // The LIKE stays, so the answer is the same either way.
             (Op::StartsWith, Operand::Text(s))
                 if field == Field::Builtin(Builtin::PhoneNumber)
                     && !s.is_empty()
@@ -341,11 +368,24 @@ impl Compiler<'_> {
                 *upper.last_mut().expect("not empty") += 1;
                 let upper = String::from_utf8(upper).expect("ASCII");
                 let like = crate::contacts::store::escape_like(&s);
+                let (column, from_people) = if self.ids_first && self.conjunct {
+                    let account = self.bind(Sql::Integer(self.account_id));
+                    let from = format!(
+                        "FROM contacts p WHERE p.account_id = {account} AND p.type IN (0, 1) AND"
+                    );
+                    ("p.phone", Some(from))
+                } else {
+                    (column, None)
+                };
                 let (from, to) = (self.bind(Sql::Text(s)), self.bind(Sql::Text(upper)));
                 let p = self.bind(Sql::Text(format!("{like}%")));
-                format!(
-                    "({column} >= {from} AND {column} < {to} AND {column} LIKE {p} ESCAPE '\\')"
-                )
+                let range = format!(
+                    "{column} >= {from} AND {column} < {to} AND {column} LIKE {p} ESCAPE '\\'"
+                );
+                match from_people {
+                    Some(people) => format!("c.id IN (SELECT p.id {people} {range})"),
+                    None => format!("({range})"),
+                }
             }
             (Op::Contains | Op::StartsWith | Op::EndsWith, Operand::Text(s)) => {
                 let like = crate::contacts::store::escape_like(&s);

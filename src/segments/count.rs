@@ -4,7 +4,8 @@
 //! each checked against a row-by-row count in the tests.
 
 use super::compile::{
-    compile_for_scan, only_birth_dates, only_narrow_columns, only_stage_and_gender, only_tags,
+    compile_for_count, compile_for_scan, only_birth_dates, only_narrow_columns,
+    only_stage_and_gender, only_tags,
 };
 use super::store::{Ready, Segment, problem, ready_or_409};
 use crate::clock::Timestamp;
@@ -54,6 +55,13 @@ pub fn count(
         let (sql, params) = (&scan.sql, &scan.params);
         return count_in_halves(conn, pool, account_id, kind, sql, params, split, reads);
     }
+    let (condition, params) = match rule {
+        Some(rule) if !birth_dates => {
+            let compiled = compile_for_count(rule, &keys, account_id, now)?;
+            (compiled.sql, compiled.params)
+        }
+        _ => (condition, params),
+    };
     let sql = if birth_dates {
         format!(
             "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
@@ -393,10 +401,11 @@ mod tests {
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0),
                  (3, 'c@x.co', 'x', 'unlimited', 0), (4, 'd@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
-             INSERT INTO contacts (id, account_id, type, email, a1, a2, contact_stage, gender,
-                                   birth_date, created_at, updated_at)
+             INSERT INTO contacts (id, account_id, type, email, phone, a1, a2, contact_stage,
+                                   gender, birth_date, created_at, updated_at)
                  SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
                         'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
+                        CASE i % 5 WHEN 0 THEN '+9199' || i WHEN 1 THEN '+4420' || i END,
                         i % 50, i % 2,
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
@@ -451,6 +460,31 @@ mod tests {
                 let halves =
                     count_in_halves(&reader, &pool, account, kind, sql, params, split, reads);
                 assert_eq!(halves.unwrap(), one, "{account} {split}");
+            }
+        }
+        // A phone prefix, in an AND (its ids gathered first) and in an OR.
+        for (account, logic) in [(1, "and"), (1, "or"), (2, "and"), (2, "or")] {
+            let groups = json!([{"logic": logic, "conditions": [
+                {"attribute": "phoneNumber", "operator": "starts_with", "value": "+9199"},
+                {"attribute": "contactStage", "operator": "==", "value": "customer"}]}]);
+            let rule = Rule::parse(&groups, None, "").unwrap();
+            let c = compile_for_count(&rule, &[], account, 0).unwrap();
+            assert_eq!(c.sql.contains("c.id IN"), logic == "and", "{}", c.sql);
+            let walk = compile(&rule, &[], account, 0).unwrap();
+            for kind in [PersonType::Contact, PersonType::Client] {
+                let one = rows_meeting(&conn, account, kind, &c.sql, &c.params);
+                assert!(one > 0, "{account} {logic} {kind:?}");
+                let walked = rows_meeting(&conn, account, kind, &walk.sql, &walk.params);
+                assert_eq!(one, walked, "{account} {logic} {kind:?}");
+                for (split, reads) in [1, 10, 1_000]
+                    .into_iter()
+                    .flat_map(|split| [(split, Reads::Index), (split, Reads::Rows)])
+                {
+                    let (sql, params) = (&c.sql, &c.params);
+                    let halves =
+                        count_in_halves(&reader, &pool, account, kind, sql, params, split, reads);
+                    assert_eq!(halves.unwrap(), one, "{account} {logic} {kind:?} {split}");
+                }
             }
         }
         for (condition, params) in [
@@ -549,6 +583,10 @@ mod tests {
         )])));
         assert!(splits(json!([{"logic": "or", "conditions": [
             cond("name", "starts_with", json!("As")),
+            cond("contactStage", "==", json!("Lead"))]}])));
+        // Under an OR, a phone prefix is tested on each row read.
+        assert!(splits(json!([{"logic": "or", "conditions": [
+            cond("phoneNumber", "starts_with", json!("+9199")),
             cond("contactStage", "==", json!("Lead"))]}])));
         assert!(!splits(all(vec![
             cond("phoneNumber", "starts_with", json!("+9199")),
