@@ -4,11 +4,15 @@
 # of benches/gen_contacts.py and their tag links, one transaction, synchronous=FULL) on a
 # fresh database, then the same with one object dropped, one row per object, and with the
 # writer's page cache raised. Every object is read from the schema, so the table follows it.
+# Then the floor cut as the server's import writes (statements of one batch, transactions
+# of a series: src/contacts/import.rs, src/db/writer.rs), and with the counters the import
+# keeps beside the rows: what SQLite itself does at best with the import's own shape.
 #
-# Usage: benches/import_costs.sh [N]   (default 1,000,000; needs sqlite3, python3; prints a
-#        Markdown table)
+# Usage: [ROUNDS=3] benches/import_costs.sh [N]   (default 1,000,000; needs sqlite3,
+#        python3; prints a Markdown table; each figure is the median of ROUNDS runs)
 set -euo pipefail
 n=${1:-1000000}
+rounds=${ROUNDS:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -18,19 +22,76 @@ bin=target/release/switchboard
 python3 benches/gen_contacts.py "$n" > "$work/contacts.csv"
 echo 'benchmark passphrase' | $bin --db "$work/empty.db" account create --email floor@example.com --plan unlimited >/dev/null
 sqlite3 "$work/empty.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
-# Prints the floor's rows/s on a copy of the fresh database after the SQL in $1.
-floor() {
-  rm -f "$work"/v.db*
-  cp "$work/empty.db" "$work/v.db"
-  [ -z "$1" ] || sqlite3 "$work/v.db" "$1"
-  PRAGMAS=${2:-} import_floor "$work/contacts.csv" "$work/v.db" "$n"
-}
 . benches/baselines.sh
 py() { python3 -c "$1"; }
 us() { py "print(f'{1e6 / $1:.2f}')"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# The import's batch and series, as the server has them.
+batch=$(grep -oP 'const BATCH: usize = \K[0-9_]+' src/contacts/import.rs | tr -d _)
+series=$(grep -oP 'pub const MAX_SERIES: usize = \K[0-9]+' src/db/writer.rs)
+# Prints the floor's rows/s on a copy of the fresh database after the SQL in $1 (median of
+# ROUNDS runs); CUT=1 writes the rows as the import does, COUNT=1 with its counters.
+floor() {
+  local rates=()
+  for _ in $(seq "$rounds"); do
+    rm -f "$work"/v.db*
+    cp "$work/empty.db" "$work/v.db"
+    [ -z "$1" ] || sqlite3 "$work/v.db" "$1"
+    if [ -n "${CUT:-}" ]; then
+      rates+=("$(cut_floor "$work/contacts.csv" "$work/v.db" "$n")")
+    else
+      rates+=("$(PRAGMAS=${2:-} import_floor "$work/contacts.csv" "$work/v.db" "$n")")
+    fi
+  done
+  median "${rates[@]}"
+}
+# import_floor's rows and links, BATCH rows to a statement and MAX_SERIES batches to a
+# transaction, the page cache and temp store the writer has; COUNT=1 also adds each batch
+# to the counters (one upsert per birth date, stage and gender in it). Prints rows/s.
+cut_floor() {
+  local start end i sql="$work/cut.sql"
+  sqlite3 "$2" >/dev/null <<SQL
+CREATE TABLE stage (firstName, lastName, phoneNumber, email, gender, birthDate, contactStage, tags, city, country);
+.mode csv
+.import --skip 1 $1 stage
+ALTER TABLE stage ADD COLUMN tag_names TEXT NOT NULL DEFAULT '[]';
+UPDATE stage SET tag_names = json('["' || replace(tags, ';', '","') || '"]') WHERE tags <> '';
+INSERT INTO tags (account_id, name) SELECT DISTINCT 1, j.value FROM stage, json_each(stage.tag_names) j;
+CREATE TABLE links AS
+  SELECT s.rowid AS contact_id, t.id AS tag_id FROM stage s, json_each(s.tag_names) j
+  JOIN tags t ON t.account_id = 1 AND t.name = j.value ORDER BY 1, 2;
+CREATE INDEX links_by_contact ON links (contact_id);
+SQL
+  {
+    echo "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;"
+    for ((i = 0; i < $3; i += batch)); do
+      (( i / batch % series == 0 )) && echo "BEGIN;"
+      local range="rowid > $i AND rowid <= $((i + batch))"
+      echo "INSERT INTO contacts (id, account_id, type, name, first_name, last_name, phone, email, gender,
+              birth_date, contact_stage, a1, a2, tag_names, created_at, updated_at)
+        SELECT rowid, 1, 0, firstName || ' ' || lastName, firstName, lastName, phoneNumber, email,
+               gender, birthDate, contactStage, city, country, tag_names, 0, 0
+        FROM stage WHERE $range ORDER BY rowid;
+      INSERT INTO contact_tags (contact_id, tag_id, type)
+        SELECT contact_id, tag_id, 0 FROM links WHERE contact_id > $i AND contact_id <= $((i + batch))
+        ORDER BY contact_id, tag_id;"
+      [ -z "${COUNT:-}" ] || echo "
+      INSERT INTO birth_date_counts SELECT 1, 0, birthDate, count(*) FROM stage
+        WHERE $range AND birthDate <> '' GROUP BY birthDate ON CONFLICT DO UPDATE SET n = n + excluded.n;
+      INSERT INTO stage_gender_counts SELECT 1, 0, contactStage, gender, count(*) FROM stage
+        WHERE $range GROUP BY contactStage, gender ON CONFLICT DO UPDATE SET n = n + excluded.n;"
+      (( (i / batch + 1) % series == 0 || i + batch >= $3 )) && echo "COMMIT;"
+    done
+  } >"$sql"
+  start=$(date +%s.%N)
+  sqlite3 "$2" <"$sql" >/dev/null
+  end=$(date +%s.%N)
+  py "print(f'{$3/($end-$start):.0f}')"
+}
 all=$(floor "")
-echo "Written by \`benches/import_costs.sh $n\` on $(date -u +%Y-%m-%d), $(nproc) cores: each row is the floor"
-echo "with that one object dropped; its cost is the time per row it adds to the floor."
+echo "Written by \`benches/import_costs.sh $n\` on $(date -u +%Y-%m-%d), $(nproc) cores, median of $rounds"
+echo "runs each: each row is the floor with that one object dropped; its cost is the time per"
+echo "row it adds to the floor. The last rows cut the floor as the import writes it."
 echo
 echo '| contacts table as the schema has it, less | floor rows/s | µs per row | cost of the object, µs per row |'
 echo '| --- | --- | --- | --- |'
@@ -39,12 +100,20 @@ objects=$(sqlite3 "$work/empty.db" "SELECT type || ' ' || name FROM sqlite_maste
   WHERE tbl_name = 'contacts' AND (type = 'index' AND name NOT LIKE 'sqlite_%'
      OR type = 'trigger' AND sql LIKE '%AFTER INSERT ON contacts%') ORDER BY type, name")
 drop_all=
+cost() { py "print(f'{1e6 / $all - 1e6 / $1:.2f}')"; }
 while read -r type name; do
+  [ -n "$type" ] || continue
   rate=$(floor "DROP ${type^^} $name")
   drop_all+="DROP ${type^^} $name;"
-  echo "| $type \`$name\` | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(py "print(f'{1e6 / $all - 1e6 / $rate:.2f}')") |"
+  echo "| $type \`$name\` | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(cost "$rate") |"
 done <<<"$objects"
 rate=$(floor "$drop_all")
-echo "| every index and insert trigger above | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(py "print(f'{1e6 / $all - 1e6 / $rate:.2f}')") |"
+echo "| every index and insert trigger above | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(cost "$rate") |"
 rate=$(floor "" "PRAGMA cache_size = -65536;")
-echo "| nothing, with a 64 MiB page cache (2 MiB otherwise) | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(py "print(f'{1e6 / $all - 1e6 / $rate:.2f}')") |"
+echo "| nothing, with a 64 MiB page cache (2 MiB otherwise) | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(cost "$rate") |"
+# These add work: their cost is what they add to the floor's time per row.
+adds() { py "print(f'{1e6 / $1 - 1e6 / $all:.2f}')"; }
+rate=$(CUT=1 floor "")
+echo "| nothing, cut as the import writes ($batch rows to a statement, $series statements to a transaction, 8 MiB cache): adds | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(adds "$rate") |"
+rate=$(CUT=1 COUNT=1 floor "")
+echo "| the same, and the counters per batch (birth dates, stages and genders): adds | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(adds "$rate") |"
