@@ -55,6 +55,8 @@ pub fn count(
         let (sql, params) = (&scan.sql, &scan.params);
         return count_in_halves(conn, pool, account_id, kind, sql, params, split, reads);
     }
+    // The rule again, as a count may read it (the stored condition also serves walks of
+    // the members in id order): a phone prefix's ids gathered first.
     let (condition, params) = match rule {
         Some(rule) if !birth_dates => {
             let compiled = compile_for_count(rule, &keys, account_id, now)?;
