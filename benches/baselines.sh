@@ -32,15 +32,10 @@ SQL
     | sqlite3 "$1" | awk '/Run Time/ {print $4}'
 }
 
-# SQLite's own floor for an import into the server's schema: the rows of a CSV from
-# gen_contacts.py (every field of a real export) and their tag links, written by
-# INSERT … SELECT from staged copies (staging untimed) into DB, a new Switchboard database
-# whose account 1 receives them (foreign keys on, WAL, synchronous=FULL, one transaction). No parsing, validation or lookups: what the
-# B-trees of the contacts table, its indexes and contact_tags cost alone.
-# Usage: [PRAGMAS=sql] import_floor CSV DB ROWS (PRAGMAS: more pragmas for the timed
-# insert). Prints rows/s.
-import_floor() {
-  local start end
+# Stages the rows of CSV in DB for the floors below (untimed): table `stage` (the CSV's
+# columns and `tag_names`, a JSON array), the account's tags, and `links` (contact_id is
+# the row's rowid).
+stage_rows() {
   sqlite3 "$2" >/dev/null <<SQL
 CREATE TABLE stage (firstName, lastName, phoneNumber, email, gender, birthDate, contactStage, tags, city, country);
 .mode csv
@@ -52,6 +47,18 @@ CREATE TABLE links AS
   SELECT s.rowid AS contact_id, t.id AS tag_id FROM stage s, json_each(s.tag_names) j
   JOIN tags t ON t.account_id = 1 AND t.name = j.value ORDER BY 1, 2;
 SQL
+}
+
+# SQLite's own floor for an import into the server's schema: the rows of a CSV from
+# gen_contacts.py (every field of a real export) and their tag links, written by
+# INSERT … SELECT from staged copies (staging untimed) into DB, a new Switchboard database
+# whose account 1 receives them (foreign keys on, WAL, synchronous=FULL, one transaction). No parsing, validation or lookups: what the
+# B-trees of the contacts table, its indexes and contact_tags cost alone.
+# Usage: [PRAGMAS=sql] import_floor CSV DB ROWS (PRAGMAS: more pragmas for the timed
+# insert). Prints rows/s.
+import_floor() {
+  local start end
+  stage_rows "$1" "$2"
   start=$(date +%s.%N)
   sqlite3 "$2" >/dev/null <<SQL
 PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; ${PRAGMAS:-}

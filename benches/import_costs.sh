@@ -50,18 +50,8 @@ floor() {
 # to the counters (one upsert per birth date, stage and gender in it). Prints rows/s.
 cut_floor() {
   local start end i sql="$work/cut.sql"
-  sqlite3 "$2" >/dev/null <<SQL
-CREATE TABLE stage (firstName, lastName, phoneNumber, email, gender, birthDate, contactStage, tags, city, country);
-.mode csv
-.import --skip 1 $1 stage
-ALTER TABLE stage ADD COLUMN tag_names TEXT NOT NULL DEFAULT '[]';
-UPDATE stage SET tag_names = json('["' || replace(tags, ';', '","') || '"]') WHERE tags <> '';
-INSERT INTO tags (account_id, name) SELECT DISTINCT 1, j.value FROM stage, json_each(stage.tag_names) j;
-CREATE TABLE links AS
-  SELECT s.rowid AS contact_id, t.id AS tag_id FROM stage s, json_each(s.tag_names) j
-  JOIN tags t ON t.account_id = 1 AND t.name = j.value ORDER BY 1, 2;
-CREATE INDEX links_by_contact ON links (contact_id);
-SQL
+  stage_rows "$1" "$2"
+  sqlite3 "$2" 'CREATE INDEX links_by_contact ON links (contact_id)'
   {
     echo "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY;"
     for ((i = 0; i < $3; i += batch)); do
