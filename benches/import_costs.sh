@@ -104,6 +104,6 @@ echo "| nothing, with a 64 MiB page cache (2 MiB otherwise) | $(py "print(f'{$ra
 # These add work: their cost is what they add to the floor's time per row.
 adds() { py "print(f'{1e6 / $1 - 1e6 / $all:.2f}')"; }
 rate=$(CUT=1 floor "")
-echo "| nothing, cut as the import writes ($batch rows to a statement, $series statements to a transaction, 8 MiB cache): adds | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(adds "$rate") |"
+echo "| nothing, cut as the import writes ($batch rows to a statement, $series batches to a transaction, 8 MiB cache): adds | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(adds "$rate") |"
 rate=$(CUT=1 COUNT=1 floor "")
 echo "| the same, and the counters per batch (birth dates, stages and genders): adds | $(py "print(f'{$rate:,}')") | $(us "$rate") | $(adds "$rate") |"
