@@ -146,3 +146,25 @@ fn a_list_reaches_its_people_and_nobody_else() {
     let (_, done, opted_out, unreachable) = progress(&conn);
     assert_eq!((done, opted_out, unreachable), (true, 1, 1));
 }
+
+/// A fan-out walks its members in steps of ids, so its audience tests a phone prefix on
+/// each person: gathering the prefix's ids first, as a count does, would gather all of them
+/// again at every step.
+#[test]
+fn a_fan_out_tests_a_phone_prefix_on_each_person() {
+    let (conn, mut b) = ten_people();
+    conn.execute_batch(
+        r#"UPDATE contacts SET phone = '+9199' || id WHERE id % 2 = 0;
+           INSERT INTO segments (id, account_id, type, name, dynamic, rule, created_at, updated_at)
+               VALUES (2, 1, 0, 'phones', 1, '{"groups": [{"conditions": [{"attribute":
+                   "phoneNumber", "operator": "starts_with", "value": "+9199"}]}]}', 0, 0);"#,
+    )
+    .unwrap();
+    b.segment_id = 2;
+    let segment = segments::find(&conn, 1, 2).unwrap().unwrap();
+    let audience = segments::members_condition(&conn, 1, &segment, 0).unwrap();
+    assert!(!audience.sql.contains("IN (SELECT"), "{}", audience.sql);
+    let step = judge(&conn, &b, 0, 100, 0).unwrap();
+    queue(&conn, &b, step, 100, 0).unwrap();
+    assert_eq!(recipients(&conn), [2, 4, 6, 8, 10]);
+}
