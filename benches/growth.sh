@@ -6,7 +6,7 @@
 #  - demo's time to fill the file, and the file's size per million people;
 #  - GET /v1/contacts/{id} (wrk -t2 -c64, SECONDS, as suite.sh);
 #  - /count from counters (tag vip; Female and Lead; age 30 to 40), of the five
-#    custom-attribute conditions and of the ten rules of benches/rules.sh (median of 11);
+#    custom-attribute conditions and of the eleven rules of benches/rules.sh (median of 11);
 #    their answers are checked against count(*) by suite.sh, not here (a plain copy of ten
 #    million people would double the run);
 #  - POST /v1/contacts (as GET), after the counts, which thus read exactly N people;

@@ -7,9 +7,9 @@
 #  1. GET /v1/contacts/{id} (wrk -t2 -c64, ids spread over the people) against an actix-web
 #     hello-world (benches/tools/hello.rs) driven by the same wrk script, three alternating rounds;
 #  2. /count of dynamic segments over indexed fields and tags, over five custom-attribute
-#     conditions, ten rules of up to five conditions in AND/OR shapes over built-in
-#     fields and custom attributes, and three over columns only the wide rows hold (email,
-#     name, last activity) (median of 11), against sqlite3's hand-written count(*)
+#     conditions, eleven rules of up to five conditions in AND/OR shapes over built-in
+#     fields and custom attributes, and two over columns only the wide rows hold (email,
+#     name) (median of 11), against sqlite3's hand-written count(*)
 #     over a plain table of the same people (median of 5); the counts must agree;
 #  3. POST /v1/contacts with unique bodies (64 connections, synchronous=FULL), then a check
 #     that every 200 is stored; against one-row transactions into SQLite from 64 threads;
@@ -101,7 +101,7 @@ SELECT c.phone, c.email, c.name, c.last_activity_at AS last_activity, c.gender, 
 FROM contacts c WHERE c.account_id = 1;
 SQL
 api() { curl -fs -H "x-api-key: $key" -H 'Content-Type: application/json' "$@"; }
-# The conditions, the ages as the server reckons them, the ten rules and the wide three.
+# The conditions, the ages as the server reckons them, the eleven rules and the wide two.
 . benches/rules.sh
 for rule in "${rules[@]}" "${wide[@]}"; do cases+=("rule|$rule"); done
 for case in "${cases[@]}"; do

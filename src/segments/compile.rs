@@ -207,15 +207,16 @@ pub fn only_birth_dates(rule: &Rule) -> bool {
     })
 }
 
-/// The value slots `contacts_by_attributes` carries beside the account, type, id, stage,
-/// gender and birth date (schema.sql).
+/// The value slots `contacts_by_attributes` carries beside the built-in fields
+/// [`only_narrow_columns`] names (schema.sql).
 pub const NARROW_SLOTS: usize = 8;
 
 /// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
-/// narrow index: the stage, the gender, the birth date (or age), a custom attribute among
-/// the first [`NARROW_SLOTS`], or the tags (a tag condition asks the tag links only for
-/// the person's id, which every index carries). Such a rule is counted from that index and
-/// the tag links alone, and any range of ids from them.
+/// narrow index: the stage, the gender, the birth date (or age), the last activity, the
+/// creation time, the opt-out, the location, a custom attribute among the first
+/// [`NARROW_SLOTS`], or the tags (a tag condition asks the tag links only for the person's
+/// id, which every index carries). Such a rule is counted from that index and the tag links
+/// alone, and any range of ids from them.
 pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
     every_condition(rule, &|c| match &c.attribute {
         Attribute::Builtin(b) => matches!(
@@ -224,6 +225,10 @@ pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
                 | Builtin::Gender
                 | Builtin::Age
                 | Builtin::BirthDate
+                | Builtin::LastActivityAt
+                | Builtin::CreatedAt
+                | Builtin::OptedOut
+                | Builtin::LocationId
                 | Builtin::Tags
         ),
         _ => matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),

@@ -440,11 +440,17 @@ fn only_rules_over_the_narrow_index_columns_read_it_alone() {
     assert!(!narrow(
         json!([{"conditions": [cond("orders"), cond("late")]}])
     ));
-    // The stage, gender and birth date are in the index too.
+    // The stage, gender and birth date are in the index too, and so are the times.
     let stage = json!({"attribute": "contactStage", "operator": "==", "value": "Lead"});
     assert!(narrow(json!([
         {"logic": "or", "conditions": [cond("orders"), {"conditions": [cond("age"), stage]}]}
     ])));
+    let active =
+        json!({"attribute": "lastActivityAt", "operator": "within_last_days", "value": 30});
+    let joined = json!({"attribute": "createdAt", "operator": "after", "value": "2026-01-01"});
+    assert!(narrow(
+        json!([{"conditions": [active, joined, cond("locationId")]}])
+    ));
     // Tags ask only for the id, which the index carries.
     let tag = json!({"attribute": "tags", "operator": "has", "value": ["vip"]});
     assert!(narrow(

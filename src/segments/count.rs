@@ -197,10 +197,7 @@ fn count_in_halves(
         Reads::Rows if fill_their_span(conn, account_id, kind, lo, hi)? => "NOT INDEXED",
         _ => "INDEXED BY contacts_by_attributes",
     };
-    let sql = format!(
-        "SELECT count(*) FROM contacts c {along}
-         WHERE c.account_id = ? AND c.type = ? AND c.id BETWEEN ? AND ? AND {condition}"
-    );
+    let sql = span_count_sql(along, condition);
     let run = |conn: &Connection, from: i64, to: i64| -> Result<i64> {
         let mut values = vec![
             Sql::Integer(account_id),
@@ -228,6 +225,15 @@ fn count_in_halves(
         let upper = (upper.join()).map_err(|_| Error::internal("a count's upper half panicked"))?;
         Ok(lower? + upper?)
     })
+}
+
+/// The count of the people of one account and type, from one id to another, meeting
+/// `condition`, read `along` the narrow index or the rows.
+fn span_count_sql(along: &str, condition: &str) -> String {
+    format!(
+        "SELECT count(*) FROM contacts c {along}
+         WHERE c.account_id = ? AND c.type = ? AND c.id BETWEEN ? AND ? AND {condition}"
+    )
 }
 
 /// Whether the account's people of `kind` are at least four fifths of the ids from `lo` to
@@ -290,6 +296,7 @@ fn count_tagged(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contacts::model::{AttrKey, AttrKind};
     use crate::segments::compile::compile;
     use crate::segments::rules::Rule;
     use serde_json::json;
@@ -404,14 +411,16 @@ mod tests {
                  (3, 'c@x.co', 'x', 'unlimited', 0), (4, 'd@x.co', 'x', 'unlimited', 0);
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 997)
              INSERT INTO contacts (id, account_id, type, email, phone, a1, a2, contact_stage,
-                                   gender, birth_date, created_at, updated_at)
+                                   gender, birth_date, last_activity_at, opted_out,
+                                   created_at, updated_at)
                  SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
                         'p' || i || CASE WHEN i % 4 = 1 THEN '@gmail.com' ELSE '@x.co' END,
                         CASE i % 5 WHEN 0 THEN '+9199' || i WHEN 1 THEN '+4420' || i END,
                         i % 50, i % 2,
                         CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' ELSE 'Customer' END,
                         CASE i % 5 WHEN 0 THEN 'Other' WHEN 1 THEN 'Male' END,
-                        CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END, 0, 0 FROM n;
+                        CASE WHEN i % 6 > 0 THEN printf('19%02d-01-01', i % 90) END,
+                        CASE WHEN i % 8 = 3 THEN 1000 + i END, i % 9 = 0, i, 0 FROM n;
              -- Account 3's contacts fill their span but for a tenth of account 1's.
              WITH RECURSIVE n(i) AS (SELECT 1001 UNION ALL SELECT i + 1 FROM n WHERE i < 1600)
              INSERT INTO contacts (id, account_id, type, email, a1, gender, created_at, updated_at)
@@ -496,6 +505,11 @@ mod tests {
                 vec![Sql::Integer(5), Sql::Integer(1)],
             ),
             ("c.a1 = ?", vec![Sql::Integer(99)]),
+            // The last activity, creation time and opt-out, which the index carries too.
+            (
+                "((c.last_activity_at IS NOT NULL AND c.opted_out = 0) OR c.created_at < ?)",
+                vec![Sql::Integer(40)],
+            ),
             // A column the narrow index lacks: each person's row is read.
             (
                 "(c.email LIKE ? OR c.a1 = ?)",
@@ -556,6 +570,61 @@ mod tests {
                 .unwrap();
             let fills = fill_their_span(&reader, account, kind, span.0, span.1).unwrap();
             assert_eq!(fills, full, "{account} {kind:?}");
+        }
+    }
+
+    /// The rules the planner counts along the narrow index alone are those whose every
+    /// column the index carries: SQLite's plan for each built-in field and custom
+    /// attribute slot reads no row exactly when `only_narrow_columns` says so.
+    #[test]
+    fn the_narrow_index_carries_every_column_its_rules_read() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::db::prepare_schema(&mut conn).unwrap();
+        let keys: Vec<_> = (1..=9)
+            .map(|slot| AttrKey {
+                slot,
+                name: format!("s{slot}"),
+                kind: AttrKind::Number,
+            })
+            .collect();
+        let names = [
+            "name",
+            "firstName",
+            "lastName",
+            "phoneNumber",
+            "email",
+            "externalId",
+            "gender",
+            "contactStage",
+            "channel",
+            "locationId",
+            "tags",
+            "age",
+            "birthDate",
+            "createdAt",
+            "lastActivityAt",
+            "optedOut",
+            "s1",
+            "s8",
+            "s9",
+        ];
+        for name in names {
+            let condition = match name {
+                "tags" => json!({"attribute": name, "operator": "has", "value": ["vip"]}),
+                _ => json!({"attribute": name, "operator": "exists", "value": null}),
+            };
+            let rule = Rule::parse(&json!([{"conditions": [condition]}]), None, "").unwrap();
+            let scan = compile_for_scan(&rule, &keys, 1, 0).unwrap();
+            let sql = span_count_sql("INDEXED BY contacts_by_attributes", &scan.sql);
+            let plan = crate::db::query_plan(&conn, &sql);
+            let covering = plan
+                .iter()
+                .any(|s| s.starts_with("SEARCH c USING COVERING INDEX contacts_by_attributes"));
+            assert_eq!(
+                covering,
+                only_narrow_columns(&rule, &keys),
+                "{name}: {plan:?}"
+            );
         }
     }
 
