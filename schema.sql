@@ -192,14 +192,16 @@ CREATE UNIQUE INDEX contacts_by_external_id ON contacts (account_id, type, exter
 CREATE INDEX contacts_by_location ON contacts (location_id) WHERE location_id IS NOT NULL;
 -- An account's people in id order (lists, keyset pages, the import's appends), carrying
 -- the stage, gender and birth date, the first eight custom attributes the account uses,
--- (version 19) the tag bits and (version 20) the last activity, creation time, opt-out and
--- location: rules over those scan this narrow copy instead of the wide rows. Version 17:
--- it replaced an index by stage and one by birth date, whose keys arrive in no order and
--- cost an import more than any other (BENCHMARKS.md, import costs); counts over those
--- fields alone are summed from the counters below.
+-- (version 19) the tag bits and (version 20) the last activity, creation time and opt-out:
+-- rules over those scan this narrow copy instead of the wide rows. Not the location: with
+-- it here, SQLite counted a location's people by scanning this index, slower than reading
+-- contacts_by_location even for a location of a fifth of them. Version 17: it replaced an index by stage and one by birth
+-- date, whose keys arrive in no order and cost an import more than any other
+-- (BENCHMARKS.md, import costs); counts over those fields alone are summed from the
+-- counters below.
 CREATE INDEX contacts_by_attributes ON contacts (account_id, type, id,
     contact_stage, gender, birth_date, a1, a2, a3, a4, a5, a6, a7, a8, tag_bits,
-    last_activity_at, created_at, opted_out, location_id);
+    last_activity_at, created_at, opted_out);
 -- Incoming messages find their sender by channel id (phones have contacts_by_phone).
 CREATE INDEX contacts_by_telegram ON contacts (account_id, type, telegram_id)
     WHERE telegram_id IS NOT NULL;

@@ -213,8 +213,8 @@ pub const NARROW_SLOTS: usize = 8;
 
 /// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
 /// narrow index: the stage, the gender, the birth date (or age), the last activity, the
-/// creation time, the opt-out, the location, a custom attribute among the first
-/// [`NARROW_SLOTS`], or the tags (a tag condition asks the tag links only for the person's
+/// creation time, the opt-out, a custom attribute among the first [`NARROW_SLOTS`], or
+/// the tags (a tag condition asks the tag links only for the person's
 /// id, which every index carries). Such a rule is counted from that index and the tag links
 /// alone, and any range of ids from them.
 pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
@@ -228,7 +228,6 @@ pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
                 | Builtin::LastActivityAt
                 | Builtin::CreatedAt
                 | Builtin::OptedOut
-                | Builtin::LocationId
                 | Builtin::Tags
         ),
         _ => matches!(field(&c.attribute, keys), Field::Slot(slot, _) if slot <= NARROW_SLOTS),
