@@ -298,7 +298,7 @@ mod tests {
     use super::*;
     use crate::contacts::model::{AttrKey, AttrKind};
     use crate::segments::compile::compile;
-    use crate::segments::rules::Rule;
+    use crate::segments::rules::{BUILTINS, Rule};
     use serde_json::json;
 
     /// The reference answer: people of the account and type meeting `condition`, counted
@@ -587,27 +587,8 @@ mod tests {
                 kind: AttrKind::Number,
             })
             .collect();
-        let names = [
-            "name",
-            "firstName",
-            "lastName",
-            "phoneNumber",
-            "email",
-            "externalId",
-            "gender",
-            "contactStage",
-            "channel",
-            "locationId",
-            "tags",
-            "age",
-            "birthDate",
-            "createdAt",
-            "lastActivityAt",
-            "optedOut",
-            "s1",
-            "s8",
-            "s9",
-        ];
+        let slots = ["s1", "s8", "s9"];
+        let names = BUILTINS.iter().map(|(name, _)| *name).chain(slots);
         for name in names {
             let condition = match name {
                 "tags" => json!({"attribute": name, "operator": "has", "value": ["vip"]}),

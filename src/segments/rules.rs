@@ -186,7 +186,8 @@ pub enum FieldKind {
     Tags,
 }
 
-const BUILTINS: [(&str, Builtin); 16] = [
+/// Every built-in field, by the name rules give it.
+pub(crate) const BUILTINS: [(&str, Builtin); 16] = [
     ("name", Builtin::Name),
     ("firstName", Builtin::FirstName),
     ("lastName", Builtin::LastName),
