@@ -29,17 +29,24 @@ async fn sigterm_lets_an_in_flight_request_finish_and_exits_cleanly() {
         .trim()
         .to_string();
 
-    // Send the headers and half the body, so the request is surely in flight…
+    // Send the headers and wait for the server's `100 Continue`, so the request is surely
+    // in flight (a sleep instead was too short on a loaded machine), then half the body…
     let body = format!(r#"{{"email": "owner@example.com", "password": "{PASSWORD}"}}"#);
     let (head, tail) = body.split_at(body.len() / 2);
     let mut conn = TcpStream::connect(&address).await.unwrap();
     let request = format!(
         "POST /admin/api/signup HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{head}",
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     );
     conn.write_all(request.as_bytes()).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        interim.push(conn.read_u8().await.unwrap());
+    }
+    let interim = String::from_utf8(interim).unwrap();
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    conn.write_all(head.as_bytes()).await.unwrap();
 
     // …then ask the server to stop, and only then send the rest.
     let pid = server.id().unwrap().to_string();
