@@ -246,9 +246,6 @@ fn run(mut conn: Connection, inbox: mpsc::Receiver<Message>, checkpointer: Check
             checkpointer.truncate();
         }
     }
-    if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
-        log::warn!("PRAGMA optimize at shutdown failed: {e}");
-    }
 }
 
 fn commit_batch(conn: &mut Connection, batch: Vec<Job>) {
