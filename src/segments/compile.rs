@@ -82,7 +82,7 @@ pub fn compile(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
-    compile_with(rule, keys, account_id, now, false, false)
+    compile_with(rule, keys, account_id, now, Purpose::Walk)
 }
 
 /// [`compile`], for a count: a phone prefix the whole rule needs gathers its range's ids
@@ -94,7 +94,7 @@ pub fn compile_for_count(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
-    compile_with(rule, keys, account_id, now, false, true)
+    compile_with(rule, keys, account_id, now, Purpose::Count)
 }
 
 /// [`compile`], for a scan of the narrow index ([`only_narrow_columns`]): a tag condition
@@ -107,7 +107,19 @@ pub fn compile_for_scan(
     account_id: i64,
     now: Timestamp,
 ) -> Result<Compiled, Error> {
-    compile_with(rule, keys, account_id, now, true, false)
+    compile_with(rule, keys, account_id, now, Purpose::Scan)
+}
+
+/// What a rule is compiled for: the SQL differs where the best plan does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// A walk of the members in id order (a fan-out's steps, a page of members), and the
+    /// condition stored with the segment.
+    Walk,
+    /// A count ([`compile_for_count`]).
+    Count,
+    /// A scan of the narrow index ([`compile_for_scan`]).
+    Scan,
 }
 
 fn compile_with(
@@ -115,20 +127,18 @@ fn compile_with(
     keys: &[AttrKey],
     account_id: i64,
     now: Timestamp,
-    scan: bool,
-    ids_first: bool,
+    purpose: Purpose,
 ) -> Result<Compiled, Error> {
     let mut out = Compiler {
         params: Vec::new(),
         keys,
         account_id,
         now,
-        scan,
-        ids_first,
+        purpose,
         conjunct: rule.group_logic == Logic::And || rule.groups.len() == 1,
     };
     let mut groups: Vec<&Group> = rule.groups.iter().collect();
-    if scan {
+    if purpose == Purpose::Scan {
         groups.sort_by_key(|g| g.items.iter().any(reads_tags));
     }
     let parts = groups
@@ -214,9 +224,9 @@ pub const NARROW_SLOTS: usize = 8;
 /// Whether every condition of `rule` (at any depth, with any logic) reads a column of the
 /// narrow index: the stage, the gender, the birth date (or age), the last activity, the
 /// creation time, the opt-out, a custom attribute among the first [`NARROW_SLOTS`], or
-/// the tags (a tag condition asks the tag links only for the person's
-/// id, which every index carries). Such a rule is counted from that index and the tag links
-/// alone, and any range of ids from them.
+/// the tags (a tag condition asks the tag links only for the person's id, which every
+/// index carries). Such a rule is counted from that index and the tag links alone, and any
+/// range of ids from them.
 pub fn only_narrow_columns(rule: &Rule, keys: &[AttrKey]) -> bool {
     every_condition(rule, &|c| match &c.attribute {
         Attribute::Builtin(b) => matches!(
@@ -259,10 +269,9 @@ struct Compiler<'a> {
     keys: &'a [AttrKey],
     account_id: i64,
     now: Timestamp,
-    /// Tag conditions test the scanned person's tag bits ([`Self::tags_by_bits`]).
-    scan: bool,
-    /// A phone prefix gathers its ids first ([`compile_for_count`]) where `conjunct`.
-    ids_first: bool,
+    /// For a scan, tag conditions test the person's tag bits ([`Self::tags_by_bits`]); for
+    /// a count, a phone prefix gathers its ids first where `conjunct`.
+    purpose: Purpose,
     /// Whether the condition being compiled must hold for the whole rule to (every group
     /// around it joins with AND): only then may it drive the count's plan.
     conjunct: bool,
@@ -271,7 +280,7 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     fn group(&mut self, group: &Group) -> Result<String, Error> {
         let mut items: Vec<&Node> = group.items.iter().collect();
-        if self.scan {
+        if self.purpose == Purpose::Scan {
             // AND and OR stop at the first answer, and SQLite tests terms in the order
             // written: the column tests go first, then the tags' (a probe of the links for
             // a tag without a bit) for who is left.
@@ -372,7 +381,7 @@ impl Compiler<'_> {
                 *upper.last_mut().expect("not empty") += 1;
                 let upper = String::from_utf8(upper).expect("ASCII");
                 let like = crate::contacts::store::escape_like(&s);
-                let (column, from_people) = if self.ids_first && self.conjunct {
+                let (column, from_people) = if self.purpose == Purpose::Count && self.conjunct {
                     let account = self.bind(Sql::Integer(self.account_id));
                     let from = format!(
                         "FROM contacts p WHERE p.account_id = {account} AND p.type IN (0, 1) AND"
@@ -521,7 +530,7 @@ impl Compiler<'_> {
 
     fn tags(&mut self, c: &Condition) -> Result<String, Error> {
         let names = match (c.op, &c.value) {
-            (Op::Exists | Op::NotExists, _) if self.scan => {
+            (Op::Exists | Op::NotExists, _) if self.purpose == Purpose::Scan => {
                 return Ok(self.tags_by_bits(c.op, None));
             }
             (Op::Exists, _) => {
@@ -542,7 +551,7 @@ impl Compiler<'_> {
                 ));
             }
         };
-        if self.scan {
+        if self.purpose == Purpose::Scan {
             return Ok(self.tags_by_bits(c.op, Some(&names)));
         }
         let n = names.len() as i64;
