@@ -49,7 +49,8 @@ floor() {
 # transaction, the page cache and temp store the writer has; COUNT=1 also adds each batch
 # to the counters (one upsert per birth date, stage and gender in it). Prints rows/s.
 cut_floor() {
-  local start end i sql="$work/cut.sql"
+  local start end i sql="$work/cut.sql" now
+  now=$(date +%s)
   stage_rows "$1" "$2"
   sqlite3 "$2" 'CREATE INDEX links_by_contact ON links (contact_id)'
   {
@@ -60,7 +61,7 @@ cut_floor() {
       echo "INSERT INTO contacts (id, account_id, type, name, first_name, last_name, phone, email, gender,
               birth_date, contact_stage, a1, a2, tag_names, created_at, updated_at)
         SELECT rowid, 1, 0, firstName || ' ' || lastName, firstName, lastName, phoneNumber, email,
-               gender, birthDate, contactStage, city, country, tag_names, 0, 0
+               gender, birthDate, contactStage, city, country, tag_names, $now, $now
         FROM stage WHERE $range ORDER BY rowid;
       INSERT INTO contact_tags (contact_id, tag_id, type)
         SELECT contact_id, tag_id, 0 FROM links WHERE contact_id > $i AND contact_id <= $((i + batch))
