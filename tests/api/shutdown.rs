@@ -41,9 +41,14 @@ async fn sigterm_lets_an_in_flight_request_finish_and_exits_cleanly() {
     );
     conn.write_all(request.as_bytes()).await.unwrap();
     let mut interim = Vec::new();
-    while !interim.ends_with(b"\r\n\r\n") {
-        interim.push(conn.read_u8().await.unwrap());
-    }
+    let continued = async {
+        while !interim.ends_with(b"\r\n\r\n") {
+            interim.push(conn.read_u8().await.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), continued)
+        .await
+        .expect("the server answers Expect: 100-continue");
     let interim = String::from_utf8(interim).unwrap();
     assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
     conn.write_all(head.as_bytes()).await.unwrap();
