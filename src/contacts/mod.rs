@@ -11,4 +11,5 @@ pub mod names;
 pub mod phone;
 pub mod store;
 pub mod tags;
+pub mod totals;
 pub mod view;

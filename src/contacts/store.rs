@@ -11,6 +11,7 @@ use super::model::{
 };
 use super::names::{AttributeNames, Names};
 use super::tags::set_tags;
+use super::totals;
 use super::view::PersonView;
 use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
@@ -675,11 +676,14 @@ pub fn list(
         ));
     }
     let filter_sql = clauses.join(" AND ");
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM contacts c WHERE {filter_sql}"
-        ))?
-        .query_row(params_from_iter(values.iter()), |r| r.get(0))?;
+    let total = match total_from_counts(conn, account_id, kind, filter)? {
+        Some(total) => total,
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM contacts c WHERE {filter_sql}"
+            ))?
+            .query_row(params_from_iter(values.iter()), |r| r.get(0))?,
+    };
 
     let people = with_names(conn, names, account_id, |names| {
         let sql = format!(
@@ -691,6 +695,37 @@ pub fn list(
         people_of(conn, &sql, &values, names)
     })?;
     Ok((people, total))
+}
+
+/// A list's total read from the counts kept beside the people, for a filter of nothing,
+/// one stage or one tag alone ([`totals`]); `None`: count the rows.
+fn total_from_counts(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    filter: &ListFilter,
+) -> Result<Option<i64>> {
+    match filter {
+        ListFilter {
+            search: None,
+            tag: None,
+            stage: None,
+            location_id: None,
+        } => totals::everyone(conn, account_id, kind),
+        ListFilter {
+            search: None,
+            tag: Some(tag),
+            stage: None,
+            location_id: None,
+        } => totals::tagged(conn, account_id, kind, tag).map(Some),
+        ListFilter {
+            search: None,
+            tag: None,
+            stage: Some(stage),
+            location_id: None,
+        } => totals::with_stage(conn, account_id, kind, stage),
+        _ => Ok(None),
+    }
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern (with `ESCAPE '\'`).

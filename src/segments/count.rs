@@ -11,10 +11,11 @@ use super::store::{Ready, Segment, problem, ready_or_409};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
 use crate::contacts::store::Condition;
+use crate::contacts::totals;
 use crate::db::Pool;
 use crate::error::{Error, Result};
 use rusqlite::types::Value as Sql;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter};
 
 /// A count over the narrow attribute index spanning at least this many ids runs as two
 /// halves at once (see [`count_in_halves`]).
@@ -271,14 +272,7 @@ fn count_tagged(
     names: &[String],
 ) -> Result<i64> {
     if let [name] = names {
-        let count = conn
-            .prepare_cached(
-                "SELECT CASE WHEN ?1 = 0 THEN contact_count ELSE client_count END
-                 FROM tags WHERE account_id = ?2 AND name = ?3",
-            )?
-            .query_row(params![kind.code(), account_id, name], |r| r.get(0))
-            .optional()?;
-        return Ok(count.unwrap_or(0));
+        return totals::tagged(conn, account_id, kind, name);
     }
     let marks = vec!["?"; names.len()].join(", ");
     // Several tags may hold one person more than once.
