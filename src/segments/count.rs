@@ -4,7 +4,7 @@
 //! each checked against a row-by-row count in the tests.
 
 use super::compile::{
-    compile_for_count, compile_for_scan, only_birth_dates, only_narrow_columns,
+    Compiled, compile_for_count, compile_for_scan, only_birth_dates, only_narrow_columns,
     only_stage_and_gender, only_tags,
 };
 use super::store::{Ready, Segment, problem, ready_or_409};
@@ -19,7 +19,7 @@ use rusqlite::{Connection, params, params_from_iter};
 
 /// A count over the narrow attribute index spanning at least this many ids runs as two
 /// halves at once (see [`count_in_halves`]).
-const SPLIT_IDS: i64 = 100_000;
+pub(super) const SPLIT_IDS: i64 = 100_000;
 
 /// How many people are in the segment now. With `spare`, a long scan may take a second
 /// reader from it.
@@ -30,6 +30,69 @@ pub fn count(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<i64> {
+    let ready = ready_or_409(conn, account_id, segment, now)?;
+    let kind = segment.kind;
+    match (
+        quick(conn, account_id, kind, &ready, now, spare.is_some())?,
+        spare,
+    ) {
+        (Some(Quick::Counted(n)), _) => Ok(n),
+        (Some(Quick::Narrow(scan)), Some(pool)) => {
+            let (sql, params, split, reads) = (&scan.sql, &scan.params, SPLIT_IDS, Reads::Index);
+            count_in_halves(conn, pool, account_id, kind, sql, params, split, reads)
+        }
+        _ => count_otherwise(conn, spare, account_id, kind, ready, now),
+    }
+}
+
+/// A count that needs no person's row: read from counters, or a scan of the narrow index
+/// still to run ([`page::member_counts`](super::page::member_counts) runs several at once).
+pub(super) enum Quick {
+    Counted(i64),
+    Narrow(Compiled),
+}
+
+/// The quick way to count `ready`, if it has one: a tag's count, the sums per stage and
+/// gender, or (when a second reader may take half, `narrow`) the narrow index.
+pub(super) fn quick(
+    conn: &Connection,
+    account_id: i64,
+    kind: PersonType,
+    ready: &Ready,
+    now: Timestamp,
+    narrow: bool,
+) -> Result<Option<Quick>> {
+    let Some(rule) = ready.rule else {
+        return Ok(None);
+    };
+    if let Some(names) = only_tags(rule) {
+        return Ok(Some(Quick::Counted(count_tagged(
+            conn, account_id, kind, &names,
+        )?)));
+    }
+    let Condition { sql, params } = &ready.condition;
+    if only_stage_and_gender(rule)
+        && let Some(count) = count_by_stage(conn, account_id, kind, sql, params)?
+    {
+        return Ok(Some(Quick::Counted(count)));
+    }
+    if narrow && !only_birth_dates(rule) && only_narrow_columns(rule, &ready.keys) {
+        let scan = compile_for_scan(rule, &ready.keys, account_id, now)?;
+        return Ok(Some(Quick::Narrow(scan)));
+    }
+    Ok(None)
+}
+
+/// The count of a segment [`quick`] has no way for: from birth-date sums, the rows in two
+/// halves, or SQLite's own plan.
+pub(super) fn count_otherwise(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    kind: PersonType,
+    ready: Ready,
+    now: Timestamp,
+) -> Result<i64> {
     let Ready {
         rule,
         keys,
@@ -37,25 +100,8 @@ pub fn count(
             sql: condition,
             params,
         },
-    } = ready_or_409(conn, account_id, segment, now)?;
-    if let Some(names) = rule.and_then(only_tags) {
-        return count_tagged(conn, account_id, segment.kind, &names);
-    }
-    if rule.is_some_and(only_stage_and_gender)
-        && let Some(count) = count_by_stage(conn, account_id, segment.kind, &condition, &params)?
-    {
-        return Ok(count);
-    }
+    } = ready;
     let birth_dates = rule.is_some_and(only_birth_dates);
-    if let (Some(rule), Some(pool)) = (rule, spare)
-        && !birth_dates
-        && only_narrow_columns(rule, &keys)
-    {
-        let scan = compile_for_scan(rule, &keys, account_id, now)?;
-        let (kind, split, reads) = (segment.kind, SPLIT_IDS, Reads::Index);
-        let (sql, params) = (&scan.sql, &scan.params);
-        return count_in_halves(conn, pool, account_id, kind, sql, params, split, reads);
-    }
     // The rule again, as a count may read it (the stored condition also serves walks of
     // the members in id order): a phone prefix's ids gathered first.
     let (condition, params) = match rule {
@@ -75,13 +121,13 @@ pub fn count(
             "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {condition}"
         )
     };
-    let mut values = vec![Sql::Integer(account_id), Sql::Integer(segment.kind.code())];
+    let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
     values.extend_from_slice(&params);
     if let Some(pool) = spare
         && !birth_dates
         && reads_every_person(conn, &sql, &values)?
     {
-        let (kind, split, reads) = (segment.kind, SPLIT_IDS, Reads::Rows);
+        let (split, reads) = (SPLIT_IDS, Reads::Rows);
         return count_in_halves(
             conn, pool, account_id, kind, &condition, &params, split, reads,
         );
@@ -155,7 +201,7 @@ fn count_by_stage(
 
 /// What a count's condition reads of each person.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Reads {
+pub(super) enum Reads {
     /// Only columns the narrow index carries.
     Index,
     /// Columns of the person's row the index lacks.
@@ -180,6 +226,36 @@ fn count_in_halves(
     split: i64,
     reads: Reads,
 ) -> Result<i64> {
+    let tally = Tally {
+        counts: &["count(*)".to_string()],
+        counts_params: &[],
+        condition,
+        params,
+    };
+    let counts = tally_in_halves(conn, pool, account_id, kind, &tally, split, reads)?;
+    Ok(counts[0])
+}
+
+/// What a scan of one account's people of one type counts: each of `counts` (SQL
+/// aggregates, whose parameters are `counts_params` in order) over those meeting
+/// `condition` (with `params`).
+pub(super) struct Tally<'a> {
+    pub counts: &'a [String],
+    pub counts_params: &'a [Sql],
+    pub condition: &'a str,
+    pub params: &'a [Sql],
+}
+
+/// [`count_in_halves`] for a [`Tally`] of several counts, each summed over the halves.
+pub(super) fn tally_in_halves(
+    conn: &Connection,
+    pool: &Pool,
+    account_id: i64,
+    kind: PersonType,
+    tally: &Tally,
+    split: i64,
+    reads: Reads,
+) -> Result<Vec<i64>> {
     // Apart, min and max are one descent of the index each; together, a scan of it.
     let (lo, hi): (Option<i64>, Option<i64>) = conn
         .prepare_cached(
@@ -190,7 +266,7 @@ fn count_in_halves(
             Ok((r.get(0)?, r.get(1)?))
         })?;
     let (Some(lo), Some(hi)) = (lo, hi) else {
-        return Ok(0);
+        return Ok(vec![0; tally.counts.len()]);
     };
     // A row looked up from the index costs a descent of the table; rows read in id order
     // do not, so a span holding few rows of others is quicker read whole.
@@ -198,18 +274,21 @@ fn count_in_halves(
         Reads::Rows if fill_their_span(conn, account_id, kind, lo, hi)? => "NOT INDEXED",
         _ => "INDEXED BY contacts_by_attributes",
     };
-    let sql = span_count_sql(along, condition);
-    let run = |conn: &Connection, from: i64, to: i64| -> Result<i64> {
-        let mut values = vec![
+    let sql = span_count_sql(along, &tally.counts.join(", "), tally.condition);
+    let run = |conn: &Connection, from: i64, to: i64| -> Result<Vec<i64>> {
+        let mut values = tally.counts_params.to_vec();
+        values.extend([
             Sql::Integer(account_id),
             Sql::Integer(kind.code()),
             Sql::Integer(from),
             Sql::Integer(to),
-        ];
-        values.extend_from_slice(params);
+        ]);
+        values.extend_from_slice(tally.params);
         Ok(conn
             .prepare_cached(&sql)?
-            .query_row(params_from_iter(values), |r| r.get(0))?)
+            .query_row(params_from_iter(values), |r| {
+                (0..tally.counts.len()).map(|i| r.get(i)).collect()
+            })?)
     };
     let second = if hi - lo >= split {
         pool.try_get()
@@ -224,15 +303,15 @@ fn count_in_halves(
         let upper = s.spawn(move || run(&second, mid + 1, hi));
         let lower = run(conn, lo, mid);
         let upper = (upper.join()).map_err(|_| Error::internal("a count's upper half panicked"))?;
-        Ok(lower? + upper?)
+        Ok(lower?.iter().zip(upper?).map(|(a, b)| a + b).collect())
     })
 }
 
-/// The count of the people of one account and type, from one id to another, meeting
-/// `condition`, read `along` the narrow index or the rows.
-fn span_count_sql(along: &str, condition: &str) -> String {
+/// `counts` (SQL aggregates) over the people of one account and type, from one id to
+/// another, meeting `condition`, read `along` the narrow index or the rows.
+fn span_count_sql(along: &str, counts: &str, condition: &str) -> String {
     format!(
-        "SELECT count(*) FROM contacts c {along}
+        "SELECT {counts} FROM contacts c {along}
          WHERE c.account_id = ? AND c.type = ? AND c.id BETWEEN ? AND ? AND {condition}"
     )
 }
@@ -466,6 +545,23 @@ mod tests {
                     count_in_halves(&reader, &pool, account, kind, sql, params, split, reads);
                 assert_eq!(halves.unwrap(), one, "{account} {split}");
             }
+            // Several counts in one scan (segments::page), each summed over the halves.
+            let everyone = rows_meeting(&conn, account, kind, "1", &[]);
+            let counts = [
+                format!("count(*) FILTER (WHERE {})", c.sql),
+                "count(*)".into(),
+            ];
+            let tally = Tally {
+                counts: &counts,
+                counts_params: &c.params,
+                condition: "1",
+                params: &[],
+            };
+            for split in [1, 1_000] {
+                let reads = Reads::Index;
+                let sums = tally_in_halves(&reader, &pool, account, kind, &tally, split, reads);
+                assert_eq!(sums.unwrap(), [one, everyone], "{account} {split}");
+            }
         }
         // A phone prefix, in an AND (its ids gathered first) and in an OR.
         for (account, logic) in [(1, "and"), (1, "or"), (2, "and"), (2, "or")] {
@@ -590,7 +686,7 @@ mod tests {
             };
             let rule = Rule::parse(&json!([{"conditions": [condition]}]), None, "").unwrap();
             let scan = compile_for_scan(&rule, &keys, 1, 0).unwrap();
-            let sql = span_count_sql("INDEXED BY contacts_by_attributes", &scan.sql);
+            let sql = span_count_sql("INDEXED BY contacts_by_attributes", "count(*)", &scan.sql);
             let plan = crate::db::query_plan(&conn, &sql);
             let covering = plan
                 .iter()

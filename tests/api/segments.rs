@@ -757,3 +757,65 @@ async fn rules_over_activity_creation_and_opt_out_agree_with_the_rows() {
     // Bob (Male) active in 2026, Dana in 2019 and opted out; Eve gone.
     assert_eq!(answers().await, [2, 1, 2, 4, 0]);
 }
+
+/// `GET /v1/segments` counts a page's rules over the narrow index in one scan per type
+/// (segments::page); every count it lists is still the segment's own, for rules of every
+/// way of counting, of contacts and of clients, with each rule's values kept apart.
+#[tokio::test]
+async fn a_page_of_segments_lists_each_count_as_counted_alone() {
+    let w = world().await;
+    for (name, country) in [("Kofi", "India"), ("Lena", "India"), ("Mia", "Chile")] {
+        let body = json!({"name": name, "gender": "Female", "attributes": {"country": country}});
+        w.app.ok("POST", "/v1/clients", &w.key, Some(body)).await;
+    }
+    let cond = |attribute: &str, operator: &str, value: Value| json!([{"conditions": [{"attribute": attribute, "operator": operator, "value": value}]}]);
+    let mut bodies = Vec::new();
+    for (kind, groups) in [
+        ("contact", cond("country", "==", json!("India"))),
+        ("contact", cond("country", "==", json!("USA"))),
+        ("contact", cond("country", "!=", json!("India"))),
+        ("contact", cond("gender", "in", json!(["Female", "Other"]))),
+        ("contact", cond("age", ">=", json!(30))),
+        ("contact", cond("tags", "has", json!(["vip"]))),
+        ("contact", cond("name", "starts_with", json!("A"))),
+        ("client", cond("country", "==", json!("India"))),
+        ("client", cond("country", "==", json!("Chile"))),
+        ("client", cond("gender", "==", json!("Female"))),
+        ("contact", cond("score", ">", json!(5))),
+    ] {
+        bodies.push(json!({"name": "s", "type": kind, "groups": groups}));
+    }
+    bodies
+        .push(json!({"name": "s", "type": "contact", "criteria": {"contactStage": "Subscriber"}}));
+    bodies.push(json!({"name": "s", "type": "contact", "criteria": {}}));
+    bodies.push(json!({"name": "s", "type": "contact", "contactIds": [w.ids[0], w.ids[3]]}));
+    for body in bodies {
+        w.create(body).await;
+    }
+    // The score rule stops fitting: the first score stored is text.
+    let body = json!({"name": "Zed", "attributes": {"score": "high"}});
+    w.app.ok("POST", "/v1/contacts", &w.key, Some(body)).await;
+
+    let listed = w
+        .app
+        .ok("GET", "/v1/segments?limit=100", &w.key, None)
+        .await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 14);
+    let mut counts = Vec::new();
+    for s in listed {
+        let path = format!("/v1/segments/{}/count", s["id"].as_str().unwrap());
+        let res = w.app.call("GET", &path, &w.key, None).await;
+        if s["memberCount"].is_null() {
+            assert!(s["problem"].as_str().unwrap().contains("no longer fits"));
+            assert_eq!(res.status(), StatusCode::CONFLICT);
+            continue;
+        }
+        let alone = res.json::<Value>().await.unwrap()["count"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(s["memberCount"].as_i64().unwrap(), alone, "{s}");
+        counts.push(alone);
+    }
+    assert_eq!(counts[..10], [2, 1, 4, 3, 2, 2, 1, 2, 1, 3], "{counts:?}");
+}

@@ -9,9 +9,9 @@ use crate::fields::{Id, Page};
 use crate::http::auth::ApiAccount;
 use crate::http::state::AppState;
 use crate::http::{Body, Json, delete_by_id, json, paged};
-use crate::segments::count;
 use crate::segments::model::{Definition, SegmentBody, member_ids, member_ids_of_csv};
 use crate::segments::store::{self, ListFilter};
+use crate::segments::{count, page};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -173,14 +173,9 @@ pub async fn list(
     let (views, total) = web::block(move || -> Result<_> {
         let conn = state.pool.get()?;
         let (segments, total) = store::list(&conn, account, &filter, page)?;
-        let now = clock::now();
-        let views = segments
-            .iter()
-            .map(|s| {
-                count::member_count(&conn, Some(&state.pool), account, s, now).map(|n| s.view(n))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok((views, total))
+        let counts = page::member_counts(&conn, &state.pool, account, &segments, clock::now())?;
+        let views = segments.iter().zip(counts).map(|(s, n)| s.view(n));
+        Ok((views.collect::<Vec<_>>(), total))
     })
     .await??;
     Ok(paged(views, total))
