@@ -24,9 +24,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-const BASE_COLUMNS: &str = "id, type, name, first_name, last_name, phone, email, external_id, gender, \
-     birth_date, contact_stage, channel, telegram_id, instagram_id, messenger_id, location_id, \
-     opted_out, last_activity_at, created_at, updated_at";
+const BASE_COLUMNS: &str = "c.id, c.type, c.name, c.first_name, c.last_name, c.phone, c.email, \
+     c.external_id, c.gender, c.birth_date, c.contact_stage, c.channel, c.telegram_id, \
+     c.instagram_id, c.messenger_id, c.location_id, c.opted_out, c.last_activity_at, \
+     c.created_at, c.updated_at";
 
 /// The columns a person is read with, over `contacts c`, by the account's last named slot
 /// `m` ([`person_columns`]): the built-in fields, the tag names, the value slots `a1..am`,
@@ -667,27 +668,42 @@ pub fn list(
         values.push(Sql::Integer(location_id));
         clauses.push(format!("c.location_id = ?{}", values.len()));
     }
-    if let Some(tag) = &filter.tag {
+    // The tag's parameter comes last, so that both statements below read every value.
+    let tag = filter.tag.as_ref().map(|tag| {
         values.push(Sql::Text(tag.clone()));
-        clauses.push(format!(
-            "c.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags t ON t.id = ct.tag_id \
-             WHERE t.account_id = ?1 AND t.name = ?{})",
-            values.len()
-        ));
-    }
+        values.len()
+    });
     let filter_sql = clauses.join(" AND ");
     let total = match total_from_counts(conn, account_id, kind, filter)? {
         Some(total) => total,
-        None => conn
-            .prepare_cached(&format!(
-                "SELECT count(*) FROM contacts c WHERE {filter_sql}"
+        None => {
+            let tagged = match tag {
+                Some(n) => format!(
+                    " AND c.id IN (SELECT ct.contact_id FROM contact_tags ct \
+                     JOIN tags t ON t.id = ct.tag_id WHERE t.account_id = ?1 AND t.name = ?{n})"
+                ),
+                None => String::new(),
+            };
+            conn.prepare_cached(&format!(
+                "SELECT count(*) FROM contacts c WHERE {filter_sql}{tagged}"
             ))?
-            .query_row(params_from_iter(values.iter()), |r| r.get(0))?,
+            .query_row(params_from_iter(values.iter()), |r| r.get(0))?
+        }
     };
-
+    // A tag's people are read from its links in id order (contact_tags_by_tag): a page of
+    // the tag alone costs its offset and limit, never the tag's size nor where its people
+    // are; with other filters too, at most the tag's people are read.
+    let from = match tag {
+        Some(n) => format!(
+            "contact_tags ct JOIN contacts c ON c.id = ct.contact_id \
+             WHERE ct.tag_id = (SELECT t.id FROM tags t WHERE t.account_id = ?1 AND t.name = ?{n}) \
+             AND ct.type = ?2 AND {filter_sql} ORDER BY ct.contact_id"
+        ),
+        None => format!("contacts c WHERE {filter_sql} ORDER BY c.id"),
+    };
     let people = with_names(conn, names, account_id, |names| {
         let sql = format!(
-            "SELECT {} FROM contacts c WHERE {filter_sql} ORDER BY c.id LIMIT {} OFFSET {}",
+            "SELECT {} FROM {from} LIMIT {} OFFSET {}",
             person_columns(names),
             page.limit,
             page.offset

@@ -261,6 +261,19 @@ async fn lists_page_search_and_filter() {
     );
     assert_eq!(count("searchText=l_n").await, 1, "and matches a literal _");
     assert_eq!(count("tag=FIVE").await, 5);
+    // A tag's page is read from its links, in creation order like any list.
+    let names = |page: Value| -> Vec<String> {
+        let people = page.as_array().unwrap().iter();
+        people
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let tagged = app
+        .ok("GET", "/v1/contacts?tag=five&limit=2&page=2", &key, None)
+        .await;
+    assert_eq!(names(tagged), ["Person 10", "Person 15"]);
+    let both = "/v1/contacts?tag=FIVE&contactStage=customer&searchText=Person%2010";
+    assert_eq!(names(app.ok("GET", both, &key, None).await), ["Person 10"]);
     assert_eq!(count("tag=nothing").await, 0);
     assert_eq!(count("contactStage=customer").await, 5);
     assert_eq!(
