@@ -72,7 +72,7 @@ fn other(kind: PersonType) -> PersonType {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn count_rows(conn: &Connection, account: i64, kind: PersonType, condition: &str) -> i64 {
@@ -86,9 +86,10 @@ mod tests {
         .unwrap()
     }
 
-    /// Two accounts of contacts and clients, inserted with their counts as the insert
-    /// paths keep them, then changed and deleted through the triggers only.
-    fn people() -> Connection {
+    /// Two accounts of contacts and clients with stages (in several cases), genders and
+    /// tags, inserted with their counts as the insert paths keep them, then changed and
+    /// deleted through the triggers only (also segments::count's tests of the stage sums).
+    pub(crate) fn people() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         crate::db::prepare_schema(&mut conn).unwrap();
         conn.execute_batch(
@@ -99,8 +100,8 @@ mod tests {
                  SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
                         CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' WHEN 2 THEN 'lead'
                                    WHEN 3 THEN 'Customer' ELSE 'Churned' END,
-                        CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Male' ELSE 'Other' END, 0, 0
-                 FROM n;
+                        CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Male' WHEN 2 THEN 'Female'
+                                   ELSE 'Other' END, 0, 0 FROM n;
              -- What the code that inserts people adds (accounts::count_stored, counters).
              INSERT INTO account_usage (account_id, people)
                  SELECT account_id, count(*) FROM contacts GROUP BY account_id;
@@ -120,9 +121,10 @@ mod tests {
                  client_count = (SELECT count(*) FROM contact_tags WHERE tag_id = id AND type = 1);
              UPDATE contacts SET contact_stage = 'LEAD' WHERE id % 11 = 1;
              UPDATE contacts SET contact_stage = NULL WHERE id % 13 = 2;
-             UPDATE contacts SET contact_stage = 'Lead', gender = NULL WHERE id % 17 = 0;
+             UPDATE contacts SET contact_stage = 'Lead', gender = 'Female' WHERE id % 17 = 0;
+             UPDATE contacts SET gender = NULL WHERE id % 19 = 3;
              DELETE FROM contact_tags WHERE contact_id % 23 = 5;
-             DELETE FROM contacts WHERE id % 29 = 4;",
+             DELETE FROM contacts WHERE id % 23 = 4;",
         )
         .unwrap();
         conn

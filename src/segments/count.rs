@@ -400,30 +400,7 @@ mod tests {
     /// neither set are left to the rows.
     #[test]
     fn stage_and_gender_sums_equal_the_count_of_the_rows() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::db::prepare_schema(&mut conn).unwrap();
-        conn.execute_batch(
-            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
-                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
-             INSERT INTO contacts (id, account_id, type, contact_stage, gender, created_at, updated_at)
-                 SELECT i, 1 + (i % 7 = 0), i % 3 = 0,
-                        CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'Lead' WHEN 2 THEN 'lead'
-                                   WHEN 3 THEN 'Customer' ELSE 'Churned' END,
-                        CASE i % 4 WHEN 0 THEN NULL WHEN 1 THEN 'Male' WHEN 2 THEN 'Female'
-                                   ELSE 'Other' END, 0, 0 FROM n;
-             -- What the code that inserts people adds (contacts::counters).
-             INSERT INTO stage_gender_counts
-                 SELECT account_id, type, coalesce(contact_stage, ''), coalesce(gender, ''), 1
-                 FROM contacts WHERE contact_stage IS NOT NULL OR gender IS NOT NULL
-                 ON CONFLICT DO UPDATE SET n = n + 1;
-             UPDATE contacts SET contact_stage = 'LEAD' WHERE id % 11 = 1;
-             UPDATE contacts SET contact_stage = NULL WHERE id % 13 = 2;
-             UPDATE contacts SET contact_stage = 'Lead', gender = 'Female' WHERE id % 17 = 0;
-             UPDATE contacts SET gender = NULL WHERE id % 19 = 3;
-             DELETE FROM contacts WHERE id % 23 = 4;",
-        )
-        .unwrap();
+        let conn = crate::contacts::totals::tests::people();
         let cond = |a: &str, o: &str, v: serde_json::Value| json!({"attribute": a, "operator": o, "value": v});
         let rules = [
             (
