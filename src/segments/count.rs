@@ -7,7 +7,7 @@ use super::compile::{
     Compiled, compile_for_count, compile_for_scan, only_birth_dates, only_narrow_columns,
     only_stage_and_gender, only_tags,
 };
-use super::store::{Ready, Segment, problem, ready_or_409};
+use super::store::{Ready, Segment, ready, ready_or_409};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
 use crate::contacts::store::Condition;
@@ -31,7 +31,19 @@ pub fn count(
     now: Timestamp,
 ) -> Result<i64> {
     let ready = ready_or_409(conn, account_id, segment, now)?;
-    let kind = segment.kind;
+    count_ready(conn, spare, account_id, segment.kind, ready, now)
+}
+
+/// [`count`] of a segment already made ready (read once, so that what a read finds about
+/// the rule and what it counts come from the same look at the account's attributes).
+fn count_ready(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    kind: PersonType,
+    ready: Ready,
+    now: Timestamp,
+) -> Result<i64> {
     match (
         quick(conn, account_id, kind, &ready, now, spare.is_some())?,
         spare,
@@ -160,9 +172,9 @@ pub fn member_count(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<std::result::Result<i64, String>> {
-    match problem(conn, account_id, segment, now)? {
-        Some(problem) => Ok(Err(problem)),
-        None => count(conn, spare, account_id, segment, now).map(Ok),
+    match ready(conn, account_id, segment, now)? {
+        Err(problem) => Ok(Err(problem)),
+        Ok(ready) => count_ready(conn, spare, account_id, segment.kind, ready, now).map(Ok),
     }
 }
 

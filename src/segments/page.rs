@@ -4,7 +4,7 @@
 //! the index is much of such a count, and a page of twenty segments then pays it once.
 
 use super::count::{self, Quick, Reads, SPLIT_IDS, Tally, count_otherwise, quick};
-use super::store::{Segment, problem, ready_or_409};
+use super::store::{Segment, ready};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
 use crate::db::Pool;
@@ -25,11 +25,13 @@ pub fn member_counts(
     // Scans still to run: (position in `counts`, type, condition and its parameters).
     let mut scans = Vec::new();
     for (at, segment) in segments.iter().enumerate() {
-        if let Some(problem) = problem(conn, account_id, segment, now)? {
-            counts.push(Err(problem));
-            continue;
-        }
-        let ready = ready_or_409(conn, account_id, segment, now)?;
+        let ready = match ready(conn, account_id, segment, now)? {
+            Ok(ready) => ready,
+            Err(problem) => {
+                counts.push(Err(problem));
+                continue;
+            }
+        };
         let kind = segment.kind;
         counts.push(Ok(
             match quick(conn, account_id, kind, &ready, now, true)? {

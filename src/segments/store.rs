@@ -367,7 +367,7 @@ pub(super) struct Ready<'a> {
 /// The segment ready to be read, or why it cannot be: its stored rule does not read, or no
 /// longer fits the account's attributes (a custom attribute's kind was fixed by data after
 /// the rule was saved). Never a default that widens who is in it.
-fn ready<'a>(
+pub(super) fn ready<'a>(
     conn: &Connection,
     account_id: i64,
     segment: &'a Segment,
