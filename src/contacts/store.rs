@@ -11,13 +11,11 @@ use super::model::{
 };
 use super::names::{AttributeNames, Names};
 use super::tags::set_tags;
-use super::totals;
 use super::view::PersonView;
 use crate::accounts::store as accounts;
 use crate::clock::Timestamp;
 use crate::db::{self, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::fields::Page;
 use crate::locations::store as locations;
 use rusqlite::types::{Value as Sql, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -49,7 +47,7 @@ static PERSON_COLUMNS: LazyLock<Vec<String>> = LazyLock::new(|| {
 });
 
 /// The columns of [`PERSON_COLUMNS`] for people read with `names`.
-fn person_columns(names: &Names) -> &'static str {
+pub(super) fn person_columns(names: &Names) -> &'static str {
     &PERSON_COLUMNS[names.last_slot()]
 }
 
@@ -443,7 +441,7 @@ fn person_from_row(row: &Row, names: &Names) -> rusqlite::Result<Option<Person>>
 /// Runs `read` (one statement) with the account's kept attribute names and, when a row
 /// shows them behind, once more with names reloaded in one snapshot with the read. The
 /// first try needs no transaction of its own: a single statement reads one snapshot.
-fn with_names<T>(
+pub(super) fn with_names<T>(
     conn: &Connection,
     names: &AttributeNames,
     account_id: i64,
@@ -620,7 +618,7 @@ pub fn people_where(
 }
 
 /// The people `sql` (selecting [`person_columns`]) reads; `None` if `names` are behind.
-fn people_of(
+pub(super) fn people_of(
     conn: &Connection,
     sql: &str,
     values: &[Sql],
@@ -630,118 +628,6 @@ fn people_of(
     let rows = stmt.query_map(params_from_iter(values), |row| person_from_row(row, names))?;
     let people = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(people.into_iter().collect())
-}
-
-/// Filters of `GET /v1/contacts`.
-#[derive(Debug, Default, Clone)]
-pub struct ListFilter {
-    pub search: Option<String>,
-    pub tag: Option<String>,
-    pub stage: Option<String>,
-    pub location_id: Option<i64>,
-}
-
-/// A page of people in creation order, and how many match in all.
-pub fn list(
-    conn: &Connection,
-    names: &AttributeNames,
-    account_id: i64,
-    kind: PersonType,
-    filter: &ListFilter,
-    page: Page,
-) -> Result<(Vec<Person>, i64)> {
-    let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
-    let mut clauses = vec!["c.account_id = ?1".to_string(), "c.type = ?2".to_string()];
-    if let Some(search) = &filter.search {
-        values.push(Sql::Text(format!("%{}%", escape_like(search))));
-        let n = values.len();
-        clauses.push(format!(
-            "(c.name LIKE ?{n} ESCAPE '\\' OR c.phone LIKE ?{n} ESCAPE '\\' \
-             OR c.email LIKE ?{n} ESCAPE '\\' OR c.external_id LIKE ?{n} ESCAPE '\\')"
-        ));
-    }
-    if let Some(stage) = &filter.stage {
-        values.push(Sql::Text(stage.clone()));
-        clauses.push(format!("c.contact_stage = ?{}", values.len()));
-    }
-    if let Some(location_id) = filter.location_id {
-        values.push(Sql::Integer(location_id));
-        clauses.push(format!("c.location_id = ?{}", values.len()));
-    }
-    // The tag's parameter comes last, so that both statements below read every value.
-    let tag = filter.tag.as_ref().map(|tag| {
-        values.push(Sql::Text(tag.clone()));
-        values.len()
-    });
-    let filter_sql = clauses.join(" AND ");
-    let total = match total_from_counts(conn, account_id, kind, filter)? {
-        Some(total) => total,
-        None => {
-            let tagged = match tag {
-                Some(n) => format!(
-                    " AND c.id IN (SELECT ct.contact_id FROM contact_tags ct \
-                     JOIN tags t ON t.id = ct.tag_id WHERE t.account_id = ?1 AND t.name = ?{n})"
-                ),
-                None => String::new(),
-            };
-            conn.prepare_cached(&format!(
-                "SELECT count(*) FROM contacts c WHERE {filter_sql}{tagged}"
-            ))?
-            .query_row(params_from_iter(values.iter()), |r| r.get(0))?
-        }
-    };
-    // A tag's people are read from its links in id order (contact_tags_by_tag): a page of
-    // the tag alone costs its offset and limit, never the tag's size nor where its people
-    // are; with other filters too, at most the tag's people are read.
-    let from = match tag {
-        Some(n) => format!(
-            "contact_tags ct JOIN contacts c ON c.id = ct.contact_id \
-             WHERE ct.tag_id = (SELECT t.id FROM tags t WHERE t.account_id = ?1 AND t.name = ?{n}) \
-             AND ct.type = ?2 AND {filter_sql} ORDER BY ct.contact_id"
-        ),
-        None => format!("contacts c WHERE {filter_sql} ORDER BY c.id"),
-    };
-    let people = with_names(conn, names, account_id, |names| {
-        let sql = format!(
-            "SELECT {} FROM {from} LIMIT {} OFFSET {}",
-            person_columns(names),
-            page.limit,
-            page.offset
-        );
-        people_of(conn, &sql, &values, names)
-    })?;
-    Ok((people, total))
-}
-
-/// A list's total read from the counts kept beside the people, for a filter of nothing,
-/// one stage or one tag alone ([`totals`]); `None`: count the rows.
-fn total_from_counts(
-    conn: &Connection,
-    account_id: i64,
-    kind: PersonType,
-    filter: &ListFilter,
-) -> Result<Option<i64>> {
-    match filter {
-        ListFilter {
-            search: None,
-            tag: None,
-            stage: None,
-            location_id: None,
-        } => totals::everyone(conn, account_id, kind),
-        ListFilter {
-            search: None,
-            tag: Some(tag),
-            stage: None,
-            location_id: None,
-        } => totals::tagged(conn, account_id, kind, tag).map(Some),
-        ListFilter {
-            search: None,
-            tag: None,
-            stage: Some(stage),
-            location_id: None,
-        } => totals::with_stage(conn, account_id, kind, stage),
-        _ => Ok(None),
-    }
 }
 
 /// Makes `%`, `_` and `\` match themselves in a LIKE pattern (with `ESCAPE '\'`).

@@ -1,19 +1,20 @@
 //! The member counts of a page of segments (`GET /v1/segments`): each exact at the read,
-//! as [`count::member_count`] gives it, but the rules counted along the narrow index are
+//! as [`member_count`](super::count::member_count) gives it, but the rules counted along the narrow index are
 //! counted together, one scan (in two halves) per type for all of them. Stepping through
 //! the index is much of such a count, and a page of twenty segments then pays it once.
 
-use super::count::{self, Quick, Reads, SPLIT_IDS, Tally, count_otherwise, quick};
+use super::count::{Quick, count_otherwise, quick};
 use super::store::{Segment, ready};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
+use crate::contacts::scan::{Reads, SPLIT_IDS, Tally, tally_in_halves};
 use crate::db::Pool;
 use crate::error::Result;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 
 /// How many people are in each of `segments` now, or why that cannot be known (as
-/// [`count::member_count`] answers for one).
+/// [`member_count`](super::count::member_count) answers for one).
 pub fn member_counts(
     conn: &Connection,
     pool: &Pool,
@@ -64,7 +65,7 @@ pub fn member_counts(
             params: &[],
         };
         let (split, reads) = (SPLIT_IDS, Reads::Index);
-        let sums = count::tally_in_halves(conn, pool, account_id, kind, &tally, split, reads)?;
+        let sums = tally_in_halves(conn, pool, account_id, kind, &tally, split, reads)?;
         for ((at, _, _), n) in of_kind.iter().zip(sums) {
             counts[*at] = Ok(n);
         }

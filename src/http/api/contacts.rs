@@ -5,8 +5,9 @@ use crate::clock;
 use crate::contacts::bulk::{self, Outcome};
 use crate::contacts::export::CsvExport;
 use crate::contacts::import::{self, Context};
+use crate::contacts::list::{self, ListFilter};
 use crate::contacts::model::{PersonChanges, PersonInput, PersonType, tags};
-use crate::contacts::store::{self, Condition, ListFilter, Window};
+use crate::contacts::store::{self, Condition, Window};
 use crate::contacts::tags;
 use crate::db::{self, LocalReader};
 use crate::error::{Error, Kind, Result};
@@ -163,8 +164,9 @@ pub async fn list(
     // Counting and searching can scan: off the async workers.
     let (people, total) = web::block(move || {
         db::snapshot(&*state.pool.get()?, |conn| {
-            store::list(
+            list::people(
                 conn,
+                Some(&state.pool),
                 &state.attribute_names,
                 caller.account_id,
                 kind,

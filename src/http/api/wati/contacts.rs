@@ -8,8 +8,9 @@ use crate::compat::wati::contacts::{
 };
 use crate::compat::wati::link;
 use crate::contacts::bulk;
+use crate::contacts::list::{self, ListFilter};
 use crate::contacts::model::PersonType;
-use crate::contacts::store::{self, ListFilter, Window};
+use crate::contacts::store::{self, Window};
 use crate::db;
 use crate::error::{Error, Result};
 use crate::http::Body;
@@ -51,8 +52,9 @@ pub async fn get_contacts(
             match &filter {
                 Some(def) => segments::matching(conn, names, account, def, now, window),
                 None => {
-                    let (people, total) = store::list(
+                    let (people, total) = list::people(
                         conn,
+                        None,
                         names,
                         account,
                         PersonType::Contact,
