@@ -23,7 +23,8 @@ pub struct ListFilter {
 
 /// A page of people in creation order, and how many match in all. With `spare`, a total
 /// that reads every person's row is counted in two halves at once ([`scan::count_where`];
-/// the upper half in a snapshot of its own), and the page is read up to that total.
+/// the upper half in a snapshot of its own), and the page is read up to a total counted
+/// from the rows.
 pub fn people(
     conn: &Connection,
     spare: Option<&Pool>,
@@ -34,8 +35,9 @@ pub fn people(
     page: Page,
 ) -> Result<(Vec<Person>, i64)> {
     let condition = list_condition(filter);
-    let total = match total_from_counts(conn, account_id, kind, filter)? {
-        Some(total) => total,
+    // Whether `total` was counted from the rows, as the page reads them.
+    let (total, counted) = match total_from_counts(conn, account_id, kind, filter)? {
+        Some(total) => (total, false),
         None => {
             let Condition {
                 mut sql,
@@ -48,7 +50,8 @@ pub fn people(
                 );
                 params.extend([Sql::Integer(account_id), Sql::Text(tag.clone())]);
             }
-            scan::count_where(conn, spare, account_id, kind, &sql, &params)?
+            let total = scan::count_where(conn, spare, account_id, kind, &sql, &params)?;
+            (total, true)
         }
     };
     let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
@@ -70,9 +73,14 @@ pub fn people(
         }
         None => format!("contacts c WHERE {filtered} ORDER BY c.id"),
     };
-    // Past the last of `total`, a scan for more would read to the end of the account's
-    // people for nobody (a search that matches few or none).
-    let limit = (total - page.offset).clamp(0, i64::from(page.limit));
+    // Past the last of a total counted from the rows, a scan for more would read to the
+    // end of the account's people for nobody (a search that matches few or none). A total
+    // from the counts kept beside the people never shortens a page: it is not the rows.
+    let limit = if counted {
+        (total - page.offset).clamp(0, i64::from(page.limit))
+    } else {
+        i64::from(page.limit)
+    };
     if limit == 0 {
         return Ok((Vec::new(), total));
     }
@@ -163,34 +171,7 @@ mod tests {
     /// rest of them.
     #[test]
     fn list_totals_counted_in_halves_equal_the_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sb.db");
-        let (pool, _writer) = crate::db::open(&path).unwrap();
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
-                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
-             INSERT INTO locations (id, account_id, title, created_at, updated_at)
-                 VALUES (1, 1, 'Pune', 0, 0);
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
-             INSERT INTO contacts (id, account_id, type, name, phone, email, external_id,
-                                   contact_stage, location_id, created_at, updated_at)
-                 SELECT i * 400, 1 + (i % 9 = 0), i % 5 = 0,
-                        CASE i % 3 WHEN 0 THEN 'Asha Khan' WHEN 1 THEN 'Omar Roy' END,
-                        '+9199' || (100000 + i), 'p' || i || '@x.co',
-                        CASE WHEN i % 7 = 0 THEN 'crm-khan-' || i END,
-                        CASE i % 4 WHEN 0 THEN 'Lead' WHEN 1 THEN 'Customer' END,
-                        CASE WHEN i % 6 = 0 AND i % 9 <> 0 THEN 1 END, i, 0 FROM n;
-             INSERT INTO account_usage (account_id, people)
-                 SELECT account_id, count(*) FROM contacts GROUP BY account_id;
-             INSERT INTO stage_gender_counts
-                 SELECT account_id, type, contact_stage, '', count(*) FROM contacts
-                 WHERE contact_stage IS NOT NULL GROUP BY 1, 2, 3;
-             INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 2, 'vip');
-             INSERT INTO contact_tags (contact_id, tag_id, type)
-                 SELECT id, account_id, type FROM contacts WHERE id % 3 = 1;",
-        )
-        .unwrap();
+        let (_dir, pool, conn) = people_far_apart();
         let names = AttributeNames::default();
         let filter =
             |search: Option<&str>, stage: Option<&str>, tag: bool, location: bool| ListFilter {
@@ -266,5 +247,70 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Two accounts' contacts and clients, 400 ids apart (so that their ids span more
+    /// than `scan::SPLIT_IDS`), with names, phones, emails, external ids, stages, a tag
+    /// and a location, and the counts kept beside them.
+    fn people_far_apart() -> (tempfile::TempDir, Pool, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sb.db");
+        let (pool, _writer) = crate::db::open(&path).unwrap();
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
+                 (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);
+             INSERT INTO locations (id, account_id, title, created_at, updated_at)
+                 VALUES (1, 1, 'Pune', 0, 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)
+             INSERT INTO contacts (id, account_id, type, name, phone, email, external_id,
+                                   contact_stage, location_id, created_at, updated_at)
+                 SELECT i * 400, 1 + (i % 9 = 0), i % 5 = 0,
+                        CASE i % 3 WHEN 0 THEN 'Asha Khan' WHEN 1 THEN 'Omar Roy' END,
+                        '+9199' || (100000 + i), 'p' || i || '@x.co',
+                        CASE WHEN i % 7 = 0 THEN 'crm-khan-' || i END,
+                        CASE i % 4 WHEN 0 THEN 'Lead' WHEN 1 THEN 'Customer' END,
+                        CASE WHEN i % 6 = 0 AND i % 9 <> 0 THEN 1 END, i, 0 FROM n;
+             INSERT INTO account_usage (account_id, people)
+                 SELECT account_id, count(*) FROM contacts GROUP BY account_id;
+             INSERT INTO stage_gender_counts
+                 SELECT account_id, type, contact_stage, '', count(*) FROM contacts
+                 WHERE contact_stage IS NOT NULL GROUP BY 1, 2, 3;
+             INSERT INTO tags (id, account_id, name) VALUES (1, 1, 'vip'), (2, 2, 'vip');
+             INSERT INTO contact_tags (contact_id, tag_id, type)
+                 SELECT id, account_id, type FROM contacts WHERE id % 3 = 1;",
+        )
+        .unwrap();
+        (dir, pool, conn)
+    }
+
+    /// A total read from the counts kept beside the people never shortens a page: with the
+    /// account's count of people planted too low, the page still lists everyone.
+    #[test]
+    fn a_total_from_the_counts_never_shortens_a_page() {
+        let (_dir, pool, conn) = people_far_apart();
+        conn.execute(
+            "UPDATE account_usage SET people = 3 WHERE account_id = 1",
+            [],
+        )
+        .unwrap();
+        let rows: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM contacts WHERE account_id = 1 AND type = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let page = Page::new(Some(500), None).unwrap();
+        let (names, kind, everyone) = (
+            AttributeNames::default(),
+            PersonType::Contact,
+            ListFilter::default(),
+        );
+        let reader = pool.get().unwrap();
+        let (listed, total) =
+            people(&reader, Some(&pool), &names, 1, kind, &everyone, page).unwrap();
+        assert!(total < rows, "{total} {rows}");
+        assert_eq!(listed.len() as i64, rows);
     }
 }
