@@ -9,6 +9,7 @@ use crate::clock::{self, Timestamp};
 use crate::contacts::model::{AttrKey, Person, PersonType};
 use crate::contacts::names::AttributeNames;
 use crate::contacts::store::{Condition, Window, attribute_keys, escape_like, people_where};
+use crate::db::Pool;
 use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::locations::store as locations;
@@ -464,21 +465,33 @@ pub fn members(
 }
 
 /// Count and first members of a definition that is not stored (`/v1/segments/preview`).
+/// With `spare`, a long count may take a second reader from it.
 pub fn preview(
     conn: &Connection,
+    spare: Option<&Pool>,
     names: &AttributeNames,
     account_id: i64,
     def: &Definition,
     now: Timestamp,
     sample: u32,
 ) -> Result<(i64, Vec<Person>)> {
-    matching(conn, names, account_id, def, now, Window::first(sample))
+    matching(
+        conn,
+        spare,
+        names,
+        account_id,
+        def,
+        now,
+        Window::first(sample),
+    )
 }
 
 /// Count and a window of the people a definition that is not stored selects: the preview,
-/// and the filters of Wati's `getContacts`.
+/// and the filters of Wati's `getContacts`. With `spare`, a long count may take a second
+/// reader from it.
 pub fn matching(
     conn: &Connection,
+    spare: Option<&Pool>,
     names: &AttributeNames,
     account_id: i64,
     def: &Definition,
@@ -513,7 +526,7 @@ pub fn matching(
         return Ok((total, people));
     }
     Ok((
-        count(conn, None, account_id, &segment, now)?,
+        count(conn, spare, account_id, &segment, now)?,
         members(conn, names, account_id, &segment, now, window)?,
     ))
 }

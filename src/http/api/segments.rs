@@ -254,6 +254,7 @@ pub async fn preview(
     let (count, sample) = web::block(move || {
         store::preview(
             &*state.pool.get()?,
+            Some(&state.pool),
             &state.attribute_names,
             account,
             &def,

@@ -50,7 +50,10 @@ pub async fn get_contacts(
         db::snapshot(&*state.pool.get()?, |conn| {
             let names = &state.attribute_names;
             match &filter {
-                Some(def) => segments::matching(conn, names, account, def, now, window),
+                Some(def) => {
+                    let spare = Some(&state.pool);
+                    segments::matching(conn, spare, names, account, def, now, window)
+                }
                 None => {
                     let (people, total) = list::people(
                         conn,
