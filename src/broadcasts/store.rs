@@ -6,12 +6,13 @@ use super::report::{Counter, Minute};
 use crate::accounts::store as accounts;
 use crate::clock::{self, Timestamp};
 use crate::contacts::model::Person;
+use crate::db::Pool;
 use crate::error::{Error, Result};
 use crate::fields::Page;
 use crate::messages::model::Status as MessageStatus;
 use crate::messages::tally;
 use crate::segments::count as segment_count;
-use crate::segments::store as segments;
+use crate::segments::store::{self as segments, Segment};
 use crate::templates::store as templates;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
@@ -136,9 +137,44 @@ impl Broadcast {
     }
 }
 
+/// A segment's members counted on a reader before a broadcast to it is stored, so that the
+/// writer, which every write waits on, does not count them (a rule over every person's row
+/// takes a large account a second). [`insert`] uses it while the segment is as counted.
+pub struct Counted {
+    segment: Segment,
+    members: i64,
+}
+
+/// Counts the members of segment `segment_id` for [`insert`], with a second reader from
+/// `spare` for a long count; `None` when there is no such segment or it cannot be counted
+/// (the insert then says why).
+pub fn count_ahead(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    segment_id: i64,
+    now: Timestamp,
+) -> Result<Option<Counted>> {
+    let Some(segment) = segments::find(conn, account_id, segment_id)? else {
+        return Ok(None);
+    };
+    if segments::problem(conn, account_id, &segment, now)?.is_some() {
+        return Ok(None);
+    }
+    let members = segment_count::count(conn, spare, account_id, &segment, now)?;
+    Ok(Some(Counted { segment, members }))
+}
+
 /// Checks the segment and template against the data and stores the broadcast, `running`
-/// (the worker fans it out) or `scheduled`.
-pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timestamp) -> Result<i64> {
+/// (the worker fans it out) or `scheduled`. The segment's members are those `counted`
+/// when it is the segment as it is now, else counted here.
+pub fn insert(
+    conn: &Connection,
+    account_id: i64,
+    b: &NewBroadcast,
+    now: Timestamp,
+    counted: Option<Counted>,
+) -> Result<i64> {
     let segment = segments::find(conn, account_id, b.segment_id)?.ok_or_else(|| {
         Error::not_found(format!(
             "segment.id: no segment {} in this account",
@@ -148,7 +184,10 @@ pub fn insert(conn: &Connection, account_id: i64, b: &NewBroadcast, now: Timesta
     if let Some(problem) = segments::problem(conn, account_id, &segment, now)? {
         return Err(segments::unevaluable(segment.id, &problem));
     }
-    let members = segment_count::count(conn, None, account_id, &segment, now)?;
+    let members = match counted {
+        Some(counted) if counted.segment == segment => counted.members,
+        _ => segment_count::count(conn, None, account_id, &segment, now)?,
+    };
     accounts::check_room(conn, account_id, 0, members)?;
     if let Some(t) = &b.request.template {
         let stored = templates::find(conn, account_id, &t.name, &t.language)?;
@@ -377,7 +416,57 @@ pub fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::broadcasts::model::BroadcastBody;
     use crate::db::prepare_schema;
+    use crate::segments::model::{Definition, SegmentBody};
+
+    /// The members counted ahead decide the quota only for the segment as counted: planted
+    /// too many, they refuse the broadcast (the writer did not count again); counted before
+    /// the segment widened, they are set aside and the writer counts the segment as it is.
+    #[test]
+    fn members_counted_ahead_serve_only_the_segment_as_counted() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        prepare_schema(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, email, password_hash, plan, limit_messages, created_at)
+                 VALUES (1, 'a@example.com', 'x', 'trial', 2, 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5)
+             INSERT INTO contacts (id, account_id, type, email, telegram_id, created_at, updated_at)
+                 SELECT i, 1, 0, CASE i WHEN 1 THEN 'a@khan.co' ELSE 'p' || i || '@x.co' END,
+                        'tg' || i, 0, 0 FROM n;
+             INSERT INTO account_usage (account_id, people) VALUES (1, 5);",
+        )
+        .unwrap();
+        let now = 1_000;
+        let rule = |value: &str| {
+            let body: SegmentBody = serde_json::from_value(json!({"name": "s", "groups":
+                [{"conditions": [{"attribute": "email", "operator": "contains", "value": value}]}]}))
+            .unwrap();
+            Definition::parse(body).unwrap()
+        };
+        let id = segments::insert(&conn, 1, &rule("khan"), now, None).unwrap();
+        let body: BroadcastBody = serde_json::from_value(json!({"name": "b",
+            "segment": {"id": id}, "channel": "telegram", "textMessage": "hi"}))
+        .unwrap();
+        let broadcast = NewBroadcast::parse(body, now).unwrap();
+        let ahead = count_ahead(&conn, None, 1, id, now).unwrap().unwrap();
+        assert_eq!(ahead.members, 1);
+        let planted = Counted {
+            segment: ahead.segment.clone(),
+            members: 100,
+        };
+        let refused = |counted, now| {
+            let e = insert(&conn, 1, &broadcast, now, counted).unwrap_err();
+            e.message
+        };
+        let adding = |n: i64| format!("this would add {n}.");
+        assert!(refused(Some(planted), now).contains(&adding(100)));
+        segments::update(&conn, 1, id, &rule("@"), None, now + 1).unwrap();
+        assert!(refused(Some(ahead), now + 1).contains(&adding(5)));
+        segments::update(&conn, 1, id, &rule("khan"), None, now + 2).unwrap();
+        let ahead = count_ahead(&conn, None, 1, id, now + 2).unwrap();
+        assert!(insert(&conn, 1, &broadcast, now + 2, ahead).is_ok());
+    }
 
     #[test]
     fn a_recipients_unreadable_parameters_are_left_out_never_guessed() {

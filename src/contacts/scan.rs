@@ -1,7 +1,7 @@
 //! Counts over one account's people of one type that read every one of them: in two
 //! halves of their ids at once, the upper one by a second reader on its own thread, so
 //! that each core of a small server scans half. Segment counts (`segments::count`) and
-//! list totals (`store::list`) that have no quicker way take them.
+//! list totals (`contacts::list`) that have no quicker way take them.
 
 use crate::contacts::model::PersonType;
 use crate::db::Pool;

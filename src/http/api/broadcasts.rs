@@ -23,10 +23,17 @@ pub async fn create(
 ) -> Result<HttpResponse> {
     let (account, now) = (caller.account_id, clock::now());
     let broadcast = NewBroadcast::parse(body, now)?;
+    let segment_id = broadcast.segment_id;
+    let reading = state.clone();
+    let counted = web::block(move || {
+        let conn = reading.pool.get()?;
+        store::count_ahead(&conn, Some(&reading.pool), account, segment_id, now)
+    })
+    .await??;
     let view = state
         .writer
         .run(move |conn| {
-            let id = store::insert(conn, account, &broadcast, now)?;
+            let id = store::insert(conn, account, &broadcast, now, counted)?;
             store::view_of(conn, account, id)
         })
         .await?;
