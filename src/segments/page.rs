@@ -1,7 +1,8 @@
 //! The member counts of a page of segments (`GET /v1/segments`): each exact at the read,
-//! as [`member_count`](super::count::member_count) gives it, but the rules counted along the narrow index are
-//! counted together, one scan (in two halves) per type for all of them. Stepping through
-//! the index is much of such a count, and a page of twenty segments then pays it once.
+//! as [`member_count`](super::count::member_count) gives it, but the rules counted along
+//! the narrow index are counted together, one scan (in two halves) per type for all of
+//! them. Stepping through the index is much of such a count, and a page of twenty
+//! segments then pays it once.
 
 use super::count::{Quick, count_otherwise, quick};
 use super::store::{Segment, ready};
