@@ -253,10 +253,7 @@ mod tests {
     /// than `scan::SPLIT_IDS`), with names, phones, emails, external ids, stages, a tag
     /// and a location, and the counts kept beside them.
     fn people_far_apart() -> (tempfile::TempDir, Pool, Connection) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sb.db");
-        let (pool, _writer) = crate::db::open(&path).unwrap();
-        let conn = Connection::open(&path).unwrap();
+        let (dir, pool, conn) = crate::db::temporary();
         conn.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0);

@@ -237,3 +237,14 @@ pub fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
         .map(|step| step.expect("a plan step"))
         .collect()
 }
+
+/// A fresh database file in a temporary directory (deleted with it): its readers' pool and
+/// a connection of its own to fill it, for tests whose reads take a second reader.
+#[cfg(test)]
+pub fn temporary() -> (tempfile::TempDir, Pool, Connection) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("sb.db");
+    let (pool, _writer) = open(&path).expect("the database opens");
+    let conn = Connection::open(&path).expect("a connection opens");
+    (dir, pool, conn)
+}

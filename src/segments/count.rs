@@ -295,10 +295,7 @@ mod tests {
     /// along the index or the rows.
     #[test]
     fn a_count_in_halves_equals_the_count_in_one_scan() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sb.db");
-        let (pool, _writer) = crate::db::open(&path).unwrap();
-        let conn = Connection::open(&path).unwrap();
+        let (_dir, pool, conn) = crate::db::temporary();
         conn.execute_batch(
             "INSERT INTO accounts (id, email, password_hash, plan, created_at) VALUES
                  (1, 'a@x.co', 'x', 'unlimited', 0), (2, 'b@x.co', 'x', 'unlimited', 0),
