@@ -587,6 +587,19 @@ impl Window {
             limit,
         }
     }
+
+    /// This window read no further than the last of `total` people (counted from the
+    /// first): `None` when it starts past them. A window after a cursor is kept whole.
+    pub fn up_to(self, total: i64) -> Option<Window> {
+        if self.after != 0 {
+            return Some(self);
+        }
+        let left = u32::try_from((total - self.offset).max(0)).unwrap_or(u32::MAX);
+        (left > 0).then(|| Window {
+            limit: self.limit.min(left),
+            ..self
+        })
+    }
 }
 
 /// The account's people of `kind` meeting `condition`, in id order, within `window`.

@@ -11,7 +11,7 @@ use super::store::{Ready, Segment, ready, ready_or_409};
 use crate::clock::Timestamp;
 use crate::contacts::model::PersonType;
 use crate::contacts::scan::{Reads, SPLIT_IDS, count_in_halves, count_where};
-use crate::contacts::store::Condition;
+use crate::contacts::store::{Condition, Window};
 use crate::contacts::totals;
 use crate::db::Pool;
 use crate::error::Result;
@@ -27,12 +27,44 @@ pub fn count(
     segment: &Segment,
     now: Timestamp,
 ) -> Result<i64> {
+    Ok(counted(conn, spare, account_id, segment, now)?.members)
+}
+
+/// A segment's count, and where it came from.
+pub struct Counted {
+    pub members: i64,
+    /// Whether SQLite counted the people themselves (their rows or the indexes of them),
+    /// not the counts kept beside them: only such a count may bound a page of members,
+    /// which never trusts a counter to leave someone out.
+    pub from_people: bool,
+}
+
+impl Counted {
+    /// The part of `window` worth reading for members: up to the last of them when the
+    /// count is of the people themselves, else all of it; `None` when nothing is.
+    pub fn bound(&self, window: Window) -> Option<Window> {
+        if self.from_people {
+            window.up_to(self.members)
+        } else {
+            Some(window)
+        }
+    }
+}
+
+/// [`count`], and where it came from.
+pub fn counted(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    account_id: i64,
+    segment: &Segment,
+    now: Timestamp,
+) -> Result<Counted> {
     let ready = ready_or_409(conn, account_id, segment, now)?;
     count_ready(conn, spare, account_id, segment.kind, ready, now)
 }
 
-/// [`count`] of a segment already made ready (read once, so that what a read finds about
-/// the rule and what it counts come from the same look at the account's attributes).
+/// [`counted`] of a segment already made ready (read once, so that what a read finds
+/// about the rule and what it counts come from the same look at the account's attributes).
 fn count_ready(
     conn: &Connection,
     spare: Option<&Pool>,
@@ -40,15 +72,22 @@ fn count_ready(
     kind: PersonType,
     ready: Ready,
     now: Timestamp,
-) -> Result<i64> {
+) -> Result<Counted> {
     match (
         quick(conn, account_id, kind, &ready, now, spare.is_some())?,
         spare,
     ) {
-        (Some(Quick::Counted(n)), _) => Ok(n),
+        (Some(Quick::Counted(members)), _) => Ok(Counted {
+            members,
+            from_people: false,
+        }),
         (Some(Quick::Narrow(scan)), Some(pool)) => {
             let (sql, params, split, reads) = (&scan.sql, &scan.params, SPLIT_IDS, Reads::Index);
-            count_in_halves(conn, pool, account_id, kind, sql, params, split, reads)
+            let members = count_in_halves(conn, pool, account_id, kind, sql, params, split, reads)?;
+            Ok(Counted {
+                members,
+                from_people: true,
+            })
         }
         _ => count_otherwise(conn, spare, account_id, kind, ready, now),
     }
@@ -101,7 +140,7 @@ pub(super) fn count_otherwise(
     kind: PersonType,
     ready: Ready,
     now: Timestamp,
-) -> Result<i64> {
+) -> Result<Counted> {
     let Ready {
         rule,
         keys,
@@ -121,7 +160,11 @@ pub(super) fn count_otherwise(
         _ => (condition, params),
     };
     if !birth_dates {
-        return count_where(conn, spare, account_id, kind, &condition, &params);
+        let members = count_where(conn, spare, account_id, kind, &condition, &params)?;
+        return Ok(Counted {
+            members,
+            from_people: true,
+        });
     }
     let sql = format!(
         "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
@@ -129,9 +172,13 @@ pub(super) fn count_otherwise(
     );
     let mut values = vec![Sql::Integer(account_id), Sql::Integer(kind.code())];
     values.extend_from_slice(&params);
-    Ok(conn
+    let members = conn
         .prepare_cached(&sql)?
-        .query_row(params_from_iter(values), |r| r.get(0))?)
+        .query_row(params_from_iter(values), |r| r.get(0))?;
+    Ok(Counted {
+        members,
+        from_people: false,
+    })
 }
 
 /// How many people are in the segment now, or why that cannot be known (for views, which
@@ -145,7 +192,15 @@ pub fn member_count(
 ) -> Result<std::result::Result<i64, String>> {
     match ready(conn, account_id, segment, now)? {
         Err(problem) => Ok(Err(problem)),
-        Ok(ready) => count_ready(conn, spare, account_id, segment.kind, ready, now).map(Ok),
+        Ok(ready) => Ok(Ok(count_ready(
+            conn,
+            spare,
+            account_id,
+            segment.kind,
+            ready,
+            now,
+        )?
+        .members)),
     }
 }
 

@@ -42,7 +42,7 @@ pub fn member_counts(
                     scans.push((at, kind, scan));
                     0
                 }
-                None => count_otherwise(conn, Some(pool), account_id, kind, ready, now)?,
+                None => count_otherwise(conn, Some(pool), account_id, kind, ready, now)?.members,
             },
         ));
     }

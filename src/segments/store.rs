@@ -2,7 +2,7 @@
 //! compiler. Every function takes the account.
 
 use super::compile::compile;
-use super::count::count;
+use super::count::counted;
 use super::model::{Definition, GroupsSent, Membership, Sent, membership};
 use super::rules::Rule;
 use crate::clock::{self, Timestamp};
@@ -512,21 +512,111 @@ pub fn matching(
         created_at: now,
         updated_at: now,
     };
+    // A page is read no further than the last member of a count SQLite took of the
+    // people themselves (`Counted::bound`): a rule that matches few or nobody then stops
+    // there instead of walking the rest of the account.
     if !segment.dynamic {
         // A list of ids: its members are those ids that are the account's.
         let condition = Condition::ids(&def.contact_ids);
-        let people = people_where(conn, names, account_id, def.kind, &condition, window)?;
         let sql = format!(
             "SELECT count(*) FROM contacts c WHERE c.account_id = ? AND c.type = ? AND {}",
             condition.sql
         );
         let mut values = vec![Sql::Integer(account_id), Sql::Integer(def.kind.code())];
-        values.extend(condition.params);
+        values.extend(condition.params.iter().cloned());
         let total = conn.query_row(&sql, params_from_iter(values), |r| r.get(0))?;
+        let people = match window.up_to(total) {
+            Some(window) => people_where(conn, names, account_id, def.kind, &condition, window)?,
+            None => Vec::new(),
+        };
         return Ok((total, people));
     }
-    Ok((
-        count(conn, spare, account_id, &segment, now)?,
-        members(conn, names, account_id, &segment, now, window)?,
-    ))
+    let counted = counted(conn, spare, account_id, &segment, now)?;
+    let people = match counted.bound(window) {
+        Some(window) => members(conn, names, account_id, &segment, now, window)?,
+        None => Vec::new(),
+    };
+    Ok((counted.members, people))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::segments::model::SegmentBody;
+
+    /// What `matching` lists is what a walk of the members lists in the same window, when
+    /// the page is bounded by a count of the people (a rule over the rows, a list of ids)
+    /// and when the count comes from a counter, planted wrong: a counter never shortens
+    /// the page.
+    #[test]
+    fn a_page_of_matches_is_the_walk_of_the_members() {
+        let conn = crate::contacts::totals::tests::people();
+        conn.execute("UPDATE tags SET contact_count = 0 WHERE id = 1", [])
+            .unwrap();
+        let names = AttributeNames::default();
+        let cond = |a: &str, o: &str, v: Value| json!({"attribute": a, "operator": o, "value": v});
+        let bodies = [
+            json!({"groups": [{"conditions": [cond("contactStage", "!=", json!("Lead"))]}]}),
+            json!({"groups": [{"conditions": [cond("contactStage", "==", json!("Prospect"))]}]}),
+            json!({"groups": [{"conditions": [cond("tags", "has", json!(["VIP"]))]}]}),
+            json!({"contactIds": ["3", "5", "8", "9", "400", "401"]}),
+        ];
+        for mut body in bodies {
+            body["name"] = json!("s");
+            let def =
+                Definition::parse(serde_json::from_value::<SegmentBody>(body).unwrap()).unwrap();
+            let segment = Segment {
+                id: 0,
+                kind: def.kind,
+                name: def.name.clone(),
+                description: None,
+                dynamic: def.is_dynamic(),
+                membership: Ok(def.membership.clone()),
+                criteria: def.criteria.clone(),
+                rule: def.rule.clone(),
+                location_id: None,
+                extra: None,
+                created_at: 0,
+                updated_at: 0,
+            };
+            // The walk: a stored segment's members, or a list's ids that are the account's.
+            let walk = |window| {
+                if segment.dynamic {
+                    members(&conn, &names, 1, &segment, 0, window).unwrap()
+                } else {
+                    let ids = Condition::ids(&def.contact_ids);
+                    people_where(&conn, &names, 1, def.kind, &ids, window).unwrap()
+                }
+            };
+            let all = walk(Window::first(500));
+            let (total, _) = matching(&conn, None, &names, 1, &def, 0, Window::first(1)).unwrap();
+            // Each kind of count, the planted counter (0 for the tag's people) included.
+            assert!(!all.is_empty() || total == 0, "{:?}", def.membership);
+            let n = all.len() as i64;
+            let windows = [
+                (0, 0, 7),
+                (0, n - 3, 7),
+                (0, n, 7),
+                (0, n + 5, 7),
+                (all.first().map_or(0, |p| p.id.parse().unwrap()), 0, 500),
+            ];
+            for (after, offset, limit) in windows {
+                let window = Window {
+                    after,
+                    offset: offset.max(0),
+                    limit,
+                };
+                let (_, listed) = matching(&conn, None, &names, 1, &def, 0, window).unwrap();
+                let walked = walk(window);
+                let ids =
+                    |people: &[Person]| people.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+                assert_eq!(
+                    ids(&listed),
+                    ids(&walked),
+                    "{:?} {window:?}",
+                    def.membership
+                );
+            }
+        }
+    }
 }

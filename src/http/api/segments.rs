@@ -222,22 +222,20 @@ pub async fn members(
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
         let now = clock::now();
-        let people = store::members(
-            &conn,
-            &state.attribute_names,
-            account,
-            &segment,
-            now,
-            Window {
-                after,
-                offset: page.offset,
-                limit: page.limit,
-            },
-        )?;
-        Ok((
-            people,
-            count::count(&conn, Some(&state.pool), account, &segment, now)?,
-        ))
+        let counted = count::counted(&conn, Some(&state.pool), account, &segment, now)?;
+        let window = Window {
+            after,
+            offset: page.offset,
+            limit: page.limit,
+        };
+        let people = match counted.bound(window) {
+            Some(window) => {
+                let names = &state.attribute_names;
+                store::members(&conn, names, account, &segment, now, window)?
+            }
+            None => Vec::new(),
+        };
+        Ok((people, counted.members))
     })
     .await??;
     Ok(paged(people, total))
