@@ -140,7 +140,7 @@ impl Broadcast {
 /// A segment's members counted on a reader before a broadcast to it is stored, so that the
 /// writer, which every write waits on, does not count them (a rule over every person's row
 /// takes a large account a second). [`insert`] uses it while the segment is as counted.
-pub struct Counted {
+pub struct CountAhead {
     segment: Segment,
     members: i64,
 }
@@ -154,7 +154,7 @@ pub fn count_ahead(
     account_id: i64,
     segment_id: i64,
     now: Timestamp,
-) -> Result<Option<Counted>> {
+) -> Result<Option<CountAhead>> {
     let Some(segment) = segments::find(conn, account_id, segment_id)? else {
         return Ok(None);
     };
@@ -162,7 +162,7 @@ pub fn count_ahead(
         return Ok(None);
     }
     let members = segment_count::count(conn, spare, account_id, &segment, now)?;
-    Ok(Some(Counted { segment, members }))
+    Ok(Some(CountAhead { segment, members }))
 }
 
 /// Checks the segment and template against the data and stores the broadcast, `running`
@@ -173,7 +173,7 @@ pub fn insert(
     account_id: i64,
     b: &NewBroadcast,
     now: Timestamp,
-    counted: Option<Counted>,
+    counted: Option<CountAhead>,
 ) -> Result<i64> {
     let segment = segments::find(conn, account_id, b.segment_id)?.ok_or_else(|| {
         Error::not_found(format!(
@@ -451,7 +451,7 @@ mod tests {
         let broadcast = NewBroadcast::parse(body, now).unwrap();
         let ahead = count_ahead(&conn, None, 1, id, now).unwrap().unwrap();
         assert_eq!(ahead.members, 1);
-        let planted = Counted {
+        let planted = CountAhead {
             segment: ahead.segment.clone(),
             members: 100,
         };
