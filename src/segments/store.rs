@@ -486,19 +486,9 @@ pub fn preview(
     )
 }
 
-/// Count and a window of the people a definition that is not stored selects: the preview,
-/// and the filters of Wati's `getContacts`. With `spare`, a long count may take a second
-/// reader from it.
-pub fn matching(
-    conn: &Connection,
-    spare: Option<&Pool>,
-    names: &AttributeNames,
-    account_id: i64,
-    def: &Definition,
-    now: Timestamp,
-    window: Window,
-) -> Result<(i64, Vec<Person>)> {
-    let segment = Segment {
+/// The segment `def` would be, stored at `now` (id 0: never read back by id).
+fn unstored(def: &Definition, now: Timestamp) -> Segment {
+    Segment {
         id: 0,
         kind: def.kind,
         name: def.name.clone(),
@@ -511,7 +501,22 @@ pub fn matching(
         extra: None,
         created_at: now,
         updated_at: now,
-    };
+    }
+}
+
+/// Count and a window of the people a definition that is not stored selects: the preview,
+/// and the filters of Wati's `getContacts`. With `spare`, a long count may take a second
+/// reader from it.
+pub fn matching(
+    conn: &Connection,
+    spare: Option<&Pool>,
+    names: &AttributeNames,
+    account_id: i64,
+    def: &Definition,
+    now: Timestamp,
+    window: Window,
+) -> Result<(i64, Vec<Person>)> {
+    let segment = unstored(def, now);
     // A page is read no further than the last member of a count SQLite took of the
     // people themselves (`Counted::bound`): a rule that matches few or nobody then stops
     // there instead of walking the rest of the account.
@@ -565,20 +570,7 @@ mod tests {
             body["name"] = json!("s");
             let def =
                 Definition::parse(serde_json::from_value::<SegmentBody>(body).unwrap()).unwrap();
-            let segment = Segment {
-                id: 0,
-                kind: def.kind,
-                name: def.name.clone(),
-                description: None,
-                dynamic: def.is_dynamic(),
-                membership: Ok(def.membership.clone()),
-                criteria: def.criteria.clone(),
-                rule: def.rule.clone(),
-                location_id: None,
-                extra: None,
-                created_at: 0,
-                updated_at: 0,
-            };
+            let segment = unstored(&def, 0);
             // The walk: a stored segment's members, or a list's ids that are the account's.
             let walk = |window| {
                 if segment.dynamic {
