@@ -4,7 +4,7 @@
 use super::model::{Person, PersonType};
 use super::names::AttributeNames;
 use super::scan;
-use super::store::{Condition, escape_like, people_of, person_columns, with_names};
+use super::store::{Condition, Window, escape_like, people_of, person_columns, with_names};
 use super::totals;
 use crate::db::Pool;
 use crate::error::Result;
@@ -76,19 +76,23 @@ pub fn people(
     // Past the last of a total counted from the rows, a scan for more would read to the
     // end of the account's people for nobody (a search that matches few or none). A total
     // from the counts kept beside the people never shortens a page: it is not the rows.
-    let limit = if counted {
-        (total - page.offset).clamp(0, i64::from(page.limit))
-    } else {
-        i64::from(page.limit)
+    let window = Window {
+        after: 0,
+        offset: page.offset,
+        limit: page.limit,
     };
-    if limit == 0 {
+    let window = if counted {
+        window.up_to(total)
+    } else {
+        Some(window)
+    };
+    let Some(Window { offset, limit, .. }) = window else {
         return Ok((Vec::new(), total));
-    }
+    };
     let people = with_names(conn, names, account_id, |names| {
         let sql = format!(
-            "SELECT {} FROM {from} LIMIT {limit} OFFSET {}",
+            "SELECT {} FROM {from} LIMIT {limit} OFFSET {offset}",
             person_columns(names),
-            page.offset
         );
         people_of(conn, &sql, &values, names)
     })?;
