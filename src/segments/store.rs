@@ -464,26 +464,25 @@ pub fn members(
     people_where(conn, names, account_id, segment.kind, &condition, window)
 }
 
-/// Count and first members of a definition that is not stored (`/v1/segments/preview`).
+/// How many members the segment has now, and those in `window`, read no further than the
+/// last of a count SQLite took of the people themselves ([`Counted::bound`](super::count::Counted::bound)): a rule that
+/// matches few or nobody then stops there instead of walking the rest of the account.
 /// With `spare`, a long count may take a second reader from it.
-pub fn preview(
+pub fn members_and_count(
     conn: &Connection,
     spare: Option<&Pool>,
     names: &AttributeNames,
     account_id: i64,
-    def: &Definition,
+    segment: &Segment,
     now: Timestamp,
-    sample: u32,
-) -> Result<(i64, Vec<Person>)> {
-    matching(
-        conn,
-        spare,
-        names,
-        account_id,
-        def,
-        now,
-        Window::first(sample),
-    )
+    window: Window,
+) -> Result<(Vec<Person>, i64)> {
+    let counted = counted(conn, spare, account_id, segment, now)?;
+    let people = match counted.bound(window) {
+        Some(window) => members(conn, names, account_id, segment, now, window)?,
+        None => Vec::new(),
+    };
+    Ok((people, counted.members))
 }
 
 /// The segment `def` would be, stored at `now` (id 0: never read back by id).
@@ -504,8 +503,8 @@ fn unstored(def: &Definition, now: Timestamp) -> Segment {
     }
 }
 
-/// Count and a window of the people a definition that is not stored selects: the preview,
-/// and the filters of Wati's `getContacts`. With `spare`, a long count may take a second
+/// Count and a window of the people a definition that is not stored selects: the preview
+/// (`/v1/segments/preview`, its first few), and the filters of Wati's `getContacts`. With `spare`, a long count may take a second
 /// reader from it.
 pub fn matching(
     conn: &Connection,
@@ -517,9 +516,6 @@ pub fn matching(
     window: Window,
 ) -> Result<(i64, Vec<Person>)> {
     let segment = unstored(def, now);
-    // A page is read no further than the last member of a count SQLite took of the
-    // people themselves (`Counted::bound`): a rule that matches few or nobody then stops
-    // there instead of walking the rest of the account.
     if !segment.dynamic {
         // A list of ids: its members are those ids that are the account's.
         let condition = Condition::ids(&def.contact_ids);
@@ -530,18 +526,15 @@ pub fn matching(
         let mut values = vec![Sql::Integer(account_id), Sql::Integer(def.kind.code())];
         values.extend(condition.params.iter().cloned());
         let total = conn.query_row(&sql, params_from_iter(values), |r| r.get(0))?;
+        // Counted from the rows, so it bounds the page (see `members_and_count`).
         let people = match window.up_to(total) {
             Some(window) => people_where(conn, names, account_id, def.kind, &condition, window)?,
             None => Vec::new(),
         };
         return Ok((total, people));
     }
-    let counted = counted(conn, spare, account_id, &segment, now)?;
-    let people = match counted.bound(window) {
-        Some(window) => members(conn, names, account_id, &segment, now, window)?,
-        None => Vec::new(),
-    };
-    Ok((counted.members, people))
+    let (people, total) = members_and_count(conn, spare, names, account_id, &segment, now, window)?;
+    Ok((total, people))
 }
 
 #[cfg(test)]

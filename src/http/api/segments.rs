@@ -222,20 +222,13 @@ pub async fn members(
         let conn = state.pool.get()?;
         let segment = store::get(&conn, account, id)?;
         let now = clock::now();
-        let counted = count::counted(&conn, Some(&state.pool), account, &segment, now)?;
         let window = Window {
             after,
             offset: page.offset,
             limit: page.limit,
         };
-        let people = match counted.bound(window) {
-            Some(window) => {
-                let names = &state.attribute_names;
-                store::members(&conn, names, account, &segment, now, window)?
-            }
-            None => Vec::new(),
-        };
-        Ok((people, counted.members))
+        let (spare, names) = (Some(&state.pool), &state.attribute_names);
+        store::members_and_count(&conn, spare, names, account, &segment, now, window)
     })
     .await??;
     Ok(paged(people, total))
@@ -250,14 +243,14 @@ pub async fn preview(
     let def = Definition::parse(body)?;
     let account = caller.account_id;
     let (count, sample) = web::block(move || {
-        store::preview(
+        store::matching(
             &*state.pool.get()?,
             Some(&state.pool),
             &state.attribute_names,
             account,
             &def,
             clock::now(),
-            SAMPLE,
+            Window::first(SAMPLE),
         )
     })
     .await??;
