@@ -158,11 +158,9 @@ pub fn count_ahead(
     let Some(segment) = segments::find(conn, account_id, segment_id)? else {
         return Ok(None);
     };
-    if segments::problem(conn, account_id, &segment, now)?.is_some() {
-        return Ok(None);
-    }
-    let members = segment_count::count(conn, spare, account_id, &segment, now)?;
-    Ok(Some(CountAhead { segment, members }))
+    // One look at the rule: a problem is left for the insert to report.
+    let members = segment_count::member_count(conn, spare, account_id, &segment, now)?;
+    Ok(members.ok().map(|members| CountAhead { segment, members }))
 }
 
 /// Checks the segment and template against the data and stores the broadcast, `running`
