@@ -553,13 +553,30 @@ mod tests {
             .unwrap();
         let names = AttributeNames::default();
         let cond = |a: &str, o: &str, v: Value| json!({"attribute": a, "operator": o, "value": v});
+        // Each with whether it has members, and whether its count is the planted counter.
         let bodies = [
-            json!({"groups": [{"conditions": [cond("contactStage", "!=", json!("Lead"))]}]}),
-            json!({"groups": [{"conditions": [cond("contactStage", "==", json!("Prospect"))]}]}),
-            json!({"groups": [{"conditions": [cond("tags", "has", json!(["VIP"]))]}]}),
-            json!({"contactIds": ["3", "5", "8", "9", "400", "401"]}),
+            (
+                json!({"groups": [{"conditions": [cond("contactStage", "!=", json!("Lead"))]}]}),
+                true,
+                false,
+            ),
+            (
+                json!({"groups": [{"conditions": [cond("contactStage", "==", json!("Prospect"))]}]}),
+                false,
+                false,
+            ),
+            (
+                json!({"groups": [{"conditions": [cond("tags", "has", json!(["VIP"]))]}]}),
+                true,
+                true,
+            ),
+            (
+                json!({"contactIds": ["3", "5", "8", "9", "400", "401"]}),
+                true,
+                false,
+            ),
         ];
-        for mut body in bodies {
+        for (mut body, has_members, planted) in bodies {
             body["name"] = json!("s");
             let def =
                 Definition::parse(serde_json::from_value::<SegmentBody>(body).unwrap()).unwrap();
@@ -575,8 +592,8 @@ mod tests {
             };
             let all = walk(Window::first(500));
             let (total, _) = matching(&conn, None, &names, 1, &def, 0, Window::first(1)).unwrap();
-            // Each kind of count, the planted counter (0 for the tag's people) included.
-            assert!(!all.is_empty() || total == 0, "{:?}", def.membership);
+            assert_eq!(!all.is_empty(), has_members, "{:?}", def.membership);
+            assert_eq!(total == 0, planted || !has_members, "{:?}", def.membership);
             let n = all.len() as i64;
             let windows = [
                 (0, 0, 7),
