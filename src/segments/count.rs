@@ -40,6 +40,20 @@ pub struct Counted {
 }
 
 impl Counted {
+    fn of_people(members: i64) -> Counted {
+        Counted {
+            members,
+            from_people: true,
+        }
+    }
+
+    fn of_counters(members: i64) -> Counted {
+        Counted {
+            members,
+            from_people: false,
+        }
+    }
+
     /// The part of `window` worth reading for members: up to the last of them when the
     /// count is of the people themselves, else all of it; `None` when nothing is.
     pub fn bound(&self, window: Window) -> Option<Window> {
@@ -77,17 +91,11 @@ fn count_ready(
         quick(conn, account_id, kind, &ready, now, spare.is_some())?,
         spare,
     ) {
-        (Some(Quick::Counted(members)), _) => Ok(Counted {
-            members,
-            from_people: false,
-        }),
+        (Some(Quick::Counted(members)), _) => Ok(Counted::of_counters(members)),
         (Some(Quick::Narrow(scan)), Some(pool)) => {
             let (sql, params, split, reads) = (&scan.sql, &scan.params, SPLIT_IDS, Reads::Index);
             let members = count_in_halves(conn, pool, account_id, kind, sql, params, split, reads)?;
-            Ok(Counted {
-                members,
-                from_people: true,
-            })
+            Ok(Counted::of_people(members))
         }
         _ => count_otherwise(conn, spare, account_id, kind, ready, now),
     }
@@ -161,10 +169,7 @@ pub(super) fn count_otherwise(
     };
     if !birth_dates {
         let members = count_where(conn, spare, account_id, kind, &condition, &params)?;
-        return Ok(Counted {
-            members,
-            from_people: true,
-        });
+        return Ok(Counted::of_people(members));
     }
     let sql = format!(
         "SELECT coalesce(sum(c.n), 0) FROM birth_date_counts c
@@ -175,10 +180,7 @@ pub(super) fn count_otherwise(
     let members = conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(values), |r| r.get(0))?;
-    Ok(Counted {
-        members,
-        from_people: false,
-    })
+    Ok(Counted::of_counters(members))
 }
 
 /// How many people are in the segment now, or why that cannot be known (for views, which
